@@ -1,0 +1,126 @@
+/**
+ * The validated, typed configuration (DESIGN section 9). YAML keys are snake_case; these fields are
+ * their camelCase forms. Durations are milliseconds; prices are USD per million tokens.
+ * Every secret is a `Redacted` from the moment it is read.
+ */
+import type { Redacted } from "effect"
+import type { ModelPrice, ProviderId } from "../domain.ts"
+
+interface ProviderCommon {
+  /** `fallback_models`, in order; the chain never repeats the active model. */
+  readonly fallbackModels: ReadonlyArray<string>
+  /** `base_url`: an OpenAI-compatible server, a proxy, or a simulator. */
+  readonly baseUrl?: string
+  /** `timeout` per attempt (YAML: seconds as a number, or "500ms" / "30s" / "2m"). */
+  readonly timeoutMs?: number
+}
+
+export interface OpenAIConfig extends ProviderCommon {
+  readonly apiKey: Redacted.Redacted<string>
+  readonly organization?: string
+  readonly project?: string
+  /** `api`: Chat Completions (default) or the Responses API. */
+  readonly api: "chat" | "responses"
+}
+
+export interface AnthropicConfig extends ProviderCommon {
+  readonly apiKey: Redacted.Redacted<string>
+}
+
+export interface GeminiConfig extends ProviderCommon {
+  readonly apiKey: Redacted.Redacted<string>
+}
+
+export interface BedrockConfig extends ProviderCommon {
+  /** Required; also read from AWS_REGION / AWS_DEFAULT_REGION when the key is absent. */
+  readonly region: string
+  /** A named profile of the shared AWS config; otherwise the default credential chain. */
+  readonly profile?: string
+  /** Static keys (`access_key_id`, `secret_access_key`, `session_token`), all-or-nothing. */
+  readonly accessKeyId?: Redacted.Redacted<string>
+  readonly secretAccessKey?: Redacted.Redacted<string>
+  readonly sessionToken?: Redacted.Redacted<string>
+}
+
+export interface VertexConfig extends ProviderCommon {
+  readonly project?: string
+  /** e.g. us-central1, or global (default). */
+  readonly location: string
+  /** `credentials_file`: service-account or Workload Identity Federation JSON; otherwise ADC. */
+  readonly credentialsFile?: string
+  /** Express mode: an API key instead of ADC. */
+  readonly apiKey?: Redacted.Redacted<string>
+}
+
+export interface ProvidersConfig {
+  readonly openai?: OpenAIConfig
+  readonly anthropic?: AnthropicConfig
+  readonly gemini?: GeminiConfig
+  readonly bedrock?: BedrockConfig
+  readonly vertex?: VertexConfig
+}
+
+export interface RetryConfig {
+  /** `max_attempts` per model, the first try included (default 3). */
+  readonly maxAttempts: number
+  /** `initial_delay` of the exponential backoff (default 500 ms). */
+  readonly initialDelayMs: number
+  /** `max_delay` cap of one backoff step (default 10 s). */
+  readonly maxDelayMs: number
+  /** `max_retry_after`: a longer Retry-After moves on to the next model at once (default 60 s). */
+  readonly maxRetryAfterMs: number
+}
+
+export interface ChainEntry {
+  readonly provider: ProviderId
+  readonly model: string
+}
+
+export interface FallbackConfig {
+  /** `fallback.chain`: tried after the active provider's models, in order. */
+  readonly chain: ReadonlyArray<ChainEntry>
+  /** `fallback.on_content_filter` (default false). */
+  readonly onContentFilter: boolean
+}
+
+export interface CircuitBreakerConfig {
+  /** `circuit_breaker.failure_threshold`: consecutive retryable failures that open it (default 5). */
+  readonly failureThreshold: number
+  /** `circuit_breaker.cooldown` (default 30 s). */
+  readonly cooldownMs: number
+}
+
+export interface DiscoveryConfig {
+  /** `discovery.validate`: reject models the provider does not list (default false). */
+  readonly validate: boolean
+  /** `discovery.ttl` of the per-provider model list cache (default 10 min). */
+  readonly ttlMs: number
+}
+
+export interface CostTrackingConfig {
+  readonly enabled: boolean
+  readonly logPath?: string
+  readonly budgetUsd?: number
+  /** `cost_tracking.prices`: per-model overrides, keyed by model id. */
+  readonly prices: Readonly<Record<string, ModelPrice>>
+}
+
+export interface OrchestratorConfig {
+  readonly activeProvider: ProviderId
+  readonly activeModel: string
+  readonly providers: ProvidersConfig
+  readonly retry: RetryConfig
+  readonly fallback: FallbackConfig
+  readonly circuitBreaker: CircuitBreakerConfig
+  readonly discovery: DiscoveryConfig
+  readonly costTracking: CostTrackingConfig
+}
+
+export const defaultRetry: RetryConfig = {
+  maxAttempts: 3,
+  initialDelayMs: 500,
+  maxDelayMs: 10_000,
+  maxRetryAfterMs: 60_000
+}
+export const defaultCircuitBreaker: CircuitBreakerConfig = { failureThreshold: 5, cooldownMs: 30_000 }
+export const defaultDiscovery: DiscoveryConfig = { validate: false, ttlMs: 600_000 }

@@ -1,0 +1,239 @@
+/**
+ * What every provider adapter needs around an SDK call, written once: the Effect interruption signal
+ * passed to the SDK (so interrupting aborts the HTTP request), the per-attempt timeout, turning an SDK
+ * async iterable into a `Stream` whose scope aborts the request, and the HTTP-status -> `LLMError`
+ * defaults of DESIGN section 5 that each provider refines with its own error shapes.
+ */
+import {
+  AuthenticationError,
+  ContentFilteredError,
+  ContextLengthExceededError,
+  InvalidRequestError,
+  type LLMError,
+  ModelNotFoundError,
+  NetworkError,
+  ProviderUnavailableError,
+  type ProviderId,
+  type ProviderStreamEvent,
+  RateLimitError,
+  TimeoutError
+} from "@llm-orchestrator/core"
+import { Effect, Stream } from "effect"
+
+/** Which call an error belongs to. */
+export interface CallContext {
+  readonly provider: ProviderId
+  readonly model: string
+  /** Per-attempt timeout; none when undefined. */
+  readonly timeoutMs?: number | undefined
+}
+
+const withTimeout = <A>(ctx: CallContext, effect: Effect.Effect<A, LLMError>): Effect.Effect<A, LLMError> =>
+  ctx.timeoutMs === undefined
+    ? effect
+    : Effect.timeoutOrElse(effect, {
+        duration: ctx.timeoutMs,
+        orElse: () =>
+          Effect.fail(
+            new TimeoutError({
+              provider: ctx.provider,
+              model: ctx.model,
+              timeoutMs: ctx.timeoutMs!,
+              message: `${ctx.provider} model ${ctx.model} did not answer within ${ctx.timeoutMs} ms (per-attempt timeout); raise the provider's \`timeout\` if this model is slow`
+            })
+          )
+      })
+
+/** Runs one SDK promise with the fiber's abort signal and the per-attempt timeout. */
+export const callSdk = <A>(
+  ctx: CallContext,
+  run: (signal: AbortSignal) => Promise<A>,
+  mapError: (error: unknown) => LLMError
+): Effect.Effect<A, LLMError> => withTimeout(ctx, Effect.tryPromise({ try: run, catch: mapError }))
+
+/** Turns SDK chunks into provider stream events; one decoder per stream holds that stream's state. */
+export interface StreamDecoder<Chunk> {
+  /** Events for one SDK chunk (often none or one). Throwing an `LLMError` fails the stream. */
+  readonly onChunk: (chunk: Chunk) => ReadonlyArray<ProviderStreamEvent>
+  /** Events once the SDK iterable ends: the `ProviderFinish`, or a failure when the stream was cut. */
+  readonly onEnd: () => Effect.Effect<ReadonlyArray<ProviderStreamEvent>, LLMError>
+}
+
+/**
+ * A provider stream over an SDK async iterable. The request is opened lazily, with an AbortController
+ * owned by the stream's scope: when the consumer stops, fails or is interrupted, the HTTP request is
+ * aborted at once. The per-attempt timeout covers opening the stream (until the response starts).
+ */
+export const streamSdk = <Chunk>(
+  ctx: CallContext,
+  open: (signal: AbortSignal) => Promise<AsyncIterable<Chunk>>,
+  mapError: (error: unknown) => LLMError,
+  makeDecoder: () => StreamDecoder<Chunk>
+): Stream.Stream<ProviderStreamEvent, LLMError> =>
+  Stream.unwrap(
+    Effect.gen(function* () {
+      const controller = yield* Effect.acquireRelease(
+        Effect.sync(() => new AbortController()),
+        (c) => Effect.sync(() => c.abort())
+      )
+      const iterable = yield* withTimeout(
+        ctx,
+        Effect.tryPromise({ try: () => open(controller.signal), catch: mapError })
+      )
+      const decoder = makeDecoder()
+      const decode = (chunk: Chunk) => {
+        try {
+          return decoder.onChunk(chunk)
+        } catch (error) {
+          throw mapError(error)
+        }
+      }
+      return Stream.fromAsyncIterable(iterable, mapError).pipe(
+        Stream.map(decode),
+        Stream.flattenIterable,
+        Stream.concat(Stream.unwrap(Effect.map(Effect.suspend(decoder.onEnd), Stream.fromIterable)))
+      )
+    })
+  )
+
+/**
+ * Retry-After from response headers, in milliseconds: `retry-after-ms` (OpenAI, Anthropic), then
+ * `retry-after` in seconds or as an HTTP date, then AWS's `x-amz-retry-after` (ms).
+ */
+export const retryAfterMsFromHeaders = (get: (name: string) => string | null | undefined): number | undefined => {
+  const ms = Number.parseFloat(get("retry-after-ms") ?? "")
+  if (Number.isFinite(ms) && ms >= 0) return ms
+  const raw = get("retry-after")
+  if (raw) {
+    const seconds = Number.parseFloat(raw)
+    if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000
+    const date = Date.parse(raw)
+    if (Number.isFinite(date)) return Math.max(0, date - Date.now())
+  }
+  const amz = Number.parseFloat(get("x-amz-retry-after") ?? "")
+  if (Number.isFinite(amz) && amz >= 0) return amz
+  return undefined
+}
+
+export interface HttpFailure {
+  readonly status: number
+  /** The provider's own message (never the request headers: they hold the key). */
+  readonly message: string
+  readonly requestId?: string | undefined
+  readonly retryAfterMs?: number | undefined
+  /** Provider-specific recognition, decided by the adapter from the error body. */
+  readonly kind?: "context-length" | "content-filter" | "model-not-found" | "rate-limit" | "overloaded" | undefined
+}
+
+const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
+  (value === undefined ? {} : { [key]: value }) as { [P in K]?: V }
+
+/** The DESIGN section 5 table for an HTTP failure, refined by the adapter's `kind`. */
+export const errorFromHttp = (ctx: CallContext, failure: HttpFailure): LLMError => {
+  const base = {
+    provider: ctx.provider,
+    model: ctx.model,
+    status: failure.status,
+    ...optional("requestId", failure.requestId)
+  }
+  const where = `${ctx.provider} model ${ctx.model}`
+  const said = failure.message ? `: ${failure.message}` : ""
+  switch (failure.kind) {
+    case "context-length":
+      return new ContextLengthExceededError({
+        ...base,
+        message: `${where}: the prompt is longer than the model's context window${said}. Shorten the messages or use a model with a larger context`
+      })
+    case "content-filter":
+      return new ContentFilteredError({ ...base, message: `${where} refused the content (safety filter)${said}` })
+    case "model-not-found":
+      return new ModelNotFoundError({
+        ...base,
+        suggestions: [],
+        message: `${where} not found${said}. Check the model id (\`llm-orchestrator models ${ctx.provider}\` lists them)`
+      })
+    case "rate-limit":
+      return new RateLimitError({
+        ...base,
+        ...optional("retryAfterMs", failure.retryAfterMs),
+        message: `${where} is rate limited (HTTP ${failure.status})${said}`
+      })
+    case "overloaded":
+      return new ProviderUnavailableError({ ...base, message: `${where} is overloaded${said}` })
+    case undefined:
+      break
+  }
+  const status = failure.status
+  if (status === 401 || status === 403)
+    return new AuthenticationError({
+      ...base,
+      message: `${where}: authentication failed (HTTP ${status})${said}. Check the provider's credentials in the config`
+    })
+  if (status === 404)
+    return new ModelNotFoundError({
+      ...base,
+      suggestions: [],
+      message: `${where} not found (HTTP 404)${said}. Check the model id (\`llm-orchestrator models ${ctx.provider}\` lists them)`
+    })
+  if (status === 408) return new TimeoutError({ ...base, message: `${where}: the provider timed out (HTTP 408)${said}` })
+  if (status === 413)
+    return new ContextLengthExceededError({ ...base, message: `${where}: request too large (HTTP 413)${said}` })
+  if (status === 429)
+    return new RateLimitError({
+      ...base,
+      ...optional("retryAfterMs", failure.retryAfterMs),
+      message: `${where} is rate limited (HTTP 429)${said}`
+    })
+  if (status >= 500)
+    return new ProviderUnavailableError({ ...base, message: `${where} is unavailable (HTTP ${status})${said}` })
+  return new InvalidRequestError({ ...base, message: `${where} rejected the request (HTTP ${status})${said}` })
+}
+
+const connectionCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+  "ERR_STREAM_PREMATURE_CLOSE",
+  "ECONNABORTED"
+])
+
+/** The first system error code (ECONNRESET, ...) found on an error or its `cause` chain. */
+export const connectionErrorCode = (error: unknown): string | undefined => {
+  let current: unknown = error
+  for (let depth = 0; depth < 6 && typeof current === "object" && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code
+    if (typeof code === "string" && connectionCodes.has(code)) return code
+    current = (current as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
+/** A transport failure (no HTTP answer, or the connection died mid-response). */
+export const networkError = (ctx: CallContext, error: unknown): NetworkError => {
+  const code = connectionErrorCode(error)
+  const detail = error instanceof Error ? error.message : String(error)
+  return new NetworkError({
+    provider: ctx.provider,
+    model: ctx.model,
+    message: `${ctx.provider} model ${ctx.model}: connection failed${code ? ` (${code})` : ""}: ${detail}`
+  })
+}
+
+/**
+ * Removes secrets from text that came back from a provider or an SDK (some echo the key they were
+ * given). Adapters pass their own keys; short strings are skipped so ordinary words are never masked.
+ */
+export const redactSecrets = (text: string, secrets: ReadonlyArray<string | undefined>): string => {
+  let out = text
+  for (const secret of secrets) {
+    if (secret && secret.length >= 6) out = out.split(secret).join("[redacted]")
+  }
+  return out
+}

@@ -1,0 +1,2 @@
+export * from "./simulator/script.ts"
+export * from "./simulator/server.ts"

@@ -1,0 +1,112 @@
+/**
+ * What a simulator can be told to answer, in provider-neutral terms. Each protocol adapter renders
+ * these into its own wire format, so one script drives any of the five simulators.
+ */
+import type { FinishReason, Usage } from "@llm-orchestrator/core"
+
+/** Provider-neutral failure kinds; each adapter renders the provider's real status and error body. */
+export type FaultKind =
+  | "rate-limit" // 429 (Bedrock ThrottlingException, Gemini RESOURCE_EXHAUSTED)
+  | "overloaded" // Anthropic 529 overloaded_error; 503 elsewhere
+  | "server-error" // 500
+  | "unavailable" // 503
+  | "auth" // 401 (Bedrock UnrecognizedClientException 403, Gemini 400 API_KEY_INVALID)
+  | "permission" // 403
+  | "model-not-found" // 404
+  | "context-length" // 400 in the provider's context-overflow form
+  | "invalid-request" // other 400
+  | "content-filter" // a safety block in the provider's form (HTTP 200 for Gemini/Bedrock/OpenAI)
+
+export interface TextReply {
+  readonly kind: "text"
+  readonly text: string
+  /** How the text is split into stream deltas: a count of near-equal pieces, or the pieces. Default: words. */
+  readonly chunks?: number | ReadonlyArray<string>
+  /** Normalised usage (DESIGN section 3); each adapter renders it in its wire form. Default: estimated. */
+  readonly usage?: Partial<Usage>
+  readonly finishReason?: FinishReason
+  /** Overrides the model name echoed in the response. */
+  readonly model?: string
+  readonly firstByteDelayMs?: number
+  readonly chunkDelayMs?: number
+}
+
+export interface ErrorReply {
+  readonly kind: "error"
+  readonly fault: FaultKind
+  /** Overrides the adapter's status for this fault. */
+  readonly status?: number
+  readonly message?: string
+  readonly headers?: Readonly<Record<string, string>>
+  /** Sent as the provider's Retry-After form (header, or Gemini's RetryInfo detail). */
+  readonly retryAfterSeconds?: number
+  readonly firstByteDelayMs?: number
+}
+
+/** A streamed reply that goes wrong after `afterChunks` text deltas. Non-streamed calls see the fault at once. */
+export interface StreamFaultReply {
+  readonly kind: "stream-fault"
+  readonly text: string
+  readonly afterChunks: number
+  /** error-event: the provider's mid-stream error (`errorFault` decides which); drop: the socket is destroyed;
+   * malformed: a frame the SDK cannot parse; hang: nothing more is sent until the client gives up. */
+  readonly fault: "error-event" | "drop" | "malformed" | "hang"
+  readonly errorFault?: FaultKind
+  readonly chunks?: number | ReadonlyArray<string>
+  readonly usage?: Partial<Usage>
+  readonly chunkDelayMs?: number
+}
+
+/** No response at all until the client aborts (or the simulator closes). */
+export interface HangReply {
+  readonly kind: "hang"
+}
+
+/** A recorded exchange (../shared/cassettes) served as is. */
+export interface CassetteReply {
+  readonly kind: "cassette"
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+  readonly body?: string
+  readonly bodyBase64?: string
+}
+
+export type Reply = TextReply | ErrorReply | StreamFaultReply | HangReply | CassetteReply
+
+/** A model a simulator lists. */
+export interface SimModel {
+  readonly id: string
+  readonly displayName?: string
+  readonly contextWindow?: number
+  readonly maxOutputTokens?: number
+  /** Non-chat models (embeddings, images) are listed too, so adapters' filters are exercised. */
+  readonly chat?: boolean
+  /** Bedrock: callable only through an inference profile (listed by ListInferenceProfiles). */
+  readonly inferenceProfileOnly?: boolean
+}
+
+/** Splits text into stream deltas as a reply asks. */
+export const splitText = (text: string, chunks: number | ReadonlyArray<string> | undefined): ReadonlyArray<string> => {
+  if (Array.isArray(chunks)) return chunks as ReadonlyArray<string>
+  if (typeof chunks === "number") {
+    const n = Math.max(1, Math.min(chunks, text.length || 1))
+    const size = Math.ceil(text.length / n)
+    const out: Array<string> = []
+    for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size))
+    return out.length > 0 ? out : [""]
+  }
+  const words = text.match(/\S+\s*|\s+/g)
+  return words && words.length > 0 ? words : [text]
+}
+
+/** Fills the usage a reply did not script: input estimated from the request size, output = deltas. */
+export const completeUsage = (usage: Partial<Usage> | undefined, requestBytes: number, deltas: number): Usage => {
+  const reasoningTokens = usage?.reasoningTokens ?? 0
+  return {
+    inputTokens: usage?.inputTokens ?? Math.max(1, Math.ceil(requestBytes / 16)),
+    outputTokens: usage?.outputTokens ?? deltas + reasoningTokens,
+    cacheReadTokens: usage?.cacheReadTokens ?? 0,
+    cacheWriteTokens: usage?.cacheWriteTokens ?? 0,
+    reasoningTokens
+  }
+}

@@ -1,0 +1,356 @@
+/**
+ * The protocol-neutral half of every simulator: an HTTP server on 127.0.0.1 (random port) that
+ * records each request, picks the scripted reply, and plays it with its delays and faults. The
+ * protocol half (`ProtocolAdapter`) only routes requests and renders bytes in its provider's format.
+ */
+import { randomUUID } from "node:crypto"
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import type { AddressInfo, Socket } from "node:net"
+import type { FinishReason, Usage } from "@llm-orchestrator/core"
+import { Effect, type Scope } from "effect"
+import {
+  type ErrorReply,
+  type FaultKind,
+  completeUsage,
+  type Reply,
+  type SimModel,
+  splitText,
+  type StreamFaultReply,
+  type TextReply
+} from "./script.ts"
+
+export type SimulatorProtocol = "openai" | "anthropic" | "gemini" | "vertex" | "bedrock"
+
+export interface IncomingCall {
+  readonly method: string
+  readonly path: string
+  readonly query: URLSearchParams
+  readonly headers: IncomingHttpHeaders
+  /** The parsed JSON body, or undefined when there is none or it is not JSON. */
+  readonly body: unknown
+  readonly rawBody: string
+}
+
+export interface WireResponse {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: string | Uint8Array
+}
+
+export type Route =
+  | { readonly kind: "generate" | "stream"; readonly model: string; readonly api?: string }
+  | { readonly kind: "models"; readonly api?: string }
+  | { readonly kind: "response"; readonly response: WireResponse }
+
+export interface RenderContext {
+  readonly call: IncomingCall
+  readonly api: string | undefined
+  readonly model: string
+  readonly requestId: string
+  readonly usage: Usage
+  readonly finishReason: FinishReason
+  readonly text: string
+  readonly chunks: ReadonlyArray<string>
+}
+
+export type Frame = string | Uint8Array
+
+export interface ProtocolAdapter {
+  readonly protocol: SimulatorProtocol
+  route(call: IncomingCall): Route
+  generate(ctx: RenderContext): WireResponse
+  streamHeaders(ctx: RenderContext): Readonly<Record<string, string>>
+  streamStart(ctx: RenderContext): ReadonlyArray<Frame>
+  streamDelta(ctx: RenderContext, text: string, index: number): Frame
+  streamEnd(ctx: RenderContext): ReadonlyArray<Frame>
+  streamError(ctx: RenderContext, fault: FaultKind, message: string): Frame
+  malformedFrame(ctx: RenderContext): Frame
+  error(ctx: RenderContext, reply: ErrorReply): WireResponse
+  models(call: IncomingCall, models: ReadonlyArray<SimModel>, api: string | undefined): WireResponse
+}
+
+export interface RecordedRequest extends IncomingCall {
+  readonly kind: Route["kind"]
+  readonly model: string | undefined
+  readonly receivedAt: number
+  /** `performance.now()` when the client closed the connection before the response was complete. */
+  abortedAt: number | undefined
+}
+
+export interface SimulatorOptions {
+  readonly models?: ReadonlyArray<SimModel>
+  /** The reply when nothing is scripted (default: a short greeting naming protocol and model). */
+  readonly defaultReply?: (model: string) => Reply
+}
+
+const sleep = (ms: number | undefined) =>
+  ms && ms > 0 ? new Promise<void>((resolve) => setTimeout(resolve, ms).unref()) : Promise.resolve()
+
+export class Simulator {
+  readonly requests: Array<RecordedRequest> = []
+  private readonly queue: Array<Reply> = []
+  private readonly modelQueues = new Map<string, Array<Reply>>()
+  private readonly sockets = new Set<Socket>()
+  private readonly abortWaiters = new Set<() => void>()
+  private models: ReadonlyArray<SimModel>
+  readonly adapter: ProtocolAdapter
+  readonly port: number
+  private readonly server: Server
+  private readonly options: SimulatorOptions
+
+  private constructor(adapter: ProtocolAdapter, server: Server, port: number, options: SimulatorOptions) {
+    this.adapter = adapter
+    this.server = server
+    this.port = port
+    this.options = options
+    this.models = options.models ?? []
+  }
+
+  get protocol(): SimulatorProtocol {
+    return this.adapter.protocol
+  }
+
+  /** `http://127.0.0.1:PORT` (no version path: each SDK's base URL convention is the caller's). */
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`
+  }
+
+  static async start(adapter: ProtocolAdapter, options: SimulatorOptions = {}): Promise<Simulator> {
+    const server = createServer()
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject)
+      server.listen(0, "127.0.0.1", () => resolve())
+    })
+    const sim = new Simulator(adapter, server, (server.address() as AddressInfo).port, options)
+    server.on("connection", (socket) => {
+      sim.sockets.add(socket)
+      socket.once("close", () => sim.sockets.delete(socket))
+    })
+    server.on("request", (req, res) => {
+      sim.handle(req, res).catch((error) => {
+        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" })
+        res.end(`simulator failure: ${error instanceof Error ? error.message : String(error)}`)
+      })
+    })
+    return sim
+  }
+
+  /** Queues replies for the next requests of any model (after the model's own queue). */
+  script(...replies: ReadonlyArray<Reply>): this {
+    this.queue.push(...replies)
+    return this
+  }
+
+  /** Queues replies for the next requests naming `model`. */
+  scriptModel(model: string, ...replies: ReadonlyArray<Reply>): this {
+    const queue = this.modelQueues.get(model) ?? []
+    queue.push(...replies)
+    this.modelQueues.set(model, queue)
+    return this
+  }
+
+  setModels(models: ReadonlyArray<SimModel>): this {
+    this.models = models
+    return this
+  }
+
+  /** Forgets scripted replies and recorded requests. */
+  reset(): this {
+    this.queue.length = 0
+    this.modelQueues.clear()
+    this.requests.length = 0
+    return this
+  }
+
+  /** Resolves with the request once the client has closed it early, or rejects after `withinMs`. */
+  waitForAbort(request: RecordedRequest, withinMs: number): Promise<RecordedRequest> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (request.abortedAt === undefined) return false
+        clearTimeout(timer)
+        this.abortWaiters.delete(check as () => void)
+        resolve(request)
+        return true
+      }
+      const timer = setTimeout(() => {
+        this.abortWaiters.delete(check as () => void)
+        reject(new Error(`the client did not close ${request.path} within ${withinMs} ms`))
+      }, withinMs)
+      if (!check()) this.abortWaiters.add(check as () => void)
+    })
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy()
+    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+  }
+
+  private nextReply(model: string): Reply {
+    const own = this.modelQueues.get(model)
+    const scripted = own?.shift() ?? this.queue.shift()
+    if (scripted) return scripted
+    return (
+      this.options.defaultReply?.(model) ?? {
+        kind: "text",
+        text: `Hello from the ${this.adapter.protocol} simulator (${model}).`
+      }
+    )
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Array<Buffer> = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    const rawBody = Buffer.concat(chunks).toString("utf8")
+    let body: unknown
+    try {
+      body = rawBody ? JSON.parse(rawBody) : undefined
+    } catch {
+      body = undefined
+    }
+    const url = new URL(req.url ?? "/", "http://127.0.0.1")
+    const call: IncomingCall = {
+      method: req.method ?? "GET",
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      body,
+      rawBody
+    }
+    const route = this.adapter.route(call)
+    const recorded: RecordedRequest = {
+      ...call,
+      kind: route.kind,
+      model: route.kind === "generate" || route.kind === "stream" ? route.model : undefined,
+      receivedAt: performance.now(),
+      abortedAt: undefined
+    }
+    this.requests.push(recorded)
+    res.on("close", () => {
+      if (!res.writableFinished) {
+        recorded.abortedAt = performance.now()
+        for (const waiter of this.abortWaiters) waiter()
+      }
+    })
+    if (route.kind === "response") return this.send(res, route.response)
+    if (route.kind === "models") return this.send(res, this.adapter.models(call, this.models, route.api))
+    await this.play(res, call, route, this.nextReply(route.model))
+  }
+
+  private send(res: ServerResponse, response: WireResponse): void {
+    res.writeHead(response.status, response.headers)
+    res.end(response.body)
+  }
+
+  private context(
+    call: IncomingCall,
+    route: { kind: "generate" | "stream"; model: string; api?: string },
+    reply: TextReply | StreamFaultReply
+  ): RenderContext {
+    const chunks = splitText(reply.text, reply.chunks)
+    return {
+      call,
+      api: route.api,
+      model: (reply.kind === "text" ? reply.model : undefined) ?? route.model,
+      requestId: `req_${randomUUID().replaceAll("-", "").slice(0, 24)}`,
+      usage: completeUsage(reply.usage, call.rawBody.length, chunks.length),
+      finishReason: (reply.kind === "text" ? reply.finishReason : undefined) ?? "stop",
+      text: reply.text,
+      chunks
+    }
+  }
+
+  private async play(
+    res: ServerResponse,
+    call: IncomingCall,
+    route: { kind: "generate" | "stream"; model: string; api?: string },
+    reply: Reply
+  ): Promise<void> {
+    switch (reply.kind) {
+      case "hang":
+        return // the response stays open until the client aborts or the simulator closes
+      case "cassette":
+        res.writeHead(reply.status, reply.headers)
+        res.end(reply.bodyBase64 !== undefined ? Buffer.from(reply.bodyBase64, "base64") : (reply.body ?? ""))
+        return
+      case "error": {
+        await sleep(reply.firstByteDelayMs)
+        const ctx = this.context(call, route, { kind: "text", text: "" })
+        return this.send(res, this.adapter.error(ctx, reply))
+      }
+      case "text": {
+        const ctx = this.context(call, route, reply)
+        await sleep(reply.firstByteDelayMs)
+        if (route.kind === "generate") return this.send(res, this.adapter.generate(ctx))
+        res.writeHead(200, this.adapter.streamHeaders(ctx))
+        for (const frame of this.adapter.streamStart(ctx)) res.write(frame)
+        for (const [index, text] of ctx.chunks.entries()) {
+          if (index > 0) await sleep(reply.chunkDelayMs)
+          if (res.destroyed) return
+          res.write(this.adapter.streamDelta(ctx, text, index))
+        }
+        for (const frame of this.adapter.streamEnd(ctx)) res.write(frame)
+        res.end()
+        return
+      }
+      case "stream-fault": {
+        const ctx = this.context(call, route, reply)
+        const errorFault = reply.errorFault ?? "overloaded"
+        if (route.kind === "generate") {
+          // A non-streamed call cannot fail half-way: it sees the fault as a whole response.
+          if (reply.fault === "hang") return
+          if (reply.fault === "drop") return void res.socket?.destroy()
+          if (reply.fault === "malformed") {
+            res.writeHead(200, { "content-type": "application/json" })
+            res.end("{ this is not json")
+            return
+          }
+          return this.send(res, this.adapter.error(ctx, { kind: "error", fault: errorFault }))
+        }
+        res.writeHead(200, this.adapter.streamHeaders(ctx))
+        for (const frame of this.adapter.streamStart(ctx)) res.write(frame)
+        for (const [index, text] of ctx.chunks.slice(0, reply.afterChunks).entries()) {
+          if (index > 0) await sleep(reply.chunkDelayMs)
+          if (res.destroyed) return
+          res.write(this.adapter.streamDelta(ctx, text, index))
+        }
+        await sleep(5) // let the client see the text before the fault
+        switch (reply.fault) {
+          case "hang":
+            return
+          case "drop":
+            res.socket?.destroy()
+            return
+          case "malformed":
+            res.write(this.adapter.malformedFrame(ctx))
+            res.end()
+            return
+          case "error-event":
+            res.write(this.adapter.streamError(ctx, errorFault, "The simulator injected a mid-stream error."))
+            res.end()
+            return
+        }
+      }
+    }
+  }
+}
+
+/** A simulator as an Effect resource: started in the current scope, closed with it. */
+export const scopedSimulator = (
+  adapter: ProtocolAdapter,
+  options?: SimulatorOptions
+): Effect.Effect<Simulator, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.promise(() => Simulator.start(adapter, options)),
+    (sim) => Effect.promise(() => sim.close())
+  )
+
+/** A JSON response. */
+export const json = (status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): WireResponse => ({
+  status,
+  headers: { "content-type": "application/json", ...headers },
+  body: JSON.stringify(body)
+})
+
+/** An SSE frame: `event:` line when named, then `data:`. */
+export const sse = (data: unknown, event?: string): string =>
+  `${event ? `event: ${event}\n` : ""}data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`
