@@ -1,2 +1,3 @@
 export * from "./simulator/script.ts"
 export * from "./simulator/server.ts"
+export * from "./cassettes.ts"

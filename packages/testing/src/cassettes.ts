@@ -1,0 +1,58 @@
+/**
+ * Recorded real provider exchanges (see cassettes/README.md): loading them, and turning one into a
+ * simulator reply so the real SDKs can replay it.
+ */
+import { readdirSync, readFileSync } from "node:fs"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import type { CassetteReply } from "./simulator/script.ts"
+
+export type CassetteFolder = "openai-chat" | "openai-responses" | "anthropic" | "gemini" | "vertex" | "bedrock"
+
+export interface Cassette {
+  /** File name without `.json`. */
+  readonly name: string
+  readonly folder: CassetteFolder
+  readonly source: string
+  readonly request: {
+    readonly method: string
+    readonly host: string
+    readonly path: string
+    readonly query: string
+    readonly body: unknown
+  }
+  readonly response: {
+    readonly status: number
+    readonly headers: Readonly<Record<string, string>>
+    readonly body?: string
+    readonly bodyBase64?: string
+  }
+}
+
+export const cassettesDirectory = fileURLToPath(new URL("../cassettes/", import.meta.url))
+
+export const loadCassettes = (folder: CassetteFolder): ReadonlyArray<Cassette> => {
+  const dir = join(cassettesDirectory, folder)
+  return readdirSync(dir)
+    .filter((file) => file.endsWith(".json"))
+    .sort()
+    .map((file) => {
+      const raw = JSON.parse(readFileSync(join(dir, file), "utf8")) as Omit<Cassette, "name" | "folder">
+      return { ...raw, name: file.slice(0, -".json".length), folder }
+    })
+}
+
+/** Whether the recorded response is a stream (SSE or AWS event stream). */
+export const isStreamingCassette = (cassette: Cassette): boolean => {
+  const type = cassette.response.headers["content-type"] ?? ""
+  return type.includes("text/event-stream") || type.includes("vnd.amazon.eventstream")
+}
+
+/** The recorded response, served as is by any simulator. */
+export const cassetteReply = (cassette: Cassette): CassetteReply => ({
+  kind: "cassette",
+  status: cassette.response.status,
+  headers: { "content-type": cassette.response.headers["content-type"] ?? "application/json" },
+  ...(cassette.response.body !== undefined ? { body: cassette.response.body } : {}),
+  ...(cassette.response.bodyBase64 !== undefined ? { bodyBase64: cassette.response.bodyBase64 } : {})
+})
