@@ -1,1 +1,5 @@
-export {}
+export * from "./anthropic.ts"
+export * from "./bedrock.ts"
+export * from "./gemini.ts"
+export * from "./openai.ts"
+export * from "./vertex.ts"

@@ -1,3 +1,7 @@
 export * from "./simulator/script.ts"
 export * from "./simulator/server.ts"
 export * from "./cassettes.ts"
+export * from "./simulator/anthropic.ts"
+export * from "./simulator/bedrock.ts"
+export * from "./simulator/google.ts"
+export * from "./simulator/openai.ts"
