@@ -1,1 +1,394 @@
-export {}
+/**
+ * AWS Bedrock simulator: the runtime (Converse, ConverseStream) and the control plane
+ * (ListFoundationModels, ListInferenceProfiles) on one HTTP/1.1 server, speaking the REST-JSON and
+ * `application/vnd.amazon.eventstream` wire formats of PROTOCOLS.md section 5. The real
+ * `@aws-sdk/client-bedrock-runtime` and `@aws-sdk/client-bedrock` run against it (the runtime client
+ * needs `requestHandler: new NodeHttpHandler()`, since it defaults to HTTP/2).
+ */
+import { randomUUID } from "node:crypto"
+import type { FinishReason, Usage } from "@llm-orchestrator/core"
+import { EventStreamCodec } from "@smithy/eventstream-codec"
+import { fromUtf8, toUtf8 } from "@smithy/util-utf8"
+import type { Effect, Scope } from "effect"
+import type { ErrorReply, FaultKind, SimModel } from "./script.ts"
+import {
+  type IncomingCall,
+  json,
+  type ProtocolAdapter,
+  type Route,
+  Simulator,
+  type SimulatorOptions,
+  scopedSimulator,
+  type WireResponse
+} from "./server.ts"
+
+export interface BedrockSimulatorOptions extends SimulatorOptions {
+  /**
+   * Most inference profiles per ListInferenceProfiles page, whatever `maxResults` asks (default 5), so
+   * clients must follow `nextToken` with the default model list. Real Bedrock may also return short pages.
+   */
+  readonly inferenceProfilePageSize?: number
+  /** The region used in ARNs (default us-east-1). */
+  readonly region?: string
+}
+
+/** Current Bedrock ids; Anthropic 4.x and Llama 4 are callable only through inference profiles. */
+export const defaultBedrockModels: ReadonlyArray<SimModel> = [
+  { id: "anthropic.claude-sonnet-4-5-20250929-v1:0", displayName: "Claude Sonnet 4.5", inferenceProfileOnly: true },
+  { id: "anthropic.claude-haiku-4-5-20251001-v1:0", displayName: "Claude Haiku 4.5", inferenceProfileOnly: true },
+  { id: "anthropic.claude-opus-4-1-20250805-v1:0", displayName: "Claude Opus 4.1", inferenceProfileOnly: true },
+  { id: "anthropic.claude-3-haiku-20240307-v1:0", displayName: "Claude 3 Haiku" },
+  { id: "amazon.nova-micro-v1:0", displayName: "Nova Micro" },
+  { id: "amazon.nova-lite-v1:0", displayName: "Nova Lite" },
+  { id: "amazon.nova-pro-v1:0", displayName: "Nova Pro" },
+  {
+    id: "meta.llama4-maverick-17b-instruct-v1:0",
+    displayName: "Llama 4 Maverick 17B Instruct",
+    inferenceProfileOnly: true
+  },
+  { id: "openai.gpt-oss-120b-1:0", displayName: "gpt-oss-120b" },
+  { id: "qwen.qwen3-32b-v1:0", displayName: "Qwen3 32B (dense)" },
+  { id: "amazon.titan-embed-text-v2:0", displayName: "Titan Text Embeddings V2", chat: false },
+  { id: "stability.stable-image-core-v1:1", displayName: "Stable Image Core 1.1", chat: false }
+]
+
+const codec = new EventStreamCodec(toUtf8, fromUtf8)
+const headerValue = (value: string) => ({ type: "string" as const, value })
+
+/** One event frame of a ConverseStream response. */
+export const bedrockEventFrame = (eventType: string, payload: unknown): Uint8Array =>
+  codec.encode({
+    headers: {
+      ":event-type": headerValue(eventType),
+      ":content-type": headerValue("application/json"),
+      ":message-type": headerValue("event")
+    },
+    body: fromUtf8(JSON.stringify(payload))
+  })
+
+/** A modelled exception inside the stream (`:message-type` exception); the SDK throws its typed class. */
+export const bedrockExceptionFrame = (exceptionType: string, message: string): Uint8Array =>
+  codec.encode({
+    headers: {
+      ":exception-type": headerValue(exceptionType),
+      ":content-type": headerValue("application/json"),
+      ":message-type": headerValue("exception")
+    },
+    body: fromUtf8(JSON.stringify({ message }))
+  })
+
+const stopReasons: Record<FinishReason, string> = {
+  stop: "end_turn",
+  length: "max_tokens",
+  "tool-calls": "tool_use",
+  "content-filter": "content_filtered",
+  error: "malformed_model_output",
+  other: "malformed_model_output"
+}
+
+/**
+ * Bedrock's `inputTokens` EXCLUDES cache reads and writes (cassette test_bedrock_cache_usage_includes_cache_tokens:
+ * inputTokens 13 + cacheReadInputTokens 1504 + outputTokens 5 = totalTokens 1522). The normalised usage counts all
+ * input, so the cached part is taken out here. Bedrock reports no reasoning count (it is inside outputTokens).
+ */
+const wireUsage = (usage: Usage) => {
+  const cached = usage.cacheReadTokens + usage.cacheWriteTokens
+  const inputTokens = Math.max(0, usage.inputTokens - cached)
+  return {
+    inputTokens,
+    outputTokens: usage.outputTokens,
+    totalTokens: inputTokens + cached + usage.outputTokens,
+    ...(cached > 0
+      ? { cacheReadInputTokens: usage.cacheReadTokens, cacheWriteInputTokens: usage.cacheWriteTokens }
+      : {})
+  }
+}
+
+interface AwsError {
+  readonly status: number
+  readonly type: string
+  readonly message: string
+}
+
+const awsErrors: Record<Exclude<FaultKind, "content-filter">, AwsError> = {
+  "rate-limit": {
+    status: 429,
+    type: "ThrottlingException",
+    message: "Too many requests, please wait before trying again."
+  },
+  overloaded: {
+    status: 503,
+    type: "ServiceUnavailableException",
+    message: "Bedrock is unable to process your request."
+  },
+  "server-error": {
+    status: 500,
+    type: "InternalServerException",
+    message: "The server encountered an internal error while processing the request."
+  },
+  unavailable: {
+    status: 503,
+    type: "ServiceUnavailableException",
+    message: "Bedrock is unable to process your request."
+  },
+  auth: {
+    status: 403,
+    type: "UnrecognizedClientException",
+    message: "The security token included in the request is invalid."
+  },
+  permission: {
+    status: 403,
+    type: "AccessDeniedException",
+    message: "You don't have access to the model with the specified model ID."
+  },
+  "model-not-found": { status: 400, type: "ValidationException", message: "The provided model identifier is invalid." },
+  "context-length": { status: 400, type: "ValidationException", message: "Input is too long for requested model." },
+  "invalid-request": {
+    status: 400,
+    type: "ValidationException",
+    message: "1 validation error detected: Value at 'inferenceConfig.temperature' failed to satisfy constraint."
+  }
+}
+
+/** Status -> error type when a script overrides the status (e.g. 404 for a model-not-found fault). */
+const typeForStatus: Record<number, string> = {
+  400: "ValidationException",
+  403: "AccessDeniedException",
+  404: "ResourceNotFoundException",
+  408: "ModelTimeoutException",
+  424: "ModelErrorException",
+  429: "ThrottlingException",
+  500: "InternalServerException",
+  503: "ServiceUnavailableException"
+}
+
+/** The lowerCamel union member names of ConverseStreamOutput's exceptions. */
+const streamExceptionTypes: Record<FaultKind, string> = {
+  "rate-limit": "throttlingException",
+  overloaded: "modelStreamErrorException",
+  "server-error": "internalServerException",
+  unavailable: "serviceUnavailableException",
+  auth: "validationException",
+  permission: "validationException",
+  "model-not-found": "validationException",
+  "context-length": "validationException",
+  "invalid-request": "validationException",
+  "content-filter": "validationException"
+}
+
+const errorTypeHeader = (type: string) => `${type}:http://internal.amazon.com/coral/com.amazon.bedrock/`
+
+const guardrailText = "Sorry, the model cannot answer this question."
+
+const providerName = (id: string) => {
+  const vendor = id.split(".")[0] ?? id
+  const names: Record<string, string> = {
+    anthropic: "Anthropic",
+    amazon: "Amazon",
+    meta: "Meta",
+    openai: "OpenAI",
+    qwen: "Qwen",
+    stability: "Stability AI"
+  }
+  return names[vendor] ?? vendor
+}
+
+const outputModality = (model: SimModel) =>
+  model.chat === false ? (model.id.includes("embed") ? "EMBEDDING" : "IMAGE") : "TEXT"
+
+/** Cross-region system profiles exist for these vendors' text models (as on real Bedrock in the US). */
+const hasUsProfile = (model: SimModel) =>
+  model.chat !== false && ["anthropic", "amazon", "meta"].includes(model.id.split(".")[0] ?? "")
+
+export const makeBedrockAdapter = (options: BedrockSimulatorOptions = {}): ProtocolAdapter => {
+  const region = options.region ?? "us-east-1"
+  const profilePageSize = Math.max(1, options.inferenceProfilePageSize ?? 5)
+  const modelArn = (id: string, inRegion = region) => `arn:aws:bedrock:${inRegion}::foundation-model/${id}`
+
+  const baseHeaders = (requestId: string) => ({ "x-amzn-requestid": requestId })
+
+  const converseBody = (text: string, stopReason: string, usage: Usage) => ({
+    output: { message: { role: "assistant", content: [{ text }] } },
+    stopReason,
+    usage: wireUsage(usage),
+    metrics: { latencyMs: 42 }
+  })
+
+  const streamBody = (text: string, stopReason: string, usage: Usage): Uint8Array =>
+    Buffer.concat([
+      bedrockEventFrame("messageStart", { role: "assistant" }),
+      bedrockEventFrame("contentBlockDelta", { contentBlockIndex: 0, delta: { text } }),
+      bedrockEventFrame("contentBlockStop", { contentBlockIndex: 0 }),
+      bedrockEventFrame("messageStop", { stopReason }),
+      bedrockEventFrame("metadata", { usage: wireUsage(usage), metrics: { latencyMs: 42 } })
+    ])
+
+  const foundationModels = (call: IncomingCall, models: ReadonlyArray<SimModel>): WireResponse => {
+    const byOutput = call.query.get("byOutputModality")
+    const byInference = call.query.get("byInferenceType")
+    const byProvider = call.query.get("byProvider")?.toLowerCase()
+    const summaries = models
+      .map((model) => ({
+        modelArn: modelArn(model.id),
+        modelId: model.id,
+        modelName: model.displayName ?? model.id,
+        providerName: providerName(model.id),
+        inputModalities: ["TEXT"],
+        outputModalities: [outputModality(model)],
+        responseStreamingSupported: model.chat !== false,
+        customizationsSupported: [],
+        inferenceTypesSupported: model.inferenceProfileOnly ? ["INFERENCE_PROFILE"] : ["ON_DEMAND"],
+        modelLifecycle: { status: "ACTIVE" }
+      }))
+      .filter(
+        (summary) =>
+          (!byOutput || summary.outputModalities.includes(byOutput)) &&
+          (!byInference || summary.inferenceTypesSupported.includes(byInference)) &&
+          (!byProvider || summary.providerName.toLowerCase() === byProvider)
+      )
+    // ListFoundationModels has no pagination.
+    return json(200, { modelSummaries: summaries }, baseHeaders(randomUUID()))
+  }
+
+  const inferenceProfiles = (call: IncomingCall, models: ReadonlyArray<SimModel>): WireResponse => {
+    const requestId = randomUUID()
+    const typeEquals = call.query.get("type")
+    const all = models.filter(hasUsProfile).map((model) => ({
+      inferenceProfileName: `US ${model.displayName ?? model.id}`,
+      inferenceProfileArn: `arn:aws:bedrock:${region}:123456789012:inference-profile/us.${model.id}`,
+      inferenceProfileId: `us.${model.id}`,
+      description: `Routes requests to ${model.displayName ?? model.id} in us-east-1, us-east-2 and us-west-2.`,
+      models: ["us-east-1", "us-east-2", "us-west-2"].map((r) => ({ modelArn: modelArn(model.id, r) })),
+      status: "ACTIVE",
+      type: "SYSTEM_DEFINED",
+      createdAt: "2025-09-29T00:00:00Z",
+      updatedAt: "2025-09-29T00:00:00Z"
+    }))
+    const selected = typeEquals && typeEquals !== "SYSTEM_DEFINED" ? [] : all
+    const maxResults = Number.parseInt(call.query.get("maxResults") ?? "", 10)
+    const pageSize = Math.min(profilePageSize, Number.isFinite(maxResults) && maxResults > 0 ? maxResults : 1000)
+    const token = call.query.get("nextToken")
+    const start = token ? Number.parseInt(Buffer.from(token, "base64url").toString("utf8"), 10) : 0
+    if (!Number.isFinite(start) || start < 0 || start > selected.length)
+      return json(
+        400,
+        { message: "Invalid pagination token." },
+        { ...baseHeaders(requestId), "x-amzn-errortype": errorTypeHeader("ValidationException") }
+      )
+    const end = start + pageSize
+    return json(
+      200,
+      {
+        inferenceProfileSummaries: selected.slice(start, end),
+        ...(end < selected.length ? { nextToken: Buffer.from(String(end)).toString("base64url") } : {})
+      },
+      baseHeaders(requestId)
+    )
+  }
+
+  return {
+    protocol: "bedrock",
+
+    route(call): Route {
+      const match = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec(call.path)
+      if (call.method === "POST" && match)
+        return { kind: match[2] === "converse" ? "generate" : "stream", model: decodeURIComponent(match[1] ?? "") }
+      if (call.method === "GET" && call.path === "/foundation-models")
+        return { kind: "models", api: "foundation-models" }
+      if (call.method === "GET" && call.path === "/inference-profiles")
+        return { kind: "models", api: "inference-profiles" }
+      return {
+        kind: "response",
+        response: json(
+          404,
+          { message: `No operation at ${call.method} ${call.path}` },
+          { "x-amzn-errortype": errorTypeHeader("UnknownOperationException"), "x-amzn-requestid": randomUUID() }
+        )
+      }
+    },
+
+    generate(ctx) {
+      return json(200, converseBody(ctx.text, stopReasons[ctx.finishReason], ctx.usage), baseHeaders(ctx.requestId))
+    },
+
+    streamHeaders(ctx) {
+      return { "content-type": "application/vnd.amazon.eventstream", ...baseHeaders(ctx.requestId) }
+    },
+
+    streamStart() {
+      return [bedrockEventFrame("messageStart", { role: "assistant" })]
+    },
+
+    streamDelta(_ctx, text) {
+      return bedrockEventFrame("contentBlockDelta", { contentBlockIndex: 0, delta: { text } })
+    },
+
+    streamEnd(ctx) {
+      return [
+        bedrockEventFrame("contentBlockStop", { contentBlockIndex: 0 }),
+        bedrockEventFrame("messageStop", { stopReason: stopReasons[ctx.finishReason] }),
+        bedrockEventFrame("metadata", { usage: wireUsage(ctx.usage), metrics: { latencyMs: 42 } })
+      ]
+    },
+
+    streamError(_ctx, fault, message) {
+      return bedrockExceptionFrame(streamExceptionTypes[fault], message)
+    },
+
+    malformedFrame() {
+      // A well-formed frame whose trailing message CRC is wrong: the SDK's decoder rejects it.
+      const frame = Buffer.from(bedrockEventFrame("contentBlockDelta", { contentBlockIndex: 0, delta: { text: "!" } }))
+      const last = frame.length - 1
+      frame[last] = (frame[last] ?? 0) ^ 0xff
+      return frame
+    },
+
+    error(ctx, reply: ErrorReply) {
+      const headers = {
+        ...baseHeaders(ctx.requestId),
+        ...(reply.retryAfterSeconds !== undefined ? { "retry-after": String(reply.retryAfterSeconds) } : {})
+      }
+      if (reply.fault === "content-filter") {
+        // A guardrail block is a successful response whose stop reason says so, with the guardrail's text.
+        const usage: Usage = { ...ctx.usage, outputTokens: 0 }
+        const text = reply.message ?? guardrailText
+        if (ctx.call.path.endsWith("/converse-stream"))
+          return {
+            status: 200,
+            headers: { "content-type": "application/vnd.amazon.eventstream", ...headers, ...reply.headers },
+            body: streamBody(text, "guardrail_intervened", usage)
+          }
+        return json(200, converseBody(text, "guardrail_intervened", usage), { ...headers, ...reply.headers })
+      }
+      const known = awsErrors[reply.fault]
+      const status = reply.status ?? known.status
+      const type =
+        reply.status !== undefined && reply.status !== known.status ? (typeForStatus[status] ?? known.type) : known.type
+      return json(
+        status,
+        { message: reply.message ?? known.message },
+        { ...headers, "x-amzn-errortype": errorTypeHeader(type), ...reply.headers }
+      )
+    },
+
+    models(call, models, api) {
+      return api === "inference-profiles" ? inferenceProfiles(call, models) : foundationModels(call, models)
+    }
+  }
+}
+
+const withDefaults = (options: BedrockSimulatorOptions): BedrockSimulatorOptions => ({
+  ...options,
+  models: options.models ?? defaultBedrockModels
+})
+
+/** Starts a Bedrock simulator (runtime and control plane) on 127.0.0.1; `sim.url` is the endpoint for both clients. */
+export const startBedrockSimulator = (options: BedrockSimulatorOptions = {}): Promise<Simulator> =>
+  Simulator.start(makeBedrockAdapter(options), withDefaults(options))
+
+/** A Bedrock simulator closed with the current scope. */
+export const bedrockSimulator = (options: BedrockSimulatorOptions = {}): Effect.Effect<Simulator, never, Scope.Scope> =>
+  scopedSimulator(makeBedrockAdapter(options), withDefaults(options))
+
+/** Builds the `x-amzn-errortype` header value of a Bedrock error (for scripting other exception types). */
+export const bedrockErrorType = errorTypeHeader
