@@ -1,1 +1,388 @@
-export {}
+/**
+ * The Anthropic Messages API simulator (PROTOCOLS.md section 2): `POST /v1/messages` plain and SSE,
+ * `GET /v1/models` with cursor pagination, and the API's real error bodies and headers. Usage in a
+ * `RenderContext` is normalised (DESIGN section 3); it is rendered here in Anthropic's wire form, where
+ * `input_tokens` EXCLUDES cache reads and writes, so the provider adapter's normalisation is tested.
+ */
+import type { FinishReason, Usage } from "@llm-orchestrator/core"
+import type { Effect, Scope } from "effect"
+import type { ErrorReply, FaultKind, SimModel } from "./script.ts"
+import {
+  type Frame,
+  type IncomingCall,
+  json,
+  type ProtocolAdapter,
+  type RenderContext,
+  type Route,
+  Simulator,
+  type SimulatorOptions,
+  scopedSimulator,
+  sse,
+  type WireResponse
+} from "./server.ts"
+
+/** The page size of `GET /v1/models` when the client sends no `limit` (the real API's default). */
+export const anthropicDefaultPageSize = 20
+
+const created = (daysAgo: number) => new Date(Date.UTC(2026, 10, 1) - daysAgo * 86_400_000).toISOString()
+
+/**
+ * Realistic model ids (the 1.x SDK's `Model` union), newest first as the API lists them. The one
+ * `chat: false` entry is rendered as a retired model: Anthropic lists only Claude chat models, and a
+ * retired one is the listed model that cannot serve a request.
+ */
+export const defaultAnthropicModels: ReadonlyArray<SimModel> = [
+  { id: "claude-opus-5-5", displayName: "Claude Opus 5.5", contextWindow: 1_000_000, maxOutputTokens: 128_000 },
+  { id: "claude-sonnet-5-5", displayName: "Claude Sonnet 5.5", contextWindow: 1_000_000, maxOutputTokens: 128_000 },
+  { id: "claude-haiku-5-5", displayName: "Claude Haiku 5.5", contextWindow: 400_000, maxOutputTokens: 64_000 },
+  { id: "claude-fable-5-2", displayName: "Claude Fable 5.2", contextWindow: 1_000_000, maxOutputTokens: 128_000 },
+  { id: "claude-opus-5", displayName: "Claude Opus 5", contextWindow: 1_000_000, maxOutputTokens: 128_000 },
+  { id: "claude-sonnet-5", displayName: "Claude Sonnet 5", contextWindow: 1_000_000, maxOutputTokens: 64_000 },
+  { id: "claude-opus-4-8", displayName: "Claude Opus 4.8", contextWindow: 1_000_000, maxOutputTokens: 128_000 },
+  { id: "claude-opus-4-6", displayName: "Claude Opus 4.6", contextWindow: 200_000, maxOutputTokens: 128_000 },
+  { id: "claude-sonnet-4-6", displayName: "Claude Sonnet 4.6", contextWindow: 200_000, maxOutputTokens: 64_000 },
+  {
+    id: "claude-haiku-4-5-20251001",
+    displayName: "Claude Haiku 4.5",
+    contextWindow: 200_000,
+    maxOutputTokens: 64_000
+  },
+  {
+    id: "claude-sonnet-4-5-20250929",
+    displayName: "Claude Sonnet 4.5",
+    contextWindow: 200_000,
+    maxOutputTokens: 64_000
+  },
+  { id: "claude-3-haiku-20240307", displayName: "Claude Haiku 3", contextWindow: 200_000, maxOutputTokens: 4_096 },
+  { id: "claude-2.1", displayName: "Claude 2.1", contextWindow: 200_000, maxOutputTokens: 4_096, chat: false }
+]
+
+const stopReasons: Record<FinishReason, string> = {
+  stop: "end_turn",
+  length: "max_tokens",
+  "tool-calls": "tool_use",
+  "content-filter": "refusal",
+  other: "pause_turn",
+  error: "end_turn"
+}
+
+const errorTypeByStatus: Record<number, string> = {
+  400: "invalid_request_error",
+  401: "authentication_error",
+  402: "billing_error",
+  403: "permission_error",
+  404: "not_found_error",
+  413: "request_too_large",
+  429: "rate_limit_error",
+  500: "api_error",
+  504: "timeout_error",
+  529: "overloaded_error"
+}
+
+const faultStatus: Record<Exclude<FaultKind, "content-filter">, number> = {
+  "rate-limit": 429,
+  overloaded: 529,
+  "server-error": 500,
+  unavailable: 503,
+  auth: 401,
+  permission: 403,
+  "model-not-found": 404,
+  "context-length": 400,
+  "invalid-request": 400
+}
+
+const contextWindowOf = (model: string): number =>
+  defaultAnthropicModels.find((m) => m.id === model)?.contextWindow ?? 200_000
+
+const faultMessage = (fault: FaultKind, ctx: RenderContext): string => {
+  switch (fault) {
+    case "rate-limit":
+      return "This request would exceed the rate limit for your organization of 50 requests per minute. For details, refer to: https://docs.claude.com/en/api/rate-limits."
+    case "overloaded":
+      return "Overloaded"
+    case "server-error":
+      return "Internal server error"
+    case "unavailable":
+      return "Service unavailable"
+    case "auth":
+      return "invalid x-api-key"
+    case "permission":
+      return "Your API key does not have permission to use the specified resource."
+    case "model-not-found":
+      return `model: ${ctx.model}`
+    case "context-length": {
+      const maximum = contextWindowOf(ctx.model)
+      return `prompt is too long: ${maximum + ctx.usage.inputTokens} tokens > ${maximum} maximum`
+    }
+    case "invalid-request":
+      return "messages: at least one message is required"
+    case "content-filter":
+      return "The request was refused."
+  }
+}
+
+const errorType = (status: number): string =>
+  errorTypeByStatus[status] ?? (status >= 500 ? "api_error" : "invalid_request_error")
+
+const faultType = (fault: FaultKind): string =>
+  fault === "content-filter" ? "invalid_request_error" : errorType(faultStatus[fault])
+
+const errorBody = (type: string, message: string, requestId: string) => ({
+  type: "error",
+  error: { type, message },
+  request_id: requestId
+})
+
+/** The usage object of a finished message: Anthropic's `input_tokens` excludes cache reads and writes. */
+const wireUsage = (usage: Usage) => ({
+  input_tokens: Math.max(0, usage.inputTokens - usage.cacheReadTokens - usage.cacheWriteTokens),
+  cache_creation_input_tokens: usage.cacheWriteTokens,
+  cache_read_input_tokens: usage.cacheReadTokens,
+  cache_creation: { ephemeral_5m_input_tokens: usage.cacheWriteTokens, ephemeral_1h_input_tokens: 0 },
+  output_tokens: usage.outputTokens,
+  // Present only when there was thinking, so adapters exercise both shapes seen in real traffic.
+  ...(usage.reasoningTokens > 0 ? { output_tokens_details: { thinking_tokens: usage.reasoningTokens } } : {}),
+  service_tier: "standard",
+  inference_geo: "global"
+})
+
+const wantsStream = (call: IncomingCall): boolean =>
+  typeof call.body === "object" && call.body !== null && (call.body as { stream?: unknown }).stream === true
+
+const messageId = (ctx: RenderContext) => `msg_${ctx.requestId.slice(4)}`
+const thinkingText = (ctx: RenderContext) =>
+  `The user asked me something; ${ctx.usage.reasoningTokens} tokens of thought.`
+const signature = (ctx: RenderContext) => Buffer.from(`sig:${ctx.requestId}`).toString("base64")
+const hasThinking = (ctx: RenderContext) => ctx.usage.reasoningTokens > 0
+/** The content index of the text block: after the thinking block when there is one. */
+const textIndex = (ctx: RenderContext) => (hasThinking(ctx) ? 1 : 0)
+
+const refusalDetails = (ctx: RenderContext) =>
+  ctx.finishReason === "content-filter"
+    ? { stop_details: { type: "refusal", category: "general_harms", explanation: "The request was refused." } }
+    : {}
+
+const message = (ctx: RenderContext) => ({
+  id: messageId(ctx),
+  type: "message",
+  role: "assistant",
+  model: ctx.model,
+  content: [
+    ...(hasThinking(ctx) ? [{ type: "thinking", thinking: thinkingText(ctx), signature: signature(ctx) }] : []),
+    ...(ctx.text || !hasThinking(ctx) ? [{ type: "text", text: ctx.text }] : [])
+  ],
+  stop_reason: stopReasons[ctx.finishReason],
+  stop_sequence: null,
+  ...refusalDetails(ctx),
+  usage: wireUsage(ctx.usage)
+})
+
+const streamHeaders = (ctx: RenderContext) => ({
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache",
+  "request-id": ctx.requestId
+})
+
+const streamStart = (ctx: RenderContext): ReadonlyArray<Frame> => {
+  const usage = wireUsage(ctx.usage)
+  // message_start carries the input side; output_tokens is a placeholder the final message_delta replaces.
+  const start = {
+    type: "message_start",
+    message: {
+      id: messageId(ctx),
+      type: "message",
+      role: "assistant",
+      model: ctx.model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: {
+        input_tokens: usage.input_tokens,
+        cache_creation_input_tokens: usage.cache_creation_input_tokens,
+        cache_read_input_tokens: usage.cache_read_input_tokens,
+        cache_creation: usage.cache_creation,
+        output_tokens: 1,
+        service_tier: "standard"
+      }
+    }
+  }
+  const frames: Array<Frame> = [sse(start, "message_start")]
+  if (hasThinking(ctx)) {
+    frames.push(
+      sse(
+        { type: "content_block_start", index: 0, content_block: { type: "thinking", thinking: "", signature: "" } },
+        "content_block_start"
+      ),
+      sse({ type: "ping" }, "ping")
+    )
+    const thought = thinkingText(ctx)
+    const half = Math.ceil(thought.length / 2)
+    for (const piece of [thought.slice(0, half), thought.slice(half)])
+      frames.push(
+        sse(
+          { type: "content_block_delta", index: 0, delta: { type: "thinking_delta", thinking: piece } },
+          "content_block_delta"
+        )
+      )
+    frames.push(
+      sse(
+        { type: "content_block_delta", index: 0, delta: { type: "signature_delta", signature: signature(ctx) } },
+        "content_block_delta"
+      ),
+      sse({ type: "content_block_stop", index: 0 }, "content_block_stop")
+    )
+  }
+  frames.push(
+    sse(
+      { type: "content_block_start", index: textIndex(ctx), content_block: { type: "text", text: "" } },
+      "content_block_start"
+    )
+  )
+  if (!hasThinking(ctx)) frames.push(sse({ type: "ping" }, "ping"))
+  return frames
+}
+
+const streamDelta = (ctx: RenderContext, text: string): Frame =>
+  sse(
+    { type: "content_block_delta", index: textIndex(ctx), delta: { type: "text_delta", text } },
+    "content_block_delta"
+  )
+
+const streamEnd = (ctx: RenderContext): ReadonlyArray<Frame> => {
+  const usage = wireUsage(ctx.usage)
+  return [
+    sse({ type: "content_block_stop", index: textIndex(ctx) }, "content_block_stop"),
+    sse(
+      {
+        type: "message_delta",
+        delta: { stop_reason: stopReasons[ctx.finishReason], stop_sequence: null, ...refusalDetails(ctx) },
+        // Cumulative totals, as the real API sends them: they REPLACE message_start's counters.
+        usage: {
+          input_tokens: usage.input_tokens,
+          cache_creation_input_tokens: usage.cache_creation_input_tokens,
+          cache_read_input_tokens: usage.cache_read_input_tokens,
+          output_tokens: usage.output_tokens,
+          ...(usage.output_tokens_details ? { output_tokens_details: usage.output_tokens_details } : {})
+        }
+      },
+      "message_delta"
+    ),
+    sse({ type: "message_stop" }, "message_stop")
+  ]
+}
+
+const modelEntry = (model: SimModel, index: number) => ({
+  type: "model",
+  id: model.id,
+  display_name: model.displayName ?? model.id,
+  created_at: created(index * 30),
+  max_input_tokens: model.contextWindow ?? null,
+  max_tokens: model.maxOutputTokens ?? null,
+  lifecycle: model.chat === false ? "retired" : "active",
+  deprecated_at: model.chat === false ? created(index * 30 - 365) : null,
+  retires_at: model.chat === false ? created(index * 30 - 730) : null,
+  line: null,
+  capabilities: null
+})
+
+const notFound = (message: string): WireResponse =>
+  json(404, errorBody("not_found_error", message, "req_notfound"), { "request-id": "req_notfound" })
+
+export const anthropicAdapter: ProtocolAdapter = {
+  protocol: "anthropic",
+
+  route(call: IncomingCall): Route {
+    const bearer = /^Bearer \S+/.test(String(call.headers.authorization ?? ""))
+    if (!bearer && !call.headers["x-api-key"]) {
+      const body = errorBody("authentication_error", "x-api-key header is required", "req_noauth")
+      return { kind: "response", response: json(401, body, { "request-id": "req_noauth" }) }
+    }
+    if (call.method === "POST" && call.path === "/v1/messages") {
+      const model = (call.body as { model?: unknown } | undefined)?.model
+      if (typeof model !== "string") {
+        const body = errorBody("invalid_request_error", "model: Field required", "req_badrequest")
+        return { kind: "response", response: json(400, body, { "request-id": "req_badrequest" }) }
+      }
+      return { kind: wantsStream(call) ? "stream" : "generate", model }
+    }
+    if (call.method === "GET" && call.path === "/v1/models") return { kind: "models" }
+    return { kind: "response", response: notFound(`Not found: ${call.method} ${call.path}`) }
+  },
+
+  generate: (ctx) => json(200, message(ctx), { "request-id": ctx.requestId }),
+  streamHeaders,
+  streamStart,
+  streamDelta,
+  streamEnd,
+
+  streamError: (ctx, fault, text) => sse(errorBody(faultType(fault), text, ctx.requestId), "error"),
+
+  malformedFrame: (ctx) =>
+    `event: content_block_delta\ndata: {"type":"content_block_delta","index":${textIndex(ctx)},"delta":{"type":"text_del\n\n`,
+
+  error(ctx: RenderContext, reply: ErrorReply): WireResponse {
+    if (reply.fault === "content-filter" && reply.status === undefined) {
+      // Anthropic has no content-filter HTTP error: the model refuses with HTTP 200 and stop_reason "refusal".
+      const refused: RenderContext = { ...ctx, finishReason: "content-filter", text: "", chunks: [] }
+      if (!wantsStream(ctx.call)) return generateRefusal(refused, reply)
+      const frames = [...streamStart(refused), ...streamEnd(refused)]
+      return { status: 200, headers: { ...streamHeaders(refused), ...reply.headers }, body: frames.join("") }
+    }
+    const status = reply.status ?? (reply.fault === "content-filter" ? 400 : faultStatus[reply.fault])
+    const headers: Record<string, string> = { "request-id": ctx.requestId, "x-should-retry": "false" }
+    if (status === 429 || status === 529 || status >= 500) headers["x-should-retry"] = "true"
+    if (status === 429) {
+      const seconds = reply.retryAfterSeconds ?? 20
+      headers["retry-after"] = String(seconds)
+      headers["anthropic-ratelimit-requests-limit"] = "50"
+      headers["anthropic-ratelimit-requests-remaining"] = "0"
+      headers["anthropic-ratelimit-requests-reset"] = new Date(Date.now() + seconds * 1000).toISOString()
+    } else if (reply.retryAfterSeconds !== undefined) headers["retry-after"] = String(reply.retryAfterSeconds)
+    const body = errorBody(errorType(status), reply.message ?? faultMessage(reply.fault, ctx), ctx.requestId)
+    return json(status, body, { ...headers, ...reply.headers })
+  },
+
+  models(call: IncomingCall, models: ReadonlyArray<SimModel>): WireResponse {
+    const requested = Number.parseInt(call.query.get("limit") ?? "", 10)
+    const limit = Number.isFinite(requested) ? Math.min(Math.max(requested, 1), 1000) : anthropicDefaultPageSize
+    const entries = models.map(modelEntry)
+    const afterId = call.query.get("after_id")
+    const beforeId = call.query.get("before_id")
+    let page: typeof entries
+    let hasMore: boolean
+    if (beforeId) {
+      const end = entries.findIndex((m) => m.id === beforeId)
+      const stop = Math.max(end, 0)
+      page = entries.slice(Math.max(0, stop - limit), stop)
+      hasMore = stop - limit > 0
+    } else {
+      const start = afterId ? entries.findIndex((m) => m.id === afterId) + 1 : 0
+      if (afterId && start === 0)
+        return json(400, errorBody("invalid_request_error", `after_id: unknown model ${afterId}`, "req_models"))
+      page = entries.slice(start, start + limit)
+      hasMore = start + limit < entries.length
+    }
+    return json(200, {
+      data: page,
+      has_more: hasMore,
+      first_id: page[0]?.id ?? null,
+      last_id: page.at(-1)?.id ?? null
+    })
+  }
+}
+
+const generateRefusal = (ctx: RenderContext, reply: ErrorReply): WireResponse =>
+  json(200, message(ctx), { "request-id": ctx.requestId, ...reply.headers })
+
+const withDefaults = (options: SimulatorOptions = {}): SimulatorOptions => ({
+  models: defaultAnthropicModels,
+  ...options
+})
+
+/** Starts an Anthropic simulator on 127.0.0.1 (random port); SDK `baseURL` is `sim.url` (no `/v1`). */
+export const startAnthropicSimulator = (options?: SimulatorOptions): Promise<Simulator> =>
+  Simulator.start(anthropicAdapter, withDefaults(options))
+
+/** An Anthropic simulator scoped to the current `Scope` (closed with it). */
+export const anthropicSimulator = (options?: SimulatorOptions): Effect.Effect<Simulator, never, Scope.Scope> =>
+  scopedSimulator(anthropicAdapter, withDefaults(options))
