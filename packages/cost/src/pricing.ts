@@ -1,0 +1,230 @@
+/**
+ * Model prices: config overrides first, then the `@pydantic/genai-prices` catalogue.
+ *
+ * A catalogue lookup walks every model's match rules (tens of microseconds), so each provider+model is
+ * resolved once into a compiled `Rates` and memoised; `costOf` after that is a two-level Map lookup plus
+ * arithmetic. Unknown models are memoised too (as `null`), so a missing price is never searched twice.
+ *
+ * Historic prices: the catalogue can date prices (`start_date`); we price with the rates valid when a
+ * model is first resolved in this process. Cost tracking is about the session at hand, and a process that
+ * runs across a price change keeps the older rate until restart (a deliberate trade for a no-search hot path).
+ */
+
+import type { Cost, ModelPrice, ProviderId, Usage } from "@llm-orchestrator/core"
+import { calcPrice } from "@pydantic/genai-prices"
+
+/** A per-million-token rate, either flat or tiered by the request's TOTAL input tokens. */
+export interface TieredRate {
+  readonly base: number
+  /** Sorted by `start`; a tier applies when the request's input tokens exceed `start`. */
+  readonly tiers: ReadonlyArray<{ readonly start: number; readonly price: number }>
+}
+export type Rate = number | TieredRate
+
+/** A model's resolved rates, USD per million tokens. */
+export interface Rates {
+  readonly source: "config" | "catalogue"
+  /** The catalogue's model id that matched (the override key for `config`). */
+  readonly matchedId: string
+  readonly input: Rate
+  readonly output: Rate
+  readonly cacheRead: Rate
+  readonly cacheWrite: Rate
+  readonly reasoning: Rate
+  /** The flat price `priceOf` reports (base tier for tiered models). */
+  readonly price: ModelPrice
+}
+
+/** Our provider ids onto genai-prices' ones: Gemini and Vertex are both `google`, Bedrock is `aws`. */
+const catalogueProvider: Record<ProviderId, string> = {
+  openai: "openai",
+  anthropic: "anthropic",
+  gemini: "google",
+  vertex: "google",
+  bedrock: "aws"
+}
+
+/** Ids the SDKs may hand back in a longer form than the catalogue knows. */
+const modelCandidates = (provider: ProviderId, model: string): ReadonlyArray<string> => {
+  const trimmed = model.trim()
+  switch (provider) {
+    case "gemini":
+    case "vertex": {
+      // `models/gemini-2.5-pro`, `publishers/google/models/gemini-2.5-pro`, `projects/.../models/x`
+      const slash = trimmed.lastIndexOf("/")
+      return slash >= 0 ? [trimmed, trimmed.slice(slash + 1)] : [trimmed]
+    }
+    case "bedrock": {
+      // An inference-profile or foundation-model ARN ends in the id: `arn:aws:bedrock:...:inference-profile/us.x`.
+      const id = trimmed.startsWith("arn:") ? trimmed.slice(trimmed.lastIndexOf("/") + 1) : trimmed
+      // genai-prices resolves `us.` / `eu.` / `apac.` / `global.` profiles itself; stripping the geography
+      // is only a fallback for prefixes it does not know (which then price as the in-region model).
+      const unprefixed = id.replace(/^(?:us|eu|apac|global|us-gov|jp|au|ca)\./, "")
+      return unprefixed === id ? [id] : [id, unprefixed]
+    }
+    default:
+      return [trimmed]
+  }
+}
+
+type CatalogueValue =
+  | number
+  | { readonly base: number; readonly tiers: ReadonlyArray<{ start: number; price: number }> }
+
+const isFiniteNonNegative = (u: unknown): u is number => typeof u === "number" && Number.isFinite(u) && u >= 0
+
+const toRate = (value: unknown): Rate | undefined => {
+  if (isFiniteNonNegative(value)) return value
+  if (typeof value === "object" && value !== null && "base" in value && "tiers" in value) {
+    const { base, tiers } = value as Exclude<CatalogueValue, number>
+    if (!isFiniteNonNegative(base) || !Array.isArray(tiers)) return undefined
+    const sorted = tiers
+      .filter((tier) => isFiniteNonNegative(tier.start) && isFiniteNonNegative(tier.price))
+      .map((tier) => ({ start: tier.start, price: tier.price }))
+      .sort((a, b) => a.start - b.start)
+    return sorted.length === 0 ? base : { base, tiers: sorted }
+  }
+  return undefined
+}
+
+const baseOf = (rate: Rate): number => (typeof rate === "number" ? rate : rate.base)
+
+/** Looks a model up in the catalogue (slow: called once per provider+model). */
+const fromCatalogue = (provider: ProviderId, model: string): Rates | undefined => {
+  for (const candidate of modelCandidates(provider, model)) {
+    let found: ReturnType<typeof calcPrice>
+    try {
+      found = calcPrice({ input_tokens: 1, output_tokens: 1 }, candidate, { providerId: catalogueProvider[provider] })
+    } catch {
+      // Malformed catalogue data for this model: better unpriced than a wrong number.
+      continue
+    }
+    if (found === null) continue
+    const prices = found.model_price
+    const input = toRate(prices.input_mtok)
+    const output = toRate(prices.output_mtok)
+    if (input === undefined || output === undefined) continue
+    // Missing cache rates fall back to the input rate: a provider that does not discount cached tokens
+    // bills them as ordinary input, and over-counting is safer for a budget than pricing them at $0.
+    const cacheRead = toRate(prices.cache_read_mtok)
+    // `cache_write_mtok` is the 5-minute write (Anthropic: 1.25x input). Usage does not split 5m from 1h
+    // writes, so 1h writes (2x input) are under-counted at the 5m rate.
+    const cacheWrite = toRate(prices.cache_write_mtok)
+    // Reasoning tokens are billed as output unless the catalogue lists a separate rate.
+    const reasoning = toRate(prices.output_reasoning_mtok)
+    return {
+      source: "catalogue",
+      matchedId: found.model.id,
+      input,
+      output,
+      cacheRead: cacheRead ?? input,
+      cacheWrite: cacheWrite ?? input,
+      reasoning: reasoning ?? output,
+      price: {
+        input: baseOf(input),
+        output: baseOf(output),
+        ...(cacheRead === undefined ? {} : { cacheRead: baseOf(cacheRead) }),
+        ...(cacheWrite === undefined ? {} : { cacheWrite: baseOf(cacheWrite) })
+      }
+    }
+  }
+  return undefined
+}
+
+/** Rates from a `cost_tracking.prices` entry: flat, missing cache rates fall back to input (see above). */
+export const ratesFromOverride = (key: string, price: ModelPrice): Rates => ({
+  source: "config",
+  matchedId: key,
+  input: price.input,
+  output: price.output,
+  cacheRead: price.cacheRead ?? price.input,
+  cacheWrite: price.cacheWrite ?? price.input,
+  reasoning: price.output,
+  price
+})
+
+const rateAt = (rate: Rate, inputTokens: number): number => {
+  if (typeof rate === "number") return rate
+  let price = rate.base
+  for (const tier of rate.tiers) {
+    if (inputTokens > tier.start) price = tier.price
+    else break
+  }
+  return price
+}
+
+/**
+ * The cost of one call. The tier is chosen by the request's total input tokens and applies to every
+ * token of the request (Gemini 2.5 Pro and Claude long context bill the whole request at the higher rate).
+ * Usage is normalised (PROTOCOLS section 6): `inputTokens` includes cache reads and writes, and
+ * `outputTokens` includes reasoning; inconsistent counts are clamped at 0 rather than priced negative.
+ */
+export const costFromRates = (rates: Rates, usage: Usage): Cost => {
+  const inputTokens = usage.inputTokens
+  const perToken = 1e-6
+  const uncachedInput = Math.max(0, inputTokens - usage.cacheReadTokens - usage.cacheWriteTokens)
+  const visibleOutput = Math.max(0, usage.outputTokens - usage.reasoningTokens)
+  const input = uncachedInput * rateAt(rates.input, inputTokens) * perToken
+  const cacheRead = usage.cacheReadTokens * rateAt(rates.cacheRead, inputTokens) * perToken
+  const cacheWrite = usage.cacheWriteTokens * rateAt(rates.cacheWrite, inputTokens) * perToken
+  const output = visibleOutput * rateAt(rates.output, inputTokens) * perToken
+  const reasoning = usage.reasoningTokens * rateAt(rates.reasoning, inputTokens) * perToken
+  return {
+    input,
+    cacheRead,
+    cacheWrite,
+    output,
+    reasoning,
+    total: input + cacheRead + cacheWrite + output + reasoning,
+    currency: "USD"
+  }
+}
+
+export interface PriceBook {
+  /** Resolved rates (memoised); undefined when neither config nor the catalogue prices the model. */
+  readonly ratesOf: (provider: ProviderId, model: string) => Rates | undefined
+  readonly priceOf: (provider: ProviderId, model: string) => ModelPrice | undefined
+  readonly costOf: (provider: ProviderId, model: string, usage: Usage) => Cost | undefined
+}
+
+/**
+ * A memoising price book. Overrides are keyed by model id as the caller passes it, or by
+ * `provider/model` to override one provider only (the provider-qualified key wins).
+ */
+export const makePriceBook = (overrides: Readonly<Record<string, ModelPrice>> = {}): PriceBook => {
+  // provider -> model -> rates (null = known to be unpriced)
+  const memo = new Map<ProviderId, Map<string, Rates | null>>()
+
+  const resolve = (provider: ProviderId, model: string): Rates | null => {
+    const qualified = `${provider}/${model}`
+    const override = Object.hasOwn(overrides, qualified)
+      ? ratesFromOverride(qualified, overrides[qualified]!)
+      : Object.hasOwn(overrides, model)
+        ? ratesFromOverride(model, overrides[model]!)
+        : undefined
+    return override ?? fromCatalogue(provider, model) ?? null
+  }
+
+  const ratesOf = (provider: ProviderId, model: string): Rates | undefined => {
+    let byModel = memo.get(provider)
+    if (byModel === undefined) {
+      byModel = new Map()
+      memo.set(provider, byModel)
+    }
+    let rates = byModel.get(model)
+    if (rates === undefined) {
+      rates = resolve(provider, model)
+      byModel.set(model, rates)
+    }
+    return rates ?? undefined
+  }
+
+  return {
+    ratesOf,
+    priceOf: (provider, model) => ratesOf(provider, model)?.price,
+    costOf: (provider, model, usage) => {
+      const rates = ratesOf(provider, model)
+      return rates === undefined ? undefined : costFromRates(rates, usage)
+    }
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * `CostTracking.layer(config)`: the Pricing and CostTracker services the orchestrator records into.
+ * State lives in one Ref (running aggregates, see report.ts); the JSONL log is written off the request
+ * path by the shared writer of log.ts and flushed when the layer's scope closes.
+ */
+
+import {
+  BudgetExceededError,
+  ConfigError,
+  type ConfigProblem,
+  type CostRecord,
+  CostTracker,
+  type CostTrackingConfig,
+  type ModelPrice,
+  Pricing,
+  type ProviderId
+} from "@llm-orchestrator/core"
+import { Context, Effect, Layer, Ref } from "effect"
+import { acquireLogWriter, encodeRecord, type LogWriter } from "./log.ts"
+import { makePriceBook } from "./pricing.ts"
+import { addRecord, disabledReport, emptyAggregates, toReport } from "./report.ts"
+
+const usd = (amount: number, digits: number): string => `$${amount.toFixed(digits)}`
+
+export const budgetExceeded = (provider: ProviderId, model: string, spentUsd: number, budgetUsd: number) =>
+  new BudgetExceededError({
+    provider,
+    model,
+    spentUsd,
+    budgetUsd,
+    message: `session budget of ${usd(budgetUsd, 2)} is spent (${usd(spentUsd, 4)} used); raise cost_tracking.budget_usd or start a new session`
+  })
+
+const priceProblems = (prices: Readonly<Record<string, ModelPrice>>): Array<ConfigProblem> =>
+  Object.entries(prices).flatMap(([model, price]) =>
+    (["input", "output", "cacheRead", "cacheWrite"] as const).flatMap((field) => {
+      const value = price[field]
+      if (value === undefined && (field === "cacheRead" || field === "cacheWrite")) return []
+      return typeof value === "number" && Number.isFinite(value) && value >= 0
+        ? []
+        : [
+            {
+              path: `cost_tracking.prices.${model}.${field}`,
+              message: "expected USD per million tokens (a number >= 0)"
+            }
+          ]
+    })
+  )
+
+const validate = (config: CostTrackingConfig): Effect.Effect<void, ConfigError> => {
+  const problems = priceProblems(config.prices)
+  const budget = config.budgetUsd
+  if (budget !== undefined && !(Number.isFinite(budget) && budget >= 0)) {
+    problems.push({ path: "cost_tracking.budget_usd", message: "expected an amount in USD (a number >= 0)" })
+  }
+  return problems.length === 0 ? Effect.void : Effect.fail(ConfigError.fromProblems(problems))
+}
+
+/** A Pricing service over config overrides and the genai-prices catalogue. */
+export const makePricing = (prices: Readonly<Record<string, ModelPrice>> = {}): Pricing["Service"] => {
+  const book = makePriceBook(prices)
+  return Pricing.of({ priceOf: book.priceOf, costOf: book.costOf })
+}
+
+const disabledTracker = CostTracker.of({
+  enabled: false,
+  record: () => Effect.void,
+  sessionCost: Effect.succeed(0),
+  report: Effect.succeed(disabledReport),
+  // Nothing is recorded, so nothing can be spent: a budget is only enforced while tracking is on.
+  checkBudget: () => Effect.void,
+  flush: Effect.void
+})
+
+const makeTracker = (config: CostTrackingConfig) =>
+  Effect.gen(function* () {
+    const state = yield* Ref.make(emptyAggregates)
+    const writer: LogWriter | undefined =
+      config.logPath === undefined ? undefined : yield* acquireLogWriter(config.logPath)
+    const budgetUsd = config.budgetUsd
+    const sessionCost = Ref.get(state).pipe(Effect.map((aggregates) => aggregates.total.costUsd))
+    return CostTracker.of({
+      enabled: true,
+      record: (record: CostRecord) =>
+        Effect.suspend(() => {
+          // Serialise before the Ref update so a record that cannot be encoded never half-lands.
+          const line = writer === undefined ? undefined : encodeRecord(record)
+          return Ref.update(state, (aggregates) => addRecord(aggregates, record)).pipe(
+            Effect.tap(() => Effect.sync(() => line !== undefined && writer?.enqueue(line)))
+          )
+        }),
+      sessionCost,
+      report: Ref.get(state).pipe(Effect.map((aggregates) => toReport(aggregates))),
+      checkBudget: (provider, model) =>
+        budgetUsd === undefined
+          ? Effect.void
+          : sessionCost.pipe(
+              Effect.flatMap((spent) =>
+                spent >= budgetUsd ? Effect.fail(budgetExceeded(provider, model, spent, budgetUsd)) : Effect.void
+              )
+            ),
+      flush: writer === undefined ? Effect.void : Effect.promise(() => writer.flush())
+    })
+  })
+
+export const CostTracking = {
+  /**
+   * Pricing + CostTracker from `cost_tracking`. Scoped: the log (when `logPath` is set) is opened at
+   * build time (an unusable path is a ConfigError here) and flushed and closed when the scope closes.
+   */
+  layer: (config: CostTrackingConfig): Layer.Layer<Pricing | CostTracker, ConfigError> =>
+    Layer.effectContext(
+      Effect.gen(function* () {
+        yield* validate(config)
+        const pricing = makePricing(config.prices)
+        const tracker = config.enabled ? yield* makeTracker(config) : disabledTracker
+        return Context.make(Pricing, pricing).pipe(Context.add(CostTracker, tracker))
+      })
+    )
+}
