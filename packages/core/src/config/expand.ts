@@ -1,0 +1,94 @@
+/**
+ * `${VAR}` and `${VAR:-default}` expansion of config string values (DESIGN section 9).
+ * Expansion runs on parsed string values, never on the raw YAML text, so a variable's value can hold
+ * any character (quotes, colons, `#`) without changing the structure of the file.
+ * `$$` writes a literal dollar; a `$` not followed by `{` or `$` is kept as is.
+ * Like the shell, `:-` uses the default when the variable is unset OR empty.
+ */
+
+export interface Expansion {
+  readonly value: string
+  /** True when the string referenced at least one variable (its value did not come from the file alone). */
+  readonly usedVariables: boolean
+  /** Referenced variables (without a default) that are not set. */
+  readonly missing: ReadonlyArray<string>
+  /** Referenced variables (without a default) that are set to the empty string. */
+  readonly empty: ReadonlyArray<string>
+  /** A malformed reference; the message never repeats the text, which may be a secret. */
+  readonly syntaxError?: string
+}
+
+const variableName = /^[A-Za-z_][A-Za-z0-9_]*/
+
+export const expandVariables = (raw: string, env: Readonly<Record<string, string | undefined>>): Expansion => {
+  const missing: Array<string> = []
+  const empty: Array<string> = []
+  let usedVariables = false
+  let syntaxError: string | undefined
+
+  const expand = (text: string): string => {
+    let out = ""
+    let i = 0
+    while (i < text.length) {
+      const ch = text[i]
+      if (ch !== "$") {
+        out += ch
+        i++
+        continue
+      }
+      const next = text[i + 1]
+      if (next === "$") {
+        out += "$"
+        i += 2
+        continue
+      }
+      if (next !== "{") {
+        out += "$"
+        i++
+        continue
+      }
+      const close = matchingBrace(text, i + 2)
+      if (close === -1) {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the message quotes the config's own ${ syntax
+        syntaxError ??= 'has an unclosed "${"; close it with "}", or write $$ for a literal dollar'
+        return out
+      }
+      usedVariables = true
+      const inner = text.slice(i + 2, close)
+      const name = variableName.exec(inner)?.[0]
+      const rest = name === undefined ? inner : inner.slice(name.length)
+      if (name === undefined || (rest !== "" && !rest.startsWith(":-"))) {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the message quotes the config's own ${ syntax
+        syntaxError ??= "has an invalid variable reference; write ${NAME} or ${NAME:-default}"
+      } else if (rest === "") {
+        const value = env[name]
+        if (value === undefined) missing.push(name)
+        else if (value === "") empty.push(name)
+        out += value ?? ""
+      } else {
+        const value = env[name]
+        out += value === undefined || value === "" ? expand(rest.slice(2)) : value
+      }
+      i = close + 1
+    }
+    return out
+  }
+
+  const value = expand(raw)
+  return { value, usedVariables, missing, empty, ...(syntaxError === undefined ? {} : { syntaxError }) }
+}
+
+/** Index of the `}` closing a `${` whose body starts at `from`, counting nested `${...}` in defaults. */
+const matchingBrace = (text: string, from: number): number => {
+  let depth = 0
+  for (let i = from; i < text.length; i++) {
+    if (text[i] === "$" && text[i + 1] === "{") {
+      depth++
+      i++
+    } else if (text[i] === "}") {
+      if (depth === 0) return i
+      depth--
+    }
+  }
+  return -1
+}
