@@ -1,1 +1,490 @@
-export {}
+/**
+ * Google's generateContent protocol, spoken by two front doors that share the body format
+ * (PROTOCOLS.md sections 3 and 4a): the Gemini API (`models/{m}:generateContent`, API key in
+ * `x-goog-api-key`) and Vertex AI (`projects/{p}/locations/{l}/publishers/google/models/{m}:...`,
+ * OAuth Bearer token, or an API key on the project-less express-mode path).
+ * Usage arrives normalised (DESIGN section 3) and is rendered in Google's form, where
+ * `candidatesTokenCount` excludes `thoughtsTokenCount` and `promptTokenCount` includes cached tokens.
+ */
+import type { FinishReason, Usage } from "@llm-orchestrator/core"
+import type { Effect, Scope } from "effect"
+import type { ErrorReply, FaultKind, SimModel } from "./script.ts"
+import {
+  type Frame,
+  type IncomingCall,
+  json,
+  type ProtocolAdapter,
+  type RenderContext,
+  type Route,
+  Simulator,
+  type SimulatorOptions,
+  scopedSimulator,
+  type WireResponse
+} from "./server.ts"
+
+export interface GoogleSimulatorOptions extends SimulatorOptions {
+  /**
+   * Models per listing page when the client sends no `pageSize`. The real APIs default to 50; the
+   * simulator pages by 4 so every listing of the default model list crosses page boundaries.
+   */
+  readonly pageSize?: number
+}
+
+type Flavor = "gemini" | "vertex"
+
+/** Gemini API models (`GET /v1beta/models`): chat models plus embedding and image models that lack generateContent. */
+export const defaultGeminiModels: ReadonlyArray<SimModel> = [
+  { id: "gemini-2.5-pro", displayName: "Gemini 2.5 Pro", contextWindow: 1_048_576, maxOutputTokens: 65_536 },
+  { id: "gemini-2.5-flash", displayName: "Gemini 2.5 Flash", contextWindow: 1_048_576, maxOutputTokens: 65_536 },
+  {
+    id: "gemini-2.5-flash-lite",
+    displayName: "Gemini 2.5 Flash-Lite",
+    contextWindow: 1_048_576,
+    maxOutputTokens: 65_536
+  },
+  { id: "gemini-2.0-flash", displayName: "Gemini 2.0 Flash", contextWindow: 1_048_576, maxOutputTokens: 8_192 },
+  { id: "gemini-embedding-001", displayName: "Gemini Embedding 001", contextWindow: 2_048, chat: false },
+  {
+    id: "gemini-2.0-flash-lite",
+    displayName: "Gemini 2.0 Flash-Lite",
+    contextWindow: 1_048_576,
+    maxOutputTokens: 8_192
+  },
+  {
+    id: "gemini-3-pro-preview",
+    displayName: "Gemini 3 Pro Preview",
+    contextWindow: 1_048_576,
+    maxOutputTokens: 65_536
+  },
+  {
+    id: "gemini-3-flash-preview",
+    displayName: "Gemini 3 Flash Preview",
+    contextWindow: 1_048_576,
+    maxOutputTokens: 65_536
+  },
+  { id: "imagen-4.0-generate-001", displayName: "Imagen 4", contextWindow: 480, chat: false },
+  { id: "gemma-3-27b-it", displayName: "Gemma 3 27B", contextWindow: 131_072, maxOutputTokens: 8_192 },
+  { id: "gemini-flash-latest", displayName: "Gemini Flash Latest", contextWindow: 1_048_576, maxOutputTokens: 65_536 }
+]
+
+/** Vertex publisher models (`GET /v1beta1/publishers/google/models`); the wire carries no display names or limits. */
+export const defaultVertexModels: ReadonlyArray<SimModel> = [
+  { id: "gemini-2.5-pro" },
+  { id: "gemini-2.5-flash" },
+  { id: "text-embedding-005", chat: false },
+  { id: "gemini-2.5-flash-lite" },
+  { id: "gemini-2.0-flash-001" },
+  { id: "imagen-4.0-generate-001", chat: false },
+  { id: "gemini-2.0-flash-lite-001" },
+  { id: "gemini-3-pro-preview" },
+  { id: "gemini-embedding-001", chat: false },
+  { id: "gemini-3-flash-preview" }
+]
+
+const apiVersion = /^\/(v1|v1beta|v1alpha|v1beta1)\/(.+)$/
+const geminiCall = /^models\/([^/:]+):(generateContent|streamGenerateContent)$/
+const vertexCall =
+  /^(?:projects\/([^/]+)\/locations\/([^/]+)\/)?publishers\/([^/]+)\/models\/([^/:]+):(generateContent|streamGenerateContent)$/
+
+/** The google.rpc.Status body every Google API error uses. */
+const rpcError = (code: number, status: string, message: string, details?: ReadonlyArray<unknown>) => ({
+  error: { code, message, status, ...(details ? { details } : {}) }
+})
+
+const errorResponse = (
+  code: number,
+  status: string,
+  message: string,
+  details?: ReadonlyArray<unknown>,
+  headers: Readonly<Record<string, string>> = {}
+): WireResponse =>
+  json(code, rpcError(code, status, message, details), {
+    "content-type": "application/json; charset=UTF-8",
+    ...headers
+  })
+
+const errorInfo = (reason: string, service: string, metadata: Record<string, string> = {}) => ({
+  "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+  reason,
+  domain: "googleapis.com",
+  metadata: { service, ...metadata }
+})
+
+const serviceOf = (flavor: Flavor) =>
+  flavor === "gemini" ? "generativelanguage.googleapis.com" : "aiplatform.googleapis.com"
+
+const unauthenticated = (message?: string): WireResponse =>
+  errorResponse(
+    401,
+    "UNAUTHENTICATED",
+    message ??
+      "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
+    [
+      errorInfo("CREDENTIALS_MISSING", "aiplatform.googleapis.com", {
+        method: "google.cloud.aiplatform.v1beta1.PredictionService.GenerateContent"
+      })
+    ]
+  )
+
+interface RpcFault {
+  readonly code: number
+  readonly status: string
+  readonly message: string
+  readonly details?: ReadonlyArray<unknown>
+}
+
+/** Where the call went, to word errors the way each API does. */
+const resourceOf = (ctx: RenderContext): string => {
+  const match = apiVersion.exec(ctx.call.path)
+  const path = match?.[2] ?? ctx.call.path
+  return path.replace(/:(generateContent|streamGenerateContent)$/, "") || `models/${ctx.model}`
+}
+
+/** Each fault as Google really answers it (status, google.rpc status string, message and details). */
+const rpcFault = (flavor: Flavor, ctx: RenderContext, fault: FaultKind, retryAfterSeconds?: number): RpcFault => {
+  const version = apiVersion.exec(ctx.call.path)?.[1] ?? (flavor === "gemini" ? "v1beta" : "v1beta1")
+  switch (fault) {
+    case "rate-limit":
+      return {
+        code: 429,
+        status: "RESOURCE_EXHAUSTED",
+        message:
+          flavor === "gemini"
+            ? "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits."
+            : "Resource exhausted. Please try again later. Please refer to https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429 for more details.",
+        details: [
+          {
+            "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+            violations: [
+              {
+                quotaMetric: `${serviceOf(flavor)}/generate_content_free_tier_requests`,
+                quotaId: "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+                quotaDimensions: { location: "global", model: ctx.model },
+                quotaValue: "10"
+              }
+            ]
+          },
+          ...(retryAfterSeconds !== undefined
+            ? [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: `${retryAfterSeconds}s` }]
+            : [])
+        ]
+      }
+    case "overloaded":
+      return { code: 503, status: "UNAVAILABLE", message: "The model is overloaded. Please try again later." }
+    case "unavailable":
+      return { code: 503, status: "UNAVAILABLE", message: "The service is currently unavailable." }
+    case "server-error":
+      return {
+        code: 500,
+        status: "INTERNAL",
+        message:
+          "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting"
+      }
+    case "auth":
+      return flavor === "vertex" && !ctx.call.headers["x-goog-api-key"]
+        ? {
+            code: 401,
+            status: "UNAUTHENTICATED",
+            message:
+              "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential."
+          }
+        : {
+            code: 400,
+            status: "INVALID_ARGUMENT",
+            message: "API key not valid. Please pass a valid API key.",
+            details: [errorInfo("API_KEY_INVALID", serviceOf(flavor))]
+          }
+    case "permission":
+      return flavor === "gemini"
+        ? { code: 403, status: "PERMISSION_DENIED", message: "The caller does not have permission" }
+        : {
+            code: 403,
+            status: "PERMISSION_DENIED",
+            message: `Permission 'aiplatform.endpoints.predict' denied on resource '//aiplatform.googleapis.com/${resourceOf(ctx)}' (or it may not exist).`,
+            details: [
+              errorInfo("IAM_PERMISSION_DENIED", "aiplatform.googleapis.com", {
+                permission: "aiplatform.endpoints.predict"
+              })
+            ]
+          }
+    case "model-not-found":
+      return flavor === "gemini"
+        ? {
+            code: 404,
+            status: "NOT_FOUND",
+            message: `models/${ctx.model} is not found for API version ${version}, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.`
+          }
+        : {
+            code: 404,
+            status: "NOT_FOUND",
+            message: `Publisher Model \`${resourceOf(ctx)}\` was not found or your project does not have access to it. Please ensure you are using a valid model version. For more information, see: https://cloud.google.com/vertex-ai/generative-ai/docs/learn/model-versions`
+          }
+    case "context-length": {
+      const limit = 1_048_576
+      return {
+        code: 400,
+        status: "INVALID_ARGUMENT",
+        message: `The input token count (${limit + ctx.usage.inputTokens}) exceeds the maximum number of tokens allowed (${limit}).`
+      }
+    }
+    case "invalid-request":
+      return { code: 400, status: "INVALID_ARGUMENT", message: "Request contains an invalid argument." }
+    case "content-filter":
+      // Never an HTTP error: rendered as a blocked prompt (see `blockedPrompt`).
+      return { code: 400, status: "FAILED_PRECONDITION", message: "content filter" }
+  }
+}
+
+const wireFinishReason: Record<FinishReason, string> = {
+  stop: "STOP",
+  length: "MAX_TOKENS",
+  "content-filter": "SAFETY",
+  "tool-calls": "STOP",
+  error: "OTHER",
+  other: "OTHER"
+}
+
+/** Normalised usage in Google's wire form; `outputShare` scales the output of an unfinished stream. */
+const usageMetadata = (usage: Usage, outputShare = 1) => {
+  const thoughts = usage.reasoningTokens
+  const candidates = Math.floor(Math.max(0, usage.outputTokens - thoughts) * outputShare)
+  return {
+    promptTokenCount: usage.inputTokens,
+    ...(candidates > 0 || outputShare === 1 ? { candidatesTokenCount: candidates } : {}),
+    totalTokenCount: usage.inputTokens + candidates + thoughts,
+    ...(usage.cacheReadTokens > 0 ? { cachedContentTokenCount: usage.cacheReadTokens } : {}),
+    promptTokensDetails: [{ modality: "TEXT", tokenCount: usage.inputTokens }],
+    ...(usage.cacheReadTokens > 0
+      ? { cacheTokensDetails: [{ modality: "TEXT", tokenCount: usage.cacheReadTokens }] }
+      : {}),
+    ...(thoughts > 0 ? { thoughtsTokenCount: thoughts } : {})
+  }
+}
+
+const safetyRatings = (blocked: string) =>
+  [
+    "HARM_CATEGORY_HATE_SPEECH",
+    "HARM_CATEGORY_DANGEROUS_CONTENT",
+    "HARM_CATEGORY_HARASSMENT",
+    "HARM_CATEGORY_SEXUALLY_EXPLICIT"
+  ].map((category) => ({
+    category,
+    probability: category === blocked ? "HIGH" : "NEGLIGIBLE",
+    ...(category === blocked ? { blocked: true } : {})
+  }))
+
+const isStreamCall = (call: IncomingCall) => call.path.endsWith(":streamGenerateContent")
+
+/** One SSE frame the way Google frames them (CRLF pairs, no event names, no [DONE]). */
+const dataFrame = (body: unknown): string => `data: ${JSON.stringify(body)}\r\n\r\n`
+
+const streamHeaders = { "content-type": "text/event-stream", "cache-control": "no-cache" }
+
+const makeAdapter = (flavor: Flavor, pageSizeDefault: number): ProtocolAdapter => {
+  const envelope = (ctx: RenderContext, body: Record<string, unknown>) => ({
+    ...body,
+    modelVersion: ctx.model,
+    ...(flavor === "vertex" ? { createTime: new Date().toISOString() } : {}),
+    responseId: ctx.requestId
+  })
+
+  const candidate = (text: string | undefined, finishReason: FinishReason | undefined) => {
+    const blocked = finishReason === "content-filter"
+    return {
+      content: { role: "model", ...(text === undefined ? {} : { parts: [{ text }] }) },
+      ...(finishReason ? { finishReason: wireFinishReason[finishReason] } : {}),
+      ...(blocked ? { safetyRatings: safetyRatings("HARM_CATEGORY_DANGEROUS_CONTENT") } : {}),
+      ...(flavor === "gemini" ? { index: 0 } : {})
+    }
+  }
+
+  /** HTTP 200 with promptFeedback.blockReason and no candidates: how Google refuses a prompt. */
+  const blockedPrompt = (ctx: RenderContext, message: string | undefined): WireResponse => {
+    const body = envelope(ctx, {
+      promptFeedback: {
+        blockReason: "SAFETY",
+        safetyRatings: safetyRatings("HARM_CATEGORY_DANGEROUS_CONTENT"),
+        ...(message ? { blockReasonMessage: message } : {})
+      },
+      usageMetadata: {
+        promptTokenCount: ctx.usage.inputTokens,
+        totalTokenCount: ctx.usage.inputTokens,
+        promptTokensDetails: [{ modality: "TEXT", tokenCount: ctx.usage.inputTokens }]
+      }
+    })
+    return isStreamCall(ctx.call)
+      ? { status: 200, headers: streamHeaders, body: dataFrame(body) }
+      : json(200, body, { "content-type": "application/json; charset=UTF-8" })
+  }
+
+  const authFailure = (call: IncomingCall, isCall: boolean, expressPath: boolean): WireResponse | undefined => {
+    const apiKey = call.headers["x-goog-api-key"] ?? call.query.get("key") ?? undefined
+    const bearer = /^Bearer \S+/.test(call.headers.authorization ?? "")
+    if (flavor === "gemini") {
+      if (apiKey || bearer) return undefined
+      return errorResponse(
+        403,
+        "PERMISSION_DENIED",
+        "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+        [errorInfo("CONSUMER_INVALID", serviceOf(flavor))]
+      )
+    }
+    if (bearer) return undefined
+    // Express mode: an API key works on the project-less paths (and for listing publisher models).
+    if (apiKey && (expressPath || !isCall)) return undefined
+    return unauthenticated()
+  }
+
+  const route = (call: IncomingCall): Route => {
+    const match = apiVersion.exec(call.path)
+    const api = match?.[1]
+    const rest = match?.[2] ?? ""
+    const notFound = (): Route => ({
+      kind: "response",
+      response: errorResponse(404, "NOT_FOUND", `Method not found: ${call.method} ${call.path}`)
+    })
+    if (!match) return notFound()
+    if (flavor === "gemini") {
+      if (call.method === "GET" && rest === "models") {
+        const denied = authFailure(call, false, false)
+        return denied ? { kind: "response", response: denied } : { kind: "models", api: api! }
+      }
+      const generate = geminiCall.exec(rest)
+      if (call.method !== "POST" || !generate) return notFound()
+      const denied = authFailure(call, true, false)
+      if (denied) return { kind: "response", response: denied }
+      return { kind: generate[2] === "generateContent" ? "generate" : "stream", model: generate[1]!, api: api! }
+    }
+    if (call.method === "GET" && rest === "publishers/google/models") {
+      const denied = authFailure(call, false, true)
+      return denied ? { kind: "response", response: denied } : { kind: "models", api: api! }
+    }
+    const generate = vertexCall.exec(rest)
+    if (call.method !== "POST" || !generate) return notFound()
+    const denied = authFailure(call, true, generate[1] === undefined)
+    if (denied) return { kind: "response", response: denied }
+    const model = generate[3] === "google" ? generate[4]! : `${generate[3]}/${generate[4]}`
+    return { kind: generate[5] === "generateContent" ? "generate" : "stream", model, api: api! }
+  }
+
+  const models = (call: IncomingCall, list: ReadonlyArray<SimModel>): WireResponse => {
+    const requested = Number.parseInt(call.query.get("pageSize") ?? "", 10)
+    const pageSize = Number.isFinite(requested) && requested > 0 ? Math.min(requested, 1000) : pageSizeDefault
+    const token = call.query.get("pageToken")
+    const start = token ? Number.parseInt(token.replace(/^page-/, ""), 10) : 0
+    if (!Number.isFinite(start) || start < 0 || start > list.length)
+      return errorResponse(400, "INVALID_ARGUMENT", "Invalid page token.")
+    const page = list.slice(start, start + pageSize)
+    const next = start + pageSize < list.length ? { nextPageToken: `page-${start + pageSize}` } : {}
+    const items =
+      flavor === "gemini"
+        ? page.map((m) => ({
+            name: `models/${m.id}`,
+            version: "001",
+            displayName: m.displayName ?? m.id,
+            description: `${m.displayName ?? m.id} (simulated)`,
+            ...(m.contextWindow !== undefined ? { inputTokenLimit: m.contextWindow } : {}),
+            ...(m.maxOutputTokens !== undefined ? { outputTokenLimit: m.maxOutputTokens } : {}),
+            supportedGenerationMethods:
+              m.chat === false
+                ? m.id.includes("embedding")
+                  ? ["embedContent", "countTextTokens", "countTokens", "asyncBatchEmbedContent"]
+                  : ["predict"]
+                : ["generateContent", "countTokens", "createCachedContent", "batchGenerateContent"],
+            ...(m.chat === false ? {} : { temperature: 1, topP: 0.95, topK: 64, maxTemperature: 2 })
+          }))
+        : page.map((m) => ({
+            name: `publishers/google/models/${m.id}`,
+            versionId: "001",
+            openSourceCategory: m.id.startsWith("gemma") ? "GOOGLE_OWNED_OSS_WITH_GOOGLE_CHECKPOINT" : "PROPRIETARY",
+            launchStage: m.id.includes("preview") ? "PUBLIC_PREVIEW" : "GA",
+            publisherModelTemplate: `projects/{project}/locations/{location}/publishers/google/models/${m.id}@001`
+          }))
+    return json(
+      200,
+      { [flavor === "gemini" ? "models" : "publisherModels"]: items, ...next },
+      {
+        "content-type": "application/json; charset=UTF-8"
+      }
+    )
+  }
+
+  const streamChunk = (ctx: RenderContext, text: string, index: number) => {
+    const last = index === ctx.chunks.length - 1
+    const share = last ? 1 : (index + 1) / ctx.chunks.length
+    return envelope(ctx, {
+      candidates: [candidate(text, last ? ctx.finishReason : undefined)],
+      usageMetadata: usageMetadata(ctx.usage, share)
+    })
+  }
+
+  return {
+    protocol: flavor,
+    route,
+    generate: (ctx) =>
+      json(
+        200,
+        envelope(ctx, {
+          candidates: [
+            candidate(ctx.finishReason === "content-filter" && ctx.text === "" ? undefined : ctx.text, ctx.finishReason)
+          ],
+          usageMetadata: usageMetadata(ctx.usage)
+        }),
+        { "content-type": "application/json; charset=UTF-8" }
+      ),
+    streamHeaders: () => streamHeaders,
+    streamStart: () => [],
+    streamDelta: (ctx, text, index) => dataFrame(streamChunk(ctx, text, index)),
+    streamEnd: () => [],
+    streamError: (ctx, fault, message): Frame => {
+      if (fault === "content-filter")
+        // An output block mid-stream is a final chunk with finishReason SAFETY and no parts.
+        return dataFrame(
+          envelope(ctx, {
+            candidates: [candidate(undefined, "content-filter")],
+            usageMetadata: usageMetadata(ctx.usage)
+          })
+        )
+      const rpc = rpcFault(flavor, ctx, fault)
+      return dataFrame(rpcError(rpc.code, rpc.status, message, rpc.details))
+    },
+    malformedFrame: () => 'data: {"candidates": [{"content": {"parts": [{"text": "unterminated\r\n\r\n',
+    error: (ctx, reply: ErrorReply) => {
+      if (reply.fault === "content-filter") return blockedPrompt(ctx, reply.message)
+      const rpc = rpcFault(flavor, ctx, reply.fault, reply.retryAfterSeconds)
+      return errorResponse(
+        reply.status ?? rpc.code,
+        rpc.status,
+        reply.message ?? rpc.message,
+        rpc.details,
+        reply.headers
+      )
+    },
+    models: (call, list) => models(call, list)
+  }
+}
+
+export const geminiAdapter = (options: { readonly pageSize?: number } = {}): ProtocolAdapter =>
+  makeAdapter("gemini", options.pageSize ?? 4)
+
+export const vertexAdapter = (options: { readonly pageSize?: number } = {}): ProtocolAdapter =>
+  makeAdapter("vertex", options.pageSize ?? 4)
+
+const withDefaults = (options: GoogleSimulatorOptions, models: ReadonlyArray<SimModel>): SimulatorOptions => ({
+  ...options,
+  models: options.models ?? models
+})
+
+/** A Gemini API simulator; point `new GoogleGenAI({ apiKey, httpOptions: { baseUrl: sim.url } })` at it. */
+export const startGeminiSimulator = (options: GoogleSimulatorOptions = {}): Promise<Simulator> =>
+  Simulator.start(geminiAdapter(options), withDefaults(options, defaultGeminiModels))
+
+export const geminiSimulator = (options: GoogleSimulatorOptions = {}): Effect.Effect<Simulator, never, Scope.Scope> =>
+  scopedSimulator(geminiAdapter(options), withDefaults(options, defaultGeminiModels))
+
+/** A Vertex AI simulator; `new GoogleGenAI({ vertexai: true, project, location, httpOptions: { baseUrl: sim.url } })`. */
+export const startVertexSimulator = (options: GoogleSimulatorOptions = {}): Promise<Simulator> =>
+  Simulator.start(vertexAdapter(options), withDefaults(options, defaultVertexModels))
+
+export const vertexSimulator = (options: GoogleSimulatorOptions = {}): Effect.Effect<Simulator, never, Scope.Scope> =>
+  scopedSimulator(vertexAdapter(options), withDefaults(options, defaultVertexModels))
