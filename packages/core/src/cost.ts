@@ -1,0 +1,71 @@
+/**
+ * The cost-tracking contract the orchestrator records into (DESIGN section 7). The services are
+ * declared here, in core, so dependencies point one way (core <- cost): `@llm-orchestrator/cost`
+ * implements them over `@pydantic/genai-prices`, a Ref and the JSONL log.
+ */
+import { Context, type Effect } from "effect"
+import type { Cost, ModelPrice, ProviderId, Usage } from "./domain.ts"
+import type { BudgetExceededError } from "./errors.ts"
+
+/** One per attempt that consumed tokens (successful calls, and failed or cut streams that were billed). */
+export interface CostRecord {
+  readonly timestamp: string
+  /** The orchestrator's id of the user's request: the same for all its attempts. */
+  readonly requestId: string
+  readonly providerRequestId?: string
+  readonly provider: ProviderId
+  readonly model: string
+  readonly usage: Usage
+  /** undefined = no known price: counted as unpriced, never as $0. */
+  readonly cost: Cost | undefined
+  readonly latencyMs: number
+  readonly outcome: "success" | "error" | "interrupted"
+  readonly errorTag?: string
+  /** 1-based position of this attempt within the request, across the whole chain. */
+  readonly attempt: number
+  readonly stream: boolean
+  readonly metadata: Readonly<Record<string, string>>
+}
+
+export interface CostBucket {
+  readonly costUsd: number
+  readonly calls: number
+  readonly unpricedCalls: number
+  readonly usage: Usage
+}
+
+export interface CostReport extends CostBucket {
+  /** false when `cost_tracking.enabled` is false: nothing was recorded. */
+  readonly enabled: boolean
+  readonly byProvider: Readonly<Record<string, CostBucket>>
+  /** Keyed `provider/model`. */
+  readonly byModel: Readonly<Record<string, CostBucket>>
+  /** Keyed `key=value` of the requests' metadata tags. */
+  readonly byTag: Readonly<Record<string, CostBucket>>
+}
+
+export class Pricing extends Context.Service<
+  Pricing,
+  {
+    /** The model's price (config override, else the catalogue), memoised per provider+model. */
+    readonly priceOf: (provider: ProviderId, model: string) => ModelPrice | undefined
+    /** The cost of one call's usage; undefined when the model has no known price. */
+    readonly costOf: (provider: ProviderId, model: string, usage: Usage) => Cost | undefined
+  }
+>()("@llm-orchestrator/cost/Pricing") {}
+
+export class CostTracker extends Context.Service<
+  CostTracker,
+  {
+    readonly enabled: boolean
+    /** Records one entry; never waits for the log file. */
+    readonly record: (record: CostRecord) => Effect.Effect<void>
+    /** USD spent this session (priced records only). */
+    readonly sessionCost: Effect.Effect<number>
+    readonly report: Effect.Effect<CostReport>
+    /** Fails before anything is sent once the session budget is spent. */
+    readonly checkBudget: (provider: ProviderId, model: string) => Effect.Effect<void, BudgetExceededError>
+    /** The log is durable once this completes. */
+    readonly flush: Effect.Effect<void>
+  }
+>()("@llm-orchestrator/cost/CostTracker") {}

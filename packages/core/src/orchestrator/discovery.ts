@@ -1,0 +1,91 @@
+/**
+ * Model discovery (DESIGN section 8): each provider's listing, merged with catalogue prices, cached
+ * per provider with a TTL (concurrent first calls share one listing request), and the optional
+ * validation that turns an unlisted model into a `ModelNotFoundError` with close suggestions.
+ */
+import { Cache, Effect, Exit } from "effect"
+import type { Pricing } from "../cost.ts"
+import type { ModelInfo, ProviderId } from "../domain.ts"
+import { type LLMError, ModelNotFoundError } from "../errors.ts"
+import { closestMatches } from "../internal/suggest.ts"
+import type { LLMProviderShape } from "../provider.ts"
+
+/** A failed listing is retried after this long rather than at every request. */
+const failedListingTtl = "30 seconds"
+
+export const makeModelCatalog = (
+  providers: ReadonlyMap<ProviderId, LLMProviderShape>,
+  pricing: Pricing["Service"],
+  ttlMs: number
+) =>
+  Effect.gen(function* () {
+    const withPrices = (models: ReadonlyArray<ModelInfo>): ReadonlyArray<ModelInfo> =>
+      models.map((model) => {
+        if (model.price) return model
+        const price = pricing.priceOf(model.provider, model.id)
+        return price ? { ...model, price } : model
+      })
+    const cache = yield* Cache.makeWith(
+      (provider: ProviderId): Effect.Effect<ReadonlyArray<ModelInfo>, LLMError> => {
+        const service = providers.get(provider)
+        return service ? Effect.map(service.listModels, withPrices) : Effect.succeed([])
+      },
+      { capacity: 16, timeToLive: (exit) => (Exit.isSuccess(exit) ? ttlMs : failedListingTtl) }
+    )
+    const configured = [...providers.keys()]
+    const list = (provider: ProviderId | undefined) =>
+      provider === undefined
+        ? Effect.map(
+            Effect.forEach(configured, (p) => Cache.get(cache, p), { concurrency: "unbounded" }),
+            (lists) => lists.flat()
+          )
+        : Cache.get(cache, provider)
+
+    return {
+      list,
+      refresh: (provider: ProviderId | undefined) =>
+        Effect.andThen(
+          Effect.forEach(provider === undefined ? configured : [provider], (p) => Cache.invalidate(cache, p), {
+            discard: true
+          }),
+          list(provider)
+        ),
+      /**
+       * The error for a model the provider does not list, or undefined when it is listed, when only a
+       * dated version of it is listed (aliases such as `claude-sonnet-4-5` are valid), or when the
+       * listing itself failed: discovery never blocks a request.
+       */
+      check: (provider: ProviderId, model: string): Effect.Effect<ModelNotFoundError | undefined> =>
+        Effect.map(Effect.exit(Cache.get(cache, provider)), (exit) => {
+          if (Exit.isFailure(exit)) return undefined
+          const ids = exit.value.map((m) => m.id)
+          if (ids.some((id) => id === model || id.startsWith(`${model}-`) || id.startsWith(`${model}@`)))
+            return undefined
+          return unknownModel(provider, model, ids)
+        }),
+      /** Close listed ids for a model the provider rejected (empty when the listing is unavailable). */
+      suggestionsFor: (provider: ProviderId, model: string): Effect.Effect<ReadonlyArray<string>> =>
+        Effect.map(Effect.exit(Cache.get(cache, provider)), (exit) =>
+          Exit.isSuccess(exit)
+            ? closestMatches(
+                model,
+                exit.value.map((m) => m.id)
+              )
+            : []
+        )
+    }
+  })
+
+export type ModelCatalog = Effect.Success<ReturnType<typeof makeModelCatalog>>
+
+export const unknownModel = (provider: ProviderId, model: string, listed: ReadonlyArray<string>) => {
+  const suggestions = closestMatches(model, listed)
+  return new ModelNotFoundError({
+    provider,
+    model,
+    suggestions,
+    message: `${provider} model ${model} not found${
+      suggestions.length > 0 ? `; did you mean ${suggestions.join(", ")}?` : ""
+    } (\`llm-orchestrator models ${provider}\` lists the models)`
+  })
+}

@@ -1,0 +1,435 @@
+/**
+ * The `LLMOrchestrator` service (DESIGN sections 6, 8, 10): one request runs down a chain of models
+ * (the active model, the provider's fallback models, then cross-provider entries), each retried by a
+ * `Schedule`, with a circuit breaker per model, discovery-based validation, and one cost record per
+ * attempt that consumed tokens. Streams fall back only before their first text.
+ */
+import { randomUUID } from "node:crypto"
+import type { Config, Duration, Scope } from "effect"
+import { Clock, Context, Effect, Layer, Option, Pull, Result, Stream } from "effect"
+import {
+  type CircuitBreakerConfig,
+  type DiscoveryConfig,
+  defaultCircuitBreaker,
+  defaultDiscovery,
+  defaultRetry,
+  type FallbackConfig,
+  type RetryConfig
+} from "../config/types.ts"
+import { type CostRecord, type CostReport, CostTracker, Pricing } from "../cost.ts"
+import type {
+  Attempt,
+  ChatRequest,
+  ChatResponse,
+  ModelInfo,
+  ProviderFinish,
+  ProviderId,
+  ProviderStreamEvent,
+  StreamEvent,
+  Usage
+} from "../domain.ts"
+import { type ConfigError, classifyError, InvalidRequestError, type LLMError } from "../errors.ts"
+import { LLMProvider, type LLMProviderShape } from "../provider.ts"
+import { makeModelCatalog } from "./discovery.ts"
+import { type ChainEntry, exceedsRetryAfterCap, makeCircuitBreaker, makeRetryStepper } from "./policy.ts"
+import { validateRequest } from "./validate.ts"
+
+export interface ProviderSetup {
+  /** The provider's layer, e.g. `OpenAIProvider.layer({ apiKey })`. */
+  readonly layer: Layer.Layer<LLMProvider, ConfigError | Config.ConfigError>
+  /** Tried in order after the active model (when this is the active provider). */
+  readonly fallbackModels?: ReadonlyArray<string>
+}
+
+export interface LLMOrchestratorOptions {
+  readonly activeProvider: ProviderId
+  readonly activeModel: string
+  readonly providers: { readonly [P in ProviderId]?: ProviderSetup }
+  readonly retry?: Partial<RetryConfig>
+  readonly fallback?: Partial<FallbackConfig>
+  readonly circuitBreaker?: Partial<CircuitBreakerConfig>
+  readonly discovery?: Partial<DiscoveryConfig>
+}
+
+export interface LLMOrchestratorShape {
+  readonly activeProvider: ProviderId
+  readonly activeModel: string
+  readonly sendRequest: (request: ChatRequest) => Effect.Effect<ChatResponse, LLMError>
+  /** Text deltas, then exactly one `Finish`. Stopping early aborts the provider's HTTP request. */
+  readonly sendStreamingRequest: (request: ChatRequest) => Stream.Stream<StreamEvent, LLMError>
+  /** Every configured provider's models, or one provider's. Cached per provider (discovery TTL). */
+  readonly getAvailableModels: (provider?: ProviderId) => Effect.Effect<ReadonlyArray<ModelInfo>, LLMError>
+  readonly refreshModels: (provider?: ProviderId) => Effect.Effect<ReadonlyArray<ModelInfo>, LLMError>
+  /** USD spent by this session so far. */
+  readonly getSessionCost: Effect.Effect<number>
+  readonly getCostReport: Effect.Effect<CostReport>
+}
+
+/** What one user request accumulates while it runs down the chain. */
+interface RequestRun {
+  readonly requestId: string
+  readonly request: ChatRequest
+  readonly stream: boolean
+  readonly metadata: Readonly<Record<string, string>>
+  readonly attempts: Array<Attempt>
+}
+
+/** Usage seen so far on one streamed attempt, so a failed or cut stream is billed exactly once. */
+interface StreamAttemptState {
+  usage: Usage | undefined
+  finish: ProviderFinish | undefined
+  recorded: boolean
+}
+
+const consumedTokens = (usage: Usage | undefined): usage is Usage =>
+  usage !== undefined && usage.inputTokens + usage.outputTokens > 0
+
+const optionalField = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
+  (value === undefined ? {} : { [key]: value }) as { [P in K]?: V }
+
+export class LLMOrchestrator extends Context.Service<LLMOrchestrator, LLMOrchestratorShape>()(
+  "@llm-orchestrator/LLMOrchestrator"
+) {
+  /** Builds the orchestrator from explicit provider layers; needs the cost services (CostTracking.layer). */
+  static layer(
+    options: LLMOrchestratorOptions
+  ): Layer.Layer<LLMOrchestrator, ConfigError | Config.ConfigError, Pricing | CostTracker> {
+    return Layer.effect(LLMOrchestrator, make(options))
+  }
+}
+
+const make = (options: LLMOrchestratorOptions) =>
+  Effect.gen(function* () {
+    const retry: RetryConfig = { ...defaultRetry, ...options.retry }
+    const breakerConfig: CircuitBreakerConfig = { ...defaultCircuitBreaker, ...options.circuitBreaker }
+    const discovery: DiscoveryConfig = { ...defaultDiscovery, ...options.discovery }
+    const fallbackChain = options.fallback?.chain ?? []
+    const fallbackOnContentFilter = options.fallback?.onContentFilter ?? false
+
+    // Each provider layer is built once, in the orchestrator's scope (SDK clients live as long as it).
+    const providers = new Map<ProviderId, LLMProviderShape>()
+    for (const [id, setup] of Object.entries(options.providers) as Array<[ProviderId, ProviderSetup | undefined]>) {
+      if (!setup) continue
+      const context = yield* Layer.build(setup.layer)
+      providers.set(id, Context.get(context, LLMProvider))
+    }
+
+    const tracker = yield* CostTracker
+    const pricing = yield* Pricing
+    const breaker = yield* makeCircuitBreaker(breakerConfig)
+    const catalog = yield* makeModelCatalog(providers, pricing, discovery.ttlMs)
+
+    /** The active model, the active provider's fallbacks, then the cross-provider chain; no repeats. */
+    const chainFor = (request: ChatRequest): ReadonlyArray<ChainEntry> => {
+      const entries: Array<ChainEntry> = []
+      const seen = new Set<string>()
+      const add = (entry: ChainEntry) => {
+        const key = `${entry.provider}/${entry.model}`
+        if (seen.has(key) || !providers.has(entry.provider)) return
+        seen.add(key)
+        entries.push(entry)
+      }
+      add({ provider: options.activeProvider, model: request.model ?? options.activeModel })
+      for (const model of options.providers[options.activeProvider]?.fallbackModels ?? [])
+        add({ provider: options.activeProvider, model })
+      for (const entry of fallbackChain) add(entry)
+      return entries
+    }
+
+    const recordCost = (
+      run: RequestRun,
+      entry: ChainEntry,
+      usage: Usage,
+      outcome: CostRecord["outcome"],
+      attempt: number,
+      latencyMs: number,
+      extra: { readonly errorTag?: string | undefined; readonly providerRequestId?: string | undefined }
+    ) =>
+      tracker.record({
+        timestamp: new Date().toISOString(),
+        requestId: run.requestId,
+        provider: entry.provider,
+        model: entry.model,
+        usage,
+        cost: pricing.costOf(entry.provider, entry.model, usage),
+        latencyMs,
+        outcome,
+        attempt,
+        stream: run.stream,
+        metadata: run.metadata,
+        ...optionalField("errorTag", extra.errorTag),
+        ...optionalField("providerRequestId", extra.providerRequestId)
+      })
+
+    /** Orders the chain by the circuit breaker: cooling models are skipped unless all are cooling. */
+    const planChain = (run: RequestRun, entries: ReadonlyArray<ChainEntry>) =>
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const open = yield* Effect.forEach(entries, (entry) => breaker.isOpen(entry, now))
+        if (open.every(Boolean)) {
+          // Every model is cooling: rather than fail blind, try the one that failed longest ago.
+          const lastFailures = yield* Effect.forEach(entries, breaker.lastFailureAt)
+          const oldest = lastFailures.indexOf(Math.min(...lastFailures))
+          return entries.filter((_, i) => i === oldest)
+        }
+        return entries.filter((entry, i) => {
+          if (!open[i]) return true
+          run.attempts.push({
+            provider: entry.provider,
+            model: entry.model,
+            attempt: 0,
+            outcome: "skipped",
+            errorTag: "CircuitOpen",
+            durationMs: 0
+          })
+          return false
+        })
+      })
+
+    /**
+     * Runs `attempt` down the chain (DESIGN sections 5 and 6): retry the same model while the error
+     * is retryable and the schedule allows, move on when the table says so, fail at once otherwise.
+     */
+    const runChain = <A>(
+      run: RequestRun,
+      attempt: (entry: ChainEntry, provider: LLMProviderShape) => Effect.Effect<A, LLMError, Scope.Scope>
+    ): Effect.Effect<{ readonly value: A; readonly entry: ChainEntry }, LLMError, Scope.Scope> =>
+      Effect.gen(function* () {
+        const entries = yield* planChain(run, chainFor(run.request))
+        const excludedProviders = new Set<ProviderId>()
+        let lastError: LLMError | undefined
+        for (const entry of entries) {
+          if (excludedProviders.has(entry.provider)) continue
+          const provider = providers.get(entry.provider)!
+          if (discovery.validate) {
+            const unknown = yield* catalog.check(entry.provider, entry.model)
+            if (unknown) {
+              run.attempts.push({ ...entry, attempt: 1, outcome: "error", errorTag: unknown._tag, durationMs: 0 })
+              lastError = unknown
+              continue
+            }
+          }
+          const nextDelay = yield* makeRetryStepper(retry)
+          for (let tryNumber = 1; ; tryNumber++) {
+            const startedAt = yield* Clock.currentTimeMillis
+            const result = yield* Effect.result(attempt(entry, provider))
+            const endedAt = yield* Clock.currentTimeMillis
+            if (Result.isSuccess(result)) {
+              run.attempts.push({ ...entry, attempt: tryNumber, outcome: "success", durationMs: endedAt - startedAt })
+              yield* breaker.onSuccess(entry)
+              return { value: result.success, entry }
+            }
+            let error = result.failure
+            if (error._tag === "ModelNotFoundError" && error.suggestions.length === 0) {
+              const suggestions = yield* catalog.suggestionsFor(entry.provider, entry.model)
+              if (suggestions.length > 0)
+                error = Object.assign(Object.create(Object.getPrototypeOf(error)), error, {
+                  suggestions,
+                  message: `${error.message}; did you mean ${suggestions.join(", ")}?`
+                })
+            }
+            run.attempts.push({
+              ...entry,
+              attempt: tryNumber,
+              outcome: "error",
+              errorTag: error._tag,
+              durationMs: endedAt - startedAt
+            })
+            const policy = classifyError(error, { fallbackOnContentFilter })
+            if (policy.retrySameModel) yield* breaker.onRetryableFailure(entry, endedAt)
+            if (policy.retrySameModel && !exceedsRetryAfterCap(error, retry)) {
+              const delay: Option.Option<Duration.Duration> = yield* nextDelay(endedAt, error)
+              if (Option.isSome(delay)) {
+                yield* Effect.sleep(delay.value)
+                continue
+              }
+            }
+            lastError = error
+            if (policy.fallback === "none") return yield* Effect.fail(error)
+            if (policy.fallback === "other-provider") excludedProviders.add(entry.provider)
+            break
+          }
+        }
+        return yield* Effect.fail(
+          lastError ??
+            new InvalidRequestError({
+              provider: options.activeProvider,
+              model: run.request.model ?? options.activeModel,
+              message: `no model to try: the chain is empty; configure providers.${options.activeProvider}`
+            })
+        )
+      })
+
+    /** Validation and budget: both fail before anything is sent. */
+    const begin = (request: ChatRequest, stream: boolean) =>
+      Effect.gen(function* () {
+        const model = request?.model ?? options.activeModel
+        const invalid = validateRequest(request, options.activeProvider, model)
+        if (invalid) return yield* Effect.fail(invalid)
+        yield* tracker.checkBudget(options.activeProvider, model)
+        const run: RequestRun = {
+          requestId: randomUUID(),
+          request,
+          stream,
+          metadata: request.metadata ?? {},
+          attempts: []
+        }
+        return run
+      })
+
+    const sendRequest = (request: ChatRequest): Effect.Effect<ChatResponse, LLMError> =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const startedAt = yield* Clock.currentTimeMillis
+          const run = yield* begin(request, false)
+          const { value: response, entry } = yield* runChain(run, (entry, provider) =>
+            Effect.gen(function* () {
+              const attemptStart = yield* Clock.currentTimeMillis
+              const response = yield* provider.generate(request, entry.model)
+              const now = yield* Clock.currentTimeMillis
+              // runChain lists this attempt right after it returns: it will be number length + 1.
+              yield* recordCost(run, entry, response.usage, "success", run.attempts.length + 1, now - attemptStart, {
+                providerRequestId: response.requestId
+              })
+              return response
+            })
+          )
+          const endedAt = yield* Clock.currentTimeMillis
+          return {
+            ...response,
+            cost: pricing.costOf(entry.provider, entry.model, response.usage),
+            attempts: run.attempts,
+            latencyMs: endedAt - startedAt
+          }
+        })
+      )
+
+    /**
+     * Opens one provider stream and reads it up to its first text (or its end). Failing here is
+     * still "before the first text": the chain may retry or fall back. What was read is replayed.
+     */
+    const openStream = (run: RequestRun, entry: ChainEntry, provider: LLMProviderShape, state: StreamAttemptState) =>
+      Effect.gen(function* () {
+        const startedAt = yield* Clock.currentTimeMillis
+        const pull = yield* Stream.toPull(provider.stream(run.request, entry.model))
+        const head: Array<ProviderStreamEvent> = []
+        let sawTextOrEnd = false
+        while (!sawTextOrEnd) {
+          const chunk = yield* pull.pipe(
+            Effect.map(Option.some),
+            Pull.catchDone(() => Effect.succeed(Option.none<ReadonlyArray<ProviderStreamEvent>>())),
+            Effect.tapError((error) =>
+              Effect.gen(function* () {
+                if (!consumedTokens(state.usage)) return
+                state.recorded = true
+                const now = yield* Clock.currentTimeMillis
+                // runChain lists this failed attempt right after: it will be number length + 1.
+                yield* recordCost(run, entry, state.usage, "error", run.attempts.length + 1, now - startedAt, {
+                  errorTag: error._tag
+                })
+              })
+            )
+          )
+          if (Option.isNone(chunk)) break
+          for (const event of chunk.value) {
+            head.push(event)
+            if (event._tag === "UsageSnapshot") state.usage = event.usage
+            else sawTextOrEnd = true
+          }
+        }
+        return { head, pull, startedAt }
+      })
+
+    const sendStreamingRequest = (request: ChatRequest): Stream.Stream<StreamEvent, LLMError> =>
+      Stream.unwrap(
+        Effect.gen(function* () {
+          const run = yield* begin(request, true)
+          let state: StreamAttemptState = { usage: undefined, finish: undefined, recorded: false }
+          const { value: opened, entry } = yield* runChain(run, (entry, provider) => {
+            state = { usage: undefined, finish: undefined, recorded: false }
+            return openStream(run, entry, provider, state)
+          })
+          const attemptState = state
+          const winningAttempt = run.attempts.length
+          const rest: Stream.Stream<ProviderStreamEvent, LLMError> = Stream.fromIterable(opened.head).pipe(
+            Stream.concat(Stream.fromPull(Effect.succeed(opened.pull)))
+          )
+          const toPublic = (event: ProviderStreamEvent): ReadonlyArray<StreamEvent> => {
+            switch (event._tag) {
+              case "TextDelta":
+                return [event]
+              case "UsageSnapshot":
+                attemptState.usage = event.usage
+                return []
+              case "ProviderFinish":
+                attemptState.finish = event
+                attemptState.usage = event.usage
+                return [
+                  {
+                    _tag: "Finish",
+                    finishReason: event.finishReason,
+                    usage: event.usage,
+                    cost: pricing.costOf(entry.provider, entry.model, event.usage),
+                    provider: entry.provider,
+                    model: event.model || entry.model,
+                    attempts: run.attempts,
+                    ...optionalField("requestId", event.requestId)
+                  }
+                ]
+            }
+          }
+          return rest.pipe(
+            Stream.map(toPublic),
+            Stream.flattenIterable,
+            Stream.onExit((exit) =>
+              Effect.gen(function* () {
+                if (attemptState.recorded) return
+                attemptState.recorded = true
+                const now = yield* Clock.currentTimeMillis
+                const latency = now - opened.startedAt
+                if (attemptState.finish) {
+                  return yield* recordCost(run, entry, attemptState.finish.usage, "success", winningAttempt, latency, {
+                    providerRequestId: attemptState.finish.requestId
+                  })
+                }
+                // Cut short after text was delivered: bill the usage known so far, once.
+                const usage = attemptState.usage
+                if (!consumedTokens(usage)) return
+                const failed = exit._tag === "Failure" ? exit.cause : undefined
+                const errorTag = failed ? errorTagOf(failed) : undefined
+                yield* recordCost(run, entry, usage, errorTag ? "error" : "interrupted", winningAttempt, latency, {
+                  errorTag
+                })
+              })
+            )
+          )
+        })
+      )
+
+    const knownProvider = (provider: ProviderId | undefined) =>
+      provider === undefined || providers.has(provider)
+        ? Effect.void
+        : Effect.fail(
+            new InvalidRequestError({
+              provider,
+              model: "",
+              message: `provider ${provider} is not configured; add providers.${provider} to the config (configured: ${[...providers.keys()].join(", ")})`
+            })
+          )
+
+    return LLMOrchestrator.of({
+      activeProvider: options.activeProvider,
+      activeModel: options.activeModel,
+      sendRequest,
+      sendStreamingRequest,
+      getAvailableModels: (provider) => Effect.andThen(knownProvider(provider), catalog.list(provider)),
+      refreshModels: (provider) => Effect.andThen(knownProvider(provider), catalog.refresh(provider)),
+      getSessionCost: tracker.sessionCost,
+      getCostReport: tracker.report
+    })
+  })
+
+const errorTagOf = (cause: import("effect").Cause.Cause<LLMError>): string | undefined => {
+  for (const reason of cause.reasons) if (reason._tag === "Fail") return reason.error._tag
+  return undefined
+}

@@ -1,0 +1,74 @@
+/**
+ * Test wiring for the orchestrator: fake providers (no HTTP) and an in-memory cost tracker with a
+ * fixed price table, so the chain logic is tested alone and fast, on the TestClock.
+ */
+import {
+  BudgetExceededError,
+  type CostRecord,
+  CostTracker,
+  LLMOrchestrator,
+  type LLMOrchestratorOptions,
+  Pricing,
+  type ProviderId,
+  type ProviderSetup,
+  type Usage
+} from "@llm-orchestrator/core"
+import { makeFakeProvider } from "@llm-orchestrator/testing"
+import { Effect, Layer } from "effect"
+
+/** $1 per million input tokens and $2 per million output tokens, for every model but "unpriced". */
+export const priceOf = (model: string) => (model === "unpriced" ? undefined : { input: 1, output: 2 })
+
+export const testCost = (records: Array<CostRecord>, budgetUsd?: number) => {
+  const costOf = (_p: ProviderId, model: string, usage: Usage) => {
+    const price = priceOf(model)
+    if (!price) return undefined
+    const input = (usage.inputTokens * price.input) / 1e6
+    const output = (usage.outputTokens * price.output) / 1e6
+    return { input, cacheRead: 0, cacheWrite: 0, output, reasoning: 0, total: input + output, currency: "USD" as const }
+  }
+  const spent = () => records.reduce((sum, r) => sum + (r.cost?.total ?? 0), 0)
+  return Layer.mergeAll(
+    Layer.succeed(Pricing, Pricing.of({ priceOf: (_p, model) => priceOf(model), costOf })),
+    Layer.succeed(
+      CostTracker,
+      CostTracker.of({
+        enabled: true,
+        record: (record) => Effect.sync(() => void records.push(record)),
+        sessionCost: Effect.sync(spent),
+        report: Effect.die("not used"),
+        checkBudget: (provider, model) =>
+          budgetUsd !== undefined && spent() >= budgetUsd
+            ? Effect.fail(
+                new BudgetExceededError({ provider, model, spentUsd: spent(), budgetUsd, message: "budget spent" })
+              )
+            : Effect.void,
+        flush: Effect.void
+      })
+    )
+  )
+}
+
+export const setup = (
+  options: Omit<LLMOrchestratorOptions, "providers"> & {
+    readonly providers: { readonly [P in ProviderId]?: { readonly fallbackModels?: ReadonlyArray<string> } }
+    readonly budgetUsd?: number
+    readonly models?: { readonly [P in ProviderId]?: ReadonlyArray<string> }
+  }
+) => {
+  const records: Array<CostRecord> = []
+  const fakes = new Map<ProviderId, ReturnType<typeof makeFakeProvider>>()
+  const providers: { [P in ProviderId]?: ProviderSetup } = {}
+  for (const [id, p] of Object.entries(options.providers) as Array<[ProviderId, { fallbackModels?: string[] }]>) {
+    const fake = makeFakeProvider({ id, models: options.models?.[id] ?? [] })
+    fakes.set(id, fake)
+    providers[id] = { layer: fake.layer, ...(p.fallbackModels ? { fallbackModels: p.fallbackModels } : {}) }
+  }
+  const { budgetUsd: _budget, models: _models, ...orchestratorOptions } = options
+  const layer = LLMOrchestrator.layer({ ...orchestratorOptions, providers }).pipe(
+    Layer.provide(testCost(records, options.budgetUsd))
+  )
+  return { layer, records, fake: (id: ProviderId) => fakes.get(id)! }
+}
+
+export const user = (content: string) => ({ messages: [{ role: "user" as const, content }] })

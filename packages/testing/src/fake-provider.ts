@@ -1,0 +1,147 @@
+/**
+ * A scripted `LLMProvider` with no HTTP at all, for users' unit tests: canned replies, usage and
+ * errors per call, so an Effect program swaps it in for a real provider layer.
+ *
+ *   const fake = makeFakeProvider({ id: "openai" })
+ *   fake.scriptModel("gpt-4o-mini", { error: new RateLimitError({...}) }, { text: "hi" })
+ *   LLMOrchestrator.layer({ activeProvider: "openai", activeModel: "gpt-4o-mini", providers: { openai: { layer: fake.layer } } })
+ */
+import {
+  type ChatRequest,
+  emptyUsage,
+  type FinishReason,
+  type LLMError,
+  LLMProvider,
+  type ModelInfo,
+  type ProviderId,
+  type ProviderStreamEvent,
+  type Usage
+} from "@llm-orchestrator/core"
+import { Effect, Layer, Stream } from "effect"
+import { splitText } from "./simulator/script.ts"
+
+export type FakeStep =
+  | {
+      readonly text: string
+      readonly usage?: Partial<Usage>
+      readonly finishReason?: FinishReason
+      /** Stream deltas: a count of pieces, or the pieces (default: words). */
+      readonly chunks?: number | ReadonlyArray<string>
+      /** Simulated latency before answering (uses the Effect clock, so TestClock controls it). */
+      readonly delayMs?: number
+    }
+  | { readonly error: LLMError }
+  /** Streams `afterChunks` deltas (and the usage known so far), then fails. Plain calls fail at once. */
+  | {
+      readonly text: string
+      readonly failAfterChunks: number
+      readonly error: LLMError
+      readonly usage?: Partial<Usage>
+      readonly chunks?: number | ReadonlyArray<string>
+    }
+
+export interface FakeCall {
+  readonly model: string
+  readonly request: ChatRequest
+  readonly stream: boolean
+}
+
+export interface FakeProviderOptions {
+  readonly id: ProviderId
+  /** What `listModels` returns (ids or full ModelInfo). Default: none. */
+  readonly models?: ReadonlyArray<string | ModelInfo>
+  /** The reply when nothing is scripted. Default: a short text naming the model. */
+  readonly defaultStep?: (model: string, request: ChatRequest) => FakeStep
+  /** Make `listModels` fail with this error. */
+  readonly listError?: LLMError
+}
+
+const fullUsage = (usage: Partial<Usage> | undefined, deltas: number): Usage => ({
+  ...emptyUsage,
+  inputTokens: 10,
+  outputTokens: deltas,
+  ...usage
+})
+
+export const makeFakeProvider = (options: FakeProviderOptions) => {
+  const calls: Array<FakeCall> = []
+  const queues = new Map<string, Array<FakeStep>>()
+  const anyQueue: Array<FakeStep> = []
+  let listCalls = 0
+
+  const next = (model: string, request: ChatRequest): FakeStep =>
+    queues.get(model)?.shift() ??
+    anyQueue.shift() ??
+    options.defaultStep?.(model, request) ?? { text: `Hello from ${options.id} ${model}.` }
+
+  const models: ReadonlyArray<ModelInfo> = (options.models ?? []).map((m) =>
+    typeof m === "string" ? { id: m, provider: options.id } : m
+  )
+
+  const service = LLMProvider.of({
+    id: options.id,
+    generate: (request, model) =>
+      Effect.suspend(() => {
+        calls.push({ model, request, stream: false })
+        const step = next(model, request)
+        if ("error" in step) return Effect.fail(step.error)
+        const pieces = splitText(step.text, step.chunks)
+        const reply = Effect.succeed({
+          content: step.text,
+          provider: options.id,
+          model,
+          finishReason: step.finishReason ?? "stop",
+          usage: fullUsage(step.usage, pieces.length)
+        })
+        return step.delayMs ? Effect.delay(reply, step.delayMs) : reply
+      }),
+    stream: (request, model) =>
+      Stream.suspend(() => {
+        calls.push({ model, request, stream: true })
+        const step = next(model, request)
+        if (!("text" in step)) return Stream.fail(step.error)
+        const pieces = splitText(step.text, step.chunks)
+        const usage = fullUsage(step.usage, pieces.length)
+        if ("failAfterChunks" in step) {
+          const sent = pieces.slice(0, step.failAfterChunks)
+          const events: Array<ProviderStreamEvent> = [
+            { _tag: "UsageSnapshot", usage: { ...usage, outputTokens: sent.length } },
+            ...sent.map((text) => ({ _tag: "TextDelta" as const, text }))
+          ]
+          return Stream.concat(Stream.fromIterable(events), Stream.fail(step.error))
+        }
+        const events: Array<ProviderStreamEvent> = [
+          ...pieces.map((text) => ({ _tag: "TextDelta" as const, text })),
+          { _tag: "ProviderFinish", finishReason: step.finishReason ?? "stop", usage, model }
+        ]
+        const stream = Stream.fromIterable(events)
+        return step.delayMs ? Stream.concat(Stream.fromEffectDrain(Effect.sleep(step.delayMs)), stream) : stream
+      }),
+    listModels: Effect.suspend(() => {
+      listCalls++
+      return options.listError ? Effect.fail(options.listError) : Effect.succeed(models)
+    })
+  })
+
+  return {
+    layer: Layer.succeed(LLMProvider, service),
+    /** Every call the provider received, in order. */
+    calls,
+    /** How many times `listModels` ran. */
+    get listCalls() {
+      return listCalls
+    },
+    /** Queues steps for the next calls of any model (after the model's own queue). */
+    script(...steps: ReadonlyArray<FakeStep>) {
+      anyQueue.push(...steps)
+    },
+    /** Queues steps for the next calls naming `model`. */
+    scriptModel(model: string, ...steps: ReadonlyArray<FakeStep>) {
+      const queue = queues.get(model) ?? []
+      queue.push(...steps)
+      queues.set(model, queue)
+    }
+  }
+}
+
+export type FakeProvider = ReturnType<typeof makeFakeProvider>
