@@ -124,8 +124,10 @@ export class LogWriter {
     return this.buffer.length > 0 ? { lines: this.buffer.length, error: this.lastError } : undefined
   }
 
-  close(): void {
+  /** Stops taking lines, writes what is buffered, then closes the file (never under an in-flight append). */
+  async close(): Promise<void> {
     this.closed = true
+    await this.flush()
     fs.closeSync(this.fd)
   }
 }
@@ -171,17 +173,19 @@ const openWriter = (logPath: string): Effect.Effect<LogWriter, ConfigError> =>
 
 const releaseWriter = (writer: LogWriter): Effect.Effect<void> =>
   Effect.gen(function* () {
-    yield* Effect.promise(() => writer.flush())
-    const unwritten = writer.unwritten()
     writer.refCount -= 1
-    if (writer.refCount === 0) {
-      registry.delete(writer.path)
-      writer.close()
-      if (unwritten !== undefined) {
-        yield* Effect.logError(
-          `cost log ${writer.path}: ${unwritten.lines} record(s) could not be written (${describe(unwritten.error)})`
-        )
-      }
+    if (writer.refCount > 0) {
+      // Others still log here: make this tracker's lines durable, the last user closes the file.
+      yield* Effect.promise(() => writer.flush())
+      return
+    }
+    registry.delete(writer.path)
+    yield* Effect.promise(() => writer.close())
+    const unwritten = writer.unwritten()
+    if (unwritten !== undefined) {
+      yield* Effect.logError(
+        `cost log ${writer.path}: ${unwritten.lines} record(s) could not be written (${describe(unwritten.error)})`
+      )
     }
   })
 
