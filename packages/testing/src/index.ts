@@ -1,5 +1,6 @@
 export * from "./cassettes.ts"
 export * from "./fake-provider.ts"
+export * from "./fleet.ts"
 export * from "./simulator/anthropic.ts"
 export * from "./simulator/bedrock.ts"
 export * from "./simulator/google.ts"
