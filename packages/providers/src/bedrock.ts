@@ -1,1 +1,554 @@
-export {}
+/**
+ * AWS Bedrock over the official SDKs: `@aws-sdk/client-bedrock-runtime` (Converse, ConverseStream) for
+ * calls and `@aws-sdk/client-bedrock` (ListFoundationModels + ListInferenceProfiles) for discovery.
+ * Both SDKs are imported when the layer is built, so users of other providers never load them.
+ */
+import type {
+  BedrockClient,
+  FoundationModelSummary,
+  InferenceProfileSummary,
+  ListInferenceProfilesCommandOutput
+} from "@aws-sdk/client-bedrock"
+import type {
+  Message as BedrockMessage,
+  BedrockRuntimeClient,
+  ConverseCommandInput,
+  ConverseStreamOutput,
+  StopReason,
+  SystemContentBlock,
+  TokenUsage
+} from "@aws-sdk/client-bedrock-runtime"
+import {
+  AuthenticationError,
+  type ChatRequest,
+  ConfigError,
+  ContextLengthExceededError,
+  type FinishReason,
+  InvalidRequestError,
+  isLLMError,
+  type LLMError,
+  LLMProvider,
+  type Message,
+  type ModelInfo,
+  ModelNotFoundError,
+  messageText,
+  NetworkError,
+  type ProviderStreamEvent,
+  ProviderUnavailableError,
+  RateLimitError,
+  TimeoutError,
+  type Usage
+} from "@llm-orchestrator/core"
+import { Config, Effect, Layer, Option, Redacted } from "effect"
+import {
+  type CallContext,
+  callSdk,
+  connectionErrorCode,
+  errorFromHttp,
+  redactSecrets,
+  retryAfterMsFromHeaders,
+  streamSdk
+} from "./internal/call.ts"
+
+export interface BedrockOptions {
+  /** Required (e.g. us-east-1); `layerConfig` reads AWS_REGION, then AWS_DEFAULT_REGION. */
+  readonly region: string
+  /** A named profile of the shared AWS config/credentials files (SSO, assume-role, process, ...). */
+  readonly profile?: string
+  /** Static keys, all-or-nothing; otherwise `profile`, otherwise the default AWS credential chain. */
+  readonly accessKeyId?: Redacted.Redacted<string>
+  readonly secretAccessKey?: Redacted.Redacted<string>
+  readonly sessionToken?: Redacted.Redacted<string>
+  /** Endpoint override for both clients (a VPC endpoint, a proxy, or a simulator). */
+  readonly baseUrl?: string
+  /** Per-attempt timeout in milliseconds. */
+  readonly timeoutMs?: number
+}
+
+type RuntimeSdk = typeof import("@aws-sdk/client-bedrock-runtime")
+type ControlSdk = typeof import("@aws-sdk/client-bedrock")
+
+const provider = "bedrock" as const
+
+// ---------------------------------------------------------------------------------------------------
+// Requests
+
+/**
+ * System messages become Converse `system` blocks. Consecutive messages of one role are merged into one
+ * Bedrock message (several text blocks), because Converse rejects conversations that do not alternate;
+ * empty texts are dropped, because Converse rejects blank text blocks.
+ */
+export const toConverseInput = (request: ChatRequest, model: string): ConverseCommandInput => {
+  const system: Array<SystemContentBlock> = []
+  const messages: Array<BedrockMessage> = []
+  for (const message of request.messages as ReadonlyArray<Message>) {
+    const text = messageText(message)
+    if (text.length === 0) continue
+    if (message.role === "system") {
+      system.push({ text })
+      continue
+    }
+    const last = messages.at(-1)
+    if (last?.role === message.role) last.content = [...(last.content ?? []), { text }]
+    else messages.push({ role: message.role, content: [{ text }] })
+  }
+  const inferenceConfig = {
+    ...(request.maxTokens !== undefined ? { maxTokens: request.maxTokens } : {}),
+    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+    ...(request.topP !== undefined ? { topP: request.topP } : {}),
+    ...(request.stop !== undefined && request.stop.length > 0 ? { stopSequences: [...request.stop] } : {})
+  }
+  return {
+    modelId: model,
+    messages,
+    ...(system.length > 0 ? { system } : {}),
+    ...(Object.keys(inferenceConfig).length > 0 ? { inferenceConfig } : {})
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Responses
+
+export const finishReasonFromStop = (stopReason: StopReason | string | undefined): FinishReason => {
+  switch (stopReason) {
+    case "end_turn":
+    case "stop_sequence":
+      return "stop"
+    case "max_tokens":
+    case "model_context_window_exceeded":
+      return "length"
+    case "tool_use":
+      return "tool-calls"
+    case "content_filtered":
+    case "guardrail_intervened":
+      return "content-filter"
+    default:
+      return "other"
+  }
+}
+
+/**
+ * Bedrock's `inputTokens` EXCLUDES the cached part of the prompt: the recorded
+ * test_bedrock_cache_usage_includes_cache_tokens exchange has inputTokens 13, cacheReadInputTokens 1504,
+ * outputTokens 5 and totalTokens 1522 (= 13 + 1504 + 5), and the cache-write recordings add up the same
+ * way. The domain's `inputTokens` counts ALL input once, so reads and writes are added back here.
+ * Bedrock reports no reasoning token count (reasoning is inside `outputTokens`), so `reasoningTokens`
+ * stays 0.
+ */
+export const usageFromBedrock = (usage: TokenUsage | undefined): Usage => {
+  const cacheReadTokens = usage?.cacheReadInputTokens ?? 0
+  const cacheWriteTokens = usage?.cacheWriteInputTokens ?? 0
+  return {
+    inputTokens: (usage?.inputTokens ?? 0) + cacheReadTokens + cacheWriteTokens,
+    outputTokens: usage?.outputTokens ?? 0,
+    cacheReadTokens,
+    cacheWriteTokens,
+    reasoningTokens: 0
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Errors
+
+interface AwsErrorLike {
+  readonly name?: string
+  readonly message?: string
+  readonly $metadata?: { readonly httpStatusCode?: number; readonly requestId?: string }
+  readonly $response?: { readonly headers?: Readonly<Record<string, string | undefined>> }
+}
+
+const contextOverflowPattern =
+  /too long|too large|context window|context length|exceeds? (the )?(model'?s? )?(context|maximum)|max(imum)?[ _]?tokens?\b.*exceed|exceed.*max(imum)?[ _]?tokens?/i
+const unknownModelPattern = /model identifier is invalid|model id(entifier)? .*(not found|does not exist|is not valid)/i
+// The bare id of a model that is only served through an inference profile ("us.anthropic...").
+const needsProfilePattern = /on-demand throughput isn.?t supported|inference profile/i
+
+const authErrorNames = new Set([
+  "AccessDeniedException",
+  "UnrecognizedClientException",
+  "ExpiredTokenException",
+  "ExpiredToken",
+  "InvalidSignatureException",
+  "IncompleteSignatureException",
+  "InvalidClientTokenId",
+  "MissingAuthenticationTokenException",
+  "SignatureDoesNotMatch",
+  "CredentialsProviderError",
+  "TokenProviderError"
+])
+const unavailableErrorNames = new Set([
+  "ServiceUnavailableException",
+  "InternalServerException",
+  "ModelStreamErrorException",
+  "ModelErrorException"
+])
+const rateLimitErrorNames = new Set(["ThrottlingException", "ModelNotReadyException", "ServiceQuotaExceededException"])
+
+/** One SDK failure -> one `LLMError` (DESIGN section 5). */
+export interface BedrockErrorContext {
+  /** Values to mask in messages (the static keys). */
+  readonly secrets: ReadonlyArray<string | undefined>
+  /** Where credentials come from, named in authentication errors ("profile x", "static keys", ...). */
+  readonly credentialSource: string
+  /** The request id of the stream response: exceptions inside an event stream carry no `$metadata`. */
+  readonly streamRequestId?: string | undefined
+}
+
+export const bedrockError = (ctx: CallContext, error: unknown, about: BedrockErrorContext): LLMError => {
+  if (isLLMError(error)) return error
+  const aws = (typeof error === "object" && error !== null ? error : {}) as AwsErrorLike
+  const name = aws.name ?? ""
+  const rawMessage = redactSecrets(aws.message ?? String(error), about.secrets)
+  const status = aws.$metadata?.httpStatusCode
+  const requestId = aws.$metadata?.requestId ?? about.streamRequestId
+  const base = {
+    provider,
+    model: ctx.model,
+    ...(status !== undefined && status >= 400 ? { status } : {}),
+    ...(requestId !== undefined ? { requestId } : {})
+  }
+  const where = `bedrock model ${ctx.model}`
+  const said = rawMessage ? `: ${rawMessage}` : ""
+
+  if (rateLimitErrorNames.has(name)) {
+    const headers = aws.$response?.headers
+    const retryAfterMs = headers ? retryAfterMsFromHeaders((header) => headers[header]) : undefined
+    return new RateLimitError({
+      ...base,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      message: `${where} is rate limited (${name})${said}`
+    })
+  }
+  if (unavailableErrorNames.has(name))
+    return new ProviderUnavailableError({ ...base, message: `${where} is unavailable (${name})${said}` })
+  if (name === "ModelTimeoutException")
+    return new TimeoutError({ ...base, message: `${where} timed out while processing the request${said}` })
+  if (name === "ValidationException") {
+    if (unknownModelPattern.test(rawMessage))
+      return new ModelNotFoundError({
+        ...base,
+        suggestions: [],
+        message: `${where} not found${said}. Check the model id (\`llm-orchestrator models bedrock\` lists them)`
+      })
+    if (needsProfilePattern.test(rawMessage))
+      return new ModelNotFoundError({
+        ...base,
+        suggestions: [],
+        message: `${where} cannot be called directly${said}. Use its inference profile id (e.g. us.${ctx.model})`
+      })
+    if (contextOverflowPattern.test(rawMessage))
+      return new ContextLengthExceededError({
+        ...base,
+        message: `${where}: the prompt is longer than the model's context window${said}. Shorten the messages or use a model with a larger context`
+      })
+    return new InvalidRequestError({ ...base, message: `${where} rejected the request (ValidationException)${said}` })
+  }
+  if (authErrorNames.has(name))
+    return new AuthenticationError({
+      ...base,
+      message: `${where}: AWS authentication failed with ${about.credentialSource} (${name})${said}. Check providers.bedrock.profile / access keys (or the default AWS credential chain) and the IAM permissions for Bedrock`
+    })
+  if (name === "ResourceNotFoundException")
+    return new ModelNotFoundError({
+      ...base,
+      suggestions: [],
+      message: `${where} not found${said}. Check the model id (\`llm-orchestrator models bedrock\` lists them)`
+    })
+  if (name === "AbortError")
+    // Only reachable when something other than our own interruption aborted the request.
+    return new NetworkError({ ...base, message: `${where}: the request was aborted${said}` })
+  if (connectionErrorCode(error) !== undefined || status === undefined || status < 400)
+    // No HTTP error status: a refused/reset connection, a cut stream, or a body/frame that cannot be read
+    // (bad JSON, a wrong event-stream CRC).
+    return new NetworkError({
+      ...base,
+      message: `${where}: the connection failed or the response was unreadable${said}`
+    })
+  return errorFromHttp(ctx, { status, message: rawMessage, requestId })
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Model listing
+
+const foundationModelId = (arn: string | undefined) => arn?.split("foundation-model/")[1]
+
+/**
+ * Chat-capable models: text output, callable ON_DEMAND under their own id; a model that needs an
+ * inference profile (and every cross-region profile of a text model) is listed under the profile id.
+ */
+export const modelsFromListings = (
+  foundation: ReadonlyArray<FoundationModelSummary>,
+  profiles: ReadonlyArray<InferenceProfileSummary>
+): ReadonlyArray<ModelInfo> => {
+  const textModels = new Map<string, FoundationModelSummary>()
+  for (const model of foundation) {
+    // The SDK's InferenceType enum predates INFERENCE_PROFILE; the service sends it as a plain string.
+    const types: ReadonlyArray<string> = model.inferenceTypesSupported ?? []
+    if (!model.modelId || !(model.outputModalities ?? []).includes("TEXT")) continue
+    if (types.includes("ON_DEMAND") || types.includes("INFERENCE_PROFILE")) textModels.set(model.modelId, model)
+  }
+  const out = new Map<string, ModelInfo>()
+  for (const model of textModels.values()) {
+    if (!(model.inferenceTypesSupported ?? []).includes("ON_DEMAND")) continue
+    out.set(model.modelId ?? "", {
+      id: model.modelId ?? "",
+      provider,
+      ...(model.modelName ? { displayName: model.modelName } : {}),
+      ...(model.modelLifecycle?.status === "LEGACY" ? { deprecated: true } : {})
+    })
+  }
+  for (const profile of profiles) {
+    if (!profile.inferenceProfileId || (profile.status !== undefined && profile.status !== "ACTIVE")) continue
+    const underlying = (profile.models ?? [])
+      .map((m) => textModels.get(foundationModelId(m.modelArn) ?? ""))
+      .find((m) => m !== undefined)
+    if (!underlying || out.has(profile.inferenceProfileId)) continue
+    const displayName = profile.inferenceProfileName ?? underlying.modelName
+    out.set(profile.inferenceProfileId, {
+      id: profile.inferenceProfileId,
+      provider,
+      ...(displayName ? { displayName } : {}),
+      ...(underlying.modelLifecycle?.status === "LEGACY" ? { deprecated: true } : {})
+    })
+  }
+  return [...out.values()]
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The layer
+
+const configError = (path: string, message: string) => ConfigError.fromProblems([{ path, message }])
+
+const validate = (options: BedrockOptions): Effect.Effect<void, ConfigError> => {
+  if (!options.region?.trim())
+    return Effect.fail(
+      configError("providers.bedrock.region", "Bedrock needs a region: set providers.bedrock.region or AWS_REGION")
+    )
+  const keys = [options.accessKeyId, options.secretAccessKey].filter((k) => k !== undefined).length
+  if (keys === 1 || (keys === 0 && options.sessionToken !== undefined))
+    return Effect.fail(
+      configError(
+        options.accessKeyId === undefined ? "providers.bedrock.access_key_id" : "providers.bedrock.secret_access_key",
+        "static AWS keys are all-or-nothing: set both access_key_id and secret_access_key (and session_token for temporary keys), or neither to use the AWS credential chain"
+      )
+    )
+  if (options.baseUrl !== undefined && !/^https?:\/\//.test(options.baseUrl))
+    return Effect.fail(configError("providers.bedrock.base_url", `base_url must start with http:// or https://`))
+  return Effect.void
+}
+
+const importSdk = <A>(load: () => Promise<A>, name: string) =>
+  Effect.tryPromise({
+    try: load,
+    catch: () => configError("providers.bedrock", `cannot load ${name}; install it to use the Bedrock provider`)
+  })
+
+const make = (options: BedrockOptions) =>
+  Effect.gen(function* () {
+    yield* validate(options)
+    // Real AWS endpoints are always https and keep the runtime SDK's default HTTP/2 handler. A plain
+    // http:// endpoint (a simulator, a local proxy) cannot speak h2c with that handler, so it gets the
+    // HTTP/1.1 NodeHttpHandler: the same SDK code path, on a transport such endpoints understand.
+    const plainHttp = options.baseUrl?.startsWith("http://") === true
+    const [runtimeSdk, controlSdk, http1] = yield* Effect.all(
+      [
+        importSdk(
+          (): Promise<RuntimeSdk> => import("@aws-sdk/client-bedrock-runtime"),
+          "@aws-sdk/client-bedrock-runtime"
+        ),
+        importSdk((): Promise<ControlSdk> => import("@aws-sdk/client-bedrock"), "@aws-sdk/client-bedrock"),
+        plainHttp
+          ? importSdk(() => import("@smithy/node-http-handler"), "@smithy/node-http-handler")
+          : Effect.succeed(undefined)
+      ],
+      { concurrency: "unbounded" }
+    )
+    const secrets = [options.accessKeyId, options.secretAccessKey, options.sessionToken].map((s) =>
+      s === undefined ? undefined : Redacted.value(s)
+    )
+    const credentials =
+      options.accessKeyId !== undefined && options.secretAccessKey !== undefined
+        ? {
+            accessKeyId: Redacted.value(options.accessKeyId),
+            secretAccessKey: Redacted.value(options.secretAccessKey),
+            ...(options.sessionToken !== undefined ? { sessionToken: Redacted.value(options.sessionToken) } : {})
+          }
+        : undefined
+    const credentialSource =
+      credentials !== undefined
+        ? "the static access keys"
+        : options.profile !== undefined
+          ? `AWS profile "${options.profile}"`
+          : "the default AWS credential chain"
+    const errorContext: BedrockErrorContext = { secrets, credentialSource }
+    const common = {
+      region: options.region.trim(),
+      maxAttempts: 1, // the orchestrator owns retries
+      ...(options.baseUrl !== undefined ? { endpoint: options.baseUrl } : {}),
+      // Static keys skip the chain; a profile selects the shared-config entry; otherwise the default chain.
+      ...(credentials !== undefined
+        ? { credentials }
+        : options.profile !== undefined
+          ? { profile: options.profile }
+          : {})
+    }
+    const runtime: BedrockRuntimeClient = yield* Effect.acquireRelease(
+      Effect.sync(
+        () =>
+          new runtimeSdk.BedrockRuntimeClient({
+            ...common,
+            ...(http1 !== undefined ? { requestHandler: new http1.NodeHttpHandler() } : {})
+          })
+      ),
+      (client) => Effect.sync(() => client.destroy())
+    )
+    const control: BedrockClient = yield* Effect.acquireRelease(
+      Effect.sync(() => new controlSdk.BedrockClient(common)),
+      (client) => Effect.sync(() => client.destroy())
+    )
+
+    const context = (model: string): CallContext => ({ provider, model, timeoutMs: options.timeoutMs })
+
+    const generate = (request: ChatRequest, model: string) => {
+      const ctx = context(model)
+      return callSdk(
+        ctx,
+        (signal) =>
+          runtime.send(new runtimeSdk.ConverseCommand(toConverseInput(request, model)), { abortSignal: signal }),
+        (error) => bedrockError(ctx, error, errorContext)
+      ).pipe(
+        Effect.map((output) => ({
+          content: (output.output?.message?.content ?? []).map((block) => block.text ?? "").join(""),
+          provider,
+          model,
+          finishReason: finishReasonFromStop(output.stopReason),
+          usage: usageFromBedrock(output.usage),
+          ...(output.$metadata.requestId !== undefined ? { requestId: output.$metadata.requestId } : {})
+        }))
+      )
+    }
+
+    const stream = (request: ChatRequest, model: string) => {
+      const ctx = context(model)
+      let requestId: string | undefined
+      const ended = (what: string) =>
+        new NetworkError({
+          provider,
+          model,
+          ...(requestId !== undefined ? { requestId } : {}),
+          message: `bedrock model ${model}: the stream ended ${what}; the connection was probably cut`
+        })
+      return streamSdk<ConverseStreamOutput>(
+        ctx,
+        async (signal) => {
+          const response = await runtime.send(new runtimeSdk.ConverseStreamCommand(toConverseInput(request, model)), {
+            abortSignal: signal
+          })
+          requestId = response.$metadata.requestId
+          if (!response.stream) throw ended("before it started")
+          return response.stream
+        },
+        (error) => bedrockError(ctx, error, { ...errorContext, streamRequestId: requestId }),
+        () => {
+          let stopReason: string | undefined
+          let usage: Usage | undefined
+          return {
+            onChunk: (event): ReadonlyArray<ProviderStreamEvent> => {
+              const text = event.contentBlockDelta?.delta?.text
+              if (text) return [{ _tag: "TextDelta", text }]
+              if (event.messageStop) stopReason = event.messageStop.stopReason ?? "end_turn"
+              if (event.metadata?.usage) {
+                usage = usageFromBedrock(event.metadata.usage)
+                return [{ _tag: "UsageSnapshot", usage }]
+              }
+              return []
+            },
+            // Bedrock always ends a complete stream with messageStop then metadata (the usage).
+            onEnd: () =>
+              stopReason === undefined
+                ? Effect.fail(ended("before messageStop"))
+                : usage === undefined
+                  ? Effect.fail(ended("before its usage metadata"))
+                  : Effect.succeed([
+                      {
+                        _tag: "ProviderFinish" as const,
+                        finishReason: finishReasonFromStop(stopReason),
+                        usage,
+                        model,
+                        ...(requestId !== undefined ? { requestId } : {})
+                      }
+                    ])
+          }
+        }
+      )
+    }
+
+    const listing = context("(model listing)")
+    const listError = (error: unknown) => bedrockError(listing, error, errorContext)
+    const listFoundation = callSdk(
+      listing,
+      (signal) => control.send(new controlSdk.ListFoundationModelsCommand({}), { abortSignal: signal }),
+      listError
+    )
+    const listProfiles = Effect.gen(function* () {
+      const profiles: Array<InferenceProfileSummary> = []
+      const seen = new Set<string>()
+      let nextToken: string | undefined
+      do {
+        const token = nextToken
+        const page: ListInferenceProfilesCommandOutput = yield* callSdk(
+          listing,
+          (signal) =>
+            control.send(
+              new controlSdk.ListInferenceProfilesCommand({
+                maxResults: 1000,
+                ...(token !== undefined ? { nextToken: token } : {})
+              }),
+              { abortSignal: signal }
+            ),
+          listError
+        )
+        profiles.push(...(page.inferenceProfileSummaries ?? []))
+        nextToken = page.nextToken
+        // A server that repeats a token would otherwise page forever.
+        if (nextToken !== undefined && seen.has(nextToken)) break
+        if (nextToken !== undefined) seen.add(nextToken)
+      } while (nextToken)
+      return profiles
+    })
+    const listModels = Effect.map(
+      Effect.all([listFoundation, listProfiles], { concurrency: 2 }),
+      ([foundation, profiles]) => modelsFromListings(foundation.modelSummaries ?? [], profiles)
+    )
+
+    return LLMProvider.of({ id: provider, generate, stream, listModels })
+  })
+
+/** Builds the Bedrock provider from explicit options (the parsed `providers.bedrock` config fits). */
+const layer = (options: BedrockOptions): Layer.Layer<LLMProvider, ConfigError> =>
+  Layer.effect(LLMProvider, make(options))
+
+/**
+ * The same from the environment: AWS_REGION (or AWS_DEFAULT_REGION), AWS_PROFILE, BEDROCK_BASE_URL,
+ * BEDROCK_TIMEOUT_MS. Credentials come from the default AWS chain (which reads AWS_ACCESS_KEY_ID etc.).
+ * A missing region fails with the core `ConfigError` naming what to set.
+ */
+const layerConfig: Layer.Layer<LLMProvider, Config.ConfigError | ConfigError> = Layer.unwrap(
+  Effect.gen(function* () {
+    const optional = <A>(config: Config.Config<A>) => Effect.map(Config.option(config), Option.getOrUndefined)
+    const region = yield* optional(
+      Config.String("AWS_REGION").pipe(Config.orElse(() => Config.String("AWS_DEFAULT_REGION")))
+    )
+    const profile = yield* optional(Config.String("AWS_PROFILE"))
+    const baseUrl = yield* optional(Config.String("BEDROCK_BASE_URL"))
+    const timeoutMs = yield* optional(Config.Int("BEDROCK_TIMEOUT_MS"))
+    return layer({
+      region: region ?? "",
+      ...(profile !== undefined ? { profile } : {}),
+      ...(baseUrl !== undefined ? { baseUrl } : {}),
+      ...(timeoutMs !== undefined ? { timeoutMs } : {})
+    })
+  })
+)
+
+export const BedrockProvider = { layer, layerConfig }
