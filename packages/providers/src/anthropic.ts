@@ -1,1 +1,459 @@
-export {}
+/**
+ * Anthropic Messages API over the official `@anthropic-ai/sdk` 1.x (PROTOCOLS.md sections 2 and 6).
+ *
+ * Decisions worth knowing:
+ * - `max_tokens` is required by the API. When the request gives none, `defaultMaxTokens(model)` picks
+ *   one by model family: the hard maximum of the Claude 3 generation (4,096 / 8,192), and 16,384 for
+ *   Claude 3.7 and later. 16,384 covers long answers yet stays under the SDK's non-streaming limit
+ *   (below) and does not reserve a huge output budget against the organisation's output-tokens-per-
+ *   minute limit, which Anthropic estimates from `max_tokens`. Unknown models get 4,096, which every
+ *   Claude model accepts.
+ * - The SDK refuses a non-streamed call that might run over 10 minutes ("Streaming is required",
+ *   max_tokens above ~21,333) unless a timeout is given. Both are handled: the client always has an
+ *   explicit timeout (so the guard never throws), and `generate` with a larger `maxTokens` runs over a
+ *   stream internally and assembles the response, because an HTTP request idle for many minutes is
+ *   what networks drop.
+ * - A refusal (`stop_reason: "refusal"`) is a normal response with finishReason "content-filter", so
+ *   the text and usage already billed are kept; the orchestrator decides whether it is an error.
+ * - 402 `billing_error` becomes `AuthenticationError`: like a bad key it is an account problem that no
+ *   retry or other Anthropic model fixes, while another provider would work (the same fallback policy).
+ */
+import type AnthropicSdk from "@anthropic-ai/sdk"
+import {
+  AuthenticationError,
+  type ChatRequest,
+  ConfigError,
+  ContextLengthExceededError,
+  type FinishReason,
+  InvalidRequestError,
+  isLLMError,
+  type LLMError,
+  LLMProvider,
+  type ModelInfo,
+  ModelNotFoundError,
+  messageText,
+  NetworkError,
+  type ProviderResponse,
+  type ProviderStreamEvent,
+  ProviderUnavailableError,
+  RateLimitError,
+  TimeoutError,
+  type Usage
+} from "@llm-orchestrator/core"
+import { Config, Effect, Layer, Option, Redacted, Schema, Stream } from "effect"
+import {
+  type CallContext,
+  callSdk,
+  connectionErrorCode,
+  errorFromHttp,
+  networkError,
+  redactSecrets,
+  retryAfterMsFromHeaders,
+  type StreamDecoder,
+  streamSdk
+} from "./internal/call.ts"
+
+export interface AnthropicOptions {
+  readonly apiKey: Redacted.Redacted<string>
+  /** Without `/v1` (the SDK's paths start with it); default https://api.anthropic.com or ANTHROPIC_BASE_URL. */
+  readonly baseUrl?: string
+  /** Per-attempt timeout in milliseconds. */
+  readonly timeoutMs?: number
+}
+
+type Sdk = typeof import("@anthropic-ai/sdk")
+type Client = AnthropicSdk
+type MessageParams = AnthropicSdk.MessageCreateParamsNonStreaming
+type StreamEvent = AnthropicSdk.RawMessageStreamEvent
+
+const provider = "anthropic" as const
+
+/** The SDK's own default per-request timeout (10 minutes), made explicit so its non-streaming guard never fires. */
+const sdkDefaultTimeoutMs = 600_000
+
+/**
+ * Above this `max_tokens` the SDK expects a call to possibly outlast 10 minutes (it budgets 128,000
+ * output tokens per hour) and demands streaming; `generate` then streams internally.
+ */
+export const nonStreamingMaxTokens = Math.floor((600 * 128_000) / 3600)
+
+/** The `max_tokens` sent when the request has no `maxTokens` (see the module comment). */
+export const defaultMaxTokens = (model: string): number => {
+  if (/^claude-3-5-/.test(model)) return 8_192
+  if (/^claude-3-7-/.test(model)) return 16_384
+  if (/^claude-(3-|2|instant)/.test(model)) return 4_096
+  if (/^claude-[a-z]+-([4-9]|\d\d)/.test(model)) return 16_384
+  return 4_096
+}
+
+const finishReasons: Record<string, FinishReason> = {
+  end_turn: "stop",
+  stop_sequence: "stop",
+  max_tokens: "length",
+  model_context_window_exceeded: "length",
+  tool_use: "tool-calls",
+  refusal: "content-filter",
+  pause_turn: "other"
+}
+
+const finishReasonOf = (stopReason: string | null | undefined): FinishReason =>
+  (stopReason ? finishReasons[stopReason] : undefined) ?? "other"
+
+/** The usage counters of a message or a message_delta (every field may be absent or null on the wire). */
+interface WireUsage {
+  input_tokens?: number | null
+  output_tokens?: number | null
+  cache_read_input_tokens?: number | null
+  cache_creation_input_tokens?: number | null
+  output_tokens_details?: { readonly thinking_tokens?: number | null } | null
+}
+
+/** Anthropic's `input_tokens` excludes cache reads and writes; the domain's `inputTokens` counts them all. */
+export const normaliseAnthropicUsage = (usage: WireUsage): Usage => {
+  const cacheReadTokens = usage.cache_read_input_tokens ?? 0
+  const cacheWriteTokens = usage.cache_creation_input_tokens ?? 0
+  return {
+    inputTokens: (usage.input_tokens ?? 0) + cacheReadTokens + cacheWriteTokens,
+    outputTokens: usage.output_tokens ?? 0,
+    cacheReadTokens,
+    cacheWriteTokens,
+    reasoningTokens: usage.output_tokens_details?.thinking_tokens ?? 0
+  }
+}
+
+/** Stream usage: message_delta's counters are cumulative and replace what message_start said. */
+const mergeUsage = (into: WireUsage, from: WireUsage): WireUsage => {
+  const merged: WireUsage = { ...into }
+  if (from.input_tokens != null) merged.input_tokens = from.input_tokens
+  if (from.output_tokens != null) merged.output_tokens = from.output_tokens
+  if (from.cache_read_input_tokens != null) merged.cache_read_input_tokens = from.cache_read_input_tokens
+  if (from.cache_creation_input_tokens != null) merged.cache_creation_input_tokens = from.cache_creation_input_tokens
+  if (from.output_tokens_details?.thinking_tokens != null) merged.output_tokens_details = from.output_tokens_details
+  return merged
+}
+
+const toParams = (request: ChatRequest, model: string): MessageParams => {
+  const system = request.messages
+    .filter((m) => m.role === "system")
+    .map(messageText)
+    .join("\n\n")
+  const messages = request.messages.flatMap((m) =>
+    m.role === "system" ? [] : [{ role: m.role, content: messageText(m) } as const]
+  )
+  return {
+    model,
+    max_tokens: request.maxTokens ?? defaultMaxTokens(model),
+    messages,
+    ...(system ? { system } : {}),
+    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+    ...(request.topP !== undefined ? { top_p: request.topP } : {}),
+    ...(request.stop !== undefined && request.stop.length > 0 ? { stop_sequences: [...request.stop] } : {})
+  }
+}
+
+/** Status the API uses for each error type, to classify mid-stream `event: error` (which has no status). */
+const contextOverflow = /prompt is too long|context (window|length)|too many (input )?tokens/i
+
+const optionalRequestId = (requestId: string | null | undefined) => (requestId ? { requestId } : {})
+
+/** Maps anything the SDK throws (or a decoder's LLMError) to exactly one LLMError. */
+const errorMapper =
+  (sdk: Sdk, ctx: CallContext, secrets: ReadonlyArray<string>) =>
+  (error: unknown): LLMError => {
+    if (isLLMError(error)) return error
+    const where = `${provider} model ${ctx.model}`
+    if (error instanceof sdk.APIConnectionTimeoutError)
+      return new TimeoutError({
+        provider,
+        model: ctx.model,
+        ...(ctx.timeoutMs !== undefined ? { timeoutMs: ctx.timeoutMs } : {}),
+        message: `${where} did not answer in time (per-attempt timeout); raise the provider's \`timeout\` if this model is slow`
+      })
+    if (error instanceof sdk.APIUserAbortError)
+      return new NetworkError({ provider, model: ctx.model, message: `${where}: the request was aborted` })
+    if (error instanceof sdk.APIConnectionError) return redactNetwork(networkError(ctx, error.cause ?? error), secrets)
+    if (error instanceof sdk.APIError) {
+      const body = (error.error ?? {}) as { request_id?: string }
+      const requestId = error.requestID ?? body.request_id
+      const message = redactSecrets(error.apiMessage ?? error.message, secrets)
+      const type = error.type ?? undefined
+      if (error.status === undefined) return midStreamError(ctx, type, message, requestId)
+      const status = error.status
+      if (status === 402 || type === "billing_error")
+        return new AuthenticationError({
+          provider,
+          model: ctx.model,
+          status,
+          ...optionalRequestId(requestId),
+          message: `${where}: the Anthropic account cannot be billed (HTTP ${status}): ${message}. Check the plan and credit balance of the key's organisation`
+        })
+      const kind =
+        status === 529 || type === "overloaded_error"
+          ? "overloaded"
+          : status === 429 || type === "rate_limit_error"
+            ? "rate-limit"
+            : status === 400 && contextOverflow.test(message)
+              ? "context-length"
+              : status === 404 || type === "not_found_error"
+                ? "model-not-found"
+                : undefined
+      return errorFromHttp(ctx, {
+        status,
+        message,
+        requestId,
+        retryAfterMs: retryAfterMsFromHeaders((name) => error.headers?.get(name)),
+        kind
+      })
+    }
+    if (error instanceof SyntaxError)
+      return new NetworkError({
+        provider,
+        model: ctx.model,
+        message: `${where}: unreadable response from the API (${redactSecrets(error.message, secrets)})`
+      })
+    if (error instanceof sdk.AnthropicError && connectionErrorCode(error) === undefined)
+      return new InvalidRequestError({
+        provider,
+        model: ctx.model,
+        message: `${where}: the Anthropic SDK rejected the request: ${redactSecrets(error.message, secrets)}`
+      })
+    return redactNetwork(networkError(ctx, error), secrets)
+  }
+
+const redactNetwork = (error: NetworkError, secrets: ReadonlyArray<string>): NetworkError => {
+  const message = redactSecrets(error.message, secrets)
+  return message === error.message ? error : new NetworkError({ provider, model: error.model, message })
+}
+
+/** `event: error` inside a 200 stream: the SDK throws an APIError with no status; classify by `error.type`. */
+const midStreamError = (
+  ctx: CallContext,
+  type: string | undefined,
+  message: string,
+  requestId: string | null | undefined
+): LLMError => {
+  const base = { provider, model: ctx.model, ...optionalRequestId(requestId) }
+  const where = `${provider} model ${ctx.model}`
+  switch (type) {
+    case "rate_limit_error":
+      return new RateLimitError({ ...base, message: `${where} was rate limited mid-stream: ${message}` })
+    case "authentication_error":
+    case "permission_error":
+    case "billing_error":
+      return new AuthenticationError({ ...base, message: `${where}: ${type} mid-stream: ${message}` })
+    case "not_found_error":
+      return new ModelNotFoundError({ ...base, suggestions: [], message: `${where} not found: ${message}` })
+    case "invalid_request_error":
+    case "request_too_large":
+      return contextOverflow.test(message) || type === "request_too_large"
+        ? new ContextLengthExceededError({
+            ...base,
+            message: `${where}: the prompt is longer than the model's context window: ${message}`
+          })
+        : new InvalidRequestError({ ...base, message: `${where} rejected the request mid-stream: ${message}` })
+    default:
+      // overloaded_error, api_error, timeout_error and anything new: the service failed, a retry may work.
+      return new ProviderUnavailableError({
+        ...base,
+        message: `${where} failed mid-stream (${type ?? "unknown error"}): ${message}`
+      })
+  }
+}
+
+/** Stream decoder: text deltas, a usage snapshot whenever the wire reports usage, then one finish. */
+const makeDecoder = (ctx: CallContext, requestId: () => string | undefined) => (): StreamDecoder<StreamEvent> => {
+  let wire: WireUsage = {}
+  let model = ctx.model
+  let stopReason: string | null | undefined
+  let stopped = false
+  const snapshot = (): ProviderStreamEvent => ({ _tag: "UsageSnapshot", usage: normaliseAnthropicUsage(wire) })
+  return {
+    onChunk: (event) => {
+      switch (event.type) {
+        case "message_start":
+          wire = mergeUsage({}, event.message.usage)
+          if (event.message.model) model = event.message.model
+          return [snapshot()]
+        case "content_block_delta":
+          return event.delta.type === "text_delta" && event.delta.text
+            ? [{ _tag: "TextDelta", text: event.delta.text }]
+            : []
+        case "message_delta":
+          wire = mergeUsage(wire, event.usage)
+          stopReason = event.delta.stop_reason
+          return [snapshot()]
+        case "message_stop":
+          stopped = true
+          return []
+        default:
+          return []
+      }
+    },
+    onEnd: () =>
+      stopped
+        ? Effect.succeed([
+            {
+              _tag: "ProviderFinish",
+              finishReason: finishReasonOf(stopReason),
+              usage: normaliseAnthropicUsage(wire),
+              model,
+              ...optionalRequestId(requestId())
+            }
+          ])
+        : Effect.fail(
+            new NetworkError({
+              provider,
+              model: ctx.model,
+              ...optionalRequestId(requestId()),
+              message: `${provider} model ${ctx.model}: the stream ended before message_stop (connection cut)`
+            })
+          )
+  }
+}
+
+const textOf = (message: AnthropicSdk.Message): string =>
+  message.content.flatMap((block) => (block.type === "text" ? [block.text] : [])).join("")
+
+const toModelInfo = (model: AnthropicSdk.ModelInfo): ModelInfo => ({
+  id: model.id,
+  provider,
+  ...(model.display_name ? { displayName: model.display_name } : {}),
+  ...(model.max_input_tokens != null ? { contextWindow: model.max_input_tokens } : {}),
+  ...(model.max_tokens != null ? { maxOutputTokens: model.max_tokens } : {}),
+  deprecated: model.lifecycle === "deprecated"
+})
+
+const make = (options: AnthropicOptions) =>
+  Effect.gen(function* () {
+    const sdk: Sdk = yield* Effect.promise(() => import("@anthropic-ai/sdk"))
+    const apiKey = Redacted.value(options.apiKey)
+    const secrets = [apiKey]
+    const client: Client = new sdk.Anthropic({
+      apiKey,
+      ...(options.baseUrl !== undefined ? { baseURL: options.baseUrl } : {}),
+      maxRetries: 0, // the orchestrator owns retries
+      timeout: options.timeoutMs ?? sdkDefaultTimeoutMs,
+      // Every failure reaches the caller as a typed error; ANTHROPIC_LOG still turns SDK logging on.
+      ...(process.env.ANTHROPIC_LOG ? {} : { logLevel: "off" as const })
+    })
+    const context = (model: string): CallContext => ({ provider, model, timeoutMs: options.timeoutMs })
+
+    const stream = (request: ChatRequest, model: string): Stream.Stream<ProviderStreamEvent, LLMError> => {
+      const ctx = context(model)
+      let requestId: string | undefined
+      return streamSdk(
+        ctx,
+        async (signal) => {
+          const { data, request_id } = await client.messages
+            .create({ ...toParams(request, model), stream: true }, { signal })
+            .withResponse()
+          requestId = request_id ?? undefined
+          return data
+        },
+        errorMapper(sdk, ctx, secrets),
+        makeDecoder(ctx, () => requestId)
+      )
+    }
+
+    /** A long generation, streamed and folded into one response. */
+    const generateOverStream = (request: ChatRequest, model: string) =>
+      Stream.runFold(
+        stream(request, model),
+        () => ({ text: "", finish: undefined as (ProviderStreamEvent & { _tag: "ProviderFinish" }) | undefined }),
+        (acc, event) => {
+          if (event._tag === "TextDelta") acc.text += event.text
+          else if (event._tag === "ProviderFinish") acc.finish = event
+          return acc
+        }
+      ).pipe(
+        Effect.map(({ text, finish }): ProviderResponse => {
+          // streamSdk ends every successful stream with the decoder's ProviderFinish.
+          const done = finish!
+          return {
+            content: text,
+            provider,
+            model: done.model,
+            finishReason: done.finishReason,
+            usage: done.usage,
+            ...optionalRequestId(done.requestId)
+          }
+        })
+      )
+
+    const generate = (request: ChatRequest, model: string): Effect.Effect<ProviderResponse, LLMError> => {
+      const params = toParams(request, model)
+      if (params.max_tokens > nonStreamingMaxTokens) return generateOverStream(request, model)
+      const ctx = context(model)
+      const mapError = errorMapper(sdk, ctx, secrets)
+      return callSdk(ctx, (signal) => client.messages.create(params, { signal }).withResponse(), mapError).pipe(
+        Effect.flatMap(({ data: message, request_id }) =>
+          Array.isArray(message?.content) && message.usage
+            ? Effect.succeed<ProviderResponse>({
+                content: textOf(message),
+                provider,
+                model: message.model || model,
+                finishReason: finishReasonOf(message.stop_reason),
+                usage: normaliseAnthropicUsage(message.usage),
+                ...optionalRequestId(request_id)
+              })
+            : Effect.fail(
+                new NetworkError({
+                  provider,
+                  model,
+                  ...optionalRequestId(request_id),
+                  message: `${provider} model ${model}: the response is not a message (no content or usage)`
+                })
+              )
+        )
+      )
+    }
+
+    const listContext = context("(model listing)")
+    const listModels = callSdk(
+      listContext,
+      async (signal) => {
+        const models: Array<ModelInfo> = []
+        // A retired model is still listed but answers every request with 404.
+        for await (const model of client.models.list({}, { signal }))
+          if (model.lifecycle !== "retired") models.push(toModelInfo(model))
+        return models as ReadonlyArray<ModelInfo>
+      },
+      errorMapper(sdk, listContext, secrets)
+    )
+
+    return LLMProvider.of({ id: provider, generate, stream, listModels })
+  })
+
+const validate = (options: AnthropicOptions): Effect.Effect<AnthropicOptions, ConfigError> => {
+  const problems: Array<{ path: string; message: string }> = []
+  if (Redacted.value(options.apiKey).trim() === "")
+    problems.push({ path: "providers.anthropic.api_key", message: "is empty; set ANTHROPIC_API_KEY" })
+  if (options.baseUrl !== undefined && !URL.canParse(options.baseUrl))
+    problems.push({ path: "providers.anthropic.base_url", message: `is not a URL: ${options.baseUrl}` })
+  if (options.timeoutMs !== undefined && !(options.timeoutMs > 0))
+    problems.push({ path: "providers.anthropic.timeout", message: "must be a positive duration" })
+  return problems.length > 0 ? Effect.fail(ConfigError.fromProblems(problems)) : Effect.succeed(options)
+}
+
+const optionalConfig = <A>(config: Config.Config<A>) => Config.option(config).pipe(Config.map(Option.getOrUndefined))
+
+export const AnthropicProvider = {
+  /** The provider from explicit options (the orchestrator passes the parsed `providers.anthropic` config). */
+  layer: (options: AnthropicOptions): Layer.Layer<LLMProvider, ConfigError> =>
+    Layer.effect(LLMProvider, Effect.flatMap(validate(options), make)),
+
+  /** The provider from ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL and ANTHROPIC_TIMEOUT_MS. */
+  layerConfig: Layer.effect(
+    LLMProvider,
+    Effect.gen(function* () {
+      const apiKey = yield* Config.schema(Schema.Redacted(Schema.NonEmptyString), "ANTHROPIC_API_KEY")
+      const baseUrl = yield* optionalConfig(Config.URL("ANTHROPIC_BASE_URL"))
+      const timeoutMs = yield* optionalConfig(Config.Int("ANTHROPIC_TIMEOUT_MS"))
+      return yield* make({
+        apiKey,
+        ...(baseUrl !== undefined ? { baseUrl: baseUrl.toString().replace(/\/$/, "") } : {}),
+        ...(timeoutMs !== undefined && timeoutMs > 0 ? { timeoutMs } : {})
+      })
+    })
+  ) satisfies Layer.Layer<LLMProvider, Config.ConfigError>
+}
