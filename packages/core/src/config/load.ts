@@ -140,7 +140,15 @@ const parseYaml = (reader: Reader, text: string, source: string | undefined): Pa
     )
     return { ok: false }
   }
-  const root: unknown = document.toJS({ maxAliasCount: 100 })
+  let root: unknown
+  try {
+    root = document.toJS({ maxAliasCount: 100 })
+  } catch (error) {
+    // An alias to a missing anchor, or too many aliases (a "billion laughs" file), throws here.
+    const message = error instanceof Error ? error.message.replace(/:\s[\s\S]*$/, "").trim() : "cannot be read"
+    reader.report("", `invalid YAML${source === undefined ? "" : ` in ${source}`}: ${message}`)
+    return { ok: false }
+  }
   if (!isMapping(root)) {
     reader.report(
       "",
@@ -159,6 +167,8 @@ interface ProviderNames {
   readonly configured: ReadonlyArray<ProviderId>
   /** Provider names that an unknown `providers.<name>` was suggested as: not reported twice. */
   readonly suggested: ReadonlyArray<string>
+  /** False when `providers` itself is missing, empty or not a mapping (already reported once). */
+  readonly usable: boolean
 }
 
 const readCommon = (reader: Reader, path: string, raw: Record<string, unknown>, provider: ProviderId) => {
@@ -309,17 +319,18 @@ const readProviders = (reader: Reader, raw: unknown): { providers: ProvidersConf
   const providers: { -readonly [K in keyof ProvidersConfig]: ProvidersConfig[K] } = {}
   if (raw === undefined || raw === null) {
     reader.report(path, `is required; configure at least one provider (${providerList})`)
-    return { providers, names: { configured, suggested } }
+    return { providers, names: { configured, suggested, usable: false } }
   }
   if (!isMapping(raw)) {
     reader.report(
       path,
       `expected a mapping of provider names (${providerList}) to their settings, got ${describe(raw)}`
     )
-    return { providers, names: { configured, suggested } }
+    return { providers, names: { configured, suggested, usable: false } }
   }
   if (Object.keys(raw).length === 0) {
     reader.report(path, `is empty; configure at least one provider (${providerList})`)
+    return { providers, names: { configured, suggested, usable: false } }
   }
   for (const name of Object.keys(raw)) {
     const providerPath = childPath(path, name)
@@ -371,7 +382,7 @@ const readProviders = (reader: Reader, raw: unknown): { providers: ProvidersConf
         break
     }
   }
-  return { providers, names: { configured, suggested } }
+  return { providers, names: { configured, suggested, usable: true } }
 }
 
 /** A provider name that must also be configured under `providers` (active_provider, chain entries). */
@@ -384,8 +395,8 @@ const readConfiguredProvider = (
 ): ProviderId | undefined => {
   const id = readEnum(reader, path, raw, providerIds, { noun: "provider", plural: "providers", missingFix })
   if (id === undefined || names.configured.includes(id)) return id
-  // `providers.opnai` was already reported with "did you mean openai?": do not report it again here.
-  if (names.suggested.includes(id)) return undefined
+  // Already reported: `providers` is unusable, or `providers.opnai` said "did you mean openai?".
+  if (!names.usable || names.suggested.includes(id)) return undefined
   const configured = names.configured.length > 0 ? ` (configured: ${names.configured.join(", ")})` : ""
   return reader.report(path, `provider "${id}" is not configured; add it under providers${configured}`)
 }

@@ -58,11 +58,13 @@ export const readMapping = (
   path: string,
   value: unknown,
   knownKeys: ReadonlyArray<string>,
-  expected = "a mapping",
+  expected?: string,
   unknownKeyHint?: (key: string) => string | undefined
 ): Record<string, unknown> | undefined => {
   if (value === null || value === undefined) return {}
-  if (!isMapping(value)) return reader.report(path, `expected ${expected}, got ${describe(value)}`)
+  if (!isMapping(value)) {
+    return reader.report(path, `expected ${expected ?? `a mapping (${knownKeys.join(", ")})`}, got ${describe(value)}`)
+  }
   for (const key of Object.keys(value)) {
     if (knownKeys.includes(key)) continue
     const suggestion = closest(key, knownKeys)
