@@ -223,7 +223,10 @@ export const bedrockError = (ctx: CallContext, error: unknown, about: BedrockErr
     return new ProviderUnavailableError({ ...base, message: `${where} is unavailable (${name})${said}` })
   if (name === "ModelTimeoutException")
     return new TimeoutError({ ...base, message: `${where} timed out while processing the request${said}` })
-  if (name === "ValidationException") {
+  // Recorded real 400s sometimes lack x-amzn-errortype (test_bedrock_error__0): the SDK cannot name them,
+  // so any 400 the SDK could not name is read like a ValidationException, from its message.
+  const unnamed400 = status === 400 && (name === "Unknown" || name === "")
+  if (name === "ValidationException" || unnamed400) {
     if (unknownModelPattern.test(rawMessage))
       return new ModelNotFoundError({
         ...base,
