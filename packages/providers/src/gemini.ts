@@ -1,1 +1,76 @@
-export {}
+/**
+ * Google Gemini API (generativelanguage.googleapis.com) through `@google/genai`, loaded when the layer
+ * is built. SDK retries stay off (no `retryOptions`), every call carries the fiber's abort signal.
+ */
+import type { Model } from "@google/genai"
+import { ConfigError, LLMProvider, type ModelInfo } from "@llm-orchestrator/core"
+import { Config, Effect, Layer, Option, Redacted } from "effect"
+import { makeGoogleProvider } from "./internal/google.ts"
+
+export interface GeminiOptions {
+  readonly apiKey: Redacted.Redacted<string>
+  /** A proxy or a simulator instead of https://generativelanguage.googleapis.com. */
+  readonly baseUrl?: string
+  /** Per-attempt timeout in milliseconds. */
+  readonly timeoutMs?: number
+}
+
+/** Models that answer generateContent (embedding, image and other models are left out). */
+const geminiModelInfo = (model: Model): ModelInfo | undefined => {
+  if (!model.name || !(model.supportedActions ?? []).includes("generateContent")) return undefined
+  return {
+    id: model.name.replace(/^models\//, ""),
+    provider: "gemini",
+    ...(model.displayName ? { displayName: model.displayName } : {}),
+    ...(model.inputTokenLimit !== undefined ? { contextWindow: model.inputTokenLimit } : {}),
+    ...(model.outputTokenLimit !== undefined ? { maxOutputTokens: model.outputTokenLimit } : {})
+  }
+}
+
+const layer = (options: GeminiOptions): Layer.Layer<LLMProvider, ConfigError> =>
+  Layer.effect(
+    LLMProvider,
+    Effect.gen(function* () {
+      const apiKey = Redacted.value(options.apiKey)
+      if (apiKey.trim() === "")
+        return yield* Effect.fail(
+          ConfigError.fromProblems([
+            { path: "providers.gemini.api_key", message: "the Gemini API key is empty; set GEMINI_API_KEY" }
+          ])
+        )
+      const { GoogleGenAI } = yield* Effect.promise(() => import("@google/genai"))
+      const client = new GoogleGenAI({
+        apiKey,
+        ...(options.baseUrl !== undefined ? { httpOptions: { baseUrl: options.baseUrl } } : {})
+      })
+      return LLMProvider.of(
+        makeGoogleProvider({
+          provider: "gemini",
+          client,
+          timeoutMs: options.timeoutMs,
+          secrets: [apiKey],
+          modelInfo: geminiModelInfo
+        })
+      )
+    })
+  )
+
+/** GEMINI_API_KEY (or GOOGLE_API_KEY), GEMINI_BASE_URL, GEMINI_TIMEOUT_MS. */
+const layerConfig: Layer.Layer<LLMProvider, Config.ConfigError | ConfigError> = Layer.unwrap(
+  Effect.gen(function* () {
+    const apiKey = yield* Config.Redacted("GEMINI_API_KEY").pipe(
+      Config.orElse(() => Config.Redacted("GOOGLE_API_KEY")),
+      // When neither is set, the error names the primary variable.
+      Config.orElse(() => Config.Redacted("GEMINI_API_KEY"))
+    )
+    const baseUrl = yield* Config.option(Config.String("GEMINI_BASE_URL"))
+    const timeoutMs = yield* Config.option(Config.Int("GEMINI_TIMEOUT_MS"))
+    return layer({
+      apiKey,
+      ...(Option.isSome(baseUrl) ? { baseUrl: baseUrl.value } : {}),
+      ...(Option.isSome(timeoutMs) ? { timeoutMs: timeoutMs.value } : {})
+    })
+  })
+)
+
+export const GeminiProvider = { layer, layerConfig }

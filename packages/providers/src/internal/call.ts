@@ -12,9 +12,9 @@ import {
   type LLMError,
   ModelNotFoundError,
   NetworkError,
-  ProviderUnavailableError,
   type ProviderId,
   type ProviderStreamEvent,
+  ProviderUnavailableError,
   RateLimitError,
   TimeoutError
 } from "@llm-orchestrator/core"
@@ -81,15 +81,16 @@ export const streamSdk = <Chunk>(
         Effect.tryPromise({ try: () => open(controller.signal), catch: mapError })
       )
       const decoder = makeDecoder()
-      const decode = (chunk: Chunk) => {
+      // A throw inside `Stream.map` would be a defect; the decoder's errors must fail the stream.
+      const decode = (chunk: Chunk): Effect.Effect<ReadonlyArray<ProviderStreamEvent>, LLMError> => {
         try {
-          return decoder.onChunk(chunk)
+          return Effect.succeed(decoder.onChunk(chunk))
         } catch (error) {
-          throw mapError(error)
+          return Effect.fail(mapError(error))
         }
       }
       return Stream.fromAsyncIterable(iterable, mapError).pipe(
-        Stream.map(decode),
+        Stream.mapEffect(decode),
         Stream.flattenIterable,
         Stream.concat(Stream.unwrap(Effect.map(Effect.suspend(decoder.onEnd), Stream.fromIterable)))
       )
@@ -175,7 +176,8 @@ export const errorFromHttp = (ctx: CallContext, failure: HttpFailure): LLMError 
       suggestions: [],
       message: `${where} not found (HTTP 404)${said}. Check the model id (\`llm-orchestrator models ${ctx.provider}\` lists them)`
     })
-  if (status === 408) return new TimeoutError({ ...base, message: `${where}: the provider timed out (HTTP 408)${said}` })
+  if (status === 408)
+    return new TimeoutError({ ...base, message: `${where}: the provider timed out (HTTP 408)${said}` })
   if (status === 413)
     return new ContextLengthExceededError({ ...base, message: `${where}: request too large (HTTP 413)${said}` })
   if (status === 429)

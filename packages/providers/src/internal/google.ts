@@ -1,0 +1,357 @@
+/**
+ * What the Gemini API and Vertex AI providers share: both go through `@google/genai` and speak the
+ * same generateContent body (PROTOCOLS.md sections 3, 4a, 6). The two modules only differ in how the
+ * client is built and how model listings are filtered.
+ */
+import type {
+  Candidate,
+  GenerateContentParameters,
+  GenerateContentResponse,
+  GenerateContentResponseUsageMetadata,
+  GoogleGenAI,
+  Model
+} from "@google/genai"
+import {
+  AuthenticationError,
+  type ChatRequest,
+  ContentFilteredError,
+  type FinishReason,
+  isLLMError,
+  type LLMError,
+  type LLMProviderShape,
+  type ModelInfo,
+  messageText,
+  NetworkError,
+  type ProviderStreamEvent,
+  TimeoutError,
+  type Usage
+} from "@llm-orchestrator/core"
+import { Effect } from "effect"
+import {
+  type CallContext,
+  callSdk,
+  connectionErrorCode,
+  errorFromHttp,
+  type HttpFailure,
+  networkError,
+  redactSecrets,
+  type StreamDecoder,
+  streamSdk
+} from "./call.ts"
+
+export interface GoogleBackend {
+  readonly provider: "gemini" | "vertex"
+  readonly client: GoogleGenAI
+  readonly timeoutMs?: number | undefined
+  /** Keys that must never appear in an error message. */
+  readonly secrets: ReadonlyArray<string | undefined>
+  /** A listed model as `ModelInfo`, or undefined when it cannot chat. */
+  readonly modelInfo: (model: Model) => ModelInfo | undefined
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+/** System messages become `systemInstruction`; assistant turns are the `model` role. */
+export const toGoogleParams = (request: ChatRequest, model: string, signal: AbortSignal): GenerateContentParameters => {
+  const system = request.messages.filter((m) => m.role === "system").map((m) => ({ text: messageText(m) }))
+  return {
+    model,
+    contents: request.messages
+      .filter((m) => m.role !== "system")
+      .map((m) => ({ role: m.role === "assistant" ? "model" : "user", parts: [{ text: messageText(m) }] })),
+    config: {
+      abortSignal: signal,
+      // The SDK would silently re-send the request when a response carries a continuation token;
+      // every HTTP call must be one attempt the orchestrator sees.
+      automaticContinuation: false,
+      ...(system.length > 0 ? { systemInstruction: { parts: system } } : {}),
+      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+      ...(request.maxTokens !== undefined ? { maxOutputTokens: request.maxTokens } : {}),
+      ...(request.topP !== undefined ? { topP: request.topP } : {}),
+      ...(request.stop !== undefined && request.stop.length > 0 ? { stopSequences: [...request.stop] } : {})
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Responses
+
+/** PROTOCOLS section 6: thoughts are outside `candidatesTokenCount`; cached tokens are inside `promptTokenCount`. */
+export const googleUsage = (meta: GenerateContentResponseUsageMetadata | undefined): Usage => {
+  const thoughts = meta?.thoughtsTokenCount ?? 0
+  return {
+    inputTokens: meta?.promptTokenCount ?? 0,
+    outputTokens: (meta?.candidatesTokenCount ?? 0) + thoughts,
+    cacheReadTokens: meta?.cachedContentTokenCount ?? 0,
+    cacheWriteTokens: 0,
+    reasoningTokens: thoughts
+  }
+}
+
+const filterReasons = new Set(["SAFETY", "RECITATION", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "IMAGE_SAFETY"])
+
+/** Gemini reports STOP for a turn that ends in function calls; callers want to know it asked for tools. */
+export const googleFinishReason = (reason: string | undefined, calledTools: boolean): FinishReason => {
+  if (reason === "STOP" || reason === undefined) return calledTools ? "tool-calls" : "stop"
+  if (reason === "MAX_TOKENS") return "length"
+  if (filterReasons.has(reason)) return "content-filter"
+  return "other"
+}
+
+/** The answer's text: text parts that are not thought summaries. */
+const candidateText = (candidate: Candidate | undefined): string => {
+  let text = ""
+  for (const part of candidate?.content?.parts ?? [])
+    if (typeof part.text === "string" && !part.thought) text += part.text
+  return text
+}
+
+const calledTools = (candidate: Candidate | undefined): boolean =>
+  (candidate?.content?.parts ?? []).some((part) => part.functionCall !== undefined)
+
+const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
+  (value === undefined ? {} : { [key]: value }) as { [P in K]?: V }
+
+const blockedPrompt = (ctx: CallContext, response: GenerateContentResponse): ContentFilteredError => {
+  const feedback = response.promptFeedback
+  return new ContentFilteredError({
+    provider: ctx.provider,
+    model: ctx.model,
+    ...optional("requestId", response.responseId),
+    message: `${ctx.provider} model ${ctx.model} blocked the prompt (${feedback?.blockReason ?? "unknown reason"})${
+      feedback?.blockReasonMessage ? `: ${feedback.blockReasonMessage}` : ""
+    }. Rephrase the request or adjust the safety settings`
+  })
+}
+
+const blockedOutput = (ctx: CallContext, reason: string | undefined, requestId: string | undefined) =>
+  new ContentFilteredError({
+    provider: ctx.provider,
+    model: ctx.model,
+    ...optional("requestId", requestId),
+    message: `${ctx.provider} model ${ctx.model} stopped its answer (finishReason ${reason ?? "unknown"}) before writing any text (safety filter)`
+  })
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+interface RpcStatus {
+  readonly code?: number
+  readonly status?: string
+  readonly message?: string
+  readonly details?: ReadonlyArray<{
+    readonly "@type"?: string
+    readonly reason?: string
+    readonly retryDelay?: string
+  }>
+}
+
+/** The google.rpc.Status inside an ApiError message (`{...}` or `got status: X. {...}` mid-stream). */
+const rpcStatusOf = (message: string): RpcStatus | undefined => {
+  const start = message.indexOf("{")
+  if (start < 0) return undefined
+  try {
+    const body = JSON.parse(message.slice(start)) as { error?: RpcStatus }
+    return typeof body.error === "object" && body.error !== null ? body.error : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** "47s" / "1.5s" (a protobuf Duration in JSON) -> milliseconds. */
+const durationMs = (text: string | undefined): number | undefined => {
+  const match = /^(\d+(?:\.\d+)?)s$/.exec(text ?? "")
+  return match ? Math.round(Number.parseFloat(match[1]!) * 1000) : undefined
+}
+
+const contextOverflow = /input token count.*exceeds the maximum|exceeds the maximum number of tokens/i
+const badApiKey = /API key (not valid|expired|invalid)/i
+const credentialProblem =
+  /default credentials|Could not refresh access token|Error code [a-z_]+|unable to impersonate|invalid_grant/i
+
+const isApiError = (error: unknown): error is Error & { readonly status: number } =>
+  error instanceof Error && error.name === "ApiError" && typeof (error as { status?: unknown }).status === "number"
+
+const fromApiError = (ctx: CallContext, error: Error & { status: number }, secrets: GoogleBackend["secrets"]) => {
+  const rpc = rpcStatusOf(error.message)
+  const status = error.status
+  const rpcStatus = rpc?.status ?? ""
+  const message = redactSecrets(rpc?.message ?? error.message, secrets)
+  const failure = (kind: HttpFailure["kind"], retryAfterMs?: number): LLMError =>
+    errorFromHttp(ctx, { status, message: rpcStatus ? `${rpcStatus}: ${message}` : message, kind, retryAfterMs })
+  const reasons = (rpc?.details ?? []).map((d) => d.reason)
+  if (reasons.includes("API_KEY_INVALID") || badApiKey.test(message))
+    return new AuthenticationError({
+      provider: ctx.provider,
+      model: ctx.model,
+      status,
+      message: `${ctx.provider}: the API key was rejected (${message}). Check the provider's api_key`
+    })
+  if (contextOverflow.test(message)) return failure("context-length")
+  if (rpcStatus === "RESOURCE_EXHAUSTED" || status === 429) {
+    const retryInfo = rpc?.details?.find((d) => d["@type"] === "type.googleapis.com/google.rpc.RetryInfo")
+    return failure("rate-limit", durationMs(retryInfo?.retryDelay))
+  }
+  // DEADLINE_EXCEEDED is the server giving up on this attempt's time budget: the same remedy as our
+  // own per-attempt timeout (retry, a faster model, a shorter prompt), so the same error.
+  if (rpcStatus === "DEADLINE_EXCEEDED" || status === 504)
+    return new TimeoutError({
+      provider: ctx.provider,
+      model: ctx.model,
+      status,
+      message: `${ctx.provider} model ${ctx.model}: the provider gave up before answering (HTTP ${status}${rpcStatus ? ` ${rpcStatus}` : ""}): ${message}`
+    })
+  if (rpcStatus === "UNAVAILABLE" || rpcStatus === "INTERNAL") return failure(undefined)
+  if (rpcStatus === "NOT_FOUND") return failure("model-not-found")
+  return failure(undefined) // 401/403 -> AuthenticationError, other 4xx -> InvalidRequestError, 5xx -> unavailable
+}
+
+/** Every error out of `@google/genai` (and google-auth-library, which it calls for Vertex tokens) as one LLMError. */
+export const googleError =
+  (ctx: CallContext, secrets: GoogleBackend["secrets"]) =>
+  (error: unknown): LLMError => {
+    if (isLLMError(error)) return error
+    if (isApiError(error)) return fromApiError(ctx, error, secrets)
+    const text = redactSecrets(error instanceof Error ? error.message : String(error), secrets)
+    // google-auth-library: no ADC found, or the token endpoint refused the exchange (a GaxiosError
+    // response copied onto the error). Only the message is kept: the request config holds tokens.
+    const authResponse = (error as { response?: { status?: unknown } } | null)?.response
+    if (typeof authResponse?.status === "number" || (credentialProblem.test(text) && !connectionErrorCode(error)))
+      return new AuthenticationError({
+        provider: ctx.provider,
+        model: ctx.model,
+        message: `${ctx.provider}: could not get Google Cloud credentials (${text}). Set credentials_file, GOOGLE_APPLICATION_CREDENTIALS or run \`gcloud auth application-default login\``
+      })
+    if (connectionErrorCode(error)) return networkError(ctx, error)
+    return new NetworkError({
+      provider: ctx.provider,
+      model: ctx.model,
+      message: `${ctx.provider} model ${ctx.model}: unreadable or interrupted response: ${text}`
+    })
+  }
+
+// ---------------------------------------------------------------------------------------------
+// The provider
+
+const sameUsage = (a: Usage, b: Usage) =>
+  a.inputTokens === b.inputTokens &&
+  a.outputTokens === b.outputTokens &&
+  a.cacheReadTokens === b.cacheReadTokens &&
+  a.reasoningTokens === b.reasoningTokens
+
+/** One decoder per stream: text deltas, usage snapshots (cumulative on every chunk), the finish at EOF. */
+const streamDecoder = (ctx: CallContext): StreamDecoder<GenerateContentResponse> => {
+  let usage: Usage | undefined
+  let rawReason: string | undefined
+  let sawText = false
+  let sawToolCall = false
+  let modelVersion: string | undefined
+  let responseId: string | undefined
+  return {
+    onChunk: (chunk) => {
+      modelVersion ??= chunk.modelVersion
+      responseId ??= chunk.responseId
+      const candidate = chunk.candidates?.[0]
+      if (candidate === undefined && chunk.promptFeedback?.blockReason) throw blockedPrompt(ctx, chunk)
+      const events: Array<ProviderStreamEvent> = []
+      const text = candidateText(candidate)
+      if (text !== "") {
+        sawText = true
+        events.push({ _tag: "TextDelta", text })
+      }
+      if (calledTools(candidate)) sawToolCall = true
+      if (candidate?.finishReason) rawReason = candidate.finishReason
+      if (chunk.usageMetadata) {
+        const next = googleUsage(chunk.usageMetadata)
+        if (usage === undefined || !sameUsage(usage, next)) {
+          usage = next
+          events.push({ _tag: "UsageSnapshot", usage: next })
+        }
+      }
+      return events
+    },
+    onEnd: () => {
+      if (rawReason === undefined)
+        return Effect.fail(
+          new NetworkError({
+            provider: ctx.provider,
+            model: ctx.model,
+            ...optional("requestId", responseId),
+            message: `${ctx.provider} model ${ctx.model}: the stream ended before the model finished`
+          })
+        )
+      const finishReason = googleFinishReason(rawReason, sawToolCall)
+      if (finishReason === "content-filter" && !sawText) return Effect.fail(blockedOutput(ctx, rawReason, responseId))
+      return Effect.succeed([
+        {
+          _tag: "ProviderFinish" as const,
+          finishReason,
+          usage: usage ?? googleUsage(undefined),
+          model: modelVersion ?? ctx.model,
+          ...optional("requestId", responseId)
+        }
+      ])
+    }
+  }
+}
+
+export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => {
+  const { client, provider, secrets } = backend
+  const context = (model: string): CallContext => ({ provider, model, timeoutMs: backend.timeoutMs })
+
+  const generate: LLMProviderShape["generate"] = (request, model) => {
+    const ctx = context(model)
+    return callSdk(
+      ctx,
+      (signal) => client.models.generateContent(toGoogleParams(request, model, signal)),
+      googleError(ctx, secrets)
+    ).pipe(
+      Effect.flatMap((response) => {
+        const candidate = response.candidates?.[0]
+        if (candidate === undefined && response.promptFeedback?.blockReason)
+          return Effect.fail(blockedPrompt(ctx, response))
+        const content = candidateText(candidate)
+        const finishReason =
+          candidate === undefined ? "other" : googleFinishReason(candidate.finishReason, calledTools(candidate))
+        if (finishReason === "content-filter" && content === "")
+          return Effect.fail(blockedOutput(ctx, candidate?.finishReason, response.responseId))
+        return Effect.succeed({
+          content,
+          provider,
+          model: response.modelVersion ?? model,
+          finishReason,
+          usage: googleUsage(response.usageMetadata),
+          ...optional("requestId", response.responseId)
+        })
+      })
+    )
+  }
+
+  const stream: LLMProviderShape["stream"] = (request, model) => {
+    const ctx = context(model)
+    return streamSdk(
+      ctx,
+      (signal) => client.models.generateContentStream(toGoogleParams(request, model, signal)),
+      googleError(ctx, secrets),
+      () => streamDecoder(ctx)
+    )
+  }
+
+  const listCtx = context("(model listing)")
+  const listModels: LLMProviderShape["listModels"] = callSdk(
+    listCtx,
+    async (signal) => {
+      const models: Array<ModelInfo> = []
+      // The pager re-sends this config (abort signal included) for every next page.
+      for await (const model of await client.models.list({ config: { abortSignal: signal } })) {
+        const info = backend.modelInfo(model)
+        if (info) models.push(info)
+      }
+      return models
+    },
+    googleError(listCtx, secrets)
+  )
+
+  return { id: provider, generate, stream, listModels }
+}
