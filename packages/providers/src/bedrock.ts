@@ -78,7 +78,7 @@ const provider = "bedrock" as const
  * Bedrock message (several text blocks), because Converse rejects conversations that do not alternate;
  * empty texts are dropped, because Converse rejects blank text blocks.
  */
-export const toConverseInput = (request: ChatRequest, model: string): ConverseCommandInput => {
+const toConverseInput = (request: ChatRequest, model: string): ConverseCommandInput => {
   const system: Array<SystemContentBlock> = []
   const messages: Array<BedrockMessage> = []
   for (const message of request.messages as ReadonlyArray<Message>) {
@@ -109,7 +109,7 @@ export const toConverseInput = (request: ChatRequest, model: string): ConverseCo
 // ---------------------------------------------------------------------------------------------------
 // Responses
 
-export const finishReasonFromStop = (stopReason: StopReason | string | undefined): FinishReason => {
+const finishReasonFromStop = (stopReason: StopReason | string | undefined): FinishReason => {
   switch (stopReason) {
     case "end_turn":
     case "stop_sequence":
@@ -135,7 +135,7 @@ export const finishReasonFromStop = (stopReason: StopReason | string | undefined
  * Bedrock reports no reasoning token count (reasoning is inside `outputTokens`), so `reasoningTokens`
  * stays 0.
  */
-export const usageFromBedrock = (usage: TokenUsage | undefined): Usage => {
+const usageFromBedrock = (usage: TokenUsage | undefined): Usage => {
   const cacheReadTokens = usage?.cacheReadInputTokens ?? 0
   const cacheWriteTokens = usage?.cacheWriteInputTokens ?? 0
   return {
@@ -185,7 +185,7 @@ const unavailableErrorNames = new Set([
 const rateLimitErrorNames = new Set(["ThrottlingException", "ModelNotReadyException", "ServiceQuotaExceededException"])
 
 /** One SDK failure -> one `LLMError` (DESIGN section 5). */
-export interface BedrockErrorContext {
+interface BedrockErrorContext {
   /** Values to mask in messages (the static keys). */
   readonly secrets: ReadonlyArray<string | undefined>
   /** Where credentials come from, named in authentication errors ("profile x", "static keys", ...). */
@@ -194,7 +194,7 @@ export interface BedrockErrorContext {
   readonly streamRequestId?: string | undefined
 }
 
-export const bedrockError = (ctx: CallContext, error: unknown, about: BedrockErrorContext): LLMError => {
+const bedrockError = (ctx: CallContext, error: unknown, about: BedrockErrorContext): LLMError => {
   if (isLLMError(error)) return error
   const aws = (typeof error === "object" && error !== null ? error : {}) as AwsErrorLike
   const name = aws.name ?? ""
@@ -279,7 +279,7 @@ const foundationModelId = (arn: string | undefined) => arn?.split("foundation-mo
  * Chat-capable models: text output, callable ON_DEMAND under their own id; a model that needs an
  * inference profile (and every cross-region profile of a text model) is listed under the profile id.
  */
-export const modelsFromListings = (
+const modelsFromListings = (
   foundation: ReadonlyArray<FoundationModelSummary>,
   profiles: ReadonlyArray<InferenceProfileSummary>
 ): ReadonlyArray<ModelInfo> => {

@@ -17,6 +17,7 @@ import {
 } from "@llm-orchestrator/core"
 import {
   bedrockErrorType,
+  bedrockEventFrame,
   bedrockSimulator,
   defaultBedrockModels,
   type FaultKind,
@@ -155,7 +156,7 @@ describe("BedrockProvider: calls", () => {
     )
   )
 
-  it.live("finish reasons: tool use, content filter, guardrail intervention", () =>
+  it.live("finish reasons: tool use, content filter, other, guardrail intervention", () =>
     withBedrock((sim) =>
       Effect.gen(function* () {
         const llm = yield* LLMProvider
@@ -163,6 +164,8 @@ describe("BedrockProvider: calls", () => {
         expect((yield* llm.generate(hello, model)).finishReason).toBe("tool-calls")
         sim.script({ kind: "text", text: "x", finishReason: "content-filter" })
         expect((yield* llm.generate(hello, model)).finishReason).toBe("content-filter")
+        sim.script({ kind: "text", text: "x", finishReason: "other" }) // malformed_model_output on the wire
+        expect((yield* llm.generate(hello, model)).finishReason).toBe("other")
         sim.script({ kind: "error", fault: "content-filter" })
         const blocked = yield* llm.generate(hello, model)
         expect(blocked).toMatchObject({
@@ -426,6 +429,31 @@ describe("BedrockProvider: errors", () => {
     )
   )
 
+  it.live("a stream that ends cleanly but early (no messageStop, or no usage metadata) is a NetworkError", () =>
+    withBedrock((sim) =>
+      Effect.gen(function* () {
+        const start = bedrockEventFrame("messageStart", { role: "assistant" })
+        const delta = bedrockEventFrame("contentBlockDelta", { contentBlockIndex: 0, delta: { text: "partial" } })
+        const stop = bedrockEventFrame("messageStop", { stopReason: "end_turn" })
+        const truncated = (frames: ReadonlyArray<Uint8Array>): Reply => ({
+          kind: "cassette",
+          status: 200,
+          headers: { "content-type": "application/vnd.amazon.eventstream" },
+          bodyBase64: Buffer.concat(frames).toString("base64")
+        })
+        sim.script(truncated([start, delta]), truncated([start, delta, stop]))
+        const llm = yield* LLMProvider
+        for (const missing of ["messageStop", "usage metadata"]) {
+          const { text, error, events } = yield* drain(llm.stream(hello, model))
+          expect(text).toBe("partial")
+          expect(events.some((e) => e._tag === "ProviderFinish")).toBe(false)
+          expect(error).toMatchObject({ _tag: "NetworkError", provider: "bedrock", model })
+          expect((error as { message: string }).message).toContain(missing)
+        }
+      })
+    )
+  )
+
   it.live("a malformed frame (bad CRC) and an unreadable body are typed NetworkErrors, not defects", () =>
     withBedrock((sim) =>
       Effect.gen(function* () {
@@ -549,6 +577,13 @@ describe("BedrockProvider: config and credentials", () => {
       const error = yield* buildError({ region: "us-east-1", accessKeyId: Redacted.make(accessKeyId) })
       expect(error).toMatchObject({ _tag: "ConfigError", path: "providers.bedrock.secret_access_key" })
       expect(error.message).not.toContain(accessKeyId)
+    })
+  )
+
+  it.live("a base_url without a scheme is a ConfigError", () =>
+    Effect.gen(function* () {
+      const error = yield* buildError({ region: "us-east-1", baseUrl: "127.0.0.1:8080" })
+      expect(error).toMatchObject({ _tag: "ConfigError", path: "providers.bedrock.base_url" })
     })
   )
 
