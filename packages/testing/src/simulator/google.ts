@@ -317,7 +317,7 @@ const makeAdapter = (flavor: Flavor, pageSizeDefault: number): ProtocolAdapter =
       : json(200, body, { "content-type": "application/json; charset=UTF-8" })
   }
 
-  const authFailure = (call: IncomingCall, isCall: boolean, expressPath: boolean): WireResponse | undefined => {
+  const authFailure = (call: IncomingCall): WireResponse | undefined => {
     const apiKey = call.headers["x-goog-api-key"] ?? call.query.get("key") ?? undefined
     const bearer = /^Bearer \S+/.test(call.headers.authorization ?? "")
     if (flavor === "gemini") {
@@ -329,9 +329,9 @@ const makeAdapter = (flavor: Flavor, pageSizeDefault: number): ProtocolAdapter =
         [errorInfo("CONSUMER_INVALID", serviceOf(flavor))]
       )
     }
-    if (bearer) return undefined
-    // Express mode: an API key works on the project-less paths (and for listing publisher models).
-    if (apiKey && (expressPath || !isCall)) return undefined
+    // Bearer (ADC), or an API key: express mode on the project-less paths, or a key bound to a
+    // service account on the project paths (the SDK sends `x-goog-api-key` for both).
+    if (bearer || apiKey) return undefined
     return unauthenticated()
   }
 
@@ -346,22 +346,22 @@ const makeAdapter = (flavor: Flavor, pageSizeDefault: number): ProtocolAdapter =
     if (!match) return notFound()
     if (flavor === "gemini") {
       if (call.method === "GET" && rest === "models") {
-        const denied = authFailure(call, false, false)
+        const denied = authFailure(call)
         return denied ? { kind: "response", response: denied } : { kind: "models", api: api! }
       }
       const generate = geminiCall.exec(rest)
       if (call.method !== "POST" || !generate) return notFound()
-      const denied = authFailure(call, true, false)
+      const denied = authFailure(call)
       if (denied) return { kind: "response", response: denied }
       return { kind: generate[2] === "generateContent" ? "generate" : "stream", model: generate[1]!, api: api! }
     }
     if (call.method === "GET" && rest === "publishers/google/models") {
-      const denied = authFailure(call, false, true)
+      const denied = authFailure(call)
       return denied ? { kind: "response", response: denied } : { kind: "models", api: api! }
     }
     const generate = vertexCall.exec(rest)
     if (call.method !== "POST" || !generate) return notFound()
-    const denied = authFailure(call, true, generate[1] === undefined)
+    const denied = authFailure(call)
     if (denied) return { kind: "response", response: denied }
     const model = generate[3] === "google" ? generate[4]! : `${generate[3]}/${generate[4]}`
     return { kind: generate[5] === "generateContent" ? "generate" : "stream", model, api: api! }
