@@ -39,7 +39,7 @@ import {
   TimeoutError,
   type Usage
 } from "@llm-orchestrator/core"
-import { Config, Effect, Layer, Option, Redacted } from "effect"
+import { Config, Effect, Layer, Option, Redacted, Stream } from "effect"
 import {
   type CallContext,
   callSdk,
@@ -431,7 +431,10 @@ const make = (options: BedrockOptions) =>
       )
     }
 
-    const stream = (request: ChatRequest, model: string) => {
+    // Suspended so each run of the returned Stream has its own request id state.
+    const stream = (request: ChatRequest, model: string) => Stream.suspend(() => streamOnce(request, model))
+
+    const streamOnce = (request: ChatRequest, model: string) => {
       const ctx = context(model)
       let requestId: string | undefined
       const ended = (what: string) =>
