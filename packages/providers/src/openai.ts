@@ -28,7 +28,7 @@ import {
   TimeoutError,
   type Usage
 } from "@llm-orchestrator/core"
-import { Config, ConfigProvider, Effect, Layer, Option, Redacted } from "effect"
+import { Config, ConfigProvider, Effect, Layer, Option, Redacted, Stream } from "effect"
 import type OpenAIClient from "openai"
 import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/completions"
 import type { CompletionUsage } from "openai/resources/completions"
@@ -289,6 +289,16 @@ const responsesBody = (request: ChatRequest, model: string) => {
   }
 }
 
+/** The Responses API has no stop sequences: refuse before sending rather than silently ignore them. */
+const unsupportedByResponses = (request: ChatRequest, ctx: CallContext): InvalidRequestError | undefined =>
+  request.stop !== undefined && request.stop.length > 0
+    ? new InvalidRequestError({
+        provider,
+        model: ctx.model,
+        message: `openai model ${ctx.model}: the Responses API does not support stop sequences; remove \`stop\` or use \`api: chat\``
+      })
+    : undefined
+
 // ---- Model listing ----------------------------------------------------------------------------------
 
 /**
@@ -370,6 +380,8 @@ const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigErr
 
     const generateResponses = (request: ChatRequest, model: string): Effect.Effect<ProviderResponse, LLMError> => {
       const ctx = context(model)
+      const unsupported = unsupportedByResponses(request, ctx)
+      if (unsupported) return Effect.fail(unsupported)
       return callSdk(
         ctx,
         (signal) => client.responses.create(responsesBody(request, model), { signal }),
@@ -457,8 +469,10 @@ const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigErr
       )
     }
 
-    const streamResponses = (request: ChatRequest, model: string) => {
+    const streamResponses = (request: ChatRequest, model: string): Stream.Stream<ProviderStreamEvent, LLMError> => {
       const ctx = context(model)
+      const unsupported = unsupportedByResponses(request, ctx)
+      if (unsupported) return Stream.fail(unsupported)
       let requestId: string | null | undefined
       return streamSdk<ResponseStreamEvent>(
         ctx,

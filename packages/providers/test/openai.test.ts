@@ -198,6 +198,26 @@ describe("Responses API (api: responses)", () => {
     })
   )
 
+  it.live("stop sequences are refused before anything is sent (the Responses API has none)", () =>
+    Effect.gen(function* () {
+      const withStop = { ...request, stop: ["\n"] }
+      const program = Effect.gen(function* () {
+        const provider = yield* LLMProvider
+        const plain = yield* Effect.flip(provider.generate(withStop, "gpt-5"))
+        const streamed = yield* Effect.flip(Stream.runDrain(provider.stream(withStop, "gpt-5")))
+        return [plain, streamed]
+      })
+      for (const error of yield* program.pipe(Effect.provide(layer({ api: "responses" })))) {
+        expect(error._tag).toBe("InvalidRequestError")
+        expect(error.message).toContain("api: chat")
+      }
+      expect(sim.requests).toHaveLength(0)
+      sim.script({ kind: "text", text: "ok" })
+      yield* LLMProvider.use((p) => p.generate(withStop, "gpt-4o")).pipe(Effect.provide(layer({ api: "chat" })))
+      expect(lastRequest().body).toMatchObject({ stop: ["\n"] })
+    })
+  )
+
   it.live("a failed response maps its error code (server_error -> ProviderUnavailableError)", () =>
     Effect.gen(function* () {
       sim.script({ kind: "text", text: "x", finishReason: "error" }, { kind: "text", text: "x", finishReason: "error" })
@@ -471,6 +491,35 @@ describe("errors (DESIGN section 5)", () => {
       })
     )
   }
+
+  it.live("a stream closed cleanly before its finish is a NetworkError after the text it carried", () =>
+    Effect.gen(function* () {
+      const sse = (data: object, event?: string) =>
+        `${event ? `event: ${event}\n` : ""}data: ${JSON.stringify(data)}\n\n`
+      const chunk = { id: "c", object: "chat.completion.chunk", created: 1, model: "gpt-4o-mini" }
+      const cut = (body: string): CassetteReply => ({
+        kind: "cassette",
+        status: 200,
+        headers: { "content-type": "text/event-stream" },
+        body
+      })
+      sim.script(
+        cut(sse({ ...chunk, choices: [{ index: 0, delta: { content: "partial" }, finish_reason: null }] })),
+        cut(
+          sse(
+            { type: "response.output_text.delta", delta: "partial", item_id: "m", output_index: 0, content_index: 0 },
+            "response.output_text.delta"
+          )
+        )
+      )
+      for (const api of apis) {
+        const { seen, error } = yield* streamUntilFailure(api)
+        expect(texts(seen)).toEqual(["partial"])
+        expect(error._tag).toBe("NetworkError")
+        expect(error.message).toContain("ended before")
+      }
+    })
+  )
 
   it.live("a refused connection is a NetworkError", () =>
     Effect.gen(function* () {
