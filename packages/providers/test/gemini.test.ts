@@ -92,15 +92,17 @@ describe("GeminiProvider: calls", () => {
     })
   )
 
-  it.live("finish reasons: MAX_TOKENS -> length, an output block with text -> content-filter", () =>
+  it.live("finish reasons: MAX_TOKENS -> length, OTHER -> other, an output block with text -> content-filter", () =>
     Effect.gen(function* () {
       const sim = yield* geminiSimulator()
       sim.script(
         { kind: "text", text: "cut", finishReason: "length" },
+        { kind: "text", text: "odd", finishReason: "other" },
         { kind: "text", text: "partly said", finishReason: "content-filter" }
       )
       const llm = yield* gemini(sim)
       expect((yield* llm.generate(ask("x"), "gemini-2.5-flash")).finishReason).toBe("length")
+      expect((yield* llm.generate(ask("x"), "gemini-2.5-flash")).finishReason).toBe("other")
       const filtered = yield* llm.generate(ask("x"), "gemini-2.5-flash")
       expect(filtered).toMatchObject({ content: "partly said", finishReason: "content-filter" })
     })
@@ -317,6 +319,30 @@ describe("GeminiProvider: errors", () => {
     })
   )
 
+  it.live("a stream that ends cleanly without a finish reason -> NetworkError, after its text and usage", () =>
+    Effect.gen(function* () {
+      const sim = yield* geminiSimulator()
+      const chunk = {
+        candidates: [{ content: { role: "model", parts: [{ text: "half an answ" }] }, index: 0 }],
+        usageMetadata: { promptTokenCount: 6, candidatesTokenCount: 3, totalTokenCount: 9 },
+        modelVersion: "gemini-2.5-flash",
+        responseId: "resp-cut"
+      }
+      sim.script({
+        kind: "cassette",
+        status: 200,
+        headers: { "content-type": "text/event-stream" },
+        body: `data: ${JSON.stringify(chunk)}\r\n\r\n`
+      })
+      const { events, error } = yield* collect((yield* gemini(sim)).stream(ask("x"), "gemini-2.5-flash"))
+      expect(deltas(events)).toEqual(["half an answ"])
+      expect(events.filter((e) => e._tag === "UsageSnapshot").map((e) => e.usage)).toEqual([
+        { inputTokens: 6, outputTokens: 3, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 }
+      ])
+      expect(error).toMatchObject({ _tag: "NetworkError", requestId: "resp-cut" })
+    })
+  )
+
   it.live("a refused connection -> NetworkError", () =>
     Effect.gen(function* () {
       const port = yield* Effect.promise(
@@ -408,6 +434,17 @@ describe("GeminiProvider.layerConfig", () => {
       const response = yield* llm.generate(ask("x"), "gemini-2.5-flash")
       expect(response.content).toContain("gemini-2.5-flash")
       expect(sim.requests[0]?.headers["x-goog-api-key"]).toBe(API_KEY)
+    })
+  )
+
+  it.effect("an empty key fails the layer with a ConfigError naming the key", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(
+        Effect.gen(function* () {
+          return yield* LLMProvider
+        }).pipe(Effect.provide(GeminiProvider.layer({ apiKey: Redacted.make(" ") })))
+      )
+      expect(error).toMatchObject({ _tag: "ConfigError", path: "providers.gemini.api_key" })
     })
   )
 

@@ -156,6 +156,18 @@ describe("VertexProvider: errors", () => {
     )
   }
 
+  it.live("listing without a usable token -> AuthenticationError 401", () =>
+    Effect.gen(function* () {
+      const sim = yield* vertexSimulator()
+      const tokenless = new OAuth2Client() // no credentials: sends no Authorization header
+      tokenless.getRequestHeaders = async () => new Headers()
+      const llm = yield* vertex(sim, { googleAuthOptions: { authClient: tokenless } })
+      const error = yield* Effect.flip(llm.listModels)
+      expect(error).toMatchObject({ _tag: "AuthenticationError", status: 401, provider: "vertex" })
+      expect(sim.requests[0]?.headers.authorization).toBeUndefined()
+    })
+  )
+
   it.live("a blocked prompt -> ContentFilteredError", () =>
     Effect.gen(function* () {
       const sim = yield* vertexSimulator()
