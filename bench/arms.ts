@@ -1,0 +1,194 @@
+/**
+ * The two things the bench compares, per provider, on the same simulator with the same wire payloads:
+ * the raw vendor SDK (`maxRetries: 0`) and the orchestrator (built once from a YAML config through
+ * `parseConfig` + `layerFromConfig`, cost tracking on with a JSONL log, held in a `ManagedRuntime` so
+ * no layer is built per request).
+ */
+import * as nodePath from "node:path"
+import Anthropic from "@anthropic-ai/sdk"
+import { Effect, ManagedRuntime, Stream } from "effect"
+import { type ChatResponse, LLMOrchestrator, layerFromConfig, parseConfig } from "llm-orchestrator"
+import OpenAI from "openai"
+import { benchModels, streamChunks } from "./simulator-server.ts"
+
+export type BenchProvider = "openai" | "anthropic"
+
+export interface SimulatorUrls {
+  readonly openai: string
+  readonly anthropic: string
+}
+
+/** One finished stream: milliseconds to the first text and to the end, and the deltas seen. */
+export interface StreamTiming {
+  readonly ttftMs: number
+  readonly totalMs: number
+  readonly deltas: number
+}
+
+export interface Arm {
+  readonly plain: () => Promise<unknown>
+  readonly stream: () => Promise<StreamTiming>
+}
+
+export interface OrchestratorArm extends Arm {
+  /** The failing model first (503), then the active model; the orchestrator's retry is 1 attempt. */
+  readonly failover: () => Promise<ChatResponse>
+  readonly dispose: () => Promise<void>
+}
+
+const apiKeys = { openai: "sk-bench-openai-000000000000", anthropic: "sk-ant-bench-000000000000" } as const
+const system = "You are the benchmark. Answer in exactly two hundred words."
+const user = "Write two hundred words, please."
+export const maxTokens = 256
+
+// ---- Raw SDKs ----------------------------------------------------------------------------------------
+
+export const rawArm = (provider: BenchProvider, urls: SimulatorUrls): Arm => {
+  const model = benchModels[provider].active
+  if (provider === "openai") {
+    const client = new OpenAI({ apiKey: apiKeys.openai, baseURL: `${urls.openai}/v1`, maxRetries: 0 })
+    // The same body the orchestrator's adapter sends (chatBody in providers/src/openai.ts).
+    const body = {
+      model,
+      messages: [
+        { role: "system" as const, content: system },
+        { role: "user" as const, content: user }
+      ],
+      max_completion_tokens: maxTokens
+    }
+    return {
+      plain: () => client.chat.completions.create(body),
+      stream: async () => {
+        const start = performance.now()
+        let ttft = -1
+        let deltas = 0
+        const stream = await client.chat.completions.create({
+          ...body,
+          stream: true,
+          stream_options: { include_usage: true }
+        })
+        for await (const chunk of stream) {
+          if (chunk.choices[0]?.delta?.content) {
+            if (ttft < 0) ttft = performance.now() - start
+            deltas++
+          }
+        }
+        return { ttftMs: ttft, totalMs: performance.now() - start, deltas }
+      }
+    }
+  }
+  const client = new Anthropic({ apiKey: apiKeys.anthropic, baseURL: urls.anthropic, maxRetries: 0 })
+  // The same body as toParams in providers/src/anthropic.ts.
+  const body = { model, max_tokens: maxTokens, messages: [{ role: "user" as const, content: user }], system }
+  return {
+    plain: () => client.messages.create(body),
+    stream: async () => {
+      const start = performance.now()
+      let ttft = -1
+      let deltas = 0
+      const stream = await client.messages.create({ ...body, stream: true })
+      for await (const event of stream) {
+        if (event.type === "content_block_delta" && event.delta.type === "text_delta" && event.delta.text) {
+          if (ttft < 0) ttft = performance.now() - start
+          deltas++
+        }
+      }
+      return { ttftMs: ttft, totalMs: performance.now() - start, deltas }
+    }
+  }
+}
+
+// ---- The orchestrator --------------------------------------------------------------------------------
+
+const configYaml = (provider: BenchProvider, urls: SimulatorUrls, logPath: string, failover: boolean): string => {
+  const models = benchModels[provider]
+  const providerBlock =
+    provider === "openai"
+      ? [`  openai:`, `    api_key: "${apiKeys.openai}"`, `    base_url: "${urls.openai}/v1"`]
+      : [`  anthropic:`, `    api_key: "${apiKeys.anthropic}"`, `    base_url: "${urls.anthropic}"`]
+  // The steady-state config carries a realistic fallback list (unused while the active model answers).
+  const fallbacks = failover ? [models.active] : provider === "openai" ? ["gpt-4o"] : ["claude-haiku-4-5-20251001"]
+  return [
+    `active_provider: ${provider}`,
+    `active_model: "${failover ? models.failing : models.active}"`,
+    "providers:",
+    ...providerBlock,
+    `    fallback_models: ${JSON.stringify(fallbacks)}`,
+    "cost_tracking:",
+    "  enabled: true",
+    `  log_path: ${JSON.stringify(logPath)}`,
+    // Failover: one failed call then one good call; a breaker that never opens keeps every request failing over.
+    ...(failover ? ["retry:", "  max_attempts: 1", "circuit_breaker:", "  failure_threshold: 1000000000"] : []),
+    ""
+  ].join("\n")
+}
+
+export const orchestratorArm = async (
+  provider: BenchProvider,
+  urls: SimulatorUrls,
+  logDir: string,
+  options: { readonly failover: boolean } = { failover: false }
+): Promise<OrchestratorArm> => {
+  const logPath = nodePath.join(logDir, `${provider}${options.failover ? "-failover" : ""}.jsonl`)
+  const config = await Effect.runPromise(parseConfig(configYaml(provider, urls, logPath, options.failover)))
+  const runtime = ManagedRuntime.make(layerFromConfig(config))
+  const llm = await runtime.runPromise(
+    Effect.gen(function* () {
+      return yield* LLMOrchestrator
+    })
+  )
+  const request = {
+    messages: [
+      { role: "system" as const, content: system },
+      { role: "user" as const, content: user }
+    ],
+    maxTokens,
+    metadata: { feature: "bench" }
+  }
+  return {
+    plain: () => runtime.runPromise(llm.sendRequest(request)),
+    failover: () => runtime.runPromise(llm.sendRequest(request)),
+    stream: () => {
+      const start = performance.now()
+      let ttft = -1
+      let deltas = 0
+      return runtime
+        .runPromise(
+          Stream.runForEach(llm.sendStreamingRequest(request), (event) =>
+            Effect.sync(() => {
+              if (event._tag === "TextDelta") {
+                if (ttft < 0) ttft = performance.now() - start
+                deltas++
+              }
+            })
+          )
+        )
+        .then(() => ({ ttftMs: ttft, totalMs: performance.now() - start, deltas }))
+    },
+    dispose: () => runtime.dispose()
+  }
+}
+
+/** Fails loudly when an arm does not do what the bench claims (wrong text, no fallback...). */
+export const checkArms = async (
+  provider: BenchProvider,
+  raw: Arm,
+  orch: OrchestratorArm,
+  failover: OrchestratorArm
+) => {
+  const [rawStream, orchStream] = [await raw.stream(), await orch.stream()]
+  if (rawStream.deltas !== streamChunks || orchStream.deltas !== streamChunks)
+    throw new Error(`${provider}: expected ${streamChunks} deltas, raw ${rawStream.deltas}, orch ${orchStream.deltas}`)
+  const response = await failover.failover()
+  const [first, second] = response.attempts
+  if (
+    response.attempts.length !== 2 ||
+    first?.model !== benchModels[provider].failing ||
+    first.errorTag !== "ProviderUnavailableError" ||
+    second?.model !== benchModels[provider].active ||
+    second.outcome !== "success"
+  )
+    throw new Error(`${provider}: the failover did not go failing -> active: ${JSON.stringify(response.attempts)}`)
+  const plain = await orch.plain()
+  if (!(plain as ChatResponse).cost) throw new Error(`${provider}: the bench model has no price (cost tracking idle)`)
+}

@@ -1,0 +1,365 @@
+/**
+ * `pnpm bench` (`pnpm bench -- --quick` for a < 60 s run): the orchestrator's overhead over the raw vendor
+ * SDKs (DESIGN section 12). The simulators run in a child process (bench/simulator-server.ts) so this
+ * process, the client, is measured alone. Every scenario warms up, then alternates raw SDK and
+ * orchestrator in rounds (A B, B A, ...) and quotes medians of per-round values.
+ *
+ * Prints a table, then as the last stdout line one JSON object (progress goes to stderr).
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as nodePath from "node:path"
+import { createInterface } from "node:readline"
+import {
+  type Arm,
+  type BenchProvider,
+  checkArms,
+  type OrchestratorArm,
+  orchestratorArm,
+  rawArm,
+  type SimulatorUrls,
+  type StreamTiming
+} from "./arms.ts"
+import { streamChunks } from "./simulator-server.ts"
+import { fmt, median, quantile, runConcurrent, settleAndCollect, timeSequential } from "./stats.ts"
+
+const args = process.argv.slice(2)
+const quick = args.includes("--quick")
+const here = import.meta.dirname
+
+// The heap scenario needs a real gc(); re-run this script with --expose-gc when started without it.
+const gc = (globalThis as { gc?: () => void }).gc
+if (gc === undefined) {
+  const child = spawnSync(process.execPath, ["--expose-gc", ...process.execArgv, import.meta.filename, ...args], {
+    stdio: "inherit"
+  })
+  process.exit(child.status ?? 1)
+}
+const collect = gc!
+
+const plan = quick
+  ? {
+      warmup: 300,
+      sequential: { rounds: 8, perRound: 100 },
+      concurrent: { rounds: 4, perRound: 1_000, concurrency: 64 },
+      stream: { warmup: 30, rounds: 5, perRound: 10 },
+      failover: { rounds: 5, perRound: 20 },
+      heap: { total: 10_000, baselineAt: 1_000, every: 1_000 }
+    }
+  : {
+      warmup: 2_000,
+      sequential: { rounds: 30, perRound: 200 },
+      concurrent: { rounds: 10, perRound: 3_000, concurrency: 64 },
+      stream: { warmup: 100, rounds: 15, perRound: 30 },
+      failover: { rounds: 10, perRound: 50 },
+      heap: { total: 100_000, baselineAt: 10_000, every: 10_000 }
+    }
+
+type Details = Record<string, Record<string, unknown>>
+
+const log = (line: string) => process.stderr.write(`${line}\n`)
+const us = (ms: number) => ms * 1000
+
+// ---- Price lookup (bench/price-lookup.ts, in its own process before anything else runs) -------------
+
+const priceLookup = () => {
+  const result = spawnSync(process.execPath, [nodePath.join(here, "price-lookup.ts")], { encoding: "utf8" })
+  const text = result.stdout ?? ""
+  const number = (pattern: RegExp) => {
+    const match = pattern.exec(text)
+    if (!match) return Number.NaN
+    return match[2] === "us" ? Number(match[1]) * 1000 : Number(match[1])
+  }
+  return {
+    coldNs: number(/cold lookup[^:]*: ([\d.]+) (us|ns)/),
+    memoNs: number(/memoised costOf[^:]*: ([\d.]+) (ns)\/op/),
+    ok: result.status === 0
+  }
+}
+
+// ---- Simulator process -------------------------------------------------------------------------------
+
+const startSimulators = async (): Promise<{ urls: SimulatorUrls; child: ChildProcess }> => {
+  const child = spawn(process.execPath, [nodePath.join(here, "simulator-server.ts")], {
+    stdio: ["pipe", "pipe", "inherit"]
+  })
+  const lines = createInterface({ input: child.stdout! })
+  const first = await new Promise<string>((resolve, reject) => {
+    lines.once("line", resolve)
+    child.once("exit", (code) => reject(new Error(`the simulator process exited (${code}) before listening`)))
+  })
+  lines.close()
+  return { urls: JSON.parse(first) as SimulatorUrls, child }
+}
+
+const stopSimulators = async (child: ChildProcess) => {
+  const exited = new Promise((resolve) => child.once("exit", resolve))
+  child.kill("SIGTERM")
+  await exited
+}
+
+// ---- Scenarios ---------------------------------------------------------------------------------------
+
+/** Runs `measure` for A and B in alternating order each round; returns [A values, B values]. */
+const interleaved = async <T>(
+  rounds: number,
+  measure: (side: "raw" | "orch") => Promise<T>
+): Promise<{ raw: Array<T>; orch: Array<T> }> => {
+  const raw: Array<T> = []
+  const orch: Array<T> = []
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      raw.push(await measure("raw"))
+      orch.push(await measure("orch"))
+    } else {
+      orch.push(await measure("orch"))
+      raw.push(await measure("raw"))
+    }
+  }
+  return { raw, orch }
+}
+
+const sequential = async (raw: Arm, orch: OrchestratorArm) => {
+  const { rounds, perRound } = plan.sequential
+  const result = await interleaved(rounds, async (side) =>
+    median(await timeSequential(perRound, side === "raw" ? raw.plain : orch.plain))
+  )
+  const overheads = result.raw.map((rawMedian, i) => us(result.orch[i]! - rawMedian))
+  return {
+    raw_median_us: us(median(result.raw)),
+    orch_median_us: us(median(result.orch)),
+    overhead_us_p50: median(overheads),
+    overhead_us_p90: quantile(overheads, 0.9)
+  }
+}
+
+const concurrent = async (raw: Arm, orch: OrchestratorArm) => {
+  const { rounds, perRound, concurrency } = plan.concurrent
+  const result = await interleaved(rounds, async (side) => {
+    const task = side === "raw" ? raw.plain : orch.plain
+    const cpuBefore = process.cpuUsage()
+    const start = performance.now()
+    await runConcurrent(perRound, concurrency, task)
+    const elapsedMs = performance.now() - start
+    const cpu = process.cpuUsage(cpuBefore)
+    return { rps: perRound / (elapsedMs / 1000), cpuUsPerRequest: (cpu.user + cpu.system) / perRound }
+  })
+  const ratios = result.raw.map((r, i) => result.orch[i]!.rps / r.rps)
+  return {
+    raw_rps: median(result.raw.map((r) => r.rps)),
+    orch_rps: median(result.orch.map((r) => r.rps)),
+    throughput_ratio: median(ratios),
+    raw_cpu_us_per_request: median(result.raw.map((r) => r.cpuUsPerRequest)),
+    orch_cpu_us_per_request: median(result.orch.map((r) => r.cpuUsPerRequest))
+  }
+}
+
+const streaming = async (raw: Arm, orch: OrchestratorArm) => {
+  const { rounds, perRound } = plan.stream
+  const timings = async (task: () => Promise<StreamTiming>) => {
+    const all: Array<StreamTiming> = []
+    for (let i = 0; i < perRound; i++) all.push(await task())
+    return { ttftMs: median(all.map((t) => t.ttftMs)), totalMs: median(all.map((t) => t.totalMs)) }
+  }
+  const result = await interleaved(rounds, (side) => timings(side === "raw" ? raw.stream : orch.stream))
+  const ttftOverheads = result.raw.map((r, i) => us(result.orch[i]!.ttftMs - r.ttftMs))
+  const chunkOverheads = result.raw.map((r, i) => us(result.orch[i]!.totalMs - r.totalMs) / streamChunks)
+  return {
+    chunks: streamChunks,
+    raw_ttft_us: us(median(result.raw.map((r) => r.ttftMs))),
+    orch_ttft_us: us(median(result.orch.map((r) => r.ttftMs))),
+    ttft_overhead_us: median(ttftOverheads),
+    raw_total_us: us(median(result.raw.map((r) => r.totalMs))),
+    orch_total_us: us(median(result.orch.map((r) => r.totalMs))),
+    chunk_overhead_us: median(chunkOverheads)
+  }
+}
+
+const failover = async (raw: Arm, orch: OrchestratorArm, failing: OrchestratorArm) => {
+  const { rounds, perRound } = plan.failover
+  const rawMedians: Array<number> = []
+  const directMedians: Array<number> = []
+  const failoverMedians: Array<number> = []
+  const arms = [
+    { task: raw.plain, into: rawMedians },
+    { task: orch.plain, into: directMedians },
+    { task: failing.failover, into: failoverMedians }
+  ]
+  for (let round = 0; round < rounds; round++) {
+    // Rotate the order of the three arms every round.
+    for (let k = 0; k < arms.length; k++) {
+      const arm = arms[(round + k) % arms.length]!
+      arm.into.push(median(await timeSequential(perRound, arm.task)))
+    }
+  }
+  return {
+    raw_direct_ms: median(rawMedians),
+    orch_direct_ms: median(directMedians),
+    orch_failover_ms: median(failoverMedians),
+    failover_extra_ms: median(failoverMedians.map((f, i) => f - rawMedians[i]!)),
+    failover_extra_vs_orch_direct_ms: median(failoverMedians.map((f, i) => f - directMedians[i]!))
+  }
+}
+
+/** Heap after N non-streamed requests (64 in flight), sampled after a forced gc at every checkpoint. */
+const heap = async (orch: OrchestratorArm) => {
+  const { total, baselineAt, every } = plan.heap
+  const samples: Array<{ requests: number; heapMb: number }> = []
+  let done = 0
+  while (done < total) {
+    await runConcurrent(every, 64, orch.plain)
+    done += every
+    await settleAndCollect(collect)
+    samples.push({ requests: done, heapMb: process.memoryUsage().heapUsed / 2 ** 20 })
+    log(`  heap after ${done.toLocaleString("en")} requests: ${fmt(samples.at(-1)!.heapMb, 2)} MB`)
+  }
+  const baseline = samples.find((s) => s.requests === baselineAt)!
+  const last = samples.at(-1)!
+  const growthMb = last.heapMb - baseline.heapMb
+  return {
+    requests: total,
+    baseline_at: baselineAt,
+    growth_mb: growthMb,
+    // Quick runs stop at 10k: the growth per request, scaled to the 90k requests between 10k and 100k.
+    growth_mb_scaled_to_100k: (growthMb / (total - baselineAt)) * 90_000,
+    samples_mb: samples.map((s) => Number(s.heapMb.toFixed(2)))
+  }
+}
+
+// ---- Main --------------------------------------------------------------------------------------------
+
+const main = async () => {
+  const started = performance.now()
+  log(`llm-orchestrator bench (${quick ? "quick" : "full"}), Node ${process.version}, ${os.cpus().length} cores`)
+  const price = priceLookup()
+  log(`price lookup: cold ${fmt(price.coldNs / 1000, 2)} us, memoised ${fmt(price.memoNs, 1)} ns`)
+
+  const { urls, child } = await startSimulators()
+  const logDir = fs.mkdtempSync(nodePath.join(os.tmpdir(), "llm-orchestrator-bench-"))
+  const providers: Array<BenchProvider> = ["openai", "anthropic"]
+  const details: Details = {}
+  let heapResult: Awaited<ReturnType<typeof heap>> | undefined
+  try {
+    for (const provider of providers) {
+      const raw = rawArm(provider, urls)
+      const orch = await orchestratorArm(provider, urls, logDir)
+      const failing = await orchestratorArm(provider, urls, logDir, { failover: true })
+      try {
+        await checkArms(provider, raw, orch, failing)
+        log(`${provider}: warm-up`)
+        await runConcurrent(plan.warmup, 8, raw.plain)
+        await runConcurrent(plan.warmup, 8, orch.plain)
+        await runConcurrent(plan.warmup / 4, 8, failing.failover)
+        for (let i = 0; i < plan.stream.warmup; i++) await Promise.all([raw.stream(), orch.stream()])
+        log(`${provider}: sequential`)
+        const seq = await sequential(raw, orch)
+        log(`${provider}: 64 concurrent`)
+        const c64 = await concurrent(raw, orch)
+        log(`${provider}: streams of ${streamChunks} chunks`)
+        const stream = await streaming(raw, orch)
+        log(`${provider}: failover`)
+        const fail = await failover(raw, orch, failing)
+        details[provider] = { sequential: seq, concurrent_64: c64, stream, failover: fail }
+        if (provider === "openai") {
+          log(`${provider}: heap over ${plan.heap.total.toLocaleString("en")} requests`)
+          heapResult = await heap(orch)
+        }
+      } finally {
+        await orch.dispose()
+        await failing.dispose()
+      }
+    }
+  } finally {
+    await stopSimulators(child)
+    fs.rmSync(logDir, { recursive: true, force: true })
+  }
+
+  // Headline numbers: the worse of the two providers.
+  const pick = (section: string, key: string) =>
+    providers.map((p) => (details[p]![section] as Record<string, number>)[key] ?? Number.NaN)
+  const worstHigh = (section: string, key: string) => Math.max(...pick(section, key))
+  const worstLow = (section: string, key: string) => Math.min(...pick(section, key))
+  const heapGrowth = quick ? heapResult!.growth_mb_scaled_to_100k : heapResult!.growth_mb
+  const summary = {
+    overhead_us_p50: worstHigh("sequential", "overhead_us_p50"),
+    overhead_us_p90: worstHigh("sequential", "overhead_us_p90"),
+    throughput_ratio_c64: worstLow("concurrent_64", "throughput_ratio"),
+    stream_chunk_overhead_us: worstHigh("stream", "chunk_overhead_us"),
+    ttft_overhead_us: worstHigh("stream", "ttft_overhead_us"),
+    failover_extra_ms: worstHigh("failover", "failover_extra_ms"),
+    heap_growth_mb_100k: heapGrowth,
+    price_lookup_us: price.coldNs / 1000,
+    price_lookup_memo_ns: price.memoNs,
+    node: process.version,
+    cores: os.cpus().length,
+    mode: quick ? "quick" : "full",
+    headline: "worst of openai and anthropic",
+    heap: { ...heapResult!, scaled: quick, provider: "openai" },
+    providers: details,
+    seconds: Number(((performance.now() - started) / 1000).toFixed(1))
+  }
+  printTable(summary, details)
+  console.log(JSON.stringify(summary, (_, value) => (typeof value === "number" ? Number(value.toFixed(3)) : value)))
+}
+
+const printTable = (summary: Record<string, unknown> & { heap: Record<string, unknown> }, details: Details) => {
+  const row = (cells: ReadonlyArray<string>, widths: ReadonlyArray<number>) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`
+  const widths = [44, 12, 12, 12]
+  const lines: Array<string> = []
+  lines.push(
+    `llm-orchestrator vs raw vendor SDKs: Node ${summary.node}, ${summary.cores} cores, ${summary.mode} run, simulators in a separate process`
+  )
+  lines.push("")
+  lines.push(row(["measure (median of per-round medians)", "openai", "anthropic", "target"], widths))
+  lines.push(
+    row(
+      widths.map((w) => "-".repeat(w)),
+      widths
+    )
+  )
+  const get = (p: string, section: string, key: string) =>
+    (details[p]![section] as Record<string, number>)[key] ?? Number.NaN
+  const add = (label: string, section: string, key: string, digits: number, target: string) =>
+    lines.push(
+      row(
+        [label, fmt(get("openai", section, key), digits), fmt(get("anthropic", section, key), digits), target],
+        widths
+      )
+    )
+  add("raw SDK request, sequential (us)", "sequential", "raw_median_us", 0, "")
+  add("orchestrator request, sequential (us)", "sequential", "orch_median_us", 0, "")
+  add("overhead per request p50 (us)", "sequential", "overhead_us_p50", 1, "<= 20")
+  add("overhead per request p90 of rounds (us)", "sequential", "overhead_us_p90", 1, "")
+  add("raw SDK at 64 concurrent (req/s)", "concurrent_64", "raw_rps", 0, "")
+  add("orchestrator at 64 concurrent (req/s)", "concurrent_64", "orch_rps", 0, "")
+  add("throughput ratio orchestrator/raw", "concurrent_64", "throughput_ratio", 3, ">= 0.95")
+  add("client CPU per request, raw (us)", "concurrent_64", "raw_cpu_us_per_request", 0, "")
+  add("client CPU per request, orchestrator (us)", "concurrent_64", "orch_cpu_us_per_request", 0, "")
+  add(`raw TTFT, ${streamChunks}-chunk stream (us)`, "stream", "raw_ttft_us", 0, "")
+  add("TTFT overhead (us)", "stream", "ttft_overhead_us", 1, "<= 100")
+  add(`raw stream total (us)`, "stream", "raw_total_us", 0, "")
+  add(`orchestrator stream total (us)`, "stream", "orch_total_us", 0, "")
+  add("per-chunk overhead (us)", "stream", "chunk_overhead_us", 2, "<= 2")
+  add("raw direct call to the 2nd model (ms)", "failover", "raw_direct_ms", 3, "")
+  add("orchestrator failover 503 -> 2nd (ms)", "failover", "orch_failover_ms", 3, "")
+  add("failover extra vs raw direct (ms)", "failover", "failover_extra_ms", 3, "")
+  add("failover extra vs orchestrator direct (ms)", "failover", "failover_extra_vs_orch_direct_ms", 3, "")
+  const heapInfo = summary.heap
+  lines.push("")
+  lines.push(
+    `heap (openai, non-streamed, 64 in flight): ${fmt(heapInfo.growth_mb as number, 2)} MB growth from ${Number(heapInfo.baseline_at).toLocaleString("en")} to ${Number(heapInfo.requests).toLocaleString("en")} requests` +
+      (heapInfo.scaled
+        ? ` (quick run; scaled to 10k -> 100k: ${fmt(heapInfo.growth_mb_scaled_to_100k as number, 2)} MB)`
+        : "") +
+      `; samples MB: ${(heapInfo.samples_mb as Array<number>).join(", ")}`
+  )
+  lines.push(
+    `price lookup: cold (catalogue search) ${fmt(summary.price_lookup_us as number, 2)} us, memoised costOf ${fmt(summary.price_lookup_memo_ns as number, 1)} ns`
+  )
+  lines.push(`headline JSON: worst of the two providers; took ${summary.seconds} s`)
+  console.log(lines.join("\n"))
+}
+
+await main()

@@ -1,0 +1,61 @@
+/**
+ * The simulators the benchmark talks to, in their own process so their CPU time never lands in the
+ * measured client. Prints one JSON line `{ "openai": url, "anthropic": url }` once listening, then serves
+ * until killed (SIGTERM/SIGINT) or until its parent closes stdin.
+ *
+ * Replies are chosen by model (no per-request scripting across processes): every model answers with the
+ * same 200-chunk text, except the `failing` models, which always answer 503.
+ * Run alone: `npx pnpm@12.21.0 exec node bench/simulator-server.ts`.
+ */
+import { type Reply, type Simulator, startAnthropicSimulator, startOpenAISimulator } from "@llm-orchestrator/testing"
+
+/** Models the bench asks for; `failing` always gets a 503, so the orchestrator falls back to `active`. */
+export const benchModels = {
+  openai: { active: "gpt-4o-mini", failing: "gpt-4.1" },
+  anthropic: { active: "claude-sonnet-4-6", failing: "claude-opus-4-6" }
+} as const
+
+export const streamChunks = 200
+/** 200 words of five characters: one word per stream delta. */
+export const replyText = Array.from({ length: streamChunks }, (_, i) => `w${String(i).padStart(3, "0")} `).join("")
+
+const failing = new Set<string>([benchModels.openai.failing, benchModels.anthropic.failing])
+
+const reply = (model: string): Reply =>
+  failing.has(model)
+    ? {
+        kind: "error",
+        fault: "unavailable",
+        status: 503,
+        message: "The bench simulator is unavailable for this model."
+      }
+    : { kind: "text", text: replyText, chunks: streamChunks, usage: { inputTokens: 12, outputTokens: streamChunks } }
+
+const main = async () => {
+  const simulators: Array<Simulator> = await Promise.all([
+    startOpenAISimulator({ defaultReply: reply }),
+    startAnthropicSimulator({ defaultReply: reply })
+  ])
+  const [openai, anthropic] = simulators
+  // The simulator records every request; the bench sends hundreds of thousands, so forget them regularly.
+  const forget = setInterval(() => {
+    for (const sim of simulators) sim.requests.length = 0
+  }, 500)
+  let closing = false
+  const close = async () => {
+    if (closing) return
+    closing = true
+    clearInterval(forget)
+    await Promise.all(simulators.map((sim) => sim.close()))
+    process.exit(0)
+  }
+  process.on("SIGTERM", close)
+  process.on("SIGINT", close)
+  // The parent holds our stdin open: when it goes away (even killed), so do we.
+  process.stdin.on("end", close)
+  process.stdin.on("close", close)
+  process.stdin.resume()
+  process.stdout.write(`${JSON.stringify({ openai: openai!.url, anthropic: anthropic!.url, pid: process.pid })}\n`)
+}
+
+if (import.meta.main) void main()
