@@ -154,6 +154,27 @@ describe("sendRequest: retry and fallback", () => {
     }).pipe(Effect.provide(t.layer))
   })
 
+  it.effect("a content-filter finish with no text is a ContentFilteredError (billed once), plain and streamed", () => {
+    const t = setup({ activeProvider: "openai", activeModel: "a", providers: { openai: { fallbackModels: ["b"] } } })
+    t.fake("openai").scriptModel(
+      "a",
+      { text: "", finishReason: "content-filter", usage: { inputTokens: 7, outputTokens: 0 } },
+      { text: "", finishReason: "content-filter", usage: { inputTokens: 9, outputTokens: 0 } }
+    )
+    return Effect.gen(function* () {
+      const llm = yield* LLMOrchestrator
+      const plain = yield* Effect.flip(llm.sendRequest(user("1")))
+      expect(plain._tag).toBe("ContentFilteredError")
+      const streamed = yield* Effect.flip(Stream.runCollect(llm.sendStreamingRequest(user("2"))))
+      expect(streamed._tag).toBe("ContentFilteredError")
+      expect(t.fake("openai").calls.map((c) => c.model)).toEqual(["a", "a"]) // no fallback by default
+      expect(t.records.map((r) => [r.outcome, r.errorTag, r.usage.inputTokens])).toEqual([
+        ["error", "ContentFilteredError", 7],
+        ["error", "ContentFilteredError", 9]
+      ])
+    }).pipe(Effect.provide(t.layer))
+  })
+
   it.effect("content filtered falls back when fallback.on_content_filter is set", () => {
     const t = setup({
       activeProvider: "openai",

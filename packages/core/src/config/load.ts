@@ -11,6 +11,7 @@ import { Effect, type Redacted } from "effect"
 import { LineCounter, parseDocument, type YAMLError } from "yaml"
 import { type ModelPrice, type ProviderId, providerIds } from "../domain.ts"
 import { ConfigError, type ConfigProblem } from "../errors.ts"
+import { closest } from "../internal/suggest.ts"
 import {
   childPath,
   describe,
@@ -28,7 +29,6 @@ import {
   readRequiredSecret,
   readRequiredString
 } from "./read.ts"
-import { closest } from "./suggest.ts"
 import {
   type AnthropicConfig,
   type BedrockConfig,

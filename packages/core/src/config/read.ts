@@ -7,9 +7,9 @@
  */
 import { Redacted } from "effect"
 import type { ConfigProblem } from "../errors.ts"
+import { closest } from "../internal/suggest.ts"
 import { parseDurationMs } from "./duration.ts"
 import { expandVariables } from "./expand.ts"
-import { closest } from "./suggest.ts"
 
 export type Env = Readonly<Record<string, string | undefined>>
 

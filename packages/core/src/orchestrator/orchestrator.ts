@@ -28,7 +28,7 @@ import type {
   StreamEvent,
   Usage
 } from "../domain.ts"
-import { type ConfigError, classifyError, InvalidRequestError, type LLMError } from "../errors.ts"
+import { type ConfigError, ContentFilteredError, classifyError, InvalidRequestError, type LLMError } from "../errors.ts"
 import { LLMProvider, type LLMProviderShape } from "../provider.ts"
 import { makeModelCatalog } from "./discovery.ts"
 import { type ChainEntry, exceedsRetryAfterCap, makeCircuitBreaker, makeRetryStepper } from "./policy.ts"
@@ -287,6 +287,14 @@ const make = (options: LLMOrchestratorOptions) =>
               const attemptStart = yield* Clock.currentTimeMillis
               const response = yield* provider.generate(request, entry.model)
               const now = yield* Clock.currentTimeMillis
+              if (response.finishReason === "content-filter" && response.content === "") {
+                // Billed, but nothing to show: one rule for every provider (DESIGN section 5).
+                yield* recordCost(run, entry, response.usage, "error", run.attempts.length + 1, now - attemptStart, {
+                  errorTag: "ContentFilteredError",
+                  providerRequestId: response.requestId
+                })
+                return yield* Effect.fail(contentFiltered(entry, response.requestId))
+              }
               // runChain lists this attempt right after it returns: it will be number length + 1.
               yield* recordCost(run, entry, response.usage, "success", run.attempts.length + 1, now - attemptStart, {
                 providerRequestId: response.requestId
@@ -334,7 +342,22 @@ const make = (options: LLMOrchestratorOptions) =>
           for (const event of chunk.value) {
             head.push(event)
             if (event._tag === "UsageSnapshot") state.usage = event.usage
-            else sawTextOrEnd = true
+            else if (event._tag === "ProviderFinish" || event.text !== "") sawTextOrEnd = true
+            if (
+              event._tag === "ProviderFinish" &&
+              event.finishReason === "content-filter" &&
+              !head.some((e) => e._tag === "TextDelta" && e.text !== "")
+            ) {
+              // Filtered before any text: an error like a plain call's, so the chain decides.
+              state.usage = event.usage
+              state.recorded = true
+              const now = yield* Clock.currentTimeMillis
+              yield* recordCost(run, entry, event.usage, "error", run.attempts.length + 1, now - startedAt, {
+                errorTag: "ContentFilteredError",
+                providerRequestId: event.requestId
+              })
+              return yield* Effect.fail(contentFiltered(entry, event.requestId))
+            }
           }
         }
         return { head, pull, startedAt }
@@ -357,7 +380,7 @@ const make = (options: LLMOrchestratorOptions) =>
           const toPublic = (event: ProviderStreamEvent): ReadonlyArray<StreamEvent> => {
             switch (event._tag) {
               case "TextDelta":
-                return [event]
+                return event.text === "" ? [] : [event]
               case "UsageSnapshot":
                 attemptState.usage = event.usage
                 return []
@@ -427,6 +450,14 @@ const make = (options: LLMOrchestratorOptions) =>
       getSessionCost: tracker.sessionCost,
       getCostReport: tracker.report
     })
+  })
+
+const contentFiltered = (entry: ChainEntry, requestId: string | undefined) =>
+  new ContentFilteredError({
+    provider: entry.provider,
+    model: entry.model,
+    ...optionalField("requestId", requestId),
+    message: `${entry.provider} model ${entry.model} returned no text: its safety filter blocked the response. Rephrase the request, or set fallback.on_content_filter to try the next model`
   })
 
 const errorTagOf = (cause: import("effect").Cause.Cause<LLMError>): string | undefined => {
