@@ -62,7 +62,9 @@ export interface StreamDecoder<Chunk> {
 /**
  * A provider stream over an SDK async iterable. The request is opened lazily, with an AbortController
  * owned by the stream's scope: when the consumer stops, fails or is interrupted, the HTTP request is
- * aborted at once. The per-attempt timeout covers opening the stream (until the response starts).
+ * aborted at once. The per-attempt timeout covers opening the stream (until the response starts) and
+ * then every wait for the next chunk (an idle timeout), so a stream that stalls mid-way ends with a
+ * `TimeoutError` instead of hanging.
  */
 export const streamSdk = <Chunk>(
   ctx: CallContext,
@@ -72,30 +74,60 @@ export const streamSdk = <Chunk>(
 ): Stream.Stream<ProviderStreamEvent, LLMError> =>
   Stream.unwrap(
     Effect.gen(function* () {
+      const idle = { timer: undefined as ReturnType<typeof setTimeout> | undefined, fired: false }
       const controller = yield* Effect.acquireRelease(
         Effect.sync(() => new AbortController()),
-        (c) => Effect.sync(() => c.abort())
+        (c) =>
+          Effect.sync(() => {
+            clearTimeout(idle.timer)
+            c.abort()
+          })
       )
       const iterable = yield* withTimeout(
         ctx,
         Effect.tryPromise({ try: () => open(controller.signal), catch: mapError })
       )
-      const decoder = makeDecoder()
-      // A throw inside `Stream.map` would be a defect; the decoder's errors must fail the stream.
-      const decode = (chunk: Chunk): Effect.Effect<ReadonlyArray<ProviderStreamEvent>, LLMError> => {
-        try {
-          return Effect.succeed(decoder.onChunk(chunk))
-        } catch (error) {
-          return Effect.fail(mapError(error))
-        }
+      if (ctx.timeoutMs !== undefined) {
+        idle.timer = setTimeout(() => {
+          idle.fired = true
+          controller.abort()
+        }, ctx.timeoutMs)
+        idle.timer.unref()
       }
-      return Stream.fromAsyncIterable(iterable, mapError).pipe(
-        Stream.mapEffect(decode),
-        Stream.flattenIterable,
+      const toError = (error: unknown): LLMError =>
+        idle.fired
+          ? new TimeoutError({
+              provider: ctx.provider,
+              model: ctx.model,
+              timeoutMs: ctx.timeoutMs!,
+              message: `${ctx.provider} model ${ctx.model}: the stream stalled for ${ctx.timeoutMs} ms (per-attempt timeout); raise the provider's \`timeout\` if this model pauses that long`
+            })
+          : mapError(error)
+      const decoder = makeDecoder()
+      return Stream.fromAsyncIterable(decoded(iterable, decoder, idle), toError).pipe(
         Stream.concat(Stream.unwrap(Effect.map(Effect.suspend(decoder.onEnd), Stream.fromIterable)))
       )
     })
   )
+
+/**
+ * The decoder applied inside the SDK iteration: a decoder's throw becomes the stream's typed failure
+ * (through `fromAsyncIterable`'s error mapping) at no per-chunk Effect cost, and every chunk pushes
+ * the idle deadline back.
+ */
+async function* decoded<Chunk>(
+  iterable: AsyncIterable<Chunk>,
+  decoder: StreamDecoder<Chunk>,
+  idle: { readonly timer: ReturnType<typeof setTimeout> | undefined; readonly fired: boolean }
+): AsyncGenerator<ProviderStreamEvent> {
+  for await (const chunk of iterable) {
+    idle.timer?.refresh()
+    yield* decoder.onChunk(chunk)
+  }
+  clearTimeout(idle.timer)
+  // Some SDKs end their iterator quietly when aborted: the idle timeout must still surface.
+  if (idle.fired) throw new Error("stream idle timeout")
+}
 
 /**
  * Retry-After from response headers, in milliseconds: `retry-after-ms` (OpenAI, Anthropic), then
