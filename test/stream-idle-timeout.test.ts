@@ -10,7 +10,7 @@ import { providerSetups } from "llm-orchestrator"
 
 const models: Record<ProviderId, string> = {
   openai: "gpt-4o-mini",
-  anthropic: "claude-sonnet-4-5-20250929",
+  anthropic: "claude-sonnet-4-6",
   gemini: "gemini-2.5-flash",
   vertex: "gemini-2.5-flash",
   bedrock: "amazon.nova-lite-v1:0"

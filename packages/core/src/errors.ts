@@ -55,16 +55,10 @@ export class ContentFilteredError extends Schema.TaggedError<ContentFilteredErro
 ) {}
 
 /** 401/403, bad AWS or GCP credentials. */
-export class AuthenticationError extends Schema.TaggedError<AuthenticationError>()(
-  "AuthenticationError",
-  callFields
-) {}
+export class AuthenticationError extends Schema.TaggedError<AuthenticationError>()("AuthenticationError", callFields) {}
 
 /** Any other 400/422, and requests rejected by validation before anything is sent. */
-export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>()(
-  "InvalidRequestError",
-  callFields
-) {}
+export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>()("InvalidRequestError", callFields) {}
 
 /** The session budget is spent; raised before anything is sent. */
 export class BudgetExceededError extends Schema.TaggedError<BudgetExceededError>()("BudgetExceededError", {

@@ -43,7 +43,7 @@ export const fleetCredentials = {
 
 const defaultActiveModels = {
   openai: "gpt-4o-mini",
-  anthropic: "claude-sonnet-4-5-20250929",
+  anthropic: "claude-sonnet-4-6",
   gemini: "gemini-2.5-flash",
   bedrock: "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
   vertex: "gemini-2.5-flash"
@@ -78,7 +78,7 @@ export const startSimulatorFleet = async (options: SimulatorOptions = {}): Promi
         "  anthropic:",
         `    api_key: ${q(fleetCredentials.anthropic)}`,
         `    base_url: ${q(anthropic.url)}`,
-        `    fallback_models: ["claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"]`,
+        `    fallback_models: ["claude-sonnet-4-6", "claude-haiku-4-5-20251001"]`,
         "  gemini:",
         `    api_key: ${q(fleetCredentials.gemini)}`,
         `    base_url: ${q(gemini.url)}`,
