@@ -1,0 +1,198 @@
+/**
+ * Every example run as a user runs it: `node examples/run-example.ts <name>` in its own process from
+ * the repo root, against the in-process simulators. Expected numbers are derived from what the
+ * runner scripted (`scripted`) and the price catalogue, never copied from a previous run.
+ */
+import { execFile } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { emptyUsage, type ProviderId, type Usage } from "@llm-orchestrator/core"
+import { makePricing } from "@llm-orchestrator/cost"
+import { fleetCredentials, splitText } from "@llm-orchestrator/testing"
+import { describe, expect, it } from "vitest"
+import { usd } from "./format.ts"
+import { examples, scripted } from "./run-example.ts"
+
+const repoRoot = fileURLToPath(new URL("..", import.meta.url))
+
+interface Run {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+const runExample = (name: string, env: Readonly<Record<string, string>> = {}): Promise<Run> => {
+  const { LLM_ENV: _ignored, ...inherited } = process.env
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["examples/run-example.ts", name],
+      { cwd: repoRoot, env: { ...inherited, ...env }, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : -1) : 0
+        resolve({ code, stdout, stderr })
+      }
+    )
+  })
+}
+
+/** Runs an example that must succeed, and checks that no key reached its output. */
+const runOk = async (name: string, env?: Readonly<Record<string, string>>): Promise<string> => {
+  const run = await runExample(name, env)
+  expect(run.stderr, run.stdout).not.toMatch(/failed|Error:/)
+  expect(run.code).toBe(0)
+  for (const secret of Object.values(fleetCredentials)) expect(run.stdout + run.stderr).not.toContain(secret)
+  return run.stdout
+}
+
+const pricing = makePricing()
+const costOf = (provider: ProviderId, model: string, usage: Partial<Usage>): number => {
+  const cost = pricing.costOf(provider, model, { ...emptyUsage, ...usage })
+  if (!cost) throw new Error(`no catalogue price for ${provider}/${model}`)
+  return cost.total
+}
+
+/** Table rows of formatTable's output: cells split on runs of 2+ spaces, header and rule dropped. */
+const tableRows = (output: string, header: string): Array<Array<string>> => {
+  const lines = output.split("\n")
+  const start = lines.findIndex((line) => line.startsWith(header))
+  const rows: Array<Array<string>> = []
+  for (const line of lines.slice(start + 2)) {
+    if (line.trim() === "" || !/\S {2,}\S/.test(line)) break
+    rows.push(line.trim().split(/ {2,}/))
+  }
+  return rows
+}
+
+describe.concurrent("examples, each run as `pnpm example <name>`", () => {
+  it("migration: one config edit moves the same request from OpenAI to Anthropic", async () => {
+    const out = await runOk("migration")
+    const lines = out.split("\n")
+    const before = lines.indexOf("before the switch: answered by openai/gpt-4o-mini")
+    const edited = lines.indexOf("config edited: active_provider: openai -> anthropic")
+    const after = lines.indexOf("after the switch: answered by anthropic/claude-haiku-4-5-20251001")
+    expect(before).toBeGreaterThanOrEqual(0)
+    expect(edited).toBeGreaterThan(before)
+    expect(after).toBeGreaterThan(edited)
+    // The old active model is not an Anthropic model: discovery validation skips it without a call.
+    expect(lines[after + 1]).toBe("  (skipped anthropic/gpt-4o-mini: ModelNotFoundError)")
+    expect(lines[after + 2]).toContain("anthropic simulator (claude-haiku-4-5-20251001)")
+  })
+
+  it("cost-comparison: tokens and cost per model agree with the scripted usage and the catalogue prices", async () => {
+    const out = await runOk("cost-comparison")
+    const rows = tableRows(out, "model")
+    expect(rows.map((r) => r[0])).toEqual(scripted.comparisonModels.map((m) => `${m.provider}/${m.model}`))
+    let total = 0
+    const perPrompt: Array<[string, number]> = []
+    for (const [i, { provider, model, outputTokens }] of scripted.comparisonModels.entries()) {
+      const prompts = outputTokens.length
+      const cost = outputTokens
+        .map((tokens) => costOf(provider, model, { inputTokens: scripted.comparisonInputTokens, outputTokens: tokens }))
+        .reduce((a, b) => a + b, 0)
+      total += cost
+      perPrompt.push([`${provider}/${model}`, cost / prompts])
+      expect(rows[i]).toEqual([
+        `${provider}/${model}`,
+        String(prompts),
+        String(prompts * scripted.comparisonInputTokens),
+        String(outputTokens.reduce((a, b) => a + b, 0)),
+        usd(cost),
+        usd(cost / prompts),
+        usd((cost / prompts) * 1_000)
+      ])
+    }
+    const [cheapestModel, cheapestCost] = perPrompt.toSorted((a, b) => a[1] - b[1])[0]!
+    expect(out).toContain(`cheapest per prompt: ${cheapestModel} (${usd(cheapestCost)})`)
+    expect(out).toContain(`total spent on the comparison: ${usd(total)}`)
+  })
+
+  it("environments: LLM_ENV picks the config file (dev by default)", async () => {
+    const [dev, prod] = await Promise.all([runOk("environments"), runOk("environments", { LLM_ENV: "prod" })])
+    for (const [out, env] of [
+      [dev, "dev"],
+      [prod, "prod"]
+    ] as const) {
+      const { provider, model } = scripted.environments[env]
+      expect(out).toMatch(new RegExp(`^environment: ${env} \\(.*config\\.${env}\\.yaml\\)$`, "m"))
+      expect(out).toContain(`provider: ${provider}\nmodel: ${model}\n`)
+      expect(out).toContain(`answer: Hello from the ${provider} simulator (${model}).`)
+    }
+  })
+
+  it("environments: an unknown LLM_ENV fails with a message naming the missing file", async () => {
+    const run = await runExample("environments", { LLM_ENV: "qa" })
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/LLM_ENV=qa: no config file at .*config\.qa\.yaml/)
+  })
+
+  it("streaming: text, then the Finish event's usage and cost, then an early break that aborts the request", async () => {
+    const out = await runOk("streaming")
+    const [textPart, eventPart, stopPart] = out.split(/^-- (?:text stream|event stream|stopping early)$/m).slice(1)
+    expect(textPart!.trim()).toBe(scripted.haiku)
+    expect(eventPart!.trim().split("\n")[0]).toBe(scripted.haiku)
+    expect(eventPart).toContain("finish: stop from openai/gpt-4o-mini")
+    const usage = eventPart!.match(/usage: (\d+) tokens in, (\d+) out; cost (\S+)/)
+    expect(usage).not.toBeNull()
+    const inputTokens = Number(usage![1])
+    const outputTokens = Number(usage![2])
+    // The simulator reports one output token per streamed piece.
+    expect(outputTokens).toBe(splitText(scripted.haiku, undefined).length)
+    const streamCost = costOf("openai", "gpt-4o-mini", { inputTokens, outputTokens })
+    expect(usage![3]).toBe(usd(streamCost))
+
+    const firstPieces = splitText(scripted.longEssay, undefined).slice(0, scripted.stopAfterPieces).join("")
+    expect(stopPart).toContain(`${firstPieces}\nstopped after ${scripted.stopAfterPieces} pieces`)
+    expect(stopPart).not.toContain(`word${scripted.stopAfterPieces + 1}`)
+    // Two finished streams are billed; the abandoned one reported no usage before it was cut.
+    expect(stopPart).toContain(`session cost: ${usd(2 * streamCost)}`)
+    expect(stopPart).toContain("[simulator] openai: the client closed the third stream before its end")
+  })
+
+  it("fallback: retries the rate-limited then failing model, skips one over the Retry-After cap, moves provider", async () => {
+    const out = await runOk("fallback")
+    const rows = tableRows(out, "#").map(([n, provider, model, tryNumber, outcome]) => [
+      n,
+      provider,
+      model,
+      tryNumber,
+      outcome
+    ])
+    expect(rows).toEqual([
+      ["1", "openai", "gpt-4o-mini", "1", "error (RateLimitError)"],
+      ["2", "openai", "gpt-4o-mini", "2", "error (ProviderUnavailableError)"],
+      ["3", "openai", "gpt-4o-mini", "3", "error (ProviderUnavailableError)"],
+      ["4", "openai", "gpt-4o", "1", "error (RateLimitError)"],
+      ["5", "anthropic", "claude-haiku-4-5-20251001", "1", "success"]
+    ])
+    expect(out).toContain("answered by anthropic/claude-haiku-4-5-20251001 after 5 attempts")
+    expect(out).toContain("answer: Hello from the anthropic simulator (claude-haiku-4-5-20251001).")
+  })
+
+  it("budget: the first request spends the budget, the next is refused with spent vs budget", async () => {
+    const out = await runOk("budget")
+    const spent = costOf("openai", "gpt-4o-mini", scripted.budgetUsage)
+    expect(spent).toBeGreaterThan(scripted.budgetUsd)
+    expect(out).toContain(`request 1: ok, cost ${usd(spent)}\n  session spent so far: ${usd(spent)}`)
+    expect(out).toContain(
+      `request 2: refused, BudgetExceededError: session budget of $${scripted.budgetUsd.toFixed(2)} is spent ($${spent.toFixed(4)} used)`
+    )
+    expect(out).toContain(`spent ${usd(spent)} of a ${usd(scripted.budgetUsd)} budget; nothing was sent`)
+    expect(out).not.toContain("request 3")
+  })
+
+  it("compose-layers: hand-built layers answer a request, and a stream falls back to Anthropic", async () => {
+    const out = await runOk("compose-layers")
+    expect(out).toContain("request answered by openai/gpt-4o-mini: Layers compose.")
+    expect(out).toContain(
+      "stream answered by anthropic/claude-haiku-4-5-20251001 after openai/gpt-4o-mini AuthenticationError -> anthropic/claude-haiku-4-5-20251001 success"
+    )
+    expect(out).toMatch(/^session cost: \$\d+\.\d+$/m)
+  })
+
+  it("an unknown name prints the list of examples", async () => {
+    const run = await runExample("no-such-example")
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('unknown example "no-such-example"')
+    for (const name of Object.keys(examples)) expect(run.stderr).toContain(`  ${name} `)
+  })
+})

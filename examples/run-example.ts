@@ -1,0 +1,239 @@
+/**
+ * `pnpm example <name>`: runs one example against the five provider simulators, started in this
+ * process on 127.0.0.1 (real vendor SDKs, real wire formats, fake keys). It writes the config files
+ * the example needs into a temp dir, scripts the simulators where the example shows a failure, and
+ * calls the example's `main(context)`. Lines starting with `[simulator]` are what the simulators saw.
+ *
+ * Every example also runs on its own against real providers: see the comment at the top of each file.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fleetCredentials, type SimulatorFleet, startSimulatorFleet } from "@llm-orchestrator/testing"
+import { main as budget } from "./budget.ts"
+import { main as composeLayers } from "./compose-layers.ts"
+import { main as costComparison } from "./cost-comparison.ts"
+import { main as environments } from "./environments.ts"
+import { main as fallback } from "./fallback.ts"
+import { main as migration } from "./migration.ts"
+import { main as streaming } from "./streaming.ts"
+
+interface Example {
+  readonly about: string
+  /** Writes the example's config files into `dir`, scripts the simulators, and runs the example. */
+  readonly run: (fleet: SimulatorFleet, dir: string) => Promise<void>
+}
+
+const q = JSON.stringify
+const writeConfig = (dir: string, name: string, yaml: string): string => {
+  const path = join(dir, name)
+  writeFileSync(path, yaml)
+  return path
+}
+
+/** What the simulators are scripted to answer; the tests read these to know what to expect. */
+export const scripted = {
+  haiku: "Bytes arrive in streams, / each token a falling leaf, / the answer takes shape.",
+  longEssay: Array.from({ length: 40 }, (_, i) => `word${i + 1}`).join(" "),
+  /** The streaming example stops reading after this many pieces. */
+  stopAfterPieces: 5,
+  /** The budget example: a tiny budget, and a first answer that costs more than it. */
+  budgetUsd: 0.01,
+  budgetUsage: { inputTokens: 50_000, outputTokens: 10_000 },
+  fallbackRetryAfterSeconds: 1,
+  fallbackRetryAfterOverCapSeconds: 120,
+  /** The cost comparison: each model's answers to the three prompts, with the usage it reports. */
+  comparisonModels: [
+    { provider: "openai", model: "gpt-4o-mini", outputTokens: [180, 95, 240] },
+    { provider: "anthropic", model: "claude-haiku-4-5-20251001", outputTokens: [150, 80, 210] },
+    { provider: "gemini", model: "gemini-2.5-flash", outputTokens: [210, 120, 300] }
+  ],
+  comparisonInputTokens: 1_200,
+  environments: {
+    dev: { provider: "openai", model: "gpt-4o-mini" },
+    staging: { provider: "gemini", model: "gemini-2.5-flash" },
+    prod: { provider: "anthropic", model: "claude-haiku-4-5-20251001" }
+  }
+} as const
+
+export const examples: Readonly<Record<string, Example>> = {
+  migration: {
+    about: "switch provider by editing active_provider in the config; no code change",
+    run: async (fleet, dir) => {
+      // Two providers configured, OpenAI active (the shape of examples/configs/config.migration.yaml).
+      const configPath = writeConfig(
+        dir,
+        "config.yaml",
+        [
+          "active_provider: openai",
+          "active_model: gpt-4o-mini",
+          "providers:",
+          "  openai:",
+          `    api_key: ${q(fleetCredentials.openai)}`,
+          `    base_url: ${q(`${fleet.openai.url}/v1`)}`,
+          "    fallback_models: [gpt-4o]",
+          "  anthropic:",
+          `    api_key: ${q(fleetCredentials.anthropic)}`,
+          `    base_url: ${q(fleet.anthropic.url)}`,
+          "    fallback_models: [claude-haiku-4-5-20251001]",
+          "discovery:",
+          "  validate: true",
+          ""
+        ].join("\n")
+      )
+      await migration({ configPath })
+    }
+  },
+  "cost-comparison": {
+    about: "the same prompts through several models, with a table of tokens and cost",
+    run: async (fleet, dir) => {
+      const configPaths = scripted.comparisonModels.map(({ provider, model, outputTokens }) => {
+        for (const tokens of outputTokens)
+          fleet[provider].scriptModel(model, {
+            kind: "text",
+            text: `An answer from ${model} (${tokens} tokens long).`,
+            usage: { inputTokens: scripted.comparisonInputTokens, outputTokens: tokens }
+          })
+        return writeConfig(
+          dir,
+          `config.${provider}.yaml`,
+          fleet.configYaml({ activeProvider: provider, activeModel: model })
+        )
+      })
+      await costComparison({ configPaths })
+    }
+  },
+  environments: {
+    about: "dev/staging/prod configs chosen by LLM_ENV (default dev)",
+    run: async (fleet, dir) => {
+      for (const [env, { provider, model }] of Object.entries(scripted.environments)) {
+        writeConfig(
+          dir,
+          `config.${env}.yaml`,
+          fleet.configYaml({
+            activeProvider: provider,
+            activeModel: model,
+            ...(env === "prod" ? { costLogPath: join(dir, "prod-costs.jsonl") } : {})
+          })
+        )
+      }
+      await environments({ configDir: dir })
+    }
+  },
+  streaming: {
+    about: "for-await text streaming, the Finish event's usage and cost, and stopping early",
+    run: async (fleet, dir) => {
+      const configPath = writeConfig(dir, "config.yaml", fleet.configYaml({ activeProvider: "openai" }))
+      fleet.openai.script(
+        { kind: "text", text: scripted.haiku, chunkDelayMs: 10 },
+        { kind: "text", text: scripted.haiku, chunkDelayMs: 10 },
+        { kind: "text", text: scripted.longEssay, chunkDelayMs: 30 }
+      )
+      await streaming({ configPath })
+      // The third stream was abandoned by `break`: the simulator sees its connection closed early.
+      const third = fleet.openai.requests.filter((r) => r.kind === "stream")[2]
+      if (third) {
+        await fleet.openai.waitForAbort(third, 2_000)
+        console.log("[simulator] openai: the client closed the third stream before its end (request aborted)")
+      }
+    }
+  },
+  fallback: {
+    about: "retries and fallback across models and providers, with the attempts list",
+    run: async (fleet, dir) => {
+      const configPath = writeConfig(
+        dir,
+        "config.yaml",
+        fleet.configYaml({
+          activeProvider: "openai",
+          activeModel: "gpt-4o-mini",
+          extraYaml: [
+            "retry:",
+            "  max_attempts: 3",
+            "  initial_delay: 100ms",
+            "  max_retry_after: 30s",
+            "fallback:",
+            "  chain:",
+            "    - { provider: anthropic, model: claude-haiku-4-5-20251001 }"
+          ].join("\n")
+        })
+      )
+      // gpt-4o-mini: rate limited (Retry-After 1 s), then overloaded twice: its three tries are spent.
+      fleet.openai.scriptModel(
+        "gpt-4o-mini",
+        { kind: "error", fault: "rate-limit", retryAfterSeconds: scripted.fallbackRetryAfterSeconds },
+        { kind: "error", fault: "unavailable" },
+        { kind: "error", fault: "unavailable" }
+      )
+      // gpt-4o (the next fallback model): rate limited for longer than max_retry_after, so skipped at once.
+      fleet.openai.scriptModel("gpt-4o", {
+        kind: "error",
+        fault: "rate-limit",
+        retryAfterSeconds: scripted.fallbackRetryAfterOverCapSeconds
+      })
+      await fallback({ configPath })
+    }
+  },
+  budget: {
+    about: "cost_tracking.budget_usd: requests fail with BudgetExceededError once it is spent",
+    run: async (fleet, dir) => {
+      const configPath = writeConfig(
+        dir,
+        "config.yaml",
+        fleet.configYaml({ activeProvider: "openai", activeModel: "gpt-4o-mini", budgetUsd: scripted.budgetUsd })
+      )
+      // A long first answer, so one request spends the whole budget.
+      fleet.openai.scriptModel("gpt-4o-mini", {
+        kind: "text",
+        text: "A long and expensive answer.",
+        usage: scripted.budgetUsage
+      })
+      await budget({ configPath })
+    }
+  },
+  "compose-layers": {
+    about: "an Effect program that builds the orchestrator from provider layers by hand, no config file",
+    run: async (fleet) => {
+      // The request is answered by OpenAI; the stream's OpenAI call is refused (401), so the
+      // hand-built fallback chain moves it to Anthropic.
+      fleet.openai.script({ kind: "text", text: "Layers compose." }, { kind: "error", fault: "auth" })
+      await composeLayers({
+        openai: { apiKey: fleetCredentials.openai, baseUrl: `${fleet.openai.url}/v1` },
+        anthropic: { apiKey: fleetCredentials.anthropic, baseUrl: fleet.anthropic.url }
+      })
+    }
+  }
+}
+
+const usage = () =>
+  [
+    "usage: pnpm example <name>",
+    "",
+    ...Object.entries(examples).map(([name, e]) => `  ${name.padEnd(16)} ${e.about}`),
+    "",
+    "(the fake provider layer for unit tests is shown in examples/fake-provider.test.ts)"
+  ].join("\n")
+
+const runExample = async (name: string | undefined): Promise<number> => {
+  const example = name === undefined ? undefined : examples[name]
+  if (!example) {
+    console.error(name === undefined ? usage() : `unknown example "${name}"\n\n${usage()}`)
+    return 2
+  }
+  const fleet = await startSimulatorFleet()
+  const dir = mkdtempSync(join(tmpdir(), `llm-orchestrator-example-${name}-`))
+  try {
+    await example.run(fleet, dir)
+    return 0
+  } catch (error) {
+    console.error(`example ${name} failed:`, error)
+    return 1
+  } finally {
+    await fleet.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await runExample(process.argv.slice(2).find((arg) => arg !== "--"))
+}
