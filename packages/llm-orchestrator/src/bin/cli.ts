@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+/**
+ * The `llm-orchestrator` executable (`pnpm cli -- <command>` in this repo). Exit codes: 0 ok,
+ * 1 failure (a typed LLMError/ConfigError, a failed check), 2 usage error, 130 interrupted (Ctrl-C).
+ */
+import { NodeRuntime } from "@effect/platform-node"
+import { Exit } from "effect"
+import { runCli } from "../cli/app.ts"
+
+NodeRuntime.runMain(runCli(process.argv.slice(2)), {
+  // runCli already printed every failure in one line each; the runner only turns its result into the exit code.
+  disableErrorReporting: true,
+  teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : 1)
+})

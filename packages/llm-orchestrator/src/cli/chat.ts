@@ -1,0 +1,166 @@
+/**
+ * `llm-orchestrator chat "prompt"`: streams the answer to stdout as it arrives, then one usage/cost
+ * line on stderr. `--no-stream` uses `sendRequest`. `--json` prints the ChatResponse as one JSON
+ * object; it streams under the hood unless `--no-stream` (same request path as the text output, so
+ * `--json` shows what the plain command did), with `latencyMs` measured by the CLI around the stream.
+ * `--provider` / `--model` replace the config's active provider/model for this run.
+ */
+import {
+  type Attempt,
+  type ChatRequest,
+  type ChatResponse,
+  type Cost,
+  type Finish,
+  loadConfig,
+  type Message,
+  type Usage
+} from "@llm-orchestrator/core"
+import { Effect, Option, Stream } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { LLMOrchestrator } from "../orchestrator.ts"
+import { layerFromConfig } from "../wiring.ts"
+import { applyOverride } from "./config.ts"
+import { formatCount, formatUsd, printErr, printJson, writeOut } from "./output.ts"
+import { root } from "./root.ts"
+
+/** What `--json` prints: the ChatResponse, with `cost: null` for an unpriced model (JSON has no undefined). */
+export const chatResponseJson = (response: ChatResponse) => ({
+  content: response.content,
+  provider: response.provider,
+  model: response.model,
+  finishReason: response.finishReason,
+  usage: response.usage,
+  cost: response.cost ?? null,
+  attempts: response.attempts,
+  latencyMs: response.latencyMs,
+  ...(response.requestId === undefined ? {} : { requestId: response.requestId })
+})
+
+const usageText = (usage: Usage): string => {
+  const extras = [
+    usage.cacheReadTokens > 0 ? `${formatCount(usage.cacheReadTokens)} cached` : undefined,
+    usage.cacheWriteTokens > 0 ? `${formatCount(usage.cacheWriteTokens)} cache-write` : undefined,
+    usage.reasoningTokens > 0 ? `${formatCount(usage.reasoningTokens)} reasoning` : undefined
+  ].filter((x) => x !== undefined)
+  const extra = extras.length > 0 ? ` (${extras.join(", ")})` : ""
+  return `${formatCount(usage.inputTokens)} in, ${formatCount(usage.outputTokens)} out${extra}`
+}
+
+const attemptText = (attempt: Attempt): string =>
+  `${attempt.provider}/${attempt.model}#${attempt.attempt} ${attempt.outcome === "success" ? "ok" : (attempt.errorTag ?? attempt.outcome)}`
+
+/** The stderr summary: who answered, tokens, cost (or "unpriced"), and the attempts when it fell back or retried. */
+export const costLine = (summary: {
+  readonly provider: string
+  readonly model: string
+  readonly usage: Usage
+  readonly cost: Cost | undefined
+  readonly attempts: ReadonlyArray<Attempt>
+  readonly latencyMs: number
+}): string => {
+  const parts = [
+    `${summary.provider}/${summary.model}`,
+    `tokens ${usageText(summary.usage)}`,
+    summary.cost === undefined ? "cost unpriced" : `cost ${formatUsd(summary.cost.total)}`,
+    `${Math.round(summary.latencyMs)} ms`
+  ]
+  if (summary.attempts.length > 1) parts.push(`attempts ${summary.attempts.map(attemptText).join(", ")}`)
+  return parts.join(" | ")
+}
+
+export const chatCommand = Command.make(
+  "chat",
+  {
+    prompt: Argument.String("prompt").pipe(Argument.withDescription("The user message")),
+    provider: Flag.String("provider").pipe(
+      Flag.withDescription("Use this configured provider instead of active_provider"),
+      Flag.optional
+    ),
+    model: Flag.String("model").pipe(
+      Flag.withDescription("Use this model instead of active_model (with --provider: that provider's model)"),
+      Flag.optional
+    ),
+    system: Flag.String("system").pipe(Flag.withDescription("A system prompt"), Flag.optional),
+    temperature: Flag.Finite("temperature").pipe(Flag.optional),
+    maxTokens: Flag.Int("max-tokens").pipe(Flag.withDescription("Cap the answer's length"), Flag.optional),
+    tags: Flag.KeyValuePair("tag").pipe(
+      Flag.withDescription("Cost attribution tag key=value (repeatable), recorded in the cost log"),
+      Flag.withDefault({})
+    ),
+    stream: Flag.Boolean("stream").pipe(
+      Flag.withDescription("Stream the answer as it arrives (--no-stream: one request, printed at the end)"),
+      Flag.withDefault(true)
+    ),
+    json: Flag.Boolean("json").pipe(
+      Flag.withDescription("Print the ChatResponse as one JSON object"),
+      Flag.withDefault(false)
+    )
+  },
+  (input) =>
+    Effect.gen(function* () {
+      const { config: configPath } = yield* root
+      const loaded = yield* loadConfig(configPath)
+      const config = yield* applyOverride(loaded, {
+        provider: Option.getOrUndefined(input.provider),
+        model: Option.getOrUndefined(input.model)
+      })
+      const messages: Array<Message> = [
+        ...(Option.isSome(input.system) ? [{ role: "system" as const, content: input.system.value }] : []),
+        { role: "user", content: input.prompt }
+      ]
+      const request: ChatRequest = {
+        messages,
+        ...(Option.isSome(input.temperature) ? { temperature: input.temperature.value } : {}),
+        ...(Option.isSome(input.maxTokens) ? { maxTokens: input.maxTokens.value } : {}),
+        ...(Object.keys(input.tags).length > 0 ? { metadata: input.tags } : {})
+      }
+      const program = Effect.gen(function* () {
+        const llm = yield* LLMOrchestrator
+        const response = input.stream
+          ? yield* streamChat(llm, request, !input.json)
+          : yield* Effect.tap(llm.sendRequest(request), (r) => (input.json ? Effect.void : printText(r.content)))
+        if (input.json) yield* printJson(chatResponseJson(response))
+        else yield* printErr(costLine(response))
+      })
+      // The layer's scope closes when the command ends: the cost log is flushed before exit.
+      yield* Effect.provide(program, layerFromConfig(config))
+    })
+).pipe(Command.withDescription("Send one prompt to the active (or chosen) model; the answer on stdout, cost on stderr"))
+
+/** The answer, ending with a newline so the shell prompt starts on its own line. */
+const printText = (text: string) => writeOut(text.endsWith("\n") || text === "" ? text : `${text}\n`)
+
+/** Streams the deltas (printing them when `print`), then builds the ChatResponse from the final `Finish`. */
+const streamChat = (llm: LLMOrchestrator["Service"], request: ChatRequest, print: boolean) =>
+  Effect.gen(function* () {
+    const started = performance.now()
+    let content = ""
+    let finish: Finish | undefined
+    yield* llm.sendStreamingRequest(request).pipe(
+      Stream.runForEach((event) => {
+        if (event._tag === "Finish") {
+          return Effect.sync(() => {
+            finish = event
+          })
+        }
+        content += event.text
+        return print ? writeOut(event.text) : Effect.void
+      }),
+      // Partial text was printed: end its line so the error message starts on a fresh one.
+      Effect.onError(() => (print && content !== "" && !content.endsWith("\n") ? writeOut("\n") : Effect.void))
+    )
+    if (print && content !== "" && !content.endsWith("\n")) yield* writeOut("\n")
+    if (finish === undefined) return yield* Effect.die(new Error("the stream ended without its Finish event"))
+    const response: ChatResponse = {
+      content,
+      provider: finish.provider,
+      model: finish.model,
+      finishReason: finish.finishReason,
+      usage: finish.usage,
+      cost: finish.cost,
+      attempts: finish.attempts,
+      latencyMs: Math.round(performance.now() - started),
+      ...(finish.requestId === undefined ? {} : { requestId: finish.requestId })
+    }
+    return response
+  })

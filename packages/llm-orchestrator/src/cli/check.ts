@@ -1,0 +1,105 @@
+/**
+ * `llm-orchestrator check [config]`: validates a config file and reports EVERY problem at once, each
+ * with its key path and what to do (unset variables, unknown keys, bad values); exit 1 when there are
+ * problems. A valid config gets a short summary. Secrets are never printed: the summary shows only
+ * non-secret settings, and `checkConfig` never quotes a secret's value.
+ */
+import {
+  checkConfig,
+  type OrchestratorConfig,
+  type ProviderId,
+  parseConfig,
+  readConfigFile
+} from "@llm-orchestrator/core"
+import { resolveLogPath } from "@llm-orchestrator/cost"
+import { Effect, Option } from "effect"
+import { Argument, Command } from "effect/cli"
+import { configuredProviders } from "./config.ts"
+import { CliFailure } from "./failure.ts"
+import { formatTable, formatUsd, printOut } from "./output.ts"
+import { root } from "./root.ts"
+
+/** A base URL without any user:password part (someone may have put a proxy credential there). */
+const safeUrl = (url: string): string => url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1")
+
+/** The non-secret settings of one provider: where it connects, how it authenticates, its fallbacks. */
+const providerDetails = (config: OrchestratorConfig, id: ProviderId): string => {
+  const details: Array<string> = []
+  const common = config.providers[id]
+  if (common === undefined) return ""
+  switch (id) {
+    case "bedrock": {
+      const bedrock = config.providers.bedrock!
+      details.push(`region ${bedrock.region}`)
+      details.push(
+        bedrock.accessKeyId ? "static keys" : bedrock.profile ? `profile ${bedrock.profile}` : "default AWS credentials"
+      )
+      break
+    }
+    case "vertex": {
+      const vertex = config.providers.vertex!
+      details.push(`project ${vertex.project ?? "(from ADC)"}`, `location ${vertex.location}`)
+      details.push(vertex.apiKey ? "API key" : vertex.credentialsFile ? `credentials ${vertex.credentialsFile}` : "ADC")
+      break
+    }
+    case "openai":
+      details.push("API key", `${config.providers.openai!.api} API`)
+      break
+    default:
+      details.push("API key")
+  }
+  if (common.baseUrl !== undefined) details.push(`base_url ${safeUrl(common.baseUrl)}`)
+  if (common.timeoutMs !== undefined) details.push(`timeout ${common.timeoutMs} ms`)
+  if (common.fallbackModels.length > 0) details.push(`fallback ${common.fallbackModels.join(", ")}`)
+  return details.join("; ")
+}
+
+export const configSummary = (path: string, config: OrchestratorConfig): string => {
+  const cost = config.costTracking
+  const costLog = !cost.enabled
+    ? "disabled"
+    : `${cost.logPath === undefined ? "in memory only (no log_path)" : resolveLogPath(cost.logPath)}${
+        cost.budgetUsd === undefined ? "" : `; budget ${formatUsd(cost.budgetUsd)}`
+      }`
+  const chain = config.fallback.chain.map((entry) => `${entry.provider}/${entry.model}`).join(", ")
+  return [
+    `${path}: OK`,
+    `active:        ${config.activeProvider}/${config.activeModel}`,
+    ...(chain === "" ? [] : [`fallback:      ${chain}`]),
+    `cost tracking: ${costLog}`,
+    "providers:",
+    formatTable(
+      [{ header: "  PROVIDER" }, { header: "SETTINGS" }],
+      configuredProviders(config).map((id) => [`  ${id}`, providerDetails(config, id)])
+    )
+  ].join("\n")
+}
+
+export const checkCommand = Command.make(
+  "check",
+  {
+    config: Argument.String("config").pipe(
+      Argument.withDescription("The config file to check (default: --config, $LLM_ORCHESTRATOR_CONFIG, ./config.yaml)"),
+      Argument.optional
+    )
+  },
+  (input) =>
+    Effect.gen(function* () {
+      const path = Option.isSome(input.config) ? input.config.value : (yield* root).config
+      const text = yield* readConfigFile(path)
+      const problems = checkConfig(text, { source: path })
+      if (problems.length > 0) {
+        const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`
+        return yield* Effect.fail(
+          CliFailure.failure(
+            `${path}: ${count}`,
+            ...problems.map((problem) => `  ${problem.path ? `${problem.path}: ` : ""}${problem.message}`)
+          )
+        )
+      }
+      const config = yield* parseConfig(text, { source: path })
+      yield* printOut(configSummary(path, config))
+    })
+).pipe(
+  Command.withDescription("Validate a config file and list every problem (unset variables, unknown keys, bad values)")
+)

@@ -1,0 +1,117 @@
+/**
+ * `llm-orchestrator costs [log.jsonl] [--by provider|model|tag] [--since 24h|ISO date] [--json]`:
+ * the cost report of a JSONL cost log (DESIGN section 7), as a table with a TOTAL row or as JSON.
+ * Without a path, the log is the config's `cost_tracking.log_path`.
+ *
+ * Tag rows overlap (a call tagged feature=a and tenant=b counts in both), so with `--by tag` the
+ * TOTAL row is the log's total, not the sum of the rows above it.
+ */
+import { type CostBucket, type CostRecord, type CostReport, loadConfig } from "@llm-orchestrator/core"
+import { readCostLog, reportFromRecords, resolveLogPath } from "@llm-orchestrator/cost"
+import { Effect, Option } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { CliFailure } from "./failure.ts"
+import { type Column, formatCount, formatTable, formatUsd, printJson, printOut } from "./output.ts"
+import { root } from "./root.ts"
+
+const durationUnits: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000
+}
+
+/**
+ * The start of the `--since` window: a duration back from `now` ("90m", "24h", "7d", "2w") or an
+ * ISO date/time ("2025-06-01", "2025-06-01T12:00:00Z"). undefined when it is neither.
+ */
+export const parseSince = (text: string, now: number): number | undefined => {
+  const duration = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)$/.exec(text.trim())
+  if (duration) return now - Number(duration[1]) * durationUnits[duration[2]!]!
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text.trim())) return undefined
+  const date = Date.parse(text.trim())
+  return Number.isNaN(date) ? undefined : date
+}
+
+export type GroupBy = "provider" | "model" | "tag"
+
+const numberColumns: ReadonlyArray<Column> = [
+  { header: "CALLS", align: "right" },
+  { header: "UNPRICED", align: "right" },
+  { header: "INPUT", align: "right" },
+  { header: "OUTPUT", align: "right" },
+  { header: "CACHED", align: "right" },
+  { header: "COST USD", align: "right" }
+]
+
+const bucketCells = (bucket: CostBucket): ReadonlyArray<string> => [
+  formatCount(bucket.calls),
+  formatCount(bucket.unpricedCalls),
+  formatCount(bucket.usage.inputTokens),
+  formatCount(bucket.usage.outputTokens),
+  formatCount(bucket.usage.cacheReadTokens),
+  // Never a made-up $0: a group whose calls all lack a price says so.
+  bucket.calls > 0 && bucket.unpricedCalls === bucket.calls ? "unpriced" : formatUsd(bucket.costUsd)
+]
+
+/** The report as a table grouped `by`, with a TOTAL row. */
+export const costsTable = (report: CostReport, by: GroupBy): string => {
+  const keyColumns: ReadonlyArray<Column> =
+    by === "model" ? [{ header: "PROVIDER" }, { header: "MODEL" }] : [{ header: by === "tag" ? "TAG" : "PROVIDER" }]
+  const groups = by === "model" ? report.byModel : by === "tag" ? report.byTag : report.byProvider
+  const rows = Object.entries(groups).map(([key, bucket]) => {
+    // byModel keys are `provider/model`; model ids may contain "/" themselves, so split at the first.
+    const keys = by === "model" ? [key.slice(0, key.indexOf("/")), key.slice(key.indexOf("/") + 1)] : [key]
+    return [...keys, ...bucketCells(bucket)]
+  })
+  const total = ["TOTAL", ...keyColumns.slice(1).map(() => ""), ...bucketCells(report)]
+  return formatTable([...keyColumns, ...numberColumns], [...rows, undefined, total])
+}
+
+export const costsCommand = Command.make(
+  "costs",
+  {
+    log: Argument.String("log").pipe(
+      Argument.withDescription("The JSONL cost log (default: the config's cost_tracking.log_path)"),
+      Argument.optional
+    ),
+    by: Flag.Literals("by", ["provider", "model", "tag"]).pipe(
+      Flag.withDescription("Group rows by provider, by provider and model (default), or by metadata tag"),
+      Flag.withDefault("model")
+    ),
+    since: Flag.String("since").pipe(
+      Flag.withMetavar("WHEN"),
+      Flag.withDescription("Only calls since a duration ago (30m, 24h, 7d) or an ISO date (2025-06-01)"),
+      Flag.optional
+    ),
+    json: Flag.Boolean("json").pipe(Flag.withDescription("Print the report as JSON"), Flag.withDefault(false))
+  },
+  (input) =>
+    Effect.gen(function* () {
+      const since = Option.isSome(input.since) ? parseSince(input.since.value, Date.now()) : undefined
+      if (Option.isSome(input.since) && since === undefined) {
+        return yield* Effect.fail(
+          CliFailure.usage(
+            `--since ${input.since.value}: expected a duration such as 30m, 24h, 7d or an ISO date such as 2025-06-01`
+          )
+        )
+      }
+      const logPath = Option.isSome(input.log) ? input.log.value : yield* configuredLogPath
+      const records = yield* readCostLog(logPath)
+      const inWindow = (record: CostRecord) => since === undefined || Date.parse(record.timestamp) >= since
+      const report = reportFromRecords(records.filter(inWindow))
+      if (input.json) yield* printJson(report)
+      else yield* printOut(costsTable(report, input.by))
+    })
+).pipe(Command.withDescription("Summarise a JSONL cost log: calls, tokens and USD by provider, model or tag"))
+
+const configuredLogPath = Effect.gen(function* () {
+  const { config: configPath } = yield* root
+  const config = yield* loadConfig(configPath)
+  if (config.costTracking.logPath === undefined) {
+    return yield* Effect.fail(CliFailure.usage(`pass the cost log's path: ${configPath} has no cost_tracking.log_path`))
+  }
+  return resolveLogPath(config.costTracking.logPath)
+})
