@@ -16,6 +16,11 @@ export interface CostRecord {
   readonly provider: ProviderId
   readonly model: string
   readonly usage: Usage
+  /**
+   * true when the provider never reported usage for this attempt (a stream cut before its usage
+   * event): the tokens are estimated from the text sent and received (about 4 characters a token).
+   */
+  readonly usageEstimated?: boolean
   /** undefined = no known price: counted as unpriced, never as $0. */
   readonly cost: Cost | undefined
   readonly latencyMs: number

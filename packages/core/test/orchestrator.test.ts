@@ -400,3 +400,19 @@ describe("discovery", () => {
     }).pipe(Effect.provide(t.layer))
   })
 })
+
+describe("usage of streams cut before the provider reported any", () => {
+  it.effect("is estimated from the text (about 4 characters a token) and flagged", () => {
+    const t = setup({ activeProvider: "openai", activeModel: "a", providers: { openai: {} } })
+    return Effect.gen(function* () {
+      const llm = yield* LLMOrchestrator
+      // A provider that reports usage last (like OpenAI): nothing known when the consumer stops.
+      t.fake("openai").scriptModel("a", { text: "12345678abcd", chunks: ["12345678", "abcd", "tail"], usage: {} })
+      const events = yield* Stream.runCollect(Stream.take(llm.sendStreamingRequest(user("sixteen chars!!!")), 2))
+      expect(events).toHaveLength(2)
+      expect(t.records).toHaveLength(1)
+      expect(t.records[0]).toMatchObject({ outcome: "interrupted", usageEstimated: true })
+      expect(t.records[0]!.usage).toMatchObject({ inputTokens: 4, outputTokens: 3 })
+    }).pipe(Effect.provide(t.layer))
+  })
+})

@@ -114,7 +114,8 @@ export const makeFakeProvider = (options: FakeProviderOptions) => {
           ...pieces.map((text) => ({ _tag: "TextDelta" as const, text })),
           { _tag: "ProviderFinish", finishReason: step.finishReason ?? "stop", usage, model }
         ]
-        const stream = Stream.fromIterable(events)
+        // One event per chunk, as a network stream delivers them (so consumers can stop mid-way).
+        const stream = Stream.rechunk(Stream.fromIterable(events), 1)
         return step.delayMs ? Stream.concat(Stream.fromEffectDrain(Effect.sleep(step.delayMs)), stream) : stream
       }),
     listModels: Effect.suspend(() => {

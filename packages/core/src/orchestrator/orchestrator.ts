@@ -17,16 +17,17 @@ import {
   type RetryConfig
 } from "../config/types.ts"
 import { type CostRecord, type CostReport, CostTracker, Pricing } from "../cost.ts"
-import type {
-  Attempt,
-  ChatRequest,
-  ChatResponse,
-  ModelInfo,
-  ProviderFinish,
-  ProviderId,
-  ProviderStreamEvent,
-  StreamEvent,
-  Usage
+import {
+  type Attempt,
+  type ChatRequest,
+  type ChatResponse,
+  type ModelInfo,
+  messageText,
+  type ProviderFinish,
+  type ProviderId,
+  type ProviderStreamEvent,
+  type StreamEvent,
+  type Usage
 } from "../domain.ts"
 import { type ConfigError, ContentFilteredError, classifyError, InvalidRequestError, type LLMError } from "../errors.ts"
 import { LLMProvider, type LLMProviderShape } from "../provider.ts"
@@ -79,6 +80,27 @@ interface StreamAttemptState {
   usage: Usage | undefined
   finish: ProviderFinish | undefined
   recorded: boolean
+  /** Characters of text delivered, to estimate usage when the provider never reported any. */
+  deliveredChars: number
+}
+
+const newAttemptState = (): StreamAttemptState => ({
+  usage: undefined,
+  finish: undefined,
+  recorded: false,
+  deliveredChars: 0
+})
+
+/** About four characters a token: only for streams cut before the provider reported usage. */
+const estimateUsage = (request: ChatRequest, deliveredChars: number): Usage => {
+  const requestChars = request.messages.reduce((sum, m) => sum + messageText(m).length, 0)
+  return {
+    inputTokens: Math.ceil(requestChars / 4),
+    outputTokens: Math.ceil(deliveredChars / 4),
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    reasoningTokens: 0
+  }
 }
 
 const consumedTokens = (usage: Usage | undefined): usage is Usage =>
@@ -143,7 +165,11 @@ const make = (options: LLMOrchestratorOptions) =>
       outcome: CostRecord["outcome"],
       attempt: number,
       latencyMs: number,
-      extra: { readonly errorTag?: string | undefined; readonly providerRequestId?: string | undefined }
+      extra: {
+        readonly errorTag?: string | undefined
+        readonly providerRequestId?: string | undefined
+        readonly usageEstimated?: boolean
+      }
     ) =>
       tracker.record({
         timestamp: new Date().toISOString(),
@@ -158,7 +184,8 @@ const make = (options: LLMOrchestratorOptions) =>
         stream: run.stream,
         metadata: run.metadata,
         ...optionalField("errorTag", extra.errorTag),
-        ...optionalField("providerRequestId", extra.providerRequestId)
+        ...optionalField("providerRequestId", extra.providerRequestId),
+        ...(extra.usageEstimated ? { usageEstimated: true } : {})
       })
 
     /** Orders the chain by the circuit breaker: cooling models are skipped unless all are cooling. */
@@ -367,9 +394,9 @@ const make = (options: LLMOrchestratorOptions) =>
       Stream.unwrap(
         Effect.gen(function* () {
           const run = yield* begin(request, true)
-          let state: StreamAttemptState = { usage: undefined, finish: undefined, recorded: false }
+          let state = newAttemptState()
           const { value: opened, entry } = yield* runChain(run, (entry, provider) => {
-            state = { usage: undefined, finish: undefined, recorded: false }
+            state = newAttemptState()
             return openStream(run, entry, provider, state)
           })
           const attemptState = state
@@ -380,7 +407,9 @@ const make = (options: LLMOrchestratorOptions) =>
           const toPublic = (event: ProviderStreamEvent): ReadonlyArray<StreamEvent> => {
             switch (event._tag) {
               case "TextDelta":
-                return event.text === "" ? [] : [event]
+                if (event.text === "") return []
+                attemptState.deliveredChars += event.text.length
+                return [event]
               case "UsageSnapshot":
                 attemptState.usage = event.usage
                 return []
@@ -415,13 +444,16 @@ const make = (options: LLMOrchestratorOptions) =>
                     providerRequestId: attemptState.finish.requestId
                   })
                 }
-                // Cut short after text was delivered: bill the usage known so far, once.
-                const usage = attemptState.usage
+                // Cut short after text was delivered: bill the usage known so far, once; when the
+                // provider reported none yet (OpenAI and Bedrock report it last), an estimate, flagged.
+                const known = consumedTokens(attemptState.usage)
+                const usage = known ? attemptState.usage! : estimateUsage(run.request, attemptState.deliveredChars)
                 if (!consumedTokens(usage)) return
                 const failed = exit._tag === "Failure" ? exit.cause : undefined
                 const errorTag = failed ? errorTagOf(failed) : undefined
                 yield* recordCost(run, entry, usage, errorTag ? "error" : "interrupted", winningAttempt, latency, {
-                  errorTag
+                  errorTag,
+                  usageEstimated: !known
                 })
               })
             )
