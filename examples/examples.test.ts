@@ -4,11 +4,14 @@
  * runner scripted (`scripted`) and the price catalogue, never copied from a previous run.
  */
 import { execFile } from "node:child_process"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { emptyUsage, type ProviderId, type Usage } from "@llm-orchestrator/core"
 import { makePricing } from "@llm-orchestrator/cost"
-import { fleetCredentials, splitText } from "@llm-orchestrator/testing"
-import { describe, expect, it } from "vitest"
+import { fleetCredentials, type SimulatorFleet, splitText, startSimulatorFleet } from "@llm-orchestrator/testing"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { usd } from "./format.ts"
 import { examples, scripted } from "./run-example.ts"
 
@@ -20,29 +23,64 @@ interface Run {
   readonly stderr: string
 }
 
-const runExample = (name: string, env: Readonly<Record<string, string>> = {}): Promise<Run> => {
-  const { LLM_ENV: _ignored, ...inherited } = process.env
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["examples/run-example.ts", name],
-      { cwd: repoRoot, env: { ...inherited, ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : -1) : 0
-        resolve({ code, stdout, stderr })
-      }
-    )
-  })
+// Each spawned process compiles the workspace's TypeScript and the vendor SDKs. Node's compile cache,
+// shared by all of them and warmed by one run before the rest, halves that; and as the work is
+// CPU-bound, a few processes at a time finish sooner than all at once.
+let compileCache = ""
+const maxRunning = 3
+let running = 0
+const waiting: Array<() => void> = []
+const withSlot = async <A>(task: () => Promise<A>): Promise<A> => {
+  if (running < maxRunning) running++
+  else await new Promise<void>((resolve) => waiting.push(resolve)) // the finishing task hands its slot over
+  try {
+    return await task()
+  } finally {
+    const next = waiting.shift()
+    if (next) next()
+    else running--
+  }
 }
 
-/** Runs an example that must succeed, and checks that no key reached its output. */
-const runOk = async (name: string, env?: Readonly<Record<string, string>>): Promise<string> => {
-  const run = await runExample(name, env)
+const runNode = (args: ReadonlyArray<string>, env: Readonly<Record<string, string>> = {}): Promise<Run> => {
+  const { LLM_ENV: _ignored, ...inherited } = process.env
+  return withSlot(
+    () =>
+      new Promise((resolve) => {
+        execFile(
+          process.execPath,
+          args,
+          { cwd: repoRoot, env: { ...inherited, NODE_COMPILE_CACHE: compileCache, ...env }, timeout: 45_000 },
+          (error, stdout, stderr) => {
+            const code = error ? (typeof error.code === "number" ? error.code : -1) : 0
+            resolve({ code, stdout, stderr })
+          }
+        )
+      })
+  )
+}
+
+const runExample = (name: string, env?: Readonly<Record<string, string>>) =>
+  runNode(["examples/run-example.ts", name], env)
+
+/** The budget example's run, which is also the warm-up: its config loads every provider's SDK. */
+let budgetRun: Run
+beforeAll(async () => {
+  compileCache = mkdtempSync(join(tmpdir(), "llm-orchestrator-examples-cache-"))
+  budgetRun = await runExample("budget")
+}, 60_000)
+afterAll(() => rmSync(compileCache, { recursive: true, force: true }))
+
+/** Checks that an example succeeded and that no key reached its output. */
+const okOutput = (run: Run): string => {
   expect(run.stderr, run.stdout).not.toMatch(/failed|Error:/)
   expect(run.code).toBe(0)
   for (const secret of Object.values(fleetCredentials)) expect(run.stdout + run.stderr).not.toContain(secret)
   return run.stdout
 }
+
+const runOk = async (name: string, env?: Readonly<Record<string, string>>): Promise<string> =>
+  okOutput(await runExample(name, env))
 
 const pricing = makePricing()
 const costOf = (provider: ProviderId, model: string, usage: Partial<Usage>): number => {
@@ -63,7 +101,7 @@ const tableRows = (output: string, header: string): Array<Array<string>> => {
   return rows
 }
 
-describe.concurrent("examples, each run as `pnpm example <name>`", () => {
+describe.concurrent("examples, each run as `pnpm example <name>`", { timeout: 60_000 }, () => {
   it("migration: one config edit moves the same request from OpenAI to Anthropic", async () => {
     const out = await runOk("migration")
     const lines = out.split("\n")
@@ -143,8 +181,12 @@ describe.concurrent("examples, each run as `pnpm example <name>`", () => {
     const firstPieces = splitText(scripted.longEssay, undefined).slice(0, scripted.stopAfterPieces).join("")
     expect(stopPart).toContain(`${firstPieces}\nstopped after ${scripted.stopAfterPieces} pieces`)
     expect(stopPart).not.toContain(`word${scripted.stopAfterPieces + 1}`)
-    // Two finished streams are billed; the abandoned one reported no usage before it was cut.
-    expect(stopPart).toContain(`session cost: ${usd(2 * streamCost)}`)
+    // The two finished streams are billed exactly; the cut one adds what it used (estimated or reported).
+    const costs = stopPart!.match(/session cost: (\S+) before this stream, (\S+) after/)
+    expect(costs?.[1]).toBe(usd(2 * streamCost))
+    const after = Number(costs![2]!.slice(1))
+    expect(after).toBeGreaterThanOrEqual(2 * streamCost - 1e-6)
+    expect(after).toBeLessThan(3 * streamCost)
     expect(stopPart).toContain("[simulator] openai: the client closed the third stream before its end")
   })
 
@@ -169,7 +211,7 @@ describe.concurrent("examples, each run as `pnpm example <name>`", () => {
   })
 
   it("budget: the first request spends the budget, the next is refused with spent vs budget", async () => {
-    const out = await runOk("budget")
+    const out = okOutput(budgetRun)
     const spent = costOf("openai", "gpt-4o-mini", scripted.budgetUsage)
     expect(spent).toBeGreaterThan(scripted.budgetUsd)
     expect(out).toContain(`request 1: ok, cost ${usd(spent)}\n  session spent so far: ${usd(spent)}`)
@@ -194,5 +236,51 @@ describe.concurrent("examples, each run as `pnpm example <name>`", () => {
     expect(run.code).toBe(2)
     expect(run.stderr).toContain('unknown example "no-such-example"')
     for (const name of Object.keys(examples)) expect(run.stderr).toContain(`  ${name} `)
+  })
+})
+
+// Without the runner, as the comment atop each example says: the example's own entry point, given a
+// config (or keys in the environment) that here point at simulators started by the test.
+describe.concurrent("examples run directly, as against real providers", { timeout: 60_000 }, () => {
+  let fleet: SimulatorFleet
+  let dir: string
+  beforeAll(async () => {
+    fleet = await startSimulatorFleet()
+    dir = mkdtempSync(join(tmpdir(), "llm-orchestrator-examples-test-"))
+  })
+  afterAll(async () => {
+    await fleet.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it("node examples/environments.ts <dir> with LLM_ENV=staging", async () => {
+    const { provider, model } = scripted.environments.staging
+    writeFileSync(join(dir, "config.staging.yaml"), fleet.configYaml({ activeProvider: provider, activeModel: model }))
+    const run = await runNode(["examples/environments.ts", dir], { LLM_ENV: "staging" })
+    expect(run.stderr).toBe("")
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain(`environment: staging (${join(dir, "config.staging.yaml")})`)
+    expect(run.stdout).toContain(`provider: ${provider}\nmodel: ${model}\n`)
+  })
+
+  it("node examples/compose-layers.ts with keys and base URLs from the environment (NodeRuntime.runMain)", async () => {
+    const run = await runNode(["examples/compose-layers.ts"], {
+      OPENAI_API_KEY: fleetCredentials.openai,
+      OPENAI_BASE_URL: `${fleet.openai.url}/v1`,
+      ANTHROPIC_API_KEY: fleetCredentials.anthropic,
+      ANTHROPIC_BASE_URL: fleet.anthropic.url
+    })
+    expect(run.stderr).toBe("")
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain(
+      "request answered by openai/gpt-4o-mini: Hello from the openai simulator (gpt-4o-mini)."
+    )
+    expect(run.stdout).toContain("stream answered by openai/gpt-4o-mini after openai/gpt-4o-mini success")
+  })
+
+  it("node examples/compose-layers.ts without OPENAI_API_KEY says what to set", async () => {
+    const run = await runNode(["examples/compose-layers.ts"])
+    expect(run.code).not.toBe(0)
+    expect(run.stdout + run.stderr).toContain("set OPENAI_API_KEY")
   })
 })

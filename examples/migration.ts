@@ -6,9 +6,9 @@
  *   node examples/migration.ts my-config.yaml   # against real providers (the file is restored at the end)
  *
  * The config configures both providers and lists the migration target in
- * `providers.anthropic.fallback_models`; `discovery.validate: true` makes the old active model
- * (an OpenAI model that Anthropic does not list) be skipped without a call, so the chain goes
- * straight to the Anthropic model:
+ * `providers.anthropic.fallback_models`. The old active model is an OpenAI model that Anthropic does
+ * not have: `discovery.validate: true` skips it without a call (without it, Anthropic's 404 does the
+ * same), so the chain goes straight to the Anthropic model:
  *
  *   active_provider: openai            # <- the only line that changes
  *   active_model: gpt-4o-mini

@@ -35,16 +35,19 @@ export const main = async ({ configPath }: StreamingContext): Promise<void> => {
       }
     }
 
-    // 3. Stop early: leaving the loop aborts the request at once (no tokens paid for after this).
+    // 3. Stop early: leaving the loop aborts the HTTP request at once, so the model stops generating.
     //    An AbortSignal in the second argument does the same from outside the loop.
     console.log("-- stopping early")
+    const spentBefore = await llm.getSessionCost()
     let pieces = 0
     for await (const text of llm.sendStreamingRequest(ask("Write a long essay on rivers."))) {
       process.stdout.write(text)
       if (++pieces === 5) break
     }
     console.log(`\nstopped after ${pieces} pieces`)
-    console.log(`session cost: ${usd(await llm.getSessionCost())}`)
+    // A stream cut short is still billed for what it used (the provider's usage, or an estimate).
+    const spentAfter = await llm.getSessionCost()
+    console.log(`session cost: ${usd(spentBefore)} before this stream, ${usd(spentAfter)} after`)
   } finally {
     await llm.close()
   }
