@@ -6,8 +6,16 @@
  */
 import * as nodePath from "node:path"
 import Anthropic from "@anthropic-ai/sdk"
-import { Effect, ManagedRuntime, Stream } from "effect"
-import { type ChatResponse, LLMOrchestrator, layerFromConfig, parseConfig } from "llm-orchestrator"
+import { AnthropicProvider, OpenAIProvider } from "@llm-orchestrator/providers"
+import { Effect, ManagedRuntime, Redacted, Stream } from "effect"
+import {
+  type ChatRequest,
+  type ChatResponse,
+  LLMOrchestrator,
+  LLMProvider,
+  layerFromConfig,
+  parseConfig
+} from "llm-orchestrator"
 import OpenAI from "openai"
 import { benchModels, streamChunks } from "./simulator-server.ts"
 
@@ -98,9 +106,66 @@ export const rawArm = (provider: BenchProvider, urls: SimulatorUrls): Arm => {
   }
 }
 
+// ---- The provider adapter alone (no orchestrator, no cost tracking) ----------------------------------
+
+export const benchRequest: ChatRequest = {
+  messages: [
+    { role: "system", content: system },
+    { role: "user", content: user }
+  ],
+  maxTokens
+}
+
+export const adapterArm = async (
+  provider: BenchProvider,
+  urls: SimulatorUrls
+): Promise<Arm & { dispose: () => Promise<void> }> => {
+  const layer =
+    provider === "openai"
+      ? OpenAIProvider.layer({ apiKey: Redacted.make(apiKeys.openai), baseUrl: `${urls.openai}/v1` })
+      : AnthropicProvider.layer({ apiKey: Redacted.make(apiKeys.anthropic), baseUrl: urls.anthropic })
+  const runtime = ManagedRuntime.make(layer)
+  const adapter = await runtime.runPromise(
+    Effect.gen(function* () {
+      return yield* LLMProvider
+    })
+  )
+  const model = benchModels[provider].active
+  return {
+    plain: () => runtime.runPromise(adapter.generate(benchRequest, model)),
+    stream: () => {
+      const start = performance.now()
+      let ttft = -1
+      let deltas = 0
+      return runtime
+        .runPromise(
+          Stream.runForEach(adapter.stream(benchRequest, model), (event) =>
+            Effect.sync(() => {
+              if (event._tag === "TextDelta") {
+                if (ttft < 0) ttft = performance.now() - start
+                deltas++
+              }
+            })
+          )
+        )
+        .then(() => ({ ttftMs: ttft, totalMs: performance.now() - start, deltas }))
+    },
+    dispose: () => runtime.dispose()
+  }
+}
+
 // ---- The orchestrator --------------------------------------------------------------------------------
 
-const configYaml = (provider: BenchProvider, urls: SimulatorUrls, logPath: string, failover: boolean): string => {
+/** Cost tracking as configured: off, in memory only, or with the JSONL log (the default for the bench). */
+export type CostMode = "off" | "memory" | "log"
+
+const configYaml = (
+  provider: BenchProvider,
+  urls: SimulatorUrls,
+  logPath: string,
+  failover: boolean,
+  cost: CostMode
+): string => {
   const models = benchModels[provider]
   const providerBlock =
     provider === "openai"
@@ -115,8 +180,8 @@ const configYaml = (provider: BenchProvider, urls: SimulatorUrls, logPath: strin
     ...providerBlock,
     `    fallback_models: ${JSON.stringify(fallbacks)}`,
     "cost_tracking:",
-    "  enabled: true",
-    `  log_path: ${JSON.stringify(logPath)}`,
+    `  enabled: ${cost !== "off"}`,
+    ...(cost === "log" ? [`  log_path: ${JSON.stringify(logPath)}`] : []),
     // Failover: one failed call then one good call; a breaker that never opens keeps every request failing over.
     ...(failover ? ["retry:", "  max_attempts: 1", "circuit_breaker:", "  failure_threshold: 1000000000"] : []),
     ""
@@ -127,24 +192,20 @@ export const orchestratorArm = async (
   provider: BenchProvider,
   urls: SimulatorUrls,
   logDir: string,
-  options: { readonly failover: boolean } = { failover: false }
+  options: { readonly failover?: boolean; readonly cost?: CostMode } = {}
 ): Promise<OrchestratorArm> => {
-  const logPath = nodePath.join(logDir, `${provider}${options.failover ? "-failover" : ""}.jsonl`)
-  const config = await Effect.runPromise(parseConfig(configYaml(provider, urls, logPath, options.failover)))
+  const failover = options.failover ?? false
+  const logPath = nodePath.join(logDir, `${provider}${failover ? "-failover" : ""}.jsonl`)
+  const config = await Effect.runPromise(
+    parseConfig(configYaml(provider, urls, logPath, failover, options.cost ?? "log"))
+  )
   const runtime = ManagedRuntime.make(layerFromConfig(config))
   const llm = await runtime.runPromise(
     Effect.gen(function* () {
       return yield* LLMOrchestrator
     })
   )
-  const request = {
-    messages: [
-      { role: "system" as const, content: system },
-      { role: "user" as const, content: user }
-    ],
-    maxTokens,
-    metadata: { feature: "bench" }
-  }
+  const request: ChatRequest = { ...benchRequest, metadata: { feature: "bench" } }
   return {
     plain: () => runtime.runPromise(llm.sendRequest(request)),
     failover: () => runtime.runPromise(llm.sendRequest(request)),

@@ -1,0 +1,94 @@
+/**
+ * Which layer of the stack costs what, by taking pieces away: the raw SDK, the raw SDK wrapped in one
+ * Effect (the floor of any Effect-based wrapper), the provider adapter alone, and the orchestrator with
+ * cost tracking off, in memory only, and with the JSONL log. Same simulator process, rounds rotate the
+ * order of the arms, medians of per-round medians.
+ *
+ * `npx pnpm@12.21.0 exec node bench/ablation.ts [openai|anthropic] [plain|stream] [rounds] [perRound]`
+ */
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as nodePath from "node:path"
+import { createInterface } from "node:readline"
+import { Effect } from "effect"
+import {
+  adapterArm,
+  type BenchProvider,
+  orchestratorArm,
+  rawArm,
+  type SimulatorUrls,
+  type StreamTiming
+} from "./arms.ts"
+import { median, timeSequential } from "./stats.ts"
+
+const provider = (process.argv[2] ?? "openai") as BenchProvider
+const mode = (process.argv[3] ?? "plain") as "plain" | "stream"
+const rounds = Number(process.argv[4] ?? 20)
+const perRound = Number(process.argv[5] ?? (mode === "plain" ? 200 : 20))
+
+const main = async () => {
+  const child = spawn(process.execPath, [nodePath.join(import.meta.dirname, "simulator-server.ts")], {
+    stdio: ["pipe", "pipe", "inherit"]
+  })
+  const lines = createInterface({ input: child.stdout })
+  const urls = JSON.parse(await new Promise<string>((resolve) => lines.once("line", resolve))) as SimulatorUrls
+  lines.close()
+  const logDir = fs.mkdtempSync(nodePath.join(os.tmpdir(), "llm-orchestrator-ablation-"))
+  try {
+    const raw = rawArm(provider, urls)
+    const adapter = await adapterArm(provider, urls)
+    const orchestrators = {
+      "orchestrator, cost off": await orchestratorArm(provider, urls, logDir, { cost: "off" }),
+      "orchestrator, cost in memory": await orchestratorArm(provider, urls, logDir, { cost: "memory" }),
+      "orchestrator, cost + JSONL log": await orchestratorArm(provider, urls, logDir, { cost: "log" })
+    }
+    const plainArms: Record<string, () => Promise<unknown>> = {
+      "raw SDK": raw.plain,
+      "raw SDK in one Effect.tryPromise": () => Effect.runPromise(Effect.tryPromise(raw.plain)),
+      "provider adapter alone": adapter.plain,
+      ...Object.fromEntries(Object.entries(orchestrators).map(([name, arm]) => [name, arm.plain]))
+    }
+    const streamArms: Record<string, () => Promise<unknown>> = {
+      "raw SDK": raw.stream,
+      "provider adapter alone": adapter.stream,
+      ...Object.fromEntries(Object.entries(orchestrators).map(([name, arm]) => [name, arm.stream]))
+    }
+    const arms = Object.entries(mode === "plain" ? plainArms : streamArms)
+    for (const [, task] of arms) for (let i = 0; i < perRound * 3; i++) await task() // warm-up
+    const medians = new Map<string, Array<number>>(arms.map(([name]) => [name, []]))
+    const ttfts = new Map<string, Array<number>>(arms.map(([name]) => [name, []]))
+    for (let round = 0; round < rounds; round++) {
+      for (let k = 0; k < arms.length; k++) {
+        const [name, task] = arms[(round + k) % arms.length]!
+        const firstText: Array<number> = []
+        const timed = async () => {
+          const result = await task()
+          if (mode === "stream") firstText.push((result as StreamTiming).ttftMs)
+        }
+        medians.get(name)!.push(median(await timeSequential(perRound, timed)))
+        if (mode === "stream") ttfts.get(name)!.push(median(firstText))
+      }
+    }
+    const rawMedians = medians.get("raw SDK")!
+    console.log(`${provider} ${mode}: ${rounds} rounds x ${perRound}, Node ${process.version}`)
+    const rawTtfts = ttfts.get("raw SDK")!
+    const vsRaw = (values: ReadonlyArray<number>, base: ReadonlyArray<number>) =>
+      median(values.map((v, i) => (v - base[i]!) * 1000))
+    const columns = mode === "stream" ? ["median us", "vs raw us", "TTFT us", "vs raw us"] : ["median us", "vs raw us"]
+    console.log(`${"arm".padEnd(36)} ${columns.map((c) => c.padStart(10)).join(" ")}`)
+    for (const [name, values] of medians) {
+      const cells = [(median(values) * 1000).toFixed(0), vsRaw(values, rawMedians).toFixed(1)]
+      const firstText = ttfts.get(name)!
+      if (mode === "stream") cells.push((median(firstText) * 1000).toFixed(0), vsRaw(firstText, rawTtfts).toFixed(1))
+      console.log(`${name.padEnd(36)} ${cells.map((c) => c.padStart(10)).join(" ")}`)
+    }
+    for (const arm of Object.values(orchestrators)) await arm.dispose()
+    await adapter.dispose()
+  } finally {
+    child.kill("SIGTERM")
+    fs.rmSync(logDir, { recursive: true, force: true })
+  }
+}
+
+await main()
