@@ -7,7 +7,7 @@ import { defaultAnthropicModels, type SimulatorFleet, startSimulatorFleet } from
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { cells, leakedSecrets, lines, runCli, tempDir } from "./cli-support.ts"
 
-describe("llm-orchestrator models", () => {
+describe("llm-orchestrator models", { timeout: 60_000 }, () => {
   let fleet: SimulatorFleet
   let dir: ReturnType<typeof tempDir>
   let config: string
