@@ -4,18 +4,24 @@
  * protocol half (`ProtocolAdapter`) only routes requests and renders bytes in its provider's format.
  */
 import { randomUUID } from "node:crypto"
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse
+} from "node:http"
 import type { AddressInfo, Socket } from "node:net"
 import type { FinishReason, Usage } from "@llm-orchestrator/core"
 import { Effect, type Scope } from "effect"
 import {
+  completeUsage,
   type ErrorReply,
   type FaultKind,
-  completeUsage,
   type Reply,
   type SimModel,
-  splitText,
   type StreamFaultReply,
+  splitText,
   type TextReply
 } from "./script.ts"
 
@@ -119,7 +125,9 @@ export class Simulator {
     const server = createServer()
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject)
-      server.listen(0, "127.0.0.1", () => resolve())
+      // A deep accept queue: load tests open thousands of connections at once, and an overflowing
+      // backlog turns into multi-second SYN retries that look like provider hangs.
+      server.listen({ port: 0, host: "127.0.0.1", backlog: 4096 }, () => resolve())
     })
     const sim = new Simulator(adapter, server, (server.address() as AddressInfo).port, options)
     server.on("connection", (socket) => {
