@@ -174,6 +174,22 @@ describe("llm-orchestrator chat", { timeout: 60_000 }, () => {
     expect(fleet.anthropic.requests).toEqual([])
   })
 
+  it("Ctrl-C during a stream stops it, exits 130 and still logs the interrupted call", async () => {
+    const text = "one two three four five six seven eight"
+    fleet.openai.script({ kind: "text", text, chunkDelayMs: 300 })
+    const result = await runCli(["chat", "hi", "--config", freshConfig()], { interruptOnFirstOutput: true })
+    expect(result.code).toBe(130)
+    // Only the start of the answer was printed, and its line was ended.
+    expect(text.startsWith(result.stdout.trimEnd())).toBe(true)
+    expect(result.stdout.length).toBeLessThan(text.length)
+    expect(result.stdout.endsWith("\n")).toBe(true)
+    expect(readLog(logPath)).toEqual([
+      expect.objectContaining({ provider: "openai", model: fleetConfig.activeModel, outcome: "interrupted" })
+    ])
+    // The simulator saw the client close the stream early.
+    expect(fleet.openai.requests.find((r) => r.kind === "stream")?.abortedAt).toBeDefined()
+  })
+
   it("a missing prompt is a usage error (exit code 2)", async () => {
     const result = await runCli(["chat", "--config", freshConfig()])
     expect(result.code).toBe(2)

@@ -24,6 +24,8 @@ export interface CliRun {
 export interface RunOptions {
   /** Variables to set (a value) or remove (undefined) on top of the test process's environment. */
   readonly env?: Readonly<Record<string, string | undefined>>
+  /** Sends SIGINT (Ctrl-C) as soon as the first stdout output arrives. */
+  readonly interruptOnFirstOutput?: boolean
 }
 
 export const runCli = (args: ReadonlyArray<string>, options: RunOptions = {}): Promise<CliRun> => {
@@ -39,6 +41,7 @@ export const runCli = (args: ReadonlyArray<string>, options: RunOptions = {}): P
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
       stdoutChunkTimes.push(performance.now() - started)
       stdout += chunk
+      if (options.interruptOnFirstOutput && stdoutChunkTimes.length === 1) child.kill("SIGINT")
     })
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
       stderr += chunk

@@ -4,11 +4,13 @@
  * 1 failure (a typed LLMError/ConfigError, a failed check), 2 usage error, 130 interrupted (Ctrl-C).
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { Exit } from "effect"
+import { Exit, Runtime } from "effect"
 import { runCli } from "../cli/app.ts"
 
 NodeRuntime.runMain(runCli(process.argv.slice(2)), {
   // runCli already printed every failure in one line each; the runner only turns its result into the exit code.
   disableErrorReporting: true,
-  teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : 1)
+  // Ctrl-C interrupts the main fiber itself (runCli cannot catch that): the default teardown exits 130.
+  teardown: (exit, onExit) =>
+    Exit.isSuccess(exit) && typeof exit.value === "number" ? onExit(exit.value) : Runtime.defaultTeardown(exit, onExit)
 })
