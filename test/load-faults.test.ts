@@ -64,7 +64,7 @@ describe("faults under load", () => {
         process.on("unhandledRejection", onUnhandled)
         const logPath = `${tempDir()}/costs.jsonl`
         const random = prng(seed)
-        const outcomes = yield* Effect.scoped(
+        const run = yield* Effect.scoped(
           Effect.gen(function* () {
             const fleet = yield* simulatorFleet({ defaultReply: faultMix(random) })
             const parsed = yield* parseConfig(
@@ -133,16 +133,17 @@ describe("faults under load", () => {
                 })
               )
             }
-            const results = yield* Effect.forEach(
-              Array.from({ length: REQUESTS }, (_, i) => i),
-              one,
-              {
-                concurrency: "unbounded"
-              }
-            ).pipe(Effect.provide(layerFromConfig(config)))
-            return results
+            return yield* Effect.gen(function* () {
+              const results = yield* Effect.forEach(
+                Array.from({ length: REQUESTS }, (_, i) => i),
+                one,
+                { concurrency: "unbounded" }
+              )
+              return { results, sessionCost: yield* LLMOrchestrator.use((llm) => llm.getSessionCost) }
+            }).pipe(Effect.provide(layerFromConfig(config)))
           })
         )
+        const { results: outcomes, sessionCost } = run
         process.off("unhandledRejection", onUnhandled)
 
         const defects = outcomes.filter((o) => o.kind === "defect")
@@ -168,6 +169,8 @@ describe("faults under load", () => {
         const keys = new Set(log.map((r) => `${r.requestId}#${r.attempt}`))
         expect(keys.size).toBe(log.length) // nothing recorded twice
         expect(log.filter((r) => r.outcome === "success")).toHaveLength(responses)
+        const logged = log.reduce((sum, r) => sum + (r.cost?.total ?? 0), 0)
+        expect(Math.abs(logged - sessionCost)).toBeLessThan(1e-9)
         const tags = new Set(errors.map((e) => e.error._tag))
         console.log(
           `seed ${seed}: ${responses} responses, ${errors.length} typed errors (${[...tags].join(", ")}), ${cutStreams} cut streams, ${log.length} cost lines`
