@@ -1,11 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
 import {
   AuthenticationError,
   BudgetExceededError,
-  classifyError,
   ContentFilteredError,
   ContextLengthExceededError,
+  classifyError,
   InvalidRequestError,
   type LLMError,
   ModelNotFoundError,
@@ -14,6 +13,7 @@ import {
   RateLimitError,
   TimeoutError
 } from "@llm-orchestrator/core"
+import { Effect } from "effect"
 
 const call = { provider: "openai" as const, model: "gpt-4o-mini", message: "m" }
 
