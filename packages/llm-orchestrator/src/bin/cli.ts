@@ -7,7 +7,11 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Exit, Runtime } from "effect"
 import { runCli } from "../cli/app.ts"
 
-NodeRuntime.runMain(runCli(process.argv.slice(2)), {
+// `pnpm cli -- models` passes the "--" through: drop a leading one (a later "--" still ends the flags).
+const args = process.argv.slice(2)
+if (args[0] === "--") args.shift()
+
+NodeRuntime.runMain(runCli(args), {
   // runCli already printed every failure in one line each; the runner only turns its result into the exit code.
   disableErrorReporting: true,
   // Ctrl-C interrupts the main fiber itself (runCli cannot catch that): the default teardown exits 130.

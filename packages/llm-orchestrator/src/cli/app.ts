@@ -4,7 +4,7 @@
  * problem, no stack trace) and returns the exit code: 0 ok, 1 failure, 2 usage error, 130 interrupted.
  */
 import { NodeServices } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Logger } from "effect"
 import { CliOutput, Command } from "effect/cli"
 import { chatCommand } from "./chat.ts"
 import { checkCommand } from "./check.ts"
@@ -56,5 +56,7 @@ export const runCli = (args: ReadonlyArray<string>): Effect.Effect<number> =>
         return exitCode
       })
     ),
+    // Library log lines (e.g. a cost log that could not be written) must never mix into stdout's data.
+    Effect.provideService(Logger.LogToStderr, true),
     Effect.provide(Layer.mergeAll(NodeServices.layer, CliOutput.layerPresenter(presenter)))
   )
