@@ -396,8 +396,30 @@ const make = (options: LLMOrchestratorOptions) =>
           const run = yield* begin(request, true)
           let state = newAttemptState()
           const { value: opened, entry } = yield* runChain(run, (entry, provider) => {
-            state = newAttemptState()
-            return openStream(run, entry, provider, state)
+            const attempt = newAttemptState()
+            state = attempt
+            return Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
+              openStream(run, entry, provider, attempt).pipe(
+                // Interrupted before the first text, after the provider reported usage (Anthropic's
+                // message_start): those tokens are billed, so they are recorded, once.
+                Effect.onInterrupt(() =>
+                  Effect.gen(function* () {
+                    if (attempt.recorded || !consumedTokens(attempt.usage)) return
+                    attempt.recorded = true
+                    const now = yield* Clock.currentTimeMillis
+                    yield* recordCost(
+                      run,
+                      entry,
+                      attempt.usage,
+                      "interrupted",
+                      run.attempts.length + 1,
+                      now - startedAt,
+                      {}
+                    )
+                  })
+                )
+              )
+            )
           })
           const attemptState = state
           const winningAttempt = run.attempts.length

@@ -255,13 +255,8 @@ const streamDecoder = (ctx: CallContext): StreamDecoder<GenerateContentResponse>
       const candidate = chunk.candidates?.[0]
       if (candidate === undefined && chunk.promptFeedback?.blockReason) throw blockedPrompt(ctx, chunk)
       const events: Array<ProviderStreamEvent> = []
-      const text = candidateText(candidate)
-      if (text !== "") {
-        sawText = true
-        events.push({ _tag: "TextDelta", text })
-      }
-      if (calledTools(candidate)) sawToolCall = true
-      if (candidate?.finishReason) rawReason = candidate.finishReason
+      // The chunk's usage already counts its own text: report it first, so a consumer that stops
+      // right after this text leaves the usage that billed it behind (a cut stream is billed from it).
       if (chunk.usageMetadata) {
         const next = googleUsage(chunk.usageMetadata)
         if (usage === undefined || !sameUsage(usage, next)) {
@@ -269,6 +264,13 @@ const streamDecoder = (ctx: CallContext): StreamDecoder<GenerateContentResponse>
           events.push({ _tag: "UsageSnapshot", usage: next })
         }
       }
+      const text = candidateText(candidate)
+      if (text !== "") {
+        sawText = true
+        events.push({ _tag: "TextDelta", text })
+      }
+      if (calledTools(candidate)) sawToolCall = true
+      if (candidate?.finishReason) rawReason = candidate.finishReason
       return events
     },
     onEnd: () => {
