@@ -70,9 +70,11 @@ describe("llm-orchestrator check", { timeout: 60_000 }, () => {
     })
   }
 
-  it("reads LLM_ORCHESTRATOR_CONFIG when no path is given", async () => {
+  it("reads LLM_ORCHESTRATOR_CONFIG when no path is given (and ignores pnpm's leading --)", async () => {
     const file = dir.file("from-env.yaml", readFileSync(join(repoRoot, "examples/configs/config.dev.yaml"), "utf8"))
-    const run = await runCli(["check"], { env: { LLM_ORCHESTRATOR_CONFIG: file, OPENAI_API_KEY: "sk-fake-from-env" } })
+    const run = await runCli(["--", "check"], {
+      env: { LLM_ORCHESTRATOR_CONFIG: file, OPENAI_API_KEY: "sk-fake-from-env" }
+    })
     expect(run.code).toBe(0)
     expect(run.stdout).toContain(`${file}: OK`)
     expect(run.stdout).not.toContain("sk-fake-from-env")
