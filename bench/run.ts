@@ -40,12 +40,12 @@ const collect = gc!
 
 const plan = quick
   ? {
-      warmup: 300,
-      sequential: { rounds: 8, perRound: 100 },
-      concurrent: { rounds: 4, perRound: 1_000, concurrency: 64 },
-      stream: { warmup: 30, rounds: 5, perRound: 10 },
-      failover: { rounds: 5, perRound: 20 },
-      heap: { total: 10_000, baselineAt: 1_000, every: 1_000 }
+      warmup: 200,
+      sequential: { rounds: 8, perRound: 80 },
+      concurrent: { rounds: 4, perRound: 640, concurrency: 64 },
+      stream: { warmup: 20, rounds: 4, perRound: 10 },
+      failover: { rounds: 4, perRound: 15 },
+      heap: { total: 10_000, baselineAt: 2_000, every: 1_000 }
     }
   : {
       warmup: 2_000,
@@ -217,12 +217,20 @@ const heap = async (orch: OrchestratorArm) => {
   const baseline = samples.find((s) => s.requests === baselineAt)!
   const last = samples.at(-1)!
   const growthMb = last.heapMb - baseline.heapMb
+  // Least-squares slope over the samples from the baseline on: less sensitive to where one GC landed.
+  const steady = samples.filter((s) => s.requests >= baselineAt)
+  const meanX = steady.reduce((sum, s) => sum + s.requests, 0) / steady.length
+  const meanY = steady.reduce((sum, s) => sum + s.heapMb, 0) / steady.length
+  const slopeMbPerRequest =
+    steady.reduce((sum, s) => sum + (s.requests - meanX) * (s.heapMb - meanY), 0) /
+    steady.reduce((sum, s) => sum + (s.requests - meanX) ** 2, 0)
   return {
     requests: total,
     baseline_at: baselineAt,
     growth_mb: growthMb,
-    // Quick runs stop at 10k: the growth per request, scaled to the 90k requests between 10k and 100k.
-    growth_mb_scaled_to_100k: (growthMb / (total - baselineAt)) * 90_000,
+    slope_kb_per_1k_requests: slopeMbPerRequest * 1024 * 1000,
+    // Quick runs stop at 10k: the fitted slope, scaled to the 90k requests between 10k and 100k.
+    growth_mb_scaled_to_100k: slopeMbPerRequest * 90_000,
     samples_mb: samples.map((s) => Number(s.heapMb.toFixed(2)))
   }
 }
@@ -350,8 +358,9 @@ const printTable = (summary: Record<string, unknown> & { heap: Record<string, un
   lines.push("")
   lines.push(
     `heap (openai, non-streamed, 64 in flight): ${fmt(heapInfo.growth_mb as number, 2)} MB growth from ${Number(heapInfo.baseline_at).toLocaleString("en")} to ${Number(heapInfo.requests).toLocaleString("en")} requests` +
+      ` (fitted slope ${fmt(heapInfo.slope_kb_per_1k_requests as number, 1)} KB per 1k requests)` +
       (heapInfo.scaled
-        ? ` (quick run; scaled to 10k -> 100k: ${fmt(heapInfo.growth_mb_scaled_to_100k as number, 2)} MB)`
+        ? ` (quick run; slope scaled to 10k -> 100k: ${fmt(heapInfo.growth_mb_scaled_to_100k as number, 2)} MB)`
         : "") +
       `; samples MB: ${(heapInfo.samples_mb as Array<number>).join(", ")}`
   )
