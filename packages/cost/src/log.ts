@@ -1,8 +1,9 @@
 /**
  * The JSONL cost log: one JSON object per record, one record per line.
  *
- * Writing: `enqueue` pushes a finished line onto an in-memory buffer and returns; a single drain loop per
- * file appends everything buffered with ONE append per batch, and never has two appends in flight. Every
+ * Writing: `enqueue` pushes the record onto an in-memory buffer and returns; a single drain loop per
+ * file, run at most every `batchDelayMs`, encodes what is buffered and appends it with ONE append per
+ * batch, and never has two appends in flight. Encoding happens there, off the request path. Every
  * layer of the process that logs to the same resolved path shares that one writer (reference counted), so
  * lines are never torn or interleaved between layers. Across processes, each batch is one O_APPEND write,
  * which local filesystems apply atomically in practice (not guaranteed on NFS).
@@ -65,10 +66,13 @@ export const resolveLogPath = (logPath: string): string =>
   )
 
 /** One open log file shared by every tracker of this process that writes to it. */
+/** How long records wait to share a write. */
+const batchDelayMs = 10
+
 export class LogWriter {
   readonly path: string
   private readonly fd: number
-  private buffer: Array<string> = []
+  private buffer: Array<CostRecord> = []
   private draining = false
   private waiters: Array<() => void> = []
   private lastError: unknown = undefined
@@ -81,12 +85,14 @@ export class LogWriter {
   }
 
   /** Buffers a finished line; the write happens after the current macrotask, batched with its neighbours. */
-  enqueue(line: string): void {
+  enqueue(record: CostRecord): void {
     if (this.closed) return
-    this.buffer.push(line)
+    this.buffer.push(record)
     if (!this.draining) {
       this.draining = true
-      setImmediate(() => void this.drain())
+      // A short delay gathers the records of many requests into one write (one per request under
+      // sequential load cost more than the request path's own work).
+      setTimeout(() => void this.drain(), batchDelayMs)
     }
   }
 
@@ -95,7 +101,7 @@ export class LogWriter {
       const batch = this.buffer
       this.buffer = []
       try {
-        await appendAll(this.fd, batch.join(""))
+        await appendAll(this.fd, batch.map(encodeRecord).join(""))
         this.lastError = undefined
       } catch (error) {
         // Keep the lines for the next flush instead of dropping them (disk full, removed mount, ...).

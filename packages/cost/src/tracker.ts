@@ -16,7 +16,7 @@ import {
   type ProviderId
 } from "@llm-orchestrator/core"
 import { Context, Effect, Layer, Ref } from "effect"
-import { acquireLogWriter, encodeRecord, type LogWriter } from "./log.ts"
+import { acquireLogWriter, type LogWriter } from "./log.ts"
 import { makePriceBook } from "./pricing.ts"
 import { addRecord, disabledReport, emptyAggregates, toReport } from "./report.ts"
 
@@ -82,13 +82,10 @@ const makeTracker = (config: CostTrackingConfig) =>
     return CostTracker.of({
       enabled: true,
       record: (record: CostRecord) =>
-        Effect.suspend(() => {
-          // Serialise before the Ref update so a record that cannot be encoded never half-lands.
-          const line = writer === undefined ? undefined : encodeRecord(record)
-          return Ref.update(state, (aggregates) => addRecord(aggregates, record)).pipe(
-            Effect.tap(() => Effect.sync(() => line !== undefined && writer?.enqueue(line)))
-          )
-        }),
+        Effect.map(
+          Ref.update(state, (aggregates) => addRecord(aggregates, record)),
+          () => writer?.enqueue(record)
+        ),
       sessionCost,
       report: Ref.get(state).pipe(Effect.map((aggregates) => toReport(aggregates))),
       checkBudget: (provider, model) =>

@@ -5,7 +5,7 @@
  * attempt that consumed tokens. Streams fall back only before their first text.
  */
 import { randomUUID } from "node:crypto"
-import type { Config, Duration, Scope } from "effect"
+import type { Config, Duration } from "effect"
 import { Clock, Context, Effect, Layer, Option, Pull, Result, Stream } from "effect"
 import {
   type CircuitBreakerConfig,
@@ -21,6 +21,7 @@ import {
   type Attempt,
   type ChatRequest,
   type ChatResponse,
+  type Cost,
   type ModelInfo,
   messageText,
   type ProviderFinish,
@@ -138,7 +139,7 @@ const make = (options: LLMOrchestratorOptions) =>
 
     const tracker = yield* CostTracker
     const pricing = yield* Pricing
-    const breaker = yield* makeCircuitBreaker(breakerConfig)
+    const breaker = makeCircuitBreaker(breakerConfig)
     const catalog = yield* makeModelCatalog(providers, pricing, discovery.ttlMs)
 
     /** The active model, the active provider's fallbacks, then the cross-provider chain; no repeats. */
@@ -170,59 +171,55 @@ const make = (options: LLMOrchestratorOptions) =>
         readonly providerRequestId?: string | undefined
         readonly usageEstimated?: boolean
       }
-    ) =>
-      tracker.record({
-        timestamp: new Date().toISOString(),
-        requestId: run.requestId,
-        provider: entry.provider,
-        model: entry.model,
-        usage,
-        cost: pricing.costOf(entry.provider, entry.model, usage),
-        latencyMs,
-        outcome,
-        attempt,
-        stream: run.stream,
-        metadata: run.metadata,
-        ...optionalField("errorTag", extra.errorTag),
-        ...optionalField("providerRequestId", extra.providerRequestId),
-        ...(extra.usageEstimated ? { usageEstimated: true } : {})
-      })
+    ): Effect.Effect<Cost | undefined> => {
+      const cost = pricing.costOf(entry.provider, entry.model, usage)
+      return Effect.as(
+        tracker.record({
+          timestamp: new Date().toISOString(),
+          requestId: run.requestId,
+          provider: entry.provider,
+          model: entry.model,
+          usage,
+          cost,
+          latencyMs,
+          outcome,
+          attempt,
+          stream: run.stream,
+          metadata: run.metadata,
+          ...optionalField("errorTag", extra.errorTag),
+          ...optionalField("providerRequestId", extra.providerRequestId),
+          ...(extra.usageEstimated ? { usageEstimated: true } : {})
+        }),
+        cost
+      )
+    }
 
     /** Orders the chain by the circuit breaker: cooling models are skipped unless all are cooling. */
-    const planChain = (run: RequestRun, entries: ReadonlyArray<ChainEntry>) =>
-      Effect.gen(function* () {
-        const now = yield* Clock.currentTimeMillis
-        const open = yield* Effect.forEach(entries, (entry) => breaker.isOpen(entry, now))
-        if (open.every(Boolean)) {
-          // Every model is cooling: rather than fail blind, try the one that failed longest ago.
-          const lastFailures = yield* Effect.forEach(entries, breaker.lastFailureAt)
-          const oldest = lastFailures.indexOf(Math.min(...lastFailures))
-          return entries.filter((_, i) => i === oldest)
-        }
-        return entries.filter((entry, i) => {
-          if (!open[i]) return true
-          run.attempts.push({
-            provider: entry.provider,
-            model: entry.model,
-            attempt: 0,
-            outcome: "skipped",
-            errorTag: "CircuitOpen",
-            durationMs: 0
-          })
-          return false
-        })
+    const planChain = (run: RequestRun, entries: ReadonlyArray<ChainEntry>, now: number): ReadonlyArray<ChainEntry> => {
+      const open = entries.map((entry) => breaker.isOpen(entry, now))
+      if (!open.includes(true)) return entries
+      if (!open.includes(false)) {
+        // Every model is cooling: rather than fail blind, try the one that failed longest ago.
+        const lastFailures = entries.map(breaker.lastFailureAt)
+        return [entries[lastFailures.indexOf(Math.min(...lastFailures))]!]
+      }
+      return entries.filter((entry, i) => {
+        if (!open[i]) return true
+        run.attempts.push({ ...entry, attempt: 0, outcome: "skipped", errorTag: "CircuitOpen", durationMs: 0 })
+        return false
       })
+    }
 
     /**
      * Runs `attempt` down the chain (DESIGN sections 5 and 6): retry the same model while the error
      * is retryable and the schedule allows, move on when the table says so, fail at once otherwise.
      */
-    const runChain = <A>(
+    const runChain = <A, R>(
       run: RequestRun,
-      attempt: (entry: ChainEntry, provider: LLMProviderShape) => Effect.Effect<A, LLMError, Scope.Scope>
-    ): Effect.Effect<{ readonly value: A; readonly entry: ChainEntry }, LLMError, Scope.Scope> =>
+      attempt: (entry: ChainEntry, provider: LLMProviderShape) => Effect.Effect<A, LLMError, R>
+    ): Effect.Effect<{ readonly value: A; readonly entry: ChainEntry }, LLMError, R> =>
       Effect.gen(function* () {
-        const entries = yield* planChain(run, chainFor(run.request))
+        const entries = planChain(run, chainFor(run.request), yield* Clock.currentTimeMillis)
         const excludedProviders = new Set<ProviderId>()
         let lastError: LLMError | undefined
         for (const entry of entries) {
@@ -236,14 +233,15 @@ const make = (options: LLMOrchestratorOptions) =>
               continue
             }
           }
-          const nextDelay = yield* makeRetryStepper(retry)
+          // The retry schedule is stepped only after a failure: the common first-try success pays nothing.
+          let nextDelay: Effect.Success<ReturnType<typeof makeRetryStepper>> | undefined
           for (let tryNumber = 1; ; tryNumber++) {
             const startedAt = yield* Clock.currentTimeMillis
             const result = yield* Effect.result(attempt(entry, provider))
             const endedAt = yield* Clock.currentTimeMillis
             if (Result.isSuccess(result)) {
               run.attempts.push({ ...entry, attempt: tryNumber, outcome: "success", durationMs: endedAt - startedAt })
-              yield* breaker.onSuccess(entry)
+              breaker.onSuccess(entry)
               return { value: result.success, entry }
             }
             let error = result.failure
@@ -263,8 +261,9 @@ const make = (options: LLMOrchestratorOptions) =>
               durationMs: endedAt - startedAt
             })
             const policy = classifyError(error, { fallbackOnContentFilter })
-            if (policy.retrySameModel) yield* breaker.onRetryableFailure(entry, endedAt)
+            if (policy.retrySameModel) breaker.onRetryableFailure(entry, endedAt)
             if (policy.retrySameModel && !exceedsRetryAfterCap(error, retry)) {
+              nextDelay ??= yield* makeRetryStepper(retry)
               const delay: Option.Option<Duration.Duration> = yield* nextDelay(endedAt, error)
               if (Option.isSome(delay)) {
                 yield* Effect.sleep(delay.value)
@@ -305,39 +304,33 @@ const make = (options: LLMOrchestratorOptions) =>
       })
 
     const sendRequest = (request: ChatRequest): Effect.Effect<ChatResponse, LLMError> =>
-      Effect.scoped(
-        Effect.gen(function* () {
-          const startedAt = yield* Clock.currentTimeMillis
-          const run = yield* begin(request, false)
-          const { value: response, entry } = yield* runChain(run, (entry, provider) =>
-            Effect.gen(function* () {
-              const attemptStart = yield* Clock.currentTimeMillis
-              const response = yield* provider.generate(request, entry.model)
-              const now = yield* Clock.currentTimeMillis
-              if (response.finishReason === "content-filter" && response.content === "") {
-                // Billed, but nothing to show: one rule for every provider (DESIGN section 5).
-                yield* recordCost(run, entry, response.usage, "error", run.attempts.length + 1, now - attemptStart, {
-                  errorTag: "ContentFilteredError",
-                  providerRequestId: response.requestId
-                })
-                return yield* Effect.fail(contentFiltered(entry, response.requestId))
-              }
-              // runChain lists this attempt right after it returns: it will be number length + 1.
-              yield* recordCost(run, entry, response.usage, "success", run.attempts.length + 1, now - attemptStart, {
+      Effect.gen(function* () {
+        const startedAt = yield* Clock.currentTimeMillis
+        const run = yield* begin(request, false)
+        const { value, entry } = yield* runChain(run, (entry, provider) =>
+          Effect.gen(function* () {
+            const attemptStart = yield* Clock.currentTimeMillis
+            const response = yield* provider.generate(request, entry.model)
+            const now = yield* Clock.currentTimeMillis
+            // runChain lists this attempt right after it returns: it will be number length + 1.
+            const attempt = run.attempts.length + 1
+            if (response.finishReason === "content-filter" && response.content === "") {
+              // Billed, but nothing to show: one rule for every provider (DESIGN section 5).
+              yield* recordCost(run, entry, response.usage, "error", attempt, now - attemptStart, {
+                errorTag: "ContentFilteredError",
                 providerRequestId: response.requestId
               })
-              return response
+              return yield* Effect.fail(contentFiltered(entry, response.requestId))
+            }
+            const cost = yield* recordCost(run, entry, response.usage, "success", attempt, now - attemptStart, {
+              providerRequestId: response.requestId
             })
-          )
-          const endedAt = yield* Clock.currentTimeMillis
-          return {
-            ...response,
-            cost: pricing.costOf(entry.provider, entry.model, response.usage),
-            attempts: run.attempts,
-            latencyMs: endedAt - startedAt
-          }
-        })
-      )
+            return { response, cost }
+          })
+        )
+        const endedAt = yield* Clock.currentTimeMillis
+        return { ...value.response, cost: value.cost, attempts: run.attempts, latencyMs: endedAt - startedAt }
+      })
 
     /**
      * Opens one provider stream and reads it up to its first text (or its end). Failing here is
@@ -426,35 +419,34 @@ const make = (options: LLMOrchestratorOptions) =>
           const rest: Stream.Stream<ProviderStreamEvent, LLMError> = Stream.fromIterable(opened.head).pipe(
             Stream.concat(Stream.fromPull(Effect.succeed(opened.pull)))
           )
-          const toPublic = (event: ProviderStreamEvent): ReadonlyArray<StreamEvent> => {
+          // Internal events become public ones or nothing; map + filter work on whole chunks.
+          const toPublic = (event: ProviderStreamEvent): StreamEvent | undefined => {
             switch (event._tag) {
               case "TextDelta":
-                if (event.text === "") return []
+                if (event.text === "") return undefined
                 attemptState.deliveredChars += event.text.length
-                return [event]
+                return event
               case "UsageSnapshot":
                 attemptState.usage = event.usage
-                return []
+                return undefined
               case "ProviderFinish":
                 attemptState.finish = event
                 attemptState.usage = event.usage
-                return [
-                  {
-                    _tag: "Finish",
-                    finishReason: event.finishReason,
-                    usage: event.usage,
-                    cost: pricing.costOf(entry.provider, entry.model, event.usage),
-                    provider: entry.provider,
-                    model: event.model || entry.model,
-                    attempts: run.attempts,
-                    ...optionalField("requestId", event.requestId)
-                  }
-                ]
+                return {
+                  _tag: "Finish",
+                  finishReason: event.finishReason,
+                  usage: event.usage,
+                  cost: pricing.costOf(entry.provider, entry.model, event.usage),
+                  provider: entry.provider,
+                  model: event.model || entry.model,
+                  attempts: run.attempts,
+                  ...optionalField("requestId", event.requestId)
+                }
             }
           }
           return rest.pipe(
             Stream.map(toPublic),
-            Stream.flattenIterable,
+            Stream.filter((event): event is StreamEvent => event !== undefined),
             Stream.onExit((exit) =>
               Effect.gen(function* () {
                 if (attemptState.recorded) return

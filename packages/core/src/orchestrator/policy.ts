@@ -3,7 +3,7 @@
  * the chain runner steps it by hand (`Schedule.toStep`) so one decision procedure serves both plain
  * calls and streams, and every attempt can be recorded between steps.
  */
-import { Duration, Effect, Option, Pull, Ref, Schedule } from "effect"
+import { Duration, Effect, Option, Pull, Schedule } from "effect"
 import type { CircuitBreakerConfig, RetryConfig } from "../config/types.ts"
 import type { ProviderId } from "../domain.ts"
 import type { LLMError } from "../errors.ts"
@@ -54,36 +54,32 @@ const keyOf = (entry: ChainEntry) => `${entry.provider}/${entry.model}`
 
 /**
  * A circuit breaker per provider+model: `failureThreshold` consecutive retryable failures open it for
- * `cooldownMs`; requests then skip the model. Shared by all requests of one orchestrator.
+ * `cooldownMs`; requests then skip the model. Shared by all requests of one orchestrator. Plain
+ * synchronous state: it is read on every request, each read and update is atomic on the JS thread,
+ * and with no failure recorded the check is one empty-map lookup.
  */
-export const makeCircuitBreaker = (config: CircuitBreakerConfig) =>
-  Effect.map(Ref.make(new Map<string, BreakerState>()), (ref) => ({
+export const makeCircuitBreaker = (config: CircuitBreakerConfig) => {
+  const states = new Map<string, BreakerState>()
+  return {
     /** Whether the model is cooling down at `now`. */
-    isOpen: (entry: ChainEntry, now: number) =>
-      Effect.map(Ref.get(ref), (states) => (states.get(keyOf(entry))?.openUntil ?? 0) > now),
+    isOpen: (entry: ChainEntry, now: number): boolean =>
+      states.size > 0 && (states.get(keyOf(entry))?.openUntil ?? 0) > now,
     /** When the model last failed (0 if never): the least recent is tried when every model is cooling. */
-    lastFailureAt: (entry: ChainEntry) =>
-      Effect.map(Ref.get(ref), (states) => states.get(keyOf(entry))?.lastFailureAt ?? 0),
-    onSuccess: (entry: ChainEntry) =>
-      Ref.update(ref, (states) => {
-        if (!states.has(keyOf(entry))) return states
-        const next = new Map(states)
-        next.delete(keyOf(entry))
-        return next
-      }),
-    onRetryableFailure: (entry: ChainEntry, now: number) =>
-      Ref.update(ref, (states) => {
-        const previous = states.get(keyOf(entry))
-        const consecutiveFailures = (previous?.consecutiveFailures ?? 0) + 1
-        const opens = consecutiveFailures >= config.failureThreshold
-        const next = new Map(states)
-        next.set(keyOf(entry), {
-          consecutiveFailures: opens ? 0 : consecutiveFailures,
-          openUntil: opens ? now + config.cooldownMs : (previous?.openUntil ?? 0),
-          lastFailureAt: now
-        })
-        return next
+    lastFailureAt: (entry: ChainEntry): number => states.get(keyOf(entry))?.lastFailureAt ?? 0,
+    onSuccess: (entry: ChainEntry): void => {
+      if (states.size > 0) states.delete(keyOf(entry))
+    },
+    onRetryableFailure: (entry: ChainEntry, now: number): void => {
+      const previous = states.get(keyOf(entry))
+      const consecutiveFailures = (previous?.consecutiveFailures ?? 0) + 1
+      const opens = consecutiveFailures >= config.failureThreshold
+      states.set(keyOf(entry), {
+        consecutiveFailures: opens ? 0 : consecutiveFailures,
+        openUntil: opens ? now + config.cooldownMs : (previous?.openUntil ?? 0),
+        lastFailureAt: now
       })
-  }))
+    }
+  }
+}
 
-export type CircuitBreaker = Effect.Success<ReturnType<typeof makeCircuitBreaker>>
+export type CircuitBreaker = ReturnType<typeof makeCircuitBreaker>

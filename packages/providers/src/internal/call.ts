@@ -18,7 +18,7 @@ import {
   RateLimitError,
   TimeoutError
 } from "@llm-orchestrator/core"
-import { Effect, Stream } from "effect"
+import { Cause, Effect, Exit, Queue, Stream } from "effect"
 
 /** Which call an error belongs to. */
 export interface CallContext {
@@ -65,6 +65,10 @@ export interface StreamDecoder<Chunk> {
  * aborted at once. The per-attempt timeout covers opening the stream (until the response starts) and
  * then every wait for the next chunk (an idle timeout), so a stream that stalls mid-way ends with a
  * `TimeoutError` instead of hanging.
+ *
+ * The SDK iterator is read by a plain async loop that pushes decoded events into the stream's queue:
+ * per chunk that costs one iterator step and one queue offer, and the consumer takes whatever has
+ * arrived in batches (an Effect step per chunk was the largest per-chunk cost measured in bench/).
  */
 export const streamSdk = <Chunk>(
   ctx: CallContext,
@@ -72,9 +76,9 @@ export const streamSdk = <Chunk>(
   mapError: (error: unknown) => LLMError,
   makeDecoder: () => StreamDecoder<Chunk>
 ): Stream.Stream<ProviderStreamEvent, LLMError> =>
-  Stream.unwrap(
+  Stream.callback<ProviderStreamEvent, LLMError>((queue) =>
     Effect.gen(function* () {
-      const idle = { timer: undefined as ReturnType<typeof setTimeout> | undefined, fired: false }
+      const idle: IdleTimer = { timer: undefined, fired: false }
       const controller = yield* Effect.acquireRelease(
         Effect.sync(() => new AbortController()),
         (c) =>
@@ -103,30 +107,44 @@ export const streamSdk = <Chunk>(
               message: `${ctx.provider} model ${ctx.model}: the stream stalled for ${ctx.timeoutMs} ms (per-attempt timeout); raise the provider's \`timeout\` if this model pauses that long`
             })
           : mapError(error)
-      const decoder = makeDecoder()
-      return Stream.fromAsyncIterable(decoded(iterable, decoder, idle), toError).pipe(
-        Stream.concat(Stream.unwrap(Effect.map(Effect.suspend(decoder.onEnd), Stream.fromIterable)))
-      )
+      void pump(iterable, makeDecoder(), idle, queue, toError)
     })
   )
 
+interface IdleTimer {
+  timer: ReturnType<typeof setTimeout> | undefined
+  fired: boolean
+}
+
 /**
- * The decoder applied inside the SDK iteration: a decoder's throw becomes the stream's typed failure
- * (through `fromAsyncIterable`'s error mapping) at no per-chunk Effect cost, and every chunk pushes
- * the idle deadline back.
+ * Reads the SDK iterator to its end into the queue. A decoder's throw, an SDK error or the idle
+ * timeout fail the stream with a typed error; once the consumer has gone (the queue is shut down and
+ * the request aborted), whatever the SDK still throws is ignored.
  */
-async function* decoded<Chunk>(
+const pump = async <Chunk>(
   iterable: AsyncIterable<Chunk>,
   decoder: StreamDecoder<Chunk>,
-  idle: { readonly timer: ReturnType<typeof setTimeout> | undefined; readonly fired: boolean }
-): AsyncGenerator<ProviderStreamEvent> {
-  for await (const chunk of iterable) {
-    idle.timer?.refresh()
-    yield* decoder.onChunk(chunk)
+  idle: IdleTimer,
+  queue: Queue.Queue<ProviderStreamEvent, LLMError | Cause.Done>,
+  toError: (error: unknown) => LLMError
+): Promise<void> => {
+  try {
+    for await (const chunk of iterable) {
+      idle.timer?.refresh()
+      const events = decoder.onChunk(chunk)
+      if (events.length > 0) Queue.offerAllUnsafe(queue, events)
+    }
+    clearTimeout(idle.timer)
+    // Some SDKs end their iterator quietly when aborted: the idle timeout must still surface.
+    if (idle.fired) throw new Error("stream idle timeout")
+    const end = Effect.runSyncExit(Effect.suspend(decoder.onEnd))
+    if (Exit.isFailure(end)) return void Queue.failCauseUnsafe(queue, end.cause)
+    Queue.offerAllUnsafe(queue, end.value)
+    Queue.endUnsafe(queue)
+  } catch (error) {
+    clearTimeout(idle.timer)
+    Queue.failCauseUnsafe(queue, Cause.fail(toError(error)))
   }
-  clearTimeout(idle.timer)
-  // Some SDKs end their iterator quietly when aborted: the idle timeout must still surface.
-  if (idle.fired) throw new Error("stream idle timeout")
 }
 
 /**
