@@ -420,14 +420,26 @@ const make = (options: BedrockOptions) =>
           runtime.send(new runtimeSdk.ConverseCommand(toConverseInput(request, model)), { abortSignal: signal }),
         (error) => bedrockError(ctx, error, errorContext)
       ).pipe(
-        Effect.map((output) => ({
-          content: (output.output?.message?.content ?? []).map((block) => block.text ?? "").join(""),
-          provider,
-          model,
-          finishReason: finishReasonFromStop(output.stopReason),
-          usage: usageFromBedrock(output.usage),
-          ...(output.$metadata.requestId !== undefined ? { requestId: output.$metadata.requestId } : {})
-        }))
+        Effect.flatMap((output) =>
+          // The SDK reads an empty or foreign 200 body as an empty object: that is no Converse answer.
+          output.output === undefined
+            ? Effect.fail(
+                new NetworkError({
+                  provider,
+                  model,
+                  ...(output.$metadata.requestId !== undefined ? { requestId: output.$metadata.requestId } : {}),
+                  message: `bedrock model ${model}: the response has no output message (an empty or foreign 200 body); the endpoint or a proxy in front of it is misbehaving`
+                })
+              )
+            : Effect.succeed({
+                content: (output.output.message?.content ?? []).map((block) => block.text ?? "").join(""),
+                provider,
+                model,
+                finishReason: finishReasonFromStop(output.stopReason),
+                usage: usageFromBedrock(output.usage),
+                ...(output.$metadata.requestId !== undefined ? { requestId: output.$metadata.requestId } : {})
+              })
+        )
       )
     }
 

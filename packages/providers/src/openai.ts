@@ -260,6 +260,13 @@ const contentFiltered = (ctx: CallContext, requestId: string | null | undefined)
     message: `openai model ${ctx.model} produced nothing: its content filter stopped the answer. Rephrase the request`
   })
 
+/** A 200 whose JSON is not the expected object: unreadable, like a malformed body (retryable). */
+const notAResponse = (ctx: CallContext, body: { _request_id?: string | null } | null | undefined, what: string) =>
+  new NetworkError({
+    ...base(ctx, body?._request_id),
+    message: `openai model ${ctx.model}: the server answered 200 but the body is not a ${what}; check base_url points at an OpenAI-compatible API`
+  })
+
 // ---- Requests ---------------------------------------------------------------------------------------
 
 const chatBody = (request: ChatRequest, model: string) => ({
@@ -359,22 +366,27 @@ const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigErr
         (signal) => client.chat.completions.create(chatBody(request, model), { signal }),
         mapError(ctx)
       ).pipe(
-        Effect.flatMap((completion: ChatCompletion & { _request_id?: string | null }) => {
-          const choice = completion.choices[0]
-          const content = choice?.message.content ?? ""
-          const finishReason = chatFinishReason(choice?.finish_reason)
-          const refused = !content && Boolean(choice?.message.refusal)
-          if ((finishReason === "content-filter" || refused) && content === "")
-            return Effect.fail(contentFiltered(ctx, completion._request_id))
-          return Effect.succeed({
-            content,
-            provider,
-            model: completion.model || model,
-            finishReason,
-            usage: chatUsage(completion.usage),
-            ...(completion._request_id ? { requestId: completion._request_id } : {})
-          })
-        })
+        Effect.flatMap(
+          (completion: ChatCompletion & { _request_id?: string | null }): Effect.Effect<ProviderResponse, LLMError> => {
+            // A proxy or a broken OpenAI-compatible server can answer 200 with any JSON.
+            if (!Array.isArray(completion?.choices))
+              return Effect.fail(notAResponse(ctx, completion, "chat completion"))
+            const choice = completion.choices[0]
+            const content = choice?.message?.content ?? ""
+            const finishReason = chatFinishReason(choice?.finish_reason)
+            const refused = !content && Boolean(choice?.message?.refusal)
+            if ((finishReason === "content-filter" || refused) && content === "")
+              return Effect.fail(contentFiltered(ctx, completion._request_id))
+            return Effect.succeed({
+              content,
+              provider,
+              model: completion.model || model,
+              finishReason,
+              usage: chatUsage(completion.usage),
+              ...(completion._request_id ? { requestId: completion._request_id } : {})
+            })
+          }
+        )
       )
     }
 
@@ -388,6 +400,8 @@ const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigErr
         mapError(ctx)
       ).pipe(
         Effect.flatMap((response: OpenAIResponse & { _request_id?: string | null }) => {
+          if (!Array.isArray(response?.output))
+            return Effect.fail(notAResponse(ctx, response, "Responses API response"))
           const requestId = response._request_id
           if (response.status === "failed")
             return Effect.fail(payloadError(ctx, response.error ?? { type: "server_error" }, requestId, tools))
