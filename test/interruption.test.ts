@@ -13,11 +13,11 @@ import { createOrchestrator, LLMOrchestrator, layerFromConfig } from "llm-orches
 import { describe, expect, it } from "vitest"
 import {
   activeModels,
+  baselineCensus,
   expectNoLeaks,
   guardUnhandledRejections,
   parseReliabilityConfig,
   providers,
-  resourceCensus,
   seededRandom,
   sleep,
   testSeed,
@@ -128,7 +128,7 @@ const cutStreamAfter = async (
 describe("a stream cut at a random point", () => {
   for (const provider of providers) {
     it(`${provider}: aborts the HTTP request, bills the cut stream once, leaks nothing`, async () => {
-      const before = resourceCensus()
+      const before = await baselineCensus()
       const rounds = cutMethods.map((method) => ({ method, take: random.int(1, words.length - 2) }))
       await withFleet(async (fleet) => {
         const sim = fleet[provider]
@@ -195,7 +195,7 @@ describe("a stream cut at a random point", () => {
 describe("a request interrupted at a random point", () => {
   for (const provider of providers) {
     it(`${provider}: fiber interruption and AbortSignal abort sendRequest at once; nothing is billed`, async () => {
-      const before = resourceCensus()
+      const before = await baselineCensus()
       await withFleet(async (fleet) => {
         const sim = fleet[provider]
         const both = await orchestrators(fleet, provider)
@@ -259,7 +259,7 @@ describe("a request interrupted at a random point", () => {
   }
 
   it("anthropic: a stream interrupted after message_start (input billed) but before any text is billed once", async () => {
-    const before = resourceCensus()
+    const before = await baselineCensus()
     await withFleet(async (fleet) => {
       const sim = fleet.anthropic
       const both = await orchestrators(fleet, "anthropic")

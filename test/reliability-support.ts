@@ -62,6 +62,25 @@ export const resourceCensus = (): ResourceCensus => {
 }
 
 /**
+ * The census to compare against: the lowest count of each kind over 300 ms, taken once per test file
+ * (every test closes what it opened, so one baseline serves all). The runner keeps a timer alive for
+ * the first ~200 ms of each test; a single look would count it and hide a leaked timer.
+ */
+let baseline: Promise<ResourceCensus> | undefined
+export const baselineCensus = (): Promise<ResourceCensus> => {
+  baseline ??= (async () => {
+    const census = resourceCensus()
+    for (let sample = 0; sample < 30; sample++) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      const next = resourceCensus()
+      for (const kind of watched) census[kind] = Math.min(census[kind], next[kind])
+    }
+    return census
+  })()
+  return baseline
+}
+
+/**
  * Waits (up to `withinMs`) until no more sockets, servers or timers are alive than in `before`:
  * closed sockets leave the list a few ticks after `close()`. Fails with both censuses otherwise.
  */
