@@ -313,6 +313,15 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
         const candidate = response.candidates?.[0]
         if (candidate === undefined && response.promptFeedback?.blockReason)
           return Effect.fail(blockedPrompt(ctx, response))
+        // Neither an answer, a block nor usage: not a generateContent response (a proxy, a wrong base_url).
+        if (candidate === undefined && response.promptFeedback === undefined && response.usageMetadata === undefined)
+          return Effect.fail(
+            new NetworkError({
+              provider,
+              model,
+              message: `${provider} model ${model}: the server's answer is not a generateContent response (no candidates, no promptFeedback, no usage); check base_url`
+            })
+          )
         const content = candidateText(candidate)
         const finishReason =
           candidate === undefined ? "other" : googleFinishReason(candidate.finishReason, calledTools(candidate))
