@@ -22,6 +22,7 @@ import {
   type ModelInfo,
   messageText,
   NetworkError,
+  type ProviderResponse,
   type ProviderStreamEvent,
   TimeoutError,
   type Usage
@@ -309,7 +310,7 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
       (signal) => client.models.generateContent(toGoogleParams(request, model, signal)),
       googleError(ctx, secrets)
     ).pipe(
-      Effect.flatMap((response) => {
+      Effect.flatMap((response): Effect.Effect<ProviderResponse, LLMError> => {
         const candidate = response.candidates?.[0]
         if (candidate === undefined && response.promptFeedback?.blockReason)
           return Effect.fail(blockedPrompt(ctx, response))
