@@ -128,11 +128,20 @@ const pump = async <Chunk>(
   queue: Queue.Queue<ProviderStreamEvent, LLMError | Cause.Done>,
   toError: (error: unknown) => LLMError
 ): Promise<void> => {
+  let firstText = true
   try {
     for await (const chunk of iterable) {
       idle.timer?.refresh()
       const events = decoder.onChunk(chunk)
-      if (events.length > 0) Queue.offerAllUnsafe(queue, events)
+      if (events.length === 0) continue
+      Queue.offerAllUnsafe(queue, events)
+      // The SDK parses every chunk that arrived together in one run of microtasks; without a pause
+      // the consumer would see the first token only after the whole burst. One pause, for the first
+      // text, keeps time to first token low while later chunks still travel in batches.
+      if (firstText && events.some((e) => e._tag === "TextDelta" && e.text !== "")) {
+        firstText = false
+        await new Promise((resolve) => setImmediate(resolve))
+      }
     }
     clearTimeout(idle.timer)
     // Some SDKs end their iterator quietly when aborted: the idle timeout must still surface.
