@@ -15,8 +15,12 @@ const run = (args: ReadonlyArray<string>): Promise<{ code: number | null; stdout
     const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] })
     let stdout = ""
     let stderr = ""
-    child.stdout.on("data", (d) => void (stdout += d))
-    child.stderr.on("data", (d) => void (stderr += d))
+    child.stdout.on("data", (d) => {
+      stdout += d
+    })
+    child.stderr.on("data", (d) => {
+      stderr += d
+    })
     child.on("error", reject)
     child.on("close", (code) => resolve({ code, stdout, stderr }))
   })

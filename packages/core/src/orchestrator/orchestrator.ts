@@ -307,7 +307,7 @@ const make = (options: LLMOrchestratorOptions) =>
       Effect.gen(function* () {
         const startedAt = yield* Clock.currentTimeMillis
         const run = yield* begin(request, false)
-        const { value, entry } = yield* runChain(run, (entry, provider) =>
+        const { value } = yield* runChain(run, (entry, provider) =>
           Effect.gen(function* () {
             const attemptStart = yield* Clock.currentTimeMillis
             const response = yield* provider.generate(request, entry.model)
