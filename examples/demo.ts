@@ -12,7 +12,6 @@ import { join } from "node:path"
 import { parseArgs } from "node:util"
 import { NodeRuntime } from "@effect/platform-node"
 import {
-  type ChatResponse,
   CostTracker,
   LLMOrchestrator,
   loadConfig,
@@ -24,7 +23,7 @@ import { CostTracking } from "@llm-orchestrator/cost"
 import { type SimulatorFleet, startSimulatorFleet } from "@llm-orchestrator/testing"
 import { Console, Effect, Stream } from "effect"
 import { providerSetups } from "llm-orchestrator"
-import { formatTable, usd } from "./format.ts"
+import { attemptsTable, formatTable, usd } from "./format.ts"
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== "--"),
@@ -68,21 +67,6 @@ const discovery = (config: OrchestratorConfig) =>
     yield* Console.log(formatTable(["provider", "models", "a few of them"], rows))
   })
 
-const printAttempts = (response: ChatResponse) =>
-  Console.log(
-    formatTable(
-      ["#", "provider", "model", "try", "outcome", "ms"],
-      response.attempts.map((a, i) => [
-        String(i + 1),
-        a.provider,
-        a.model,
-        String(a.attempt),
-        a.errorTag ? `${a.outcome} (${a.errorTag})` : a.outcome,
-        String(Math.round(a.durationMs))
-      ])
-    )
-  )
-
 const fallback = (fleet: SimulatorFleet | undefined, config: OrchestratorConfig) =>
   Effect.gen(function* () {
     const llm = yield* LLMOrchestrator
@@ -102,7 +86,7 @@ const fallback = (fleet: SimulatorFleet | undefined, config: OrchestratorConfig)
       ],
       metadata: { feature: "demo-fallback" }
     })
-    yield* printAttempts(response)
+    yield* Console.log(attemptsTable(response.attempts))
     yield* Console.log(`answer from ${response.provider}/${response.model}: ${response.content}`)
     yield* Console.log(
       `usage: ${response.usage.inputTokens} in / ${response.usage.outputTokens} out, cost ${usd(response.cost?.total)}, ${Math.round(response.latencyMs)} ms`

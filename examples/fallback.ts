@@ -17,7 +17,7 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect } from "effect"
 import { LLMOrchestrator } from "llm-orchestrator"
-import { formatTable } from "./format.ts"
+import { attemptsTable } from "./format.ts"
 
 export interface FallbackContext {
   readonly configPath: string
@@ -28,19 +28,7 @@ export const program = Effect.gen(function* () {
   const response = yield* llm.sendRequest({
     messages: [{ role: "user", content: "Name one benefit of a fallback chain." }]
   })
-  yield* Console.log(
-    formatTable(
-      ["#", "provider", "model", "try", "outcome", "ms"],
-      response.attempts.map((a, i) => [
-        String(i + 1),
-        a.provider,
-        a.model,
-        String(a.attempt),
-        a.errorTag ? `${a.outcome} (${a.errorTag})` : a.outcome,
-        String(Math.round(a.durationMs))
-      ])
-    )
-  )
+  yield* Console.log(attemptsTable(response.attempts))
   yield* Console.log(`answered by ${response.provider}/${response.model} after ${response.attempts.length} attempts`)
   yield* Console.log(`answer: ${response.content}`)
 })
