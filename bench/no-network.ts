@@ -1,14 +1,16 @@
 /**
  * The orchestrator's own cost with no network at all: sendRequest and a short stream against the
- * scripted fake provider, cost tracking off, in memory, or with the JSONL log. What remains of the
- * overhead measured against the real SDKs (bench/run.ts) beyond this is I/O scheduling, not our CPU.
+ * scripted fake provider, cost tracking off, in memory, or with the JSONL log; and the difference
+ * between calling a provider directly and through the orchestrator when the provider awaits one real
+ * event-loop turn (setImmediate), as an SDK promise does. What the real-SDK bench (bench/run.ts)
+ * measures beyond this is the interplay with socket I/O and GC, not the orchestrator's own steps.
  *
  * `npx pnpm@12.21.0 exec node bench/no-network.ts [off|memory|log]`
  */
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { LLMOrchestrator } from "@llm-orchestrator/core"
+import { emptyUsage, LLMOrchestrator, LLMProvider, NetworkError } from "@llm-orchestrator/core"
 import { CostTracking } from "@llm-orchestrator/cost"
 import { makeFakeProvider } from "@llm-orchestrator/testing"
 import { Effect, Layer, ManagedRuntime, Stream } from "effect"
@@ -43,3 +45,39 @@ await time("sendStreamingRequest (3 deltas)", () =>
   runtime.runPromise(Stream.runDrain(llm.sendStreamingRequest(request)))
 )
 await runtime.dispose()
+
+// A provider that answers after one event-loop turn, called directly and through the orchestrator.
+const oneTurn = Layer.succeed(
+  LLMProvider,
+  LLMProvider.of({
+    id: "openai",
+    generate: (_request, model) =>
+      Effect.tryPromise({
+        try: () => new Promise<void>((resolve) => setImmediate(resolve)),
+        catch: () => new NetworkError({ provider: "openai", model, message: "unreachable" })
+      }).pipe(
+        Effect.as({
+          content: "hi",
+          provider: "openai" as const,
+          model,
+          finishReason: "stop" as const,
+          usage: { ...emptyUsage, inputTokens: 5, outputTokens: 2 }
+        })
+      ),
+    stream: () => Stream.empty,
+    listModels: Effect.succeed([])
+  })
+)
+const direct = ManagedRuntime.make(oneTurn)
+const through = ManagedRuntime.make(
+  LLMOrchestrator.layer({
+    activeProvider: "openai",
+    activeModel: "gpt-4o-mini",
+    providers: { openai: { layer: oneTurn } }
+  }).pipe(Layer.provide(cost))
+)
+const provider = await direct.runPromise(LLMProvider.use(Effect.succeed))
+const orchestrator = await through.runPromise(LLMOrchestrator.use(Effect.succeed))
+await time("provider awaiting one turn, directly", () => direct.runPromise(provider.generate(request, "gpt-4o-mini")))
+await time("the same through the orchestrator", () => through.runPromise(orchestrator.sendRequest(request)))
+await Promise.all([direct.dispose(), through.dispose()])
