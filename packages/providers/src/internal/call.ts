@@ -28,28 +28,46 @@ export interface CallContext {
   readonly timeoutMs?: number | undefined
 }
 
-const withTimeout = <A>(ctx: CallContext, effect: Effect.Effect<A, LLMError>): Effect.Effect<A, LLMError> =>
-  ctx.timeoutMs === undefined
-    ? effect
-    : Effect.timeoutOrElse(effect, {
-        duration: ctx.timeoutMs,
-        orElse: () =>
-          Effect.fail(
-            new TimeoutError({
-              provider: ctx.provider,
-              model: ctx.model,
-              timeoutMs: ctx.timeoutMs!,
-              message: `${ctx.provider} model ${ctx.model} did not answer within ${ctx.timeoutMs} ms (per-attempt timeout); raise the provider's \`timeout\` if this model is slow`
-            })
-          )
-      })
+const timeoutError = (ctx: CallContext, what: string): TimeoutError =>
+  new TimeoutError({
+    provider: ctx.provider,
+    model: ctx.model,
+    timeoutMs: ctx.timeoutMs!,
+    message: `${ctx.provider} model ${ctx.model} ${what} ${ctx.timeoutMs} ms (per-attempt timeout); raise the provider's \`timeout\` if this model is that slow`
+  })
 
-/** Runs one SDK promise with the fiber's abort signal and the per-attempt timeout. */
+/**
+ * Runs one SDK promise with the fiber's abort signal and the per-attempt timeout. The timeout is a
+ * timer that aborts the SDK's own request (every SDK here rejects at once when aborted), which costs
+ * one timer rather than a race between two fibers on every call.
+ */
 export const callSdk = <A>(
   ctx: CallContext,
   run: (signal: AbortSignal) => Promise<A>,
   mapError: (error: unknown) => LLMError
-): Effect.Effect<A, LLMError> => withTimeout(ctx, Effect.tryPromise({ try: run, catch: mapError }))
+): Effect.Effect<A, LLMError> => {
+  const timeoutMs = ctx.timeoutMs
+  if (timeoutMs === undefined) return Effect.tryPromise({ try: run, catch: mapError })
+  return Effect.suspend(() => {
+    let timedOut = false
+    return Effect.tryPromise({
+      try: (interrupted) => {
+        const controller = new AbortController()
+        const abort = () => controller.abort()
+        interrupted.addEventListener("abort", abort, { once: true })
+        const timer = setTimeout(() => {
+          timedOut = true
+          controller.abort()
+        }, timeoutMs)
+        return run(controller.signal).finally(() => {
+          clearTimeout(timer)
+          interrupted.removeEventListener("abort", abort)
+        })
+      },
+      catch: (error) => (timedOut ? timeoutError(ctx, "did not answer within") : mapError(error))
+    })
+  })
+}
 
 /** Turns SDK chunks into provider stream events; one decoder per stream holds that stream's state. */
 export interface StreamDecoder<Chunk> {
@@ -87,10 +105,7 @@ export const streamSdk = <Chunk>(
             c.abort()
           })
       )
-      const iterable = yield* withTimeout(
-        ctx,
-        Effect.tryPromise({ try: () => open(controller.signal), catch: mapError })
-      )
+      // One timer bounds the wait for the response and then every wait for the next chunk.
       if (ctx.timeoutMs !== undefined) {
         idle.timer = setTimeout(() => {
           idle.fired = true
@@ -98,15 +113,14 @@ export const streamSdk = <Chunk>(
         }, ctx.timeoutMs)
         idle.timer.unref()
       }
+      let started = false
       const toError = (error: unknown): LLMError =>
         idle.fired
-          ? new TimeoutError({
-              provider: ctx.provider,
-              model: ctx.model,
-              timeoutMs: ctx.timeoutMs!,
-              message: `${ctx.provider} model ${ctx.model}: the stream stalled for ${ctx.timeoutMs} ms (per-attempt timeout); raise the provider's \`timeout\` if this model pauses that long`
-            })
+          ? timeoutError(ctx, started ? "stalled mid-stream for" : "did not start answering within")
           : mapError(error)
+      const iterable = yield* Effect.tryPromise({ try: () => open(controller.signal), catch: toError })
+      started = true
+      idle.timer?.refresh()
       void pump(iterable, makeDecoder(), idle, queue, toError)
     })
   )
