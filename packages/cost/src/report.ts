@@ -1,78 +1,95 @@
 /**
- * Running cost aggregates. `addRecord` is pure over persistent HashMaps, so the tracker keeps its whole
- * state in one `Ref` (an O(log n) update per record, no record list kept in memory) and the CLI builds
- * the same report from a log file with `reportFromRecords`.
+ * Running cost aggregates: totals and breakdowns by provider, `provider/model` and `key=value` tag.
+ * `addRecord` updates them in place (plain Maps and counters: no per-record allocation beyond a new
+ * key's first bucket), because it runs on every call; `toReport` copies them out. The tracker keeps
+ * one `Aggregates` per session; the CLI builds the same report from a log file with `reportFromRecords`.
  */
 
 import type { CostBucket, CostRecord, CostReport, Usage } from "@llm-orchestrator/core"
-import { emptyUsage } from "@llm-orchestrator/core"
-import { HashMap, Option } from "effect"
+
+interface MutableUsage {
+  inputTokens: number
+  outputTokens: number
+  cacheReadTokens: number
+  cacheWriteTokens: number
+  reasoningTokens: number
+}
+
+interface Bucket {
+  costUsd: number
+  calls: number
+  unpricedCalls: number
+  readonly usage: MutableUsage
+}
 
 export interface Aggregates {
-  readonly total: CostBucket
-  readonly byProvider: HashMap.HashMap<string, CostBucket>
-  readonly byModel: HashMap.HashMap<string, CostBucket>
-  readonly byTag: HashMap.HashMap<string, CostBucket>
+  readonly total: Bucket
+  readonly byProvider: Map<string, Bucket>
+  readonly byModel: Map<string, Bucket>
+  readonly byTag: Map<string, Bucket>
 }
 
-const emptyBucket: CostBucket = { costUsd: 0, calls: 0, unpricedCalls: 0, usage: emptyUsage }
+const newBucket = (): Bucket => ({
+  costUsd: 0,
+  calls: 0,
+  unpricedCalls: 0,
+  usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 }
+})
 
-export const emptyAggregates: Aggregates = {
-  total: emptyBucket,
-  byProvider: HashMap.empty(),
-  byModel: HashMap.empty(),
-  byTag: HashMap.empty()
+export const makeAggregates = (): Aggregates => ({
+  total: newBucket(),
+  byProvider: new Map(),
+  byModel: new Map(),
+  byTag: new Map()
+})
+
+const addToBucket = (bucket: Bucket, record: CostRecord): void => {
+  bucket.costUsd += record.cost?.total ?? 0
+  bucket.calls += 1
+  if (record.cost === undefined) bucket.unpricedCalls += 1
+  const usage: Usage = record.usage
+  bucket.usage.inputTokens += usage.inputTokens
+  bucket.usage.outputTokens += usage.outputTokens
+  bucket.usage.cacheReadTokens += usage.cacheReadTokens
+  bucket.usage.cacheWriteTokens += usage.cacheWriteTokens
+  bucket.usage.reasoningTokens += usage.reasoningTokens
 }
 
-const addUsage = (a: Usage, b: Usage): Usage => ({
-  inputTokens: a.inputTokens + b.inputTokens,
-  outputTokens: a.outputTokens + b.outputTokens,
-  cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens,
-  cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens,
-  reasoningTokens: a.reasoningTokens + b.reasoningTokens
-})
-
-const addToBucket = (bucket: CostBucket, record: CostRecord): CostBucket => ({
-  costUsd: bucket.costUsd + (record.cost?.total ?? 0),
-  calls: bucket.calls + 1,
-  unpricedCalls: bucket.unpricedCalls + (record.cost === undefined ? 1 : 0),
-  usage: addUsage(bucket.usage, record.usage)
-})
-
-const addToMap = (
-  map: HashMap.HashMap<string, CostBucket>,
-  key: string,
-  record: CostRecord
-): HashMap.HashMap<string, CostBucket> =>
-  HashMap.set(
-    map,
-    key,
-    addToBucket(
-      Option.getOrElse(HashMap.get(map, key), () => emptyBucket),
-      record
-    )
-  )
-
-export const addRecord = (aggregates: Aggregates, record: CostRecord): Aggregates => {
-  let byTag = aggregates.byTag
-  for (const [key, value] of Object.entries(record.metadata)) byTag = addToMap(byTag, `${key}=${value}`, record)
-  return {
-    total: addToBucket(aggregates.total, record),
-    byProvider: addToMap(aggregates.byProvider, record.provider, record),
-    byModel: addToMap(aggregates.byModel, `${record.provider}/${record.model}`, record),
-    byTag
+const addToMap = (map: Map<string, Bucket>, key: string, record: CostRecord): void => {
+  let bucket = map.get(key)
+  if (bucket === undefined) {
+    bucket = newBucket()
+    map.set(key, bucket)
   }
+  addToBucket(bucket, record)
 }
+
+/** Adds one record to the aggregates, in place. */
+export const addRecord = (aggregates: Aggregates, record: CostRecord): void => {
+  addToBucket(aggregates.total, record)
+  addToMap(aggregates.byProvider, record.provider, record)
+  addToMap(aggregates.byModel, `${record.provider}/${record.model}`, record)
+  for (const key in record.metadata) addToMap(aggregates.byTag, `${key}=${record.metadata[key]}`, record)
+}
+
+const snapshot = (bucket: Bucket): CostBucket => ({
+  costUsd: bucket.costUsd,
+  calls: bucket.calls,
+  unpricedCalls: bucket.unpricedCalls,
+  usage: { ...bucket.usage }
+})
 
 /** Most expensive first, then by key, so tables read top-down. */
-const toRecord = (map: HashMap.HashMap<string, CostBucket>): Readonly<Record<string, CostBucket>> =>
+const toRecord = (map: Map<string, Bucket>): Readonly<Record<string, CostBucket>> =>
   Object.fromEntries(
-    HashMap.toEntries(map).sort(([ka, a], [kb, b]) => b.costUsd - a.costUsd || (ka < kb ? -1 : ka > kb ? 1 : 0))
+    [...map.entries()]
+      .sort(([ka, a], [kb, b]) => b.costUsd - a.costUsd || (ka < kb ? -1 : ka > kb ? 1 : 0))
+      .map(([key, bucket]) => [key, snapshot(bucket)])
   )
 
 export const toReport = (aggregates: Aggregates, enabled = true): CostReport => ({
   enabled,
-  ...aggregates.total,
+  ...snapshot(aggregates.total),
   byProvider: toRecord(aggregates.byProvider),
   byModel: toRecord(aggregates.byModel),
   byTag: toRecord(aggregates.byTag)
@@ -80,10 +97,10 @@ export const toReport = (aggregates: Aggregates, enabled = true): CostReport => 
 
 /** The report of a list of records (pure); the CLI `costs <log>` feeds it `readCostLog`'s output. */
 export const reportFromRecords = (records: Iterable<CostRecord>): CostReport => {
-  let aggregates = emptyAggregates
-  for (const record of records) aggregates = addRecord(aggregates, record)
+  const aggregates = makeAggregates()
+  for (const record of records) addRecord(aggregates, record)
   return toReport(aggregates)
 }
 
 /** What a tracker with `enabled: false` reports. */
-export const disabledReport: CostReport = toReport(emptyAggregates, false)
+export const disabledReport: CostReport = toReport(makeAggregates(), false)

@@ -18,7 +18,7 @@ import {
 import { Context, Effect, Layer, Ref } from "effect"
 import { acquireLogWriter, type LogWriter } from "./log.ts"
 import { makePriceBook } from "./pricing.ts"
-import { addRecord, disabledReport, emptyAggregates, toReport } from "./report.ts"
+import { addRecord, disabledReport, makeAggregates, toReport } from "./report.ts"
 
 const usd = (amount: number, digits: number): string => `$${amount.toFixed(digits)}`
 
@@ -74,27 +74,29 @@ const disabledTracker = CostTracker.of({
 
 const makeTracker = (config: CostTrackingConfig) =>
   Effect.gen(function* () {
-    const state = yield* Ref.make(emptyAggregates)
+    // The session total, which budgets read, lives in a Ref; the breakdowns for reports are updated in
+    // the same synchronous step (JS runs it on one thread, so the two never disagree).
+    const spent = yield* Ref.make(0)
+    const aggregates = makeAggregates()
     const writer: LogWriter | undefined =
       config.logPath === undefined ? undefined : yield* acquireLogWriter(config.logPath)
     const budgetUsd = config.budgetUsd
-    const sessionCost = Ref.get(state).pipe(Effect.map((aggregates) => aggregates.total.costUsd))
+    const sessionCost = Ref.get(spent)
     return CostTracker.of({
       enabled: true,
       record: (record: CostRecord) =>
-        Effect.map(
-          Ref.update(state, (aggregates) => addRecord(aggregates, record)),
-          () => writer?.enqueue(record)
-        ),
+        Ref.update(spent, (total) => {
+          addRecord(aggregates, record)
+          writer?.enqueue(record)
+          return total + (record.cost?.total ?? 0)
+        }),
       sessionCost,
-      report: Ref.get(state).pipe(Effect.map((aggregates) => toReport(aggregates))),
+      report: Effect.sync(() => toReport(aggregates)),
       checkBudget: (provider, model) =>
         budgetUsd === undefined
           ? Effect.void
-          : sessionCost.pipe(
-              Effect.flatMap((spent) =>
-                spent >= budgetUsd ? Effect.fail(budgetExceeded(provider, model, spent, budgetUsd)) : Effect.void
-              )
+          : Effect.flatMap(sessionCost, (total) =>
+              total >= budgetUsd ? Effect.fail(budgetExceeded(provider, model, total, budgetUsd)) : Effect.void
             ),
       flush: writer === undefined ? Effect.void : Effect.promise(() => writer.flush())
     })

@@ -143,7 +143,7 @@ const make = (options: LLMOrchestratorOptions) =>
     const catalog = yield* makeModelCatalog(providers, pricing, discovery.ttlMs)
 
     /** The active model, the active provider's fallbacks, then the cross-provider chain; no repeats. */
-    const chainFor = (request: ChatRequest): ReadonlyArray<ChainEntry> => {
+    const buildChain = (activeModel: string): ReadonlyArray<ChainEntry> => {
       const entries: Array<ChainEntry> = []
       const seen = new Set<string>()
       const add = (entry: ChainEntry) => {
@@ -152,12 +152,16 @@ const make = (options: LLMOrchestratorOptions) =>
         seen.add(key)
         entries.push(entry)
       }
-      add({ provider: options.activeProvider, model: request.model ?? options.activeModel })
+      add({ provider: options.activeProvider, model: activeModel })
       for (const model of options.providers[options.activeProvider]?.fallbackModels ?? [])
         add({ provider: options.activeProvider, model })
       for (const entry of fallbackChain) add(entry)
       return entries
     }
+    // Built once: only a request that names another model needs a chain of its own.
+    const configuredChain = buildChain(options.activeModel)
+    const chainFor = (request: ChatRequest): ReadonlyArray<ChainEntry> =>
+      request.model === undefined || request.model === options.activeModel ? configuredChain : buildChain(request.model)
 
     const recordCost = (
       run: RequestRun,
