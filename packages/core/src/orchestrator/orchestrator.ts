@@ -31,6 +31,7 @@ import {
   type Usage
 } from "../domain.ts"
 import { type ConfigError, ContentFilteredError, classifyError, InvalidRequestError, type LLMError } from "../errors.ts"
+import { optionalField } from "../internal/optional.ts"
 import { LLMProvider, type LLMProviderShape } from "../provider.ts"
 import { makeModelCatalog } from "./discovery.ts"
 import { type ChainEntry, exceedsRetryAfterCap, makeCircuitBreaker, makeRetryStepper } from "./policy.ts"
@@ -106,9 +107,6 @@ const estimateUsage = (request: ChatRequest, deliveredChars: number): Usage => {
 
 const consumedTokens = (usage: Usage | undefined): usage is Usage =>
   usage !== undefined && usage.inputTokens + usage.outputTokens > 0
-
-const optionalField = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
-  (value === undefined ? {} : { [key]: value }) as { [P in K]?: V }
 
 export class LLMOrchestrator extends Context.Service<LLMOrchestrator, LLMOrchestratorShape>()(
   "@llm-orchestrator/LLMOrchestrator"

@@ -12,6 +12,7 @@ import {
   type LLMError,
   ModelNotFoundError,
   NetworkError,
+  optionalField,
   type ProviderId,
   type ProviderStreamEvent,
   ProviderUnavailableError,
@@ -199,16 +200,13 @@ export interface HttpFailure {
   readonly kind?: "context-length" | "content-filter" | "model-not-found" | "rate-limit" | "overloaded" | undefined
 }
 
-const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
-  (value === undefined ? {} : { [key]: value }) as { [P in K]?: V }
-
 /** The DESIGN section 5 table for an HTTP failure, refined by the adapter's `kind`. */
 export const errorFromHttp = (ctx: CallContext, failure: HttpFailure): LLMError => {
   const base = {
     provider: ctx.provider,
     model: ctx.model,
     status: failure.status,
-    ...optional("requestId", failure.requestId)
+    ...optionalField("requestId", failure.requestId)
   }
   const where = `${ctx.provider} model ${ctx.model}`
   const said = failure.message ? `: ${failure.message}` : ""
@@ -229,7 +227,7 @@ export const errorFromHttp = (ctx: CallContext, failure: HttpFailure): LLMError 
     case "rate-limit":
       return new RateLimitError({
         ...base,
-        ...optional("retryAfterMs", failure.retryAfterMs),
+        ...optionalField("retryAfterMs", failure.retryAfterMs),
         message: `${where} is rate limited (HTTP ${failure.status})${said}`
       })
     case "overloaded":
@@ -256,7 +254,7 @@ export const errorFromHttp = (ctx: CallContext, failure: HttpFailure): LLMError 
   if (status === 429)
     return new RateLimitError({
       ...base,
-      ...optional("retryAfterMs", failure.retryAfterMs),
+      ...optionalField("retryAfterMs", failure.retryAfterMs),
       message: `${where} is rate limited (HTTP 429)${said}`
     })
   if (status >= 500)

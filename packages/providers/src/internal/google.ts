@@ -22,6 +22,7 @@ import {
   type ModelInfo,
   messageText,
   NetworkError,
+  optionalField,
   type ProviderResponse,
   type ProviderStreamEvent,
   TimeoutError,
@@ -111,15 +112,12 @@ const candidateText = (candidate: Candidate | undefined): string => {
 const calledTools = (candidate: Candidate | undefined): boolean =>
   (candidate?.content?.parts ?? []).some((part) => part.functionCall !== undefined)
 
-const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
-  (value === undefined ? {} : { [key]: value }) as { [P in K]?: V }
-
 const blockedPrompt = (ctx: CallContext, response: GenerateContentResponse): ContentFilteredError => {
   const feedback = response.promptFeedback
   return new ContentFilteredError({
     provider: ctx.provider,
     model: ctx.model,
-    ...optional("requestId", response.responseId),
+    ...optionalField("requestId", response.responseId),
     message: `${ctx.provider} model ${ctx.model} blocked the prompt (${feedback?.blockReason ?? "unknown reason"})${
       feedback?.blockReasonMessage ? `: ${feedback.blockReasonMessage}` : ""
     }. Rephrase the request or adjust the safety settings`
@@ -130,7 +128,7 @@ const blockedOutput = (ctx: CallContext, reason: string | undefined, requestId: 
   new ContentFilteredError({
     provider: ctx.provider,
     model: ctx.model,
-    ...optional("requestId", requestId),
+    ...optionalField("requestId", requestId),
     message: `${ctx.provider} model ${ctx.model} stopped its answer (finishReason ${reason ?? "unknown"}) before writing any text (safety filter)`
   })
 
@@ -280,7 +278,7 @@ const streamDecoder = (ctx: CallContext): StreamDecoder<GenerateContentResponse>
           new NetworkError({
             provider: ctx.provider,
             model: ctx.model,
-            ...optional("requestId", responseId),
+            ...optionalField("requestId", responseId),
             message: `${ctx.provider} model ${ctx.model}: the stream ended before the model finished`
           })
         )
@@ -292,7 +290,7 @@ const streamDecoder = (ctx: CallContext): StreamDecoder<GenerateContentResponse>
           finishReason,
           usage: usage ?? googleUsage(undefined),
           model: modelVersion ?? ctx.model,
-          ...optional("requestId", responseId)
+          ...optionalField("requestId", responseId)
         }
       ])
     }
@@ -334,7 +332,7 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
           model: response.modelVersion ?? model,
           finishReason,
           usage: googleUsage(response.usageMetadata),
-          ...optional("requestId", response.responseId)
+          ...optionalField("requestId", response.responseId)
         })
       })
     )
