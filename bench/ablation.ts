@@ -4,7 +4,10 @@
  * cost tracking off, in memory only, and with the JSONL log. Same simulator process, rounds rotate the
  * order of the arms, medians of per-round medians.
  *
- * `npx pnpm@12.21.0 exec node bench/ablation.ts [openai|anthropic] [plain|stream] [rounds] [perRound]`
+ * `c64` mode runs plain requests 64 at a time and reports throughput and client CPU per request (what
+ * bounds throughput on a 2-core machine shared with the simulator).
+ *
+ * `npx pnpm@12.21.0 exec node bench/ablation.ts [openai|anthropic] [plain|stream|c64] [rounds] [perRound]`
  */
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
@@ -20,12 +23,12 @@ import {
   type SimulatorUrls,
   type StreamTiming
 } from "./arms.ts"
-import { median, timeSequential } from "./stats.ts"
+import { median, runConcurrent, timeSequential } from "./stats.ts"
 
 const provider = (process.argv[2] ?? "openai") as BenchProvider
-const mode = (process.argv[3] ?? "plain") as "plain" | "stream"
+const mode = (process.argv[3] ?? "plain") as "plain" | "stream" | "c64"
 const rounds = Number(process.argv[4] ?? 20)
-const perRound = Number(process.argv[5] ?? (mode === "plain" ? 200 : 20))
+const perRound = Number(process.argv[5] ?? (mode === "plain" ? 200 : mode === "c64" ? 1_280 : 20))
 
 const main = async () => {
   const child = spawn(process.execPath, [nodePath.join(import.meta.dirname, "simulator-server.ts")], {
@@ -43,51 +46,96 @@ const main = async () => {
       "orchestrator, cost in memory": await orchestratorArm(provider, urls, logDir, { cost: "memory" }),
       "orchestrator, cost + JSONL log": await orchestratorArm(provider, urls, logDir, { cost: "log" })
     }
-    const plainArms: Record<string, () => Promise<unknown>> = {
-      "raw SDK": raw.plain,
-      "raw SDK in one Effect.tryPromise": () => Effect.runPromise(Effect.tryPromise(raw.plain)),
-      "provider adapter alone": adapter.plain,
-      ...Object.fromEntries(Object.entries(orchestrators).map(([name, arm]) => [name, arm.plain]))
+    try {
+      await measure(raw, adapter, orchestrators)
+    } finally {
+      for (const arm of Object.values(orchestrators)) await arm.dispose()
+      await adapter.dispose()
     }
-    const streamArms: Record<string, () => Promise<unknown>> = {
-      "raw SDK": raw.stream,
-      "provider adapter alone": adapter.stream,
-      ...Object.fromEntries(Object.entries(orchestrators).map(([name, arm]) => [name, arm.stream]))
-    }
-    const arms = Object.entries(mode === "plain" ? plainArms : streamArms)
-    for (const [, task] of arms) for (let i = 0; i < perRound * 3; i++) await task() // warm-up
-    const medians = new Map<string, Array<number>>(arms.map(([name]) => [name, []]))
-    const ttfts = new Map<string, Array<number>>(arms.map(([name]) => [name, []]))
-    for (let round = 0; round < rounds; round++) {
-      for (let k = 0; k < arms.length; k++) {
-        const [name, task] = arms[(round + k) % arms.length]!
-        const firstText: Array<number> = []
-        const timed = async () => {
-          const result = await task()
-          if (mode === "stream") firstText.push((result as StreamTiming).ttftMs)
-        }
-        medians.get(name)!.push(median(await timeSequential(perRound, timed)))
-        if (mode === "stream") ttfts.get(name)!.push(median(firstText))
-      }
-    }
-    const rawMedians = medians.get("raw SDK")!
-    console.log(`${provider} ${mode}: ${rounds} rounds x ${perRound}, Node ${process.version}`)
-    const rawTtfts = ttfts.get("raw SDK")!
-    const vsRaw = (values: ReadonlyArray<number>, base: ReadonlyArray<number>) =>
-      median(values.map((v, i) => (v - base[i]!) * 1000))
-    const columns = mode === "stream" ? ["median us", "vs raw us", "TTFT us", "vs raw us"] : ["median us", "vs raw us"]
-    console.log(`${"arm".padEnd(36)} ${columns.map((c) => c.padStart(10)).join(" ")}`)
-    for (const [name, values] of medians) {
-      const cells = [(median(values) * 1000).toFixed(0), vsRaw(values, rawMedians).toFixed(1)]
-      const firstText = ttfts.get(name)!
-      if (mode === "stream") cells.push((median(firstText) * 1000).toFixed(0), vsRaw(firstText, rawTtfts).toFixed(1))
-      console.log(`${name.padEnd(36)} ${cells.map((c) => c.padStart(10)).join(" ")}`)
-    }
-    for (const arm of Object.values(orchestrators)) await arm.dispose()
-    await adapter.dispose()
   } finally {
     child.kill("SIGTERM")
     fs.rmSync(logDir, { recursive: true, force: true })
+  }
+}
+
+type Orchestrators = Record<string, Awaited<ReturnType<typeof orchestratorArm>>>
+
+const measure = async (
+  raw: ReturnType<typeof rawArm>,
+  adapter: Awaited<ReturnType<typeof adapterArm>>,
+  orchestrators: Orchestrators
+) => {
+  const plainArms: Record<string, () => Promise<unknown>> = {
+    "raw SDK": raw.plain,
+    "raw SDK in one Effect.tryPromise": () => Effect.runPromise(Effect.tryPromise(raw.plain)),
+    "provider adapter alone": adapter.plain,
+    ...Object.fromEntries(Object.entries(orchestrators).map(([name, arm]) => [name, arm.plain]))
+  }
+  const streamArms: Record<string, () => Promise<unknown>> = {
+    "raw SDK": raw.stream,
+    "provider adapter alone": adapter.stream,
+    ...Object.fromEntries(Object.entries(orchestrators).map(([name, arm]) => [name, arm.stream]))
+  }
+  const arms = Object.entries(mode === "stream" ? streamArms : plainArms)
+  if (mode === "c64") return await throughputAt64(arms)
+  for (const [, task] of arms) for (let i = 0; i < perRound * 3; i++) await task() // warm-up
+  const medians = new Map<string, Array<number>>(arms.map(([name]) => [name, []]))
+  const ttfts = new Map<string, Array<number>>(arms.map(([name]) => [name, []]))
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < arms.length; k++) {
+      const [name, task] = arms[(round + k) % arms.length]!
+      const firstText: Array<number> = []
+      const timed = async () => {
+        const result = await task()
+        if (mode === "stream") firstText.push((result as StreamTiming).ttftMs)
+      }
+      medians.get(name)!.push(median(await timeSequential(perRound, timed)))
+      if (mode === "stream") ttfts.get(name)!.push(median(firstText))
+    }
+  }
+  const rawMedians = medians.get("raw SDK")!
+  console.log(`${provider} ${mode}: ${rounds} rounds x ${perRound}, Node ${process.version}`)
+  const rawTtfts = ttfts.get("raw SDK")!
+  const vsRaw = (values: ReadonlyArray<number>, base: ReadonlyArray<number>) =>
+    median(values.map((v, i) => (v - base[i]!) * 1000))
+  const columns = mode === "stream" ? ["median us", "vs raw us", "TTFT us", "vs raw us"] : ["median us", "vs raw us"]
+  console.log(`${"arm".padEnd(36)} ${columns.map((c) => c.padStart(10)).join(" ")}`)
+  for (const [name, values] of medians) {
+    const cells = [(median(values) * 1000).toFixed(0), vsRaw(values, rawMedians).toFixed(1)]
+    const firstText = ttfts.get(name)!
+    if (mode === "stream") cells.push((median(firstText) * 1000).toFixed(0), vsRaw(firstText, rawTtfts).toFixed(1))
+    console.log(`${name.padEnd(36)} ${cells.map((c) => c.padStart(10)).join(" ")}`)
+  }
+}
+
+/** Requests per second and client CPU per request with 64 in flight, per arm, rounds rotating the order. */
+const throughputAt64 = async (arms: ReadonlyArray<[string, () => Promise<unknown>]>) => {
+  for (const [, task] of arms) await runConcurrent(perRound, 64, task) // warm-up
+  const rps = new Map<string, Array<number>>(arms.map(([name]) => [name, []]))
+  const cpu = new Map<string, Array<number>>(arms.map(([name]) => [name, []]))
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < arms.length; k++) {
+      const [name, task] = arms[(round + k) % arms.length]!
+      const cpuBefore = process.cpuUsage()
+      const start = performance.now()
+      await runConcurrent(perRound, 64, task)
+      const seconds = (performance.now() - start) / 1000
+      const used = process.cpuUsage(cpuBefore)
+      rps.get(name)!.push(perRound / seconds)
+      cpu.get(name)!.push((used.user + used.system) / perRound)
+    }
+  }
+  const rawRps = median(rps.get("raw SDK")!)
+  const rawCpu = median(cpu.get("raw SDK")!)
+  console.log(`${provider} 64 concurrent: ${rounds} rounds x ${perRound}, Node ${process.version}`)
+  console.log(
+    `${"arm".padEnd(36)} ${["req/s", "ratio", "CPU us/req", "vs raw us"].map((c) => c.padStart(10)).join(" ")}`
+  )
+  for (const [name] of arms) {
+    const r = median(rps.get(name)!)
+    const c = median(cpu.get(name)!)
+    const cells = [r.toFixed(0), (r / rawRps).toFixed(3), c.toFixed(0), (c - rawCpu).toFixed(1)]
+    console.log(`${name.padEnd(36)} ${cells.map((x) => x.padStart(10)).join(" ")}`)
   }
 }
 

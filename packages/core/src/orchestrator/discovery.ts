@@ -12,6 +12,7 @@ import type { LLMProviderShape } from "../provider.ts"
 
 /** A failed listing is retried after this long rather than at every request. */
 const failedListingTtl = "30 seconds"
+const maxVerdictsPerListing = 1_000
 
 export const makeModelCatalog = (
   providers: ReadonlyMap<ProviderId, LLMProviderShape>,
@@ -33,6 +34,7 @@ export const makeModelCatalog = (
       { capacity: 16, timeToLive: (exit) => (Exit.isSuccess(exit) ? ttlMs : failedListingTtl) }
     )
     const configured = [...providers.keys()]
+    const verdictsByListing = new WeakMap<ReadonlyArray<ModelInfo>, Map<string, ModelNotFoundError | undefined>>()
     const list = (provider: ProviderId | undefined) =>
       provider === undefined
         ? Effect.map(
@@ -58,10 +60,21 @@ export const makeModelCatalog = (
       check: (provider: ProviderId, model: string): Effect.Effect<ModelNotFoundError | undefined> =>
         Effect.map(Effect.exit(Cache.get(cache, provider)), (exit) => {
           if (Exit.isFailure(exit)) return undefined
+          // Every request checks its model: the verdict is kept per listing (a new listing after the
+          // TTL starts afresh) instead of scanning every listed id each time.
+          let verdicts = verdictsByListing.get(exit.value)
+          if (verdicts === undefined) {
+            verdicts = new Map()
+            verdictsByListing.set(exit.value, verdicts)
+          }
+          if (verdicts.has(model)) return verdicts.get(model)
           const ids = exit.value.map((m) => m.id)
-          if (ids.some((id) => id === model || id.startsWith(`${model}-`) || id.startsWith(`${model}@`)))
-            return undefined
-          return unknownModel(provider, model, ids)
+          const verdict = ids.some((id) => id === model || id.startsWith(`${model}-`) || id.startsWith(`${model}@`))
+            ? undefined
+            : unknownModel(provider, model, ids)
+          // Bounded: a caller cycling through many unknown model names cannot grow this without limit.
+          if (verdicts.size < maxVerdictsPerListing) verdicts.set(model, verdict)
+          return verdict
         }),
       /** Close listed ids for a model the provider rejected (empty when the listing is unavailable). */
       suggestionsFor: (provider: ProviderId, model: string): Effect.Effect<ReadonlyArray<string>> =>

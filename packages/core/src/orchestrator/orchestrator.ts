@@ -34,7 +34,13 @@ import { type ConfigError, ContentFilteredError, classifyError, InvalidRequestEr
 import { optionalField } from "../internal/optional.ts"
 import { LLMProvider, type LLMProviderShape } from "../provider.ts"
 import { makeModelCatalog } from "./discovery.ts"
-import { type ChainEntry, exceedsRetryAfterCap, makeCircuitBreaker, makeRetryStepper } from "./policy.ts"
+import {
+  type ChainEntry,
+  exceedsRetryAfterCap,
+  makeCircuitBreaker,
+  makeRetryStepper,
+  type RetryStepper
+} from "./policy.ts"
 import { validateRequest } from "./validate.ts"
 
 export interface ProviderSetup {
@@ -104,6 +110,8 @@ const estimateUsage = (request: ChatRequest, deliveredChars: number): Usage => {
     reasoningTokens: 0
   }
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
 const consumedTokens = (usage: Usage | undefined): usage is Usage =>
   usage !== undefined && usage.inputTokens + usage.outputTokens > 0
@@ -175,25 +183,25 @@ const make = (options: LLMOrchestratorOptions) =>
       }
     ): Effect.Effect<Cost | undefined> => {
       const cost = pricing.costOf(entry.provider, entry.model, usage)
-      return Effect.as(
-        tracker.record({
-          timestamp: new Date().toISOString(),
-          requestId: run.requestId,
-          provider: entry.provider,
-          model: entry.model,
-          usage,
-          cost,
-          latencyMs,
-          outcome,
-          attempt,
-          stream: run.stream,
-          metadata: run.metadata,
-          ...optionalField("errorTag", extra.errorTag),
-          ...optionalField("providerRequestId", extra.providerRequestId),
-          ...(extra.usageEstimated ? { usageEstimated: true } : {})
-        }),
-        cost
-      )
+      // Optional fields are set, not spread: one object shape for every record is cheaper to build
+      // and to encode for the log (this runs on every call).
+      const record: Mutable<CostRecord> = {
+        timestamp: new Date().toISOString(),
+        requestId: run.requestId,
+        provider: entry.provider,
+        model: entry.model,
+        usage,
+        cost,
+        latencyMs,
+        outcome,
+        attempt,
+        stream: run.stream,
+        metadata: run.metadata
+      }
+      if (extra.errorTag !== undefined) record.errorTag = extra.errorTag
+      if (extra.providerRequestId !== undefined) record.providerRequestId = extra.providerRequestId
+      if (extra.usageEstimated) record.usageEstimated = true
+      return Effect.as(tracker.record(record), cost)
     }
 
     /** Orders the chain by the circuit breaker: cooling models are skipped unless all are cooling. */
@@ -215,123 +223,151 @@ const make = (options: LLMOrchestratorOptions) =>
     /**
      * Runs `attempt` down the chain (DESIGN sections 5 and 6): retry the same model while the error
      * is retryable and the schedule allows, move on when the table says so, fail at once otherwise.
+     * Written as plain combinators rather than a generator: this runs on every request, and the
+     * common case (the first model answers) should cost a handful of Effect steps.
      */
     const runChain = <A, R>(
       run: RequestRun,
       attempt: (entry: ChainEntry, provider: LLMProviderShape) => Effect.Effect<A, LLMError, R>
     ): Effect.Effect<{ readonly value: A; readonly entry: ChainEntry }, LLMError, R> =>
-      Effect.gen(function* () {
-        const entries = planChain(run, chainFor(run.request), yield* Clock.currentTimeMillis)
+      Effect.clockWith((clock) => {
+        const entries = planChain(run, chainFor(run.request), clock.currentTimeMillisUnsafe())
         const excludedProviders = new Set<ProviderId>()
         let lastError: LLMError | undefined
-        for (const entry of entries) {
-          if (excludedProviders.has(entry.provider)) continue
+
+        const fromEntry = (
+          index: number
+        ): Effect.Effect<{ readonly value: A; readonly entry: ChainEntry }, LLMError, R> => {
+          while (index < entries.length && excludedProviders.has(entries[index]!.provider)) index++
+          const entry = entries[index]
+          if (entry === undefined) return Effect.fail(lastError ?? emptyChain(run))
           const provider = providers.get(entry.provider)!
-          if (discovery.validate) {
-            const unknown = yield* catalog.check(entry.provider, entry.model)
-            if (unknown) {
-              run.attempts.push({ ...entry, attempt: 1, outcome: "error", errorTag: unknown._tag, durationMs: 0 })
-              lastError = unknown
-              continue
-            }
-          }
-          // The retry schedule is stepped only after a failure: the common first-try success pays nothing.
-          let nextDelay: Effect.Success<ReturnType<typeof makeRetryStepper>> | undefined
-          for (let tryNumber = 1; ; tryNumber++) {
-            const startedAt = yield* Clock.currentTimeMillis
-            const result = yield* Effect.result(attempt(entry, provider))
-            const endedAt = yield* Clock.currentTimeMillis
-            if (Result.isSuccess(result)) {
-              run.attempts.push({ ...entry, attempt: tryNumber, outcome: "success", durationMs: endedAt - startedAt })
-              breaker.onSuccess(entry)
-              return { value: result.success, entry }
-            }
-            let error = result.failure
-            if (error._tag === "ModelNotFoundError" && error.suggestions.length === 0) {
-              const suggestions = yield* catalog.suggestionsFor(entry.provider, entry.model)
-              if (suggestions.length > 0)
-                error = Object.assign(Object.create(Object.getPrototypeOf(error)), error, {
-                  suggestions,
-                  message: `${error.message}; did you mean ${suggestions.join(", ")}?`
-                })
-            }
-            run.attempts.push({
-              ...entry,
-              attempt: tryNumber,
-              outcome: "error",
-              errorTag: error._tag,
-              durationMs: endedAt - startedAt
-            })
-            const policy = classifyError(error, { fallbackOnContentFilter })
-            if (policy.retrySameModel) breaker.onRetryableFailure(entry, endedAt)
-            if (policy.retrySameModel && !exceedsRetryAfterCap(error, retry)) {
-              nextDelay ??= yield* makeRetryStepper(retry)
-              const delay: Option.Option<Duration.Duration> = yield* nextDelay(endedAt, error)
-              if (Option.isSome(delay)) {
-                yield* Effect.sleep(delay.value)
-                continue
-              }
-            }
-            lastError = error
-            if (policy.fallback === "none") return yield* Effect.fail(error)
-            if (policy.fallback === "other-provider") excludedProviders.add(entry.provider)
-            break
-          }
+          if (!discovery.validate) return tryModel(index, entry, provider, 1, undefined)
+          return Effect.flatMap(catalog.check(entry.provider, entry.model), (unknown) => {
+            if (unknown === undefined) return tryModel(index, entry, provider, 1, undefined)
+            run.attempts.push({ ...entry, attempt: 1, outcome: "error", errorTag: unknown._tag, durationMs: 0 })
+            lastError = unknown
+            return fromEntry(index + 1)
+          })
         }
-        return yield* Effect.fail(
-          lastError ??
-            new InvalidRequestError({
-              provider: options.activeProvider,
-              model: run.request.model ?? options.activeModel,
-              message: `no model to try: the chain is empty; configure providers.${options.activeProvider}`
-            })
-        )
+
+        /** One try of one model; the retry schedule is built only after a first failure. */
+        const tryModel = (
+          index: number,
+          entry: ChainEntry,
+          provider: LLMProviderShape,
+          tryNumber: number,
+          nextDelay: RetryStepper | undefined
+        ): Effect.Effect<{ readonly value: A; readonly entry: ChainEntry }, LLMError, R> => {
+          const startedAt = clock.currentTimeMillisUnsafe()
+          return Effect.matchEffect(attempt(entry, provider), {
+            onSuccess: (value) => {
+              const durationMs = clock.currentTimeMillisUnsafe() - startedAt
+              run.attempts.push({ ...entry, attempt: tryNumber, outcome: "success", durationMs })
+              breaker.onSuccess(entry)
+              return Effect.succeed({ value, entry })
+            },
+            onFailure: (failure) =>
+              Effect.gen(function* () {
+                const endedAt = clock.currentTimeMillisUnsafe()
+                let error = failure
+                if (error._tag === "ModelNotFoundError" && error.suggestions.length === 0) {
+                  const suggestions = yield* catalog.suggestionsFor(entry.provider, entry.model)
+                  if (suggestions.length > 0)
+                    error = Object.assign(Object.create(Object.getPrototypeOf(error)), error, {
+                      suggestions,
+                      message: `${error.message}; did you mean ${suggestions.join(", ")}?`
+                    })
+                }
+                run.attempts.push({
+                  ...entry,
+                  attempt: tryNumber,
+                  outcome: "error",
+                  errorTag: error._tag,
+                  durationMs: endedAt - startedAt
+                })
+                const policy = classifyError(error, { fallbackOnContentFilter })
+                if (policy.retrySameModel) breaker.onRetryableFailure(entry, endedAt)
+                if (policy.retrySameModel && !exceedsRetryAfterCap(error, retry)) {
+                  const stepper = nextDelay ?? (yield* makeRetryStepper(retry))
+                  const delay: Option.Option<Duration.Duration> = yield* stepper(endedAt, error)
+                  if (Option.isSome(delay)) {
+                    yield* Effect.sleep(delay.value)
+                    return yield* tryModel(index, entry, provider, tryNumber + 1, stepper)
+                  }
+                }
+                lastError = error
+                if (policy.fallback === "none") return yield* Effect.fail(error)
+                if (policy.fallback === "other-provider") excludedProviders.add(entry.provider)
+                return yield* fromEntry(index + 1)
+              })
+          })
+        }
+
+        return fromEntry(0)
+      })
+
+    const emptyChain = (run: RequestRun) =>
+      new InvalidRequestError({
+        provider: options.activeProvider,
+        model: run.request.model ?? options.activeModel,
+        message: `no model to try: the chain is empty; configure providers.${options.activeProvider}`
       })
 
     /** Validation and budget: both fail before anything is sent. */
-    const begin = (request: ChatRequest, stream: boolean) =>
-      Effect.gen(function* () {
-        const model = request?.model ?? options.activeModel
-        const invalid = validateRequest(request, options.activeProvider, model)
-        if (invalid) return yield* Effect.fail(invalid)
-        yield* tracker.checkBudget(options.activeProvider, model)
-        const run: RequestRun = {
-          requestId: randomUUID(),
-          request,
-          stream,
-          metadata: request.metadata ?? {},
-          attempts: []
-        }
-        return run
+    const begin = (request: ChatRequest, stream: boolean): Effect.Effect<RequestRun, LLMError> => {
+      const model = request?.model ?? options.activeModel
+      const invalid = validateRequest(request, options.activeProvider, model)
+      if (invalid) return Effect.fail(invalid)
+      return Effect.as(tracker.checkBudget(options.activeProvider, model), {
+        requestId: randomUUID(),
+        request,
+        stream,
+        metadata: request.metadata ?? {},
+        attempts: []
       })
+    }
 
     const sendRequest = (request: ChatRequest): Effect.Effect<ChatResponse, LLMError> =>
-      Effect.gen(function* () {
-        const startedAt = yield* Clock.currentTimeMillis
-        const run = yield* begin(request, false)
-        const { value } = yield* runChain(run, (entry, provider) =>
-          Effect.gen(function* () {
-            const attemptStart = yield* Clock.currentTimeMillis
-            const response = yield* provider.generate(request, entry.model)
-            const now = yield* Clock.currentTimeMillis
-            // runChain lists this attempt right after it returns: it will be number length + 1.
-            const attempt = run.attempts.length + 1
-            if (response.finishReason === "content-filter" && response.content === "") {
-              // Billed, but nothing to show: one rule for every provider (DESIGN section 5).
-              yield* recordCost(run, entry, response.usage, "error", attempt, now - attemptStart, {
-                errorTag: "ContentFilteredError",
-                providerRequestId: response.requestId
+      Effect.clockWith((clock) => {
+        const startedAt = clock.currentTimeMillisUnsafe()
+        return begin(request, false).pipe(
+          Effect.flatMap((run) =>
+            runChain(run, (entry, provider) => {
+              const attemptStart = clock.currentTimeMillisUnsafe()
+              return Effect.flatMap(provider.generate(request, entry.model), (response) => {
+                const latencyMs = clock.currentTimeMillisUnsafe() - attemptStart
+                // runChain lists this attempt right after it returns: it will be number length + 1.
+                const attempt = run.attempts.length + 1
+                if (response.finishReason === "content-filter" && response.content === "") {
+                  // Billed, but nothing to show: one rule for every provider (DESIGN section 5).
+                  return Effect.andThen(
+                    recordCost(run, entry, response.usage, "error", attempt, latencyMs, {
+                      errorTag: "ContentFilteredError",
+                      providerRequestId: response.requestId
+                    }),
+                    Effect.fail(contentFiltered(entry, response.requestId))
+                  )
+                }
+                return Effect.map(
+                  recordCost(run, entry, response.usage, "success", attempt, latencyMs, {
+                    providerRequestId: response.requestId
+                  }),
+                  (cost) => ({ response, cost })
+                )
               })
-              return yield* Effect.fail(contentFiltered(entry, response.requestId))
-            }
-            const cost = yield* recordCost(run, entry, response.usage, "success", attempt, now - attemptStart, {
-              providerRequestId: response.requestId
-            })
-            return { response, cost }
-          })
+            }).pipe(
+              Effect.map(
+                ({ value }): ChatResponse => ({
+                  ...value.response,
+                  cost: value.cost,
+                  attempts: run.attempts,
+                  latencyMs: clock.currentTimeMillisUnsafe() - startedAt
+                })
+              )
+            )
+          )
         )
-        const endedAt = yield* Clock.currentTimeMillis
-        return { ...value.response, cost: value.cost, attempts: run.attempts, latencyMs: endedAt - startedAt }
       })
 
     /**

@@ -39,6 +39,8 @@ export const makeRetryStepper = (config: RetryConfig) =>
       )
   )
 
+export type RetryStepper = Effect.Success<ReturnType<typeof makeRetryStepper>>
+
 interface BreakerState {
   readonly consecutiveFailures: number
   readonly openUntil: number

@@ -38,37 +38,48 @@ const timeoutError = (ctx: CallContext, what: string): TimeoutError =>
   })
 
 /**
- * Runs one SDK promise with the fiber's abort signal and the per-attempt timeout. The timeout is a
- * timer that aborts the SDK's own request (every SDK here rejects at once when aborted), which costs
- * one timer rather than a race between two fibers on every call.
+ * Runs one SDK promise with an abort signal of its own: interrupting the fiber aborts it, and so does
+ * the per-attempt timeout (a timer; every SDK here rejects at once when aborted). One controller and
+ * at most one timer per call: no fiber race, and no second controller linked to the fiber's.
  */
 export const callSdk = <A>(
   ctx: CallContext,
   run: (signal: AbortSignal) => Promise<A>,
   mapError: (error: unknown) => LLMError
-): Effect.Effect<A, LLMError> => {
-  const timeoutMs = ctx.timeoutMs
-  if (timeoutMs === undefined) return Effect.tryPromise({ try: run, catch: mapError })
-  return Effect.suspend(() => {
+): Effect.Effect<A, LLMError> =>
+  Effect.callback<A, LLMError>((resume) => {
+    const controller = new AbortController()
+    const timeoutMs = ctx.timeoutMs
     let timedOut = false
-    return Effect.tryPromise({
-      try: (interrupted) => {
-        const controller = new AbortController()
-        const abort = () => controller.abort()
-        interrupted.addEventListener("abort", abort, { once: true })
-        const timer = setTimeout(() => {
-          timedOut = true
-          controller.abort()
-        }, timeoutMs)
-        return run(controller.signal).finally(() => {
-          clearTimeout(timer)
-          interrupted.removeEventListener("abort", abort)
-        })
-      },
-      catch: (error) => (timedOut ? timeoutError(ctx, "did not answer within") : mapError(error))
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true
+            controller.abort()
+          }, timeoutMs)
+    const settle = (outcome: () => Effect.Effect<A, LLMError>) => {
+      clearTimeout(timer)
+      try {
+        resume(outcome())
+      } catch (defect) {
+        resume(Effect.die(defect))
+      }
+    }
+    try {
+      run(controller.signal).then(
+        (value) => settle(() => Effect.succeed(value)),
+        (error) => settle(() => Effect.fail(timedOut ? timeoutError(ctx, "did not answer within") : mapError(error)))
+      )
+    } catch (error) {
+      // An SDK that throws before returning its promise (bad arguments): the same typed error.
+      settle(() => Effect.fail(mapError(error)))
+    }
+    return Effect.sync(() => {
+      clearTimeout(timer)
+      controller.abort()
     })
   })
-}
 
 /** Turns SDK chunks into provider stream events; one decoder per stream holds that stream's state. */
 export interface StreamDecoder<Chunk> {
