@@ -5,8 +5,9 @@
  * attempt that consumed tokens. Streams fall back only before their first text.
  */
 import { randomUUID } from "node:crypto"
-import type { Config, Duration } from "effect"
-import { Clock, Context, Effect, Layer, Option, Pull, Result, Stream } from "effect"
+import type { Config, Duration, Exit } from "effect"
+import { Cause, Channel, type Clock, Context, Effect, Layer, Option, type Pull, Scope, Stream } from "effect"
+import { isArrayNonEmpty, type NonEmptyReadonlyArray } from "effect/Array"
 import {
   type CircuitBreakerConfig,
   type DiscoveryConfig,
@@ -90,6 +91,13 @@ interface StreamAttemptState {
   recorded: boolean
   /** Characters of text delivered, to estimate usage when the provider never reported any. */
   deliveredChars: number
+}
+
+/** A provider stream read up to its first text: the events read, and the rest to pull. */
+interface OpenedStream {
+  readonly head: ReadonlyArray<ProviderStreamEvent>
+  readonly pull: Pull.Pull<NonEmptyReadonlyArray<ProviderStreamEvent>, LLMError>
+  readonly startedAt: number
 }
 
 const newAttemptState = (): StreamAttemptState => ({
@@ -371,147 +379,205 @@ const make = (options: LLMOrchestratorOptions) =>
       })
 
     /**
-     * Opens one provider stream and reads it up to its first text (or its end). Failing here is
-     * still "before the first text": the chain may retry or fall back. What was read is replayed.
+     * Opens one provider stream in the public stream's scope and reads it up to its first text (or
+     * its end). Failing here is still "before the first text": the chain may retry or fall back.
+     * What was read is replayed.
      */
-    const openStream = (run: RequestRun, entry: ChainEntry, provider: LLMProviderShape, state: StreamAttemptState) =>
-      Effect.gen(function* () {
-        const startedAt = yield* Clock.currentTimeMillis
-        const pull = yield* Stream.toPull(provider.stream(run.request, entry.model))
-        const head: Array<ProviderStreamEvent> = []
-        let sawTextOrEnd = false
-        while (!sawTextOrEnd) {
-          const chunk = yield* pull.pipe(
-            Effect.map(Option.some),
-            Pull.catchDone(() => Effect.succeed(Option.none<ReadonlyArray<ProviderStreamEvent>>())),
-            Effect.tapError((error) =>
-              Effect.gen(function* () {
-                if (!consumedTokens(state.usage)) return
-                state.recorded = true
-                const now = yield* Clock.currentTimeMillis
-                // runChain lists this failed attempt right after: it will be number length + 1.
-                yield* recordCost(run, entry, state.usage, "error", run.attempts.length + 1, now - startedAt, {
-                  errorTag: error._tag
-                })
-              })
-            )
-          )
-          if (Option.isNone(chunk)) break
-          for (const event of chunk.value) {
-            head.push(event)
-            if (event._tag === "UsageSnapshot") state.usage = event.usage
-            else if (event._tag === "ProviderFinish" || event.text !== "") sawTextOrEnd = true
-            if (
-              event._tag === "ProviderFinish" &&
-              event.finishReason === "content-filter" &&
-              !head.some((e) => e._tag === "TextDelta" && e.text !== "")
-            ) {
-              // Filtered before any text: an error like a plain call's, so the chain decides.
-              state.usage = event.usage
-              state.recorded = true
-              const now = yield* Clock.currentTimeMillis
-              yield* recordCost(run, entry, event.usage, "error", run.attempts.length + 1, now - startedAt, {
-                errorTag: "ContentFilteredError",
-                providerRequestId: event.requestId
-              })
-              return yield* Effect.fail(contentFiltered(entry, event.requestId))
-            }
+    const openStream = (
+      run: RequestRun,
+      entry: ChainEntry,
+      provider: LLMProviderShape,
+      state: StreamAttemptState,
+      scope: Scope.Scope,
+      clock: Clock.Clock,
+      startedAt: number
+    ): Effect.Effect<OpenedStream, LLMError> => {
+      // runChain lists this attempt right after it ends: it will be number length + 1.
+      const billFailure = (usage: Usage, errorTag: string, providerRequestId?: string) => {
+        state.recorded = true
+        return recordCost(
+          run,
+          entry,
+          usage,
+          "error",
+          run.attempts.length + 1,
+          clock.currentTimeMillisUnsafe() - startedAt,
+          {
+            errorTag,
+            providerRequestId
           }
-        }
-        return { head, pull, startedAt }
-      })
-
-    const sendStreamingRequest = (request: ChatRequest): Stream.Stream<StreamEvent, LLMError> =>
-      Stream.unwrap(
-        Effect.gen(function* () {
-          const run = yield* begin(request, true)
-          let state = newAttemptState()
-          const { value: opened, entry } = yield* runChain(run, (entry, provider) => {
-            const attempt = newAttemptState()
-            state = attempt
-            return Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
-              openStream(run, entry, provider, attempt).pipe(
-                // Interrupted before the first text, after the provider reported usage (Anthropic's
-                // message_start): those tokens are billed, so they are recorded, once.
-                Effect.onInterrupt(() =>
-                  Effect.gen(function* () {
-                    if (attempt.recorded || !consumedTokens(attempt.usage)) return
-                    attempt.recorded = true
-                    const now = yield* Clock.currentTimeMillis
-                    yield* recordCost(
-                      run,
-                      entry,
-                      attempt.usage,
-                      "interrupted",
-                      run.attempts.length + 1,
-                      now - startedAt,
-                      {}
-                    )
-                  })
-                )
-              )
-            )
+        )
+      }
+      return Effect.flatMap(
+        Channel.toPullScoped(Stream.toChannel(provider.stream(run.request, entry.model)), scope),
+        (pull) => {
+          const head: Array<ProviderStreamEvent> = []
+          const opened: OpenedStream = { head, pull, startedAt }
+          let sawText = false
+          const readHead: Effect.Effect<OpenedStream, LLMError> = Effect.matchEffect(pull, {
+            onFailure: (error) => {
+              if (Cause.isDone(error)) return Effect.succeed(opened)
+              if (!consumedTokens(state.usage)) return Effect.fail(error)
+              return Effect.andThen(billFailure(state.usage, error._tag), Effect.fail(error))
+            },
+            onSuccess: (chunk) => {
+              let sawTextOrEnd = false
+              for (const event of chunk) {
+                head.push(event)
+                if (event._tag === "UsageSnapshot") {
+                  state.usage = event.usage
+                  continue
+                }
+                sawTextOrEnd = true
+                if (event._tag === "TextDelta") {
+                  if (event.text !== "") sawText = true
+                  else sawTextOrEnd = sawText
+                } else if (event.finishReason === "content-filter" && !sawText) {
+                  // Filtered before any text: an error like a plain call's, so the chain decides.
+                  state.usage = event.usage
+                  return Effect.andThen(
+                    billFailure(event.usage, "ContentFilteredError", event.requestId),
+                    Effect.fail(contentFiltered(entry, event.requestId))
+                  )
+                }
+              }
+              return sawTextOrEnd ? Effect.succeed(opened) : readHead
+            }
           })
-          const attemptState = state
-          const winningAttempt = run.attempts.length
-          const rest: Stream.Stream<ProviderStreamEvent, LLMError> = Stream.fromIterable(opened.head).pipe(
-            Stream.concat(Stream.fromPull(Effect.succeed(opened.pull)))
-          )
-          // Internal events become public ones or nothing; map + filter work on whole chunks.
-          const toPublic = (event: ProviderStreamEvent): StreamEvent | undefined => {
-            switch (event._tag) {
-              case "TextDelta":
-                if (event.text === "") return undefined
-                attemptState.deliveredChars += event.text.length
-                return event
-              case "UsageSnapshot":
-                attemptState.usage = event.usage
-                return undefined
-              case "ProviderFinish":
-                attemptState.finish = event
-                attemptState.usage = event.usage
-                return {
-                  _tag: "Finish",
-                  finishReason: event.finishReason,
-                  usage: event.usage,
-                  cost: pricing.costOf(entry.provider, entry.model, event.usage),
-                  provider: entry.provider,
-                  model: event.model || entry.model,
-                  attempts: run.attempts,
-                  ...optionalField("requestId", event.requestId)
-                }
-            }
-          }
-          return rest.pipe(
-            Stream.map(toPublic),
-            Stream.filter((event): event is StreamEvent => event !== undefined),
-            Stream.onExit((exit) =>
-              Effect.gen(function* () {
-                if (attemptState.recorded) return
-                attemptState.recorded = true
-                const now = yield* Clock.currentTimeMillis
-                const latency = now - opened.startedAt
-                if (attemptState.finish) {
-                  return yield* recordCost(run, entry, attemptState.finish.usage, "success", winningAttempt, latency, {
-                    providerRequestId: attemptState.finish.requestId
-                  })
-                }
-                // Cut short after text was delivered: bill the usage known so far, once; when the
-                // provider reported none yet (OpenAI and Bedrock report it last), an estimate, flagged.
-                const known = consumedTokens(attemptState.usage)
-                const usage = known ? attemptState.usage! : estimateUsage(run.request, attemptState.deliveredChars)
-                if (!consumedTokens(usage)) return
-                const failed = exit._tag === "Failure" ? exit.cause : undefined
-                const errorTag = failed ? errorTagOf(failed) : undefined
-                yield* recordCost(run, entry, usage, errorTag ? "error" : "interrupted", winningAttempt, latency, {
-                  errorTag,
-                  usageEstimated: !known
-                })
-              })
-            )
-          )
-        })
+          return readHead
+        }
       )
+    }
+
+    /**
+     * One channel for the whole public stream: validation, the chain up to a first text, then a pull
+     * that maps provider events to public ones chunk by chunk. Written as one pull rather than a
+     * pipeline of stream operators: every operator is a channel of its own on every chunk.
+     */
+    const sendStreamingRequest = (request: ChatRequest): Stream.Stream<StreamEvent, LLMError> =>
+      Stream.fromChannel(
+        Channel.fromTransformBracket((_upstream, _scope, streamScope) =>
+          Effect.clockWith((clock) =>
+            Effect.flatMap(begin(request, true), (run) => {
+              let state = newAttemptState()
+              return Effect.flatMap(
+                runChain(run, (entry, provider) => {
+                  const attempt = newAttemptState()
+                  state = attempt
+                  const startedAt = clock.currentTimeMillisUnsafe()
+                  return openStream(run, entry, provider, attempt, streamScope, clock, startedAt).pipe(
+                    // Interrupted before the first text, after the provider reported usage (Anthropic's
+                    // message_start): those tokens are billed, once.
+                    Effect.onInterrupt(() => {
+                      if (attempt.recorded || !consumedTokens(attempt.usage)) return Effect.void
+                      attempt.recorded = true
+                      const latencyMs = clock.currentTimeMillisUnsafe() - startedAt
+                      return recordCost(
+                        run,
+                        entry,
+                        attempt.usage,
+                        "interrupted",
+                        run.attempts.length + 1,
+                        latencyMs,
+                        {}
+                      )
+                    })
+                  )
+                }),
+                ({ value: opened, entry }) =>
+                  Effect.as(
+                    Scope.addFinalizerExit(streamScope, (exit) =>
+                      billStreamEnd(run, entry, opened, state, exit, clock)
+                    ),
+                    publicPull(run, entry, opened, state)
+                  )
+              )
+            })
+          )
+        )
+      )
+
+    /** The winning attempt's events as public ones: text, then exactly one Finish. */
+    const publicPull = (
+      run: RequestRun,
+      entry: ChainEntry,
+      opened: OpenedStream,
+      state: StreamAttemptState
+    ): Pull.Pull<NonEmptyReadonlyArray<StreamEvent>, LLMError> => {
+      const toPublic = (event: ProviderStreamEvent): StreamEvent | undefined => {
+        switch (event._tag) {
+          case "TextDelta":
+            if (event.text === "") return undefined
+            state.deliveredChars += event.text.length
+            return event
+          case "UsageSnapshot":
+            state.usage = event.usage
+            return undefined
+          case "ProviderFinish":
+            state.finish = event
+            state.usage = event.usage
+            return {
+              _tag: "Finish",
+              finishReason: event.finishReason,
+              usage: event.usage,
+              cost: pricing.costOf(entry.provider, entry.model, event.usage),
+              provider: entry.provider,
+              model: event.model || entry.model,
+              attempts: run.attempts,
+              ...optionalField("requestId", event.requestId)
+            }
+        }
+      }
+      const toPublicChunk = (events: ReadonlyArray<ProviderStreamEvent>): Array<StreamEvent> => {
+        const out: Array<StreamEvent> = []
+        for (const event of events) {
+          const publicEvent = toPublic(event)
+          if (publicEvent !== undefined) out.push(publicEvent)
+        }
+        return out
+      }
+      let head: ReadonlyArray<ProviderStreamEvent> | undefined = opened.head
+      const next: Pull.Pull<NonEmptyReadonlyArray<StreamEvent>, LLMError> = Effect.flatMap(opened.pull, (events) => {
+        const out = toPublicChunk(events)
+        return isArrayNonEmpty(out) ? Effect.succeed(out) : next
+      })
+      return Effect.suspend(() => {
+        if (head === undefined) return next
+        const out = toPublicChunk(head)
+        head = undefined
+        return isArrayNonEmpty(out) ? Effect.succeed(out) : next
+      })
+    }
+
+    /** Bills the winning attempt once, however the stream ended. */
+    const billStreamEnd = (
+      run: RequestRun,
+      entry: ChainEntry,
+      opened: OpenedStream,
+      state: StreamAttemptState,
+      exit: Exit.Exit<unknown, unknown>,
+      clock: Clock.Clock
+    ): Effect.Effect<unknown> => {
+      if (state.recorded) return Effect.void
+      state.recorded = true
+      const latency = clock.currentTimeMillisUnsafe() - opened.startedAt
+      const attempt = run.attempts.length
+      if (state.finish) {
+        return recordCost(run, entry, state.finish.usage, "success", attempt, latency, {
+          providerRequestId: state.finish.requestId
+        })
+      }
+      // Cut short after text was delivered: bill the usage known so far, once; when the provider
+      // reported none yet (OpenAI and Bedrock report it last), an estimate, flagged.
+      const known = consumedTokens(state.usage)
+      const usage = known ? state.usage! : estimateUsage(run.request, state.deliveredChars)
+      if (!consumedTokens(usage)) return Effect.void
+      const errorTag = exit._tag === "Failure" ? errorTagOf(exit.cause) : undefined
+      return recordCost(run, entry, usage, errorTag ? "error" : "interrupted", attempt, latency, {
+        errorTag,
+        usageEstimated: !known
+      })
+    }
 
     const knownProvider = (provider: ProviderId | undefined) =>
       provider === undefined || providers.has(provider)
@@ -544,7 +610,8 @@ const contentFiltered = (entry: ChainEntry, requestId: string | undefined) =>
     message: `${entry.provider} model ${entry.model} returned no text: its safety filter blocked the response. Rephrase the request, or set fallback.on_content_filter to try the next model`
   })
 
-const errorTagOf = (cause: import("effect").Cause.Cause<LLMError>): string | undefined => {
-  for (const reason of cause.reasons) if (reason._tag === "Fail") return reason.error._tag
+const errorTagOf = (cause: Cause.Cause<unknown>): string | undefined => {
+  for (const reason of cause.reasons)
+    if (reason._tag === "Fail" && !Cause.isDone(reason.error)) return (reason.error as LLMError)._tag
   return undefined
 }
