@@ -19,7 +19,8 @@ import {
   RateLimitError,
   TimeoutError
 } from "@llm-orchestrator/core"
-import { Cause, Effect, Exit, Queue, Stream } from "effect"
+import { Cause, Channel, Effect, Exit, Scope, Stream } from "effect"
+import type { NonEmptyReadonlyArray } from "effect/Array"
 
 /** Which call an error belongs to. */
 export interface CallContext {
@@ -90,15 +91,16 @@ export interface StreamDecoder<Chunk> {
 }
 
 /**
- * A provider stream over an SDK async iterable. The request is opened lazily, with an AbortController
- * owned by the stream's scope: when the consumer stops, fails or is interrupted, the HTTP request is
- * aborted at once. The per-attempt timeout covers opening the stream (until the response starts) and
- * then every wait for the next chunk (an idle timeout), so a stream that stalls mid-way ends with a
- * `TimeoutError` instead of hanging.
+ * A provider stream over an SDK async iterable. The request is opened when the stream starts, with
+ * an AbortController owned by the stream's scope: when the consumer stops, fails or is interrupted
+ * before the SDK has finished, the HTTP request is aborted at once (a finished one is left alone:
+ * aborting costs an exception object and events on every linked signal). The per-attempt timeout
+ * covers opening the stream (until the response starts) and then every wait for the next chunk (an
+ * idle timeout), so a stream that stalls mid-way ends with a `TimeoutError` instead of hanging.
  *
- * The SDK iterator is read by a plain async loop that pushes decoded events into the stream's queue:
- * per chunk that costs one iterator step and one queue offer, and the consumer takes whatever has
- * arrived in batches (an Effect step per chunk was the largest per-chunk cost measured in bench/).
+ * The SDK iterator is read by a plain async loop that pushes decoded events into an `EventFeed`;
+ * the consumer takes whatever has arrived as one chunk. One channel, no queue fiber: an Effect step
+ * or a stream operator per chunk was the largest per-chunk cost measured in bench/.
  */
 export const streamSdk = <Chunk>(
   ctx: CallContext,
@@ -106,35 +108,51 @@ export const streamSdk = <Chunk>(
   mapError: (error: unknown) => LLMError,
   makeDecoder: () => StreamDecoder<Chunk>
 ): Stream.Stream<ProviderStreamEvent, LLMError> =>
-  Stream.callback<ProviderStreamEvent, LLMError>((queue) =>
-    Effect.gen(function* () {
-      const idle: IdleTimer = { timer: undefined, fired: false }
-      const controller = yield* Effect.acquireRelease(
-        Effect.sync(() => new AbortController()),
-        (c) =>
-          Effect.sync(() => {
-            clearTimeout(idle.timer)
-            c.abort()
-          })
-      )
-      // One timer bounds the wait for the response and then every wait for the next chunk.
-      if (ctx.timeoutMs !== undefined) {
-        idle.timer = setTimeout(() => {
-          idle.fired = true
-          controller.abort()
-        }, ctx.timeoutMs)
-        idle.timer.unref()
-      }
-      let started = false
-      const toError = (error: unknown): LLMError =>
-        idle.fired
-          ? timeoutError(ctx, started ? "stalled mid-stream for" : "did not start answering within")
-          : mapError(error)
-      const iterable = yield* Effect.tryPromise({ try: () => open(controller.signal), catch: toError })
-      started = true
-      idle.timer?.refresh()
-      void pump(iterable, makeDecoder(), idle, queue, toError)
-    })
+  Stream.fromChannel(
+    Channel.fromTransform((_upstream, scope) =>
+      Effect.suspend(() => {
+        const feed = new EventFeed()
+        const controller = new AbortController()
+        const idle: IdleTimer = { timer: undefined, fired: false }
+        // One timer bounds the wait for the response and then every wait for the next chunk.
+        if (ctx.timeoutMs !== undefined) {
+          idle.timer = setTimeout(() => {
+            idle.fired = true
+            controller.abort()
+          }, ctx.timeoutMs)
+          idle.timer.unref()
+        }
+        let started = false
+        const toError = (error: unknown): LLMError =>
+          idle.fired
+            ? timeoutError(ctx, started ? "stalled mid-stream for" : "did not start answering within")
+            : mapError(error)
+        const fail = (error: unknown) => {
+          clearTimeout(idle.timer)
+          feed.finish(Effect.fail(toError(error)))
+        }
+        try {
+          open(controller.signal).then((iterable) => {
+            started = true
+            idle.timer?.refresh()
+            return pump(iterable, makeDecoder(), idle, feed, toError)
+          }, fail)
+        } catch (error) {
+          fail(error)
+        }
+        return Effect.as(
+          Scope.addFinalizer(
+            scope,
+            Effect.sync(() => {
+              clearTimeout(idle.timer)
+              if (!feed.complete) controller.abort()
+              feed.close()
+            })
+          ),
+          feed.pull
+        )
+      })
+    )
   )
 
 interface IdleTimer {
@@ -142,43 +160,118 @@ interface IdleTimer {
   fired: boolean
 }
 
+type FeedEnd = Effect.Effect<never, LLMError | Cause.Done>
+
 /**
- * Reads the SDK iterator to its end into the queue. A decoder's throw, an SDK error or the idle
- * timeout fail the stream with a typed error; once the consumer has gone (the queue is shut down and
- * the request aborted), whatever the SDK still throws is ignored.
+ * The hand-off between the SDK's async iterator and the stream's consumer: events are buffered and
+ * taken all at once. A waiting consumer is woken at once for the first text and for the end (time
+ * to first token), and otherwise once per event-loop turn (setImmediate), so a burst the SDK parses
+ * in one go travels as one chunk.
+ */
+class EventFeed {
+  private buffer: Array<ProviderStreamEvent> = []
+  private end: FeedEnd | undefined
+  private waiting:
+    | ((effect: Effect.Effect<NonEmptyReadonlyArray<ProviderStreamEvent>, LLMError | Cause.Done>) => void)
+    | undefined
+  private wakeScheduled = false
+  private sawText = false
+  private ended = false
+  /** The SDK read the response to its end: there is no request left to abort. */
+  complete = false
+  /** The consumer has gone: later events and errors are dropped. */
+  private closed = false
+
+  private readonly wait = Effect.callback<NonEmptyReadonlyArray<ProviderStreamEvent>, LLMError | Cause.Done>(
+    (resume) => {
+      this.waiting = resume
+      return Effect.sync(() => {
+        if (this.waiting === resume) this.waiting = undefined
+      })
+    }
+  )
+
+  readonly pull: Effect.Effect<NonEmptyReadonlyArray<ProviderStreamEvent>, LLMError | Cause.Done> = Effect.suspend(
+    () => (this.buffer.length > 0 ? Effect.succeed(this.take()) : (this.end ?? this.wait))
+  )
+
+  push(events: ReadonlyArray<ProviderStreamEvent>): void {
+    if (this.closed) return
+    for (const event of events) this.buffer.push(event)
+    if (!this.sawText && events.some((e) => e._tag === "TextDelta" && e.text !== "")) {
+      this.sawText = true
+      this.wake()
+    } else if (!this.wakeScheduled && this.waiting !== undefined) {
+      this.wakeScheduled = true
+      setImmediate(this.scheduledWake)
+    }
+  }
+
+  finish(end: FeedEnd): void {
+    if (this.ended) return
+    this.ended = true
+    this.end = end
+    this.wake()
+  }
+
+  close(): void {
+    this.closed = true
+    this.waiting = undefined
+  }
+
+  private readonly scheduledWake = () => {
+    this.wakeScheduled = false
+    this.wake()
+  }
+
+  private wake(): void {
+    const resume = this.waiting
+    if (resume === undefined) return
+    if (this.buffer.length > 0) {
+      this.waiting = undefined
+      resume(Effect.succeed(this.take()))
+    } else if (this.end !== undefined) {
+      this.waiting = undefined
+      resume(this.end)
+    }
+  }
+
+  private take(): NonEmptyReadonlyArray<ProviderStreamEvent> {
+    const events = this.buffer as unknown as NonEmptyReadonlyArray<ProviderStreamEvent>
+    this.buffer = []
+    return events
+  }
+}
+
+/**
+ * Reads the SDK iterator to its end into the feed. A decoder's throw, an SDK error or the idle
+ * timeout end the stream with a typed error; once the consumer has gone (the request aborted),
+ * whatever the SDK still throws is dropped by the feed.
  */
 const pump = async <Chunk>(
   iterable: AsyncIterable<Chunk>,
   decoder: StreamDecoder<Chunk>,
   idle: IdleTimer,
-  queue: Queue.Queue<ProviderStreamEvent, LLMError | Cause.Done>,
+  feed: EventFeed,
   toError: (error: unknown) => LLMError
 ): Promise<void> => {
-  let firstText = true
   try {
     for await (const chunk of iterable) {
       idle.timer?.refresh()
       const events = decoder.onChunk(chunk)
-      if (events.length === 0) continue
-      Queue.offerAllUnsafe(queue, events)
-      // The SDK parses every chunk that arrived together in one run of microtasks; without a pause
-      // the consumer would see the first token only after the whole burst. One pause, for the first
-      // text, keeps time to first token low while later chunks still travel in batches.
-      if (firstText && events.some((e) => e._tag === "TextDelta" && e.text !== "")) {
-        firstText = false
-        await new Promise((resolve) => setImmediate(resolve))
-      }
+      if (events.length > 0) feed.push(events)
     }
     clearTimeout(idle.timer)
     // Some SDKs end their iterator quietly when aborted: the idle timeout must still surface.
     if (idle.fired) throw new Error("stream idle timeout")
+    feed.complete = true
     const end = Effect.runSyncExit(Effect.suspend(decoder.onEnd))
-    if (Exit.isFailure(end)) return void Queue.failCauseUnsafe(queue, end.cause)
-    Queue.offerAllUnsafe(queue, end.value)
-    Queue.endUnsafe(queue)
+    if (Exit.isFailure(end)) return feed.finish(Effect.failCause(end.cause))
+    feed.push(end.value)
+    feed.finish(Cause.done())
   } catch (error) {
     clearTimeout(idle.timer)
-    Queue.failCauseUnsafe(queue, Cause.fail(toError(error)))
+    feed.finish(Effect.fail(toError(error)))
   }
 }
 
