@@ -316,6 +316,32 @@ const unsupportedByResponses = (request: ChatRequest, ctx: CallContext): Invalid
 const nonChatModel = /embed|moderation|whisper|tts|transcribe|dall-e|image|davinci|babbage|realtime|audio|sora/i
 export const isOpenAIChatModel = (id: string): boolean => !nonChatModel.test(id)
 
+// ---- Aborting a call ---------------------------------------------------------------------------------
+
+/**
+ * Handing the OpenAI SDK a caller `signal` makes it compose that signal with its own through
+ * `AbortSignal.any`, and the SDK reads `signal.aborted` on every SSE line: on a composed signal each
+ * read re-checks the sources, which measured ~0.8 us per streamed chunk and ~10 us per call (bench/).
+ * Instead the call's signal travels in `fetchOptions` under a private key, and `linkedFetch` (the
+ * client's `fetch`) links it to the SDK's own signal with two plain listeners.
+ */
+const callSignal = Symbol("llm-orchestrator/call-signal")
+
+const abortableBy = (signal: AbortSignal) => ({ fetchOptions: { [callSignal]: signal } as Record<string, never> })
+
+const linkedFetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+  const signal = (init as { [callSignal]?: AbortSignal } | undefined)?.[callSignal]
+  if (init === undefined || signal === undefined) return globalThis.fetch(input, init)
+  const controller = new AbortController()
+  const abort = () => controller.abort()
+  const sdkSignal = init.signal
+  if (signal.aborted || sdkSignal?.aborted) abort()
+  signal.addEventListener("abort", abort, { once: true })
+  sdkSignal?.addEventListener("abort", abort, { once: true })
+  const { [callSignal]: _, ...rest } = init as RequestInit & { [callSignal]?: AbortSignal }
+  return globalThis.fetch(input, { ...rest, signal: controller.signal })
+}
+
 // ---- The layer --------------------------------------------------------------------------------------
 
 const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigError> =>
@@ -344,7 +370,8 @@ const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigErr
           ...(options.baseUrl !== undefined ? { baseURL: options.baseUrl } : {}),
           ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
           // The SDK logs malformed frames to the console; they surface here as typed errors instead.
-          logLevel: "off"
+          logLevel: "off",
+          fetch: linkedFetch
         }),
       catch: (error) =>
         ConfigError.fromProblems([
@@ -363,7 +390,7 @@ const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigErr
       const ctx = context(model)
       return callSdk(
         ctx,
-        (signal) => client.chat.completions.create(chatBody(request, model), { signal }),
+        (signal) => client.chat.completions.create(chatBody(request, model), abortableBy(signal)),
         mapError(ctx)
       ).pipe(
         Effect.flatMap(
@@ -396,7 +423,7 @@ const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigErr
       if (unsupported) return Effect.fail(unsupported)
       return callSdk(
         ctx,
-        (signal) => client.responses.create(responsesBody(request, model), { signal }),
+        (signal) => client.responses.create(responsesBody(request, model), abortableBy(signal)),
         mapError(ctx)
       ).pipe(
         Effect.flatMap((response: OpenAIResponse & { _request_id?: string | null }) => {
@@ -428,7 +455,10 @@ const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigErr
         ctx,
         async (signal) => {
           const { data, request_id } = await client.chat.completions
-            .create({ ...chatBody(request, model), stream: true, stream_options: { include_usage: true } }, { signal })
+            .create(
+              { ...chatBody(request, model), stream: true, stream_options: { include_usage: true } },
+              abortableBy(signal)
+            )
             .withResponse()
           requestId = request_id
           return data
@@ -492,7 +522,7 @@ const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigErr
         ctx,
         async (signal) => {
           const { data, request_id } = await client.responses
-            .create({ ...responsesBody(request, model), stream: true }, { signal })
+            .create({ ...responsesBody(request, model), stream: true }, abortableBy(signal))
             .withResponse()
           requestId = request_id
           return data
