@@ -33,6 +33,7 @@ import {
 } from "../domain.ts"
 import { type ConfigError, ContentFilteredError, classifyError, InvalidRequestError, type LLMError } from "../errors.ts"
 import { optionalField } from "../internal/optional.ts"
+import { isoTimestamp } from "../internal/timestamp.ts"
 import { LLMProvider, type LLMProviderShape } from "../provider.ts"
 import { makeModelCatalog } from "./discovery.ts"
 import {
@@ -194,7 +195,7 @@ const make = (options: LLMOrchestratorOptions) =>
       // Optional fields are set, not spread: one object shape for every record is cheaper to build
       // and to encode for the log (this runs on every call).
       const record: Mutable<CostRecord> = {
-        timestamp: new Date().toISOString(),
+        timestamp: isoTimestamp(),
         requestId: run.requestId,
         provider: entry.provider,
         model: entry.model,
