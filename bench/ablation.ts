@@ -47,7 +47,7 @@ const main = async () => {
       "orchestrator, cost + JSONL log": await orchestratorArm(provider, urls, logDir, { cost: "log" })
     }
     try {
-      await measure(raw, adapter, orchestrators)
+      await measure(urls, raw, adapter, orchestrators)
     } finally {
       for (const arm of Object.values(orchestrators)) await arm.dispose()
       await adapter.dispose()
@@ -61,18 +61,22 @@ const main = async () => {
 type Orchestrators = Record<string, Awaited<ReturnType<typeof orchestratorArm>>>
 
 const measure = async (
+  urls: SimulatorUrls,
   raw: ReturnType<typeof rawArm>,
   adapter: Awaited<ReturnType<typeof adapterArm>>,
   orchestrators: Orchestrators
 ) => {
+  const rawWithSignal = rawArm(provider, urls, { withSignal: true })
   const plainArms: Record<string, () => Promise<unknown>> = {
     "raw SDK": raw.plain,
+    "raw SDK with an AbortSignal": rawWithSignal.plain,
     "raw SDK in one Effect.tryPromise": () => Effect.runPromise(Effect.tryPromise(raw.plain)),
     "provider adapter alone": adapter.plain,
     ...Object.fromEntries(Object.entries(orchestrators).map(([name, arm]) => [name, arm.plain]))
   }
   const streamArms: Record<string, () => Promise<unknown>> = {
     "raw SDK": raw.stream,
+    "raw SDK with an AbortSignal": rawWithSignal.stream,
     "provider adapter alone": adapter.stream,
     ...Object.fromEntries(Object.entries(orchestrators).map(([name, arm]) => [name, arm.stream]))
   }
@@ -80,6 +84,7 @@ const measure = async (
   if (mode === "c64") return await throughputAt64(arms)
   for (const [, task] of arms) for (let i = 0; i < perRound * 3; i++) await task() // warm-up
   const medians = new Map<string, Array<number>>(arms.map(([name]) => [name, []]))
+  const cpus = new Map<string, Array<number>>(arms.map(([name]) => [name, []]))
   const ttfts = new Map<string, Array<number>>(arms.map(([name]) => [name, []]))
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < arms.length; k++) {
@@ -89,19 +94,35 @@ const measure = async (
         const result = await task()
         if (mode === "stream") firstText.push((result as StreamTiming).ttftMs)
       }
+      const cpuBefore = process.cpuUsage()
       medians.get(name)!.push(median(await timeSequential(perRound, timed)))
+      const cpu = process.cpuUsage(cpuBefore)
+      cpus.get(name)!.push((cpu.user + cpu.system) / perRound)
       if (mode === "stream") ttfts.get(name)!.push(median(firstText))
     }
   }
   const rawMedians = medians.get("raw SDK")!
   console.log(`${provider} ${mode}: ${rounds} rounds x ${perRound}, Node ${process.version}`)
   const rawTtfts = ttfts.get("raw SDK")!
-  const vsRaw = (values: ReadonlyArray<number>, base: ReadonlyArray<number>) =>
-    median(values.map((v, i) => (v - base[i]!) * 1000))
-  const columns = mode === "stream" ? ["median us", "vs raw us", "TTFT us", "vs raw us"] : ["median us", "vs raw us"]
+  const vsRaw = (values: ReadonlyArray<number>, base: ReadonlyArray<number>, scale = 1000) =>
+    median(values.map((v, i) => (v - base[i]!) * scale))
+  const rawCpus = cpus.get("raw SDK")!
+  const columns = [
+    "median us",
+    "vs raw us",
+    "CPU us",
+    "vs raw us",
+    ...(mode === "stream" ? ["TTFT us", "vs raw us"] : [])
+  ]
   console.log(`${"arm".padEnd(36)} ${columns.map((c) => c.padStart(10)).join(" ")}`)
   for (const [name, values] of medians) {
-    const cells = [(median(values) * 1000).toFixed(0), vsRaw(values, rawMedians).toFixed(1)]
+    const cpu = cpus.get(name)!
+    const cells = [
+      (median(values) * 1000).toFixed(0),
+      vsRaw(values, rawMedians).toFixed(1),
+      median(cpu).toFixed(0),
+      vsRaw(cpu, rawCpus, 1).toFixed(1)
+    ]
     const firstText = ttfts.get(name)!
     if (mode === "stream") cells.push((median(firstText) * 1000).toFixed(0), vsRaw(firstText, rawTtfts).toFixed(1))
     console.log(`${name.padEnd(36)} ${cells.map((c) => c.padStart(10)).join(" ")}`)

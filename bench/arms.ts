@@ -51,7 +51,12 @@ export const maxTokens = 256
 
 // ---- Raw SDKs ----------------------------------------------------------------------------------------
 
-export const rawArm = (provider: BenchProvider, urls: SimulatorUrls): Arm => {
+/**
+ * `withSignal`: pass a fresh AbortSignal on every call, as any caller that wants to cancel must (the
+ * SDKs then link it to their own controller, which has a cost of its own).
+ */
+export const rawArm = (provider: BenchProvider, urls: SimulatorUrls, options: { withSignal?: boolean } = {}): Arm => {
+  const requestOptions = () => (options.withSignal ? { signal: new AbortController().signal } : undefined)
   const model = benchModels[provider].active
   if (provider === "openai") {
     const client = new OpenAI({ apiKey: apiKeys.openai, baseURL: `${urls.openai}/v1`, maxRetries: 0 })
@@ -65,16 +70,15 @@ export const rawArm = (provider: BenchProvider, urls: SimulatorUrls): Arm => {
       max_completion_tokens: maxTokens
     }
     return {
-      plain: () => client.chat.completions.create(body),
+      plain: () => client.chat.completions.create(body, requestOptions()),
       stream: async () => {
         const start = performance.now()
         let ttft = -1
         let deltas = 0
-        const stream = await client.chat.completions.create({
-          ...body,
-          stream: true,
-          stream_options: { include_usage: true }
-        })
+        const stream = await client.chat.completions.create(
+          { ...body, stream: true, stream_options: { include_usage: true } },
+          requestOptions()
+        )
         for await (const chunk of stream) {
           if (chunk.choices[0]?.delta?.content) {
             if (ttft < 0) ttft = performance.now() - start
@@ -89,12 +93,12 @@ export const rawArm = (provider: BenchProvider, urls: SimulatorUrls): Arm => {
   // The same body as toParams in providers/src/anthropic.ts.
   const body = { model, max_tokens: maxTokens, messages: [{ role: "user" as const, content: user }], system }
   return {
-    plain: () => client.messages.create(body),
+    plain: () => client.messages.create(body, requestOptions()),
     stream: async () => {
       const start = performance.now()
       let ttft = -1
       let deltas = 0
-      const stream = await client.messages.create({ ...body, stream: true })
+      const stream = await client.messages.create({ ...body, stream: true }, requestOptions())
       for await (const event of stream) {
         if (event.type === "content_block_delta" && event.delta.type === "text_delta" && event.delta.text) {
           if (ttft < 0) ttft = performance.now() - start

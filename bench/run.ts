@@ -2,7 +2,8 @@
  * `pnpm bench` (`pnpm bench -- --quick` for a < 60 s run): the orchestrator's overhead over the raw vendor
  * SDKs (DESIGN section 12). The simulators run in a child process (bench/simulator-server.ts) so this
  * process, the client, is measured alone. Every scenario warms up, then alternates raw SDK and
- * orchestrator in rounds (A B, B A, ...) and quotes medians of per-round values.
+ * orchestrator (call by call for sequential calls and streams, round by round for the concurrent and
+ * failover runs; each arm goes first half the time) and quotes medians of per-round values.
  *
  * Prints a table, then as the last stdout line one JSON object (progress goes to stderr).
  */
@@ -101,7 +102,7 @@ const stopSimulators = async (child: ChildProcess) => {
 
 // ---- Scenarios ---------------------------------------------------------------------------------------
 
-/** Runs `measure` for A and B in alternating order each round; returns [A values, B values]. */
+/** Runs `measure` for raw and orchestrator in alternating order each round. */
 const interleaved = async <T>(
   rounds: number,
   measure: (side: "raw" | "orch") => Promise<T>
@@ -120,15 +121,47 @@ const interleaved = async <T>(
   return { raw, orch }
 }
 
+/**
+ * Sequential calls alternate request by request (raw, orch, orch, raw, ...: each arm goes first half
+ * the time), so a slow patch of the machine lands on both arms alike; each round compares the medians
+ * of its own requests.
+ */
+const alternating = async <T>(
+  perRound: number,
+  raw: () => Promise<T>,
+  orch: () => Promise<T>
+): Promise<{ raw: Array<T & { ms: number }>; orch: Array<T & { ms: number }> }> => {
+  const samples = { raw: [] as Array<T & { ms: number }>, orch: [] as Array<T & { ms: number }> }
+  const timed = async (side: "raw" | "orch") => {
+    const start = performance.now()
+    const value = await (side === "raw" ? raw() : orch())
+    samples[side].push({ ...value, ms: performance.now() - start })
+  }
+  for (let i = 0; i < perRound; i++) {
+    const rawFirst = i % 2 === 0
+    await timed(rawFirst ? "raw" : "orch")
+    await timed(rawFirst ? "orch" : "raw")
+  }
+  return samples
+}
+
 const sequential = async (raw: Arm, orch: OrchestratorArm) => {
   const { rounds, perRound } = plan.sequential
-  const result = await interleaved(rounds, async (side) =>
-    median(await timeSequential(perRound, side === "raw" ? raw.plain : orch.plain))
-  )
-  const overheads = result.raw.map((rawMedian, i) => us(result.orch[i]! - rawMedian))
+  const rawMedians: Array<number> = []
+  const orchMedians: Array<number> = []
+  for (let round = 0; round < rounds; round++) {
+    const samples = await alternating(
+      perRound,
+      () => raw.plain().then(() => ({})),
+      () => orch.plain().then(() => ({}))
+    )
+    rawMedians.push(median(samples.raw.map((s) => s.ms)))
+    orchMedians.push(median(samples.orch.map((s) => s.ms)))
+  }
+  const overheads = rawMedians.map((rawMedian, i) => us(orchMedians[i]! - rawMedian))
   return {
-    raw_median_us: us(median(result.raw)),
-    orch_median_us: us(median(result.orch)),
+    raw_median_us: us(median(rawMedians)),
+    orch_median_us: us(median(orchMedians)),
     overhead_us_p50: median(overheads),
     overhead_us_p90: quantile(overheads, 0.9)
   }
@@ -157,12 +190,16 @@ const concurrent = async (raw: Arm, orch: OrchestratorArm) => {
 
 const streaming = async (raw: Arm, orch: OrchestratorArm) => {
   const { rounds, perRound } = plan.stream
-  const timings = async (task: () => Promise<StreamTiming>) => {
-    const all: Array<StreamTiming> = []
-    for (let i = 0; i < perRound; i++) all.push(await task())
-    return { ttftMs: median(all.map((t) => t.ttftMs)), totalMs: median(all.map((t) => t.totalMs)) }
+  const result = { raw: [] as Array<StreamTiming>, orch: [] as Array<StreamTiming> }
+  for (let round = 0; round < rounds; round++) {
+    const samples = await alternating(perRound, raw.stream, orch.stream)
+    for (const side of ["raw", "orch"] as const)
+      result[side].push({
+        ttftMs: median(samples[side].map((t) => t.ttftMs)),
+        totalMs: median(samples[side].map((t) => t.totalMs)),
+        deltas: streamChunks
+      })
   }
-  const result = await interleaved(rounds, (side) => timings(side === "raw" ? raw.stream : orch.stream))
   const ttftOverheads = result.raw.map((r, i) => us(result.orch[i]!.ttftMs - r.ttftMs))
   const chunkOverheads = result.raw.map((r, i) => us(result.orch[i]!.totalMs - r.totalMs) / streamChunks)
   return {
