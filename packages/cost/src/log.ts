@@ -36,23 +36,24 @@ export const CostRecordSchema = Schema.Struct({
  * One log line, newline included. Only the record's own fields are written (in a fixed order), so an
  * object carrying extra properties never leaks them into the log; `cost: null` keeps "unpriced" explicit.
  */
-export const encodeRecord = (record: CostRecord): string =>
-  `${JSON.stringify({
-    timestamp: record.timestamp,
-    requestId: record.requestId,
-    ...(record.providerRequestId === undefined ? {} : { providerRequestId: record.providerRequestId }),
-    provider: record.provider,
-    model: record.model,
-    usage: record.usage,
-    ...(record.usageEstimated ? { usageEstimated: true } : {}),
-    cost: record.cost ?? null,
-    latencyMs: record.latencyMs,
-    outcome: record.outcome,
-    ...(record.errorTag === undefined ? {} : { errorTag: record.errorTag }),
-    attempt: record.attempt,
-    stream: record.stream,
-    metadata: record.metadata
-  })}\n`
+export const encodeRecord = (record: CostRecord): string => {
+  // Built field by field (no spreads): one object shape per combination of optional fields keeps
+  // JSON.stringify on its fast path.
+  const line: Record<string, unknown> = { timestamp: record.timestamp, requestId: record.requestId }
+  if (record.providerRequestId !== undefined) line.providerRequestId = record.providerRequestId
+  line.provider = record.provider
+  line.model = record.model
+  line.usage = record.usage
+  if (record.usageEstimated) line.usageEstimated = true
+  line.cost = record.cost ?? null
+  line.latencyMs = record.latencyMs
+  line.outcome = record.outcome
+  if (record.errorTag !== undefined) line.errorTag = record.errorTag
+  line.attempt = record.attempt
+  line.stream = record.stream
+  line.metadata = record.metadata
+  return `${JSON.stringify(line)}\n`
+}
 
 const configKey = "cost_tracking.log_path"
 

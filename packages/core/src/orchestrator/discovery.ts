@@ -26,10 +26,20 @@ export const makeModelCatalog = (
         const price = pricing.priceOf(model.provider, model.id)
         return price ? { ...model, price } : model
       })
+    // The newest successful listing per provider and when it expires, readable without an Effect:
+    // every request checks its model, and a fresh listing needs no trip through the cache.
+    const fresh = new Map<ProviderId, { readonly models: ReadonlyArray<ModelInfo>; readonly expiresAt: number }>()
     const cache = yield* Cache.makeWith(
       (provider: ProviderId): Effect.Effect<ReadonlyArray<ModelInfo>, LLMError> => {
         const service = providers.get(provider)
-        return service ? Effect.map(service.listModels, withPrices) : Effect.succeed([])
+        if (!service) return Effect.succeed([])
+        return Effect.map(service.listModels, withPrices).pipe(
+          Effect.tap((models) =>
+            Effect.clockWith((clock) =>
+              Effect.sync(() => fresh.set(provider, { models, expiresAt: clock.currentTimeMillisUnsafe() + ttlMs }))
+            )
+          )
+        )
       },
       { capacity: 16, timeToLive: (exit) => (Exit.isSuccess(exit) ? ttlMs : failedListingTtl) }
     )
@@ -43,13 +53,40 @@ export const makeModelCatalog = (
           )
         : Cache.get(cache, provider)
 
+    /** Kept per listing (a new listing after the TTL starts afresh) rather than scanning every id each time. */
+    const verdictFor = (
+      provider: ProviderId,
+      model: string,
+      models: ReadonlyArray<ModelInfo>
+    ): ModelNotFoundError | undefined => {
+      let verdicts = verdictsByListing.get(models)
+      if (verdicts === undefined) {
+        verdicts = new Map()
+        verdictsByListing.set(models, verdicts)
+      }
+      if (verdicts.has(model)) return verdicts.get(model)
+      const ids = models.map((m) => m.id)
+      const verdict = ids.some((id) => id === model || id.startsWith(`${model}-`) || id.startsWith(`${model}@`))
+        ? undefined
+        : unknownModel(provider, model, ids)
+      // Bounded: a caller cycling through many unknown model names cannot grow this without limit.
+      if (verdicts.size < maxVerdictsPerListing) verdicts.set(model, verdict)
+      return verdict
+    }
+
     return {
       list,
       refresh: (provider: ProviderId | undefined) =>
         Effect.andThen(
-          Effect.forEach(provider === undefined ? configured : [provider], (p) => Cache.invalidate(cache, p), {
-            discard: true
-          }),
+          Effect.forEach(
+            provider === undefined ? configured : [provider],
+            (p) =>
+              Effect.andThen(
+                Effect.sync(() => fresh.delete(p)),
+                Cache.invalidate(cache, p)
+              ),
+            { discard: true }
+          ),
           list(provider)
         ),
       /**
@@ -58,23 +95,13 @@ export const makeModelCatalog = (
        * listing itself failed: discovery never blocks a request.
        */
       check: (provider: ProviderId, model: string): Effect.Effect<ModelNotFoundError | undefined> =>
-        Effect.map(Effect.exit(Cache.get(cache, provider)), (exit) => {
-          if (Exit.isFailure(exit)) return undefined
-          // Every request checks its model: the verdict is kept per listing (a new listing after the
-          // TTL starts afresh) instead of scanning every listed id each time.
-          let verdicts = verdictsByListing.get(exit.value)
-          if (verdicts === undefined) {
-            verdicts = new Map()
-            verdictsByListing.set(exit.value, verdicts)
-          }
-          if (verdicts.has(model)) return verdicts.get(model)
-          const ids = exit.value.map((m) => m.id)
-          const verdict = ids.some((id) => id === model || id.startsWith(`${model}-`) || id.startsWith(`${model}@`))
-            ? undefined
-            : unknownModel(provider, model, ids)
-          // Bounded: a caller cycling through many unknown model names cannot grow this without limit.
-          if (verdicts.size < maxVerdictsPerListing) verdicts.set(model, verdict)
-          return verdict
+        Effect.clockWith((clock) => {
+          const listing = fresh.get(provider)
+          if (listing !== undefined && clock.currentTimeMillisUnsafe() < listing.expiresAt)
+            return Effect.succeed(verdictFor(provider, model, listing.models))
+          return Effect.map(Effect.exit(Cache.get(cache, provider)), (exit) =>
+            Exit.isFailure(exit) ? undefined : verdictFor(provider, model, exit.value)
+          )
         }),
       /** Close listed ids for a model the provider rejected (empty when the listing is unavailable). */
       suggestionsFor: (provider: ProviderId, model: string): Effect.Effect<ReadonlyArray<string>> =>

@@ -13,14 +13,17 @@ const problemIn = (request: ChatRequest): string | undefined => {
   if (typeof request !== "object" || request === null) return "the request must be an object with `messages`"
   if (!Array.isArray(request.messages) || request.messages.length === 0)
     return "request.messages must be a non-empty array of { role, content }"
-  for (const [i, message] of request.messages.entries()) {
+  // Indexed loops: no iterator or entry arrays on every request.
+  for (let i = 0; i < request.messages.length; i++) {
+    const message = request.messages[i]!
     if (typeof message !== "object" || message === null) return `request.messages[${i}] must be { role, content }`
     if (!roles.has(message.role))
       return `request.messages[${i}].role must be "system", "user" or "assistant" (got ${JSON.stringify(message.role)})`
     const content: unknown = message.content
     if (typeof content !== "string") {
       if (!Array.isArray(content)) return `request.messages[${i}].content must be a string or an array of text parts`
-      for (const [j, part] of content.entries()) {
+      for (let j = 0; j < content.length; j++) {
+        const part = content[j]
         if (typeof part !== "object" || part === null || part.type !== "text" || typeof part.text !== "string")
           return `request.messages[${i}].content[${j}] must be { type: "text", text: string }`
       }
@@ -41,8 +44,8 @@ const problemIn = (request: ChatRequest): string | undefined => {
     return "request.model must be a non-empty model id, or left out to use the configured active_model"
   if (metadata !== undefined) {
     if (typeof metadata !== "object" || metadata === null) return "request.metadata must be an object of string tags"
-    for (const [key, value] of Object.entries(metadata))
-      if (typeof value !== "string") return `request.metadata.${key} must be a string (cost tags are strings)`
+    for (const key in metadata)
+      if (typeof metadata[key] !== "string") return `request.metadata.${key} must be a string (cost tags are strings)`
   }
   return undefined
 }
