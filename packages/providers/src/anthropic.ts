@@ -385,9 +385,12 @@ const make = (options: AnthropicOptions) =>
       if (params.max_tokens > nonStreamingMaxTokens) return generateOverStream(request, model)
       const ctx = context(model)
       const mapError = errorMapper(sdk, ctx, secrets)
-      return callSdk(ctx, (signal) => client.messages.create(params, { signal }).withResponse(), mapError).pipe(
-        Effect.flatMap(({ data: message, request_id }) =>
-          Array.isArray(message?.content) && message.usage
+      // The SDK puts the request-id header on the parsed message as `_request_id`: no `withResponse()`
+      // (a second promise chain over the same response) is needed for it.
+      return callSdk(ctx, (signal) => client.messages.create(params, { signal }), mapError).pipe(
+        Effect.flatMap((message: AnthropicSdk.Message & { _request_id?: string | null }) => {
+          const request_id = message?._request_id
+          return Array.isArray(message?.content) && message.usage
             ? Effect.succeed<ProviderResponse>({
                 content: textOf(message),
                 provider,
@@ -404,7 +407,7 @@ const make = (options: AnthropicOptions) =>
                   message: `${provider} model ${model}: the response is not a message (no content or usage)`
                 })
               )
-        )
+        })
       )
     }
 
