@@ -5,7 +5,7 @@
  * attempt that consumed tokens. Streams fall back only before their first text.
  */
 import { randomUUID } from "node:crypto"
-import type { Config, Duration, Exit } from "effect"
+import type { Config, Duration } from "effect"
 import { Cause, Channel, type Clock, Context, Effect, Layer, Option, type Pull, Scope, Stream } from "effect"
 import { isArrayNonEmpty, type NonEmptyReadonlyArray } from "effect/Array"
 import {
@@ -87,6 +87,8 @@ interface RequestRun {
 
 /** Usage seen so far on one streamed attempt, so a failed or cut stream is billed exactly once. */
 interface StreamAttemptState {
+  readonly entry: ChainEntry
+  readonly startedAt: number
   usage: Usage | undefined
   finish: ProviderFinish | undefined
   recorded: boolean
@@ -98,10 +100,11 @@ interface StreamAttemptState {
 interface OpenedStream {
   readonly head: ReadonlyArray<ProviderStreamEvent>
   readonly pull: Pull.Pull<NonEmptyReadonlyArray<ProviderStreamEvent>, LLMError>
-  readonly startedAt: number
 }
 
-const newAttemptState = (): StreamAttemptState => ({
+const newAttemptState = (entry: ChainEntry, startedAt: number): StreamAttemptState => ({
+  entry,
+  startedAt,
   usage: undefined,
   finish: undefined,
   recorded: false,
@@ -386,34 +389,26 @@ const make = (options: LLMOrchestratorOptions) =>
      */
     const openStream = (
       run: RequestRun,
-      entry: ChainEntry,
       provider: LLMProviderShape,
       state: StreamAttemptState,
       scope: Scope.Scope,
-      clock: Clock.Clock,
-      startedAt: number
+      clock: Clock.Clock
     ): Effect.Effect<OpenedStream, LLMError> => {
+      const entry = state.entry
       // runChain lists this attempt right after it ends: it will be number length + 1.
       const billFailure = (usage: Usage, errorTag: string, providerRequestId?: string) => {
         state.recorded = true
-        return recordCost(
-          run,
-          entry,
-          usage,
-          "error",
-          run.attempts.length + 1,
-          clock.currentTimeMillisUnsafe() - startedAt,
-          {
-            errorTag,
-            providerRequestId
-          }
-        )
+        const latencyMs = clock.currentTimeMillisUnsafe() - state.startedAt
+        return recordCost(run, entry, usage, "error", run.attempts.length + 1, latencyMs, {
+          errorTag,
+          providerRequestId
+        })
       }
       return Effect.flatMap(
         Channel.toPullScoped(Stream.toChannel(provider.stream(run.request, entry.model)), scope),
         (pull) => {
           const head: Array<ProviderStreamEvent> = []
-          const opened: OpenedStream = { head, pull, startedAt }
+          const opened: OpenedStream = { head, pull }
           let sawText = false
           const readHead: Effect.Effect<OpenedStream, LLMError> = Effect.matchEffect(pull, {
             onFailure: (error) => {
@@ -453,58 +448,59 @@ const make = (options: LLMOrchestratorOptions) =>
     /**
      * One channel for the whole public stream: validation, the chain up to a first text, then a pull
      * that maps provider events to public ones chunk by chunk. Written as one pull rather than a
-     * pipeline of stream operators: every operator is a channel of its own on every chunk.
+     * pipeline of stream operators: every operator is a channel of its own, on every chunk.
      */
     const sendStreamingRequest = (request: ChatRequest): Stream.Stream<StreamEvent, LLMError> =>
       Stream.fromChannel(
-        Channel.fromTransformBracket((_upstream, _scope, streamScope) =>
+        Channel.fromTransform((_upstream, scope) =>
           Effect.clockWith((clock) =>
             Effect.flatMap(begin(request, true), (run) => {
-              let state = newAttemptState()
-              return Effect.flatMap(
-                runChain(run, (entry, provider) => {
-                  const attempt = newAttemptState()
-                  state = attempt
-                  const startedAt = clock.currentTimeMillisUnsafe()
-                  return openStream(run, entry, provider, attempt, streamScope, clock, startedAt).pipe(
-                    // Interrupted before the first text, after the provider reported usage (Anthropic's
-                    // message_start): those tokens are billed, once.
-                    Effect.onInterrupt(() => {
-                      if (attempt.recorded || !consumedTokens(attempt.usage)) return Effect.void
-                      attempt.recorded = true
-                      const latencyMs = clock.currentTimeMillisUnsafe() - startedAt
-                      return recordCost(
-                        run,
-                        entry,
-                        attempt.usage,
-                        "interrupted",
-                        run.attempts.length + 1,
-                        latencyMs,
-                        {}
-                      )
-                    })
-                  )
-                }),
-                ({ value: opened, entry }) =>
-                  Effect.as(
-                    Scope.addFinalizerExit(streamScope, (exit) =>
-                      billStreamEnd(run, entry, opened, state, exit, clock)
-                    ),
-                    publicPull(run, entry, opened, state)
-                  )
+              let current: StreamAttemptState | undefined
+              let won = false
+              // Whatever the stream consumed and nobody billed yet is billed when it closes: an attempt
+              // interrupted before its first text after the provider reported usage (Anthropic's
+              // message_start), or the winner stopped early or interrupted after its first text.
+              const billOnClose = Scope.addFinalizerExit(scope, (exit) => {
+                if (current === undefined) return Effect.void
+                if (won)
+                  return billWinner(run, current, clock, exit._tag === "Failure" ? errorTagOf(exit.cause) : undefined)
+                if (current.recorded || !consumedTokens(current.usage)) return Effect.void
+                current.recorded = true
+                const latencyMs = clock.currentTimeMillisUnsafe() - current.startedAt
+                return recordCost(
+                  run,
+                  current.entry,
+                  current.usage,
+                  "interrupted",
+                  run.attempts.length + 1,
+                  latencyMs,
+                  {}
+                )
+              })
+              const chain = runChain(run, (entry, provider) => {
+                current = newAttemptState(entry, clock.currentTimeMillisUnsafe())
+                return openStream(run, provider, current, scope, clock)
+              })
+              return Effect.andThen(
+                billOnClose,
+                Effect.map(chain, ({ value: opened }) => {
+                  won = true
+                  return publicPull(run, opened, current!, clock)
+                })
               )
             })
           )
         )
       )
 
-    /** The winning attempt's events as public ones: text, then exactly one Finish. */
+    /** The winning attempt's events as public ones: text, then exactly one Finish; billed at its end. */
     const publicPull = (
       run: RequestRun,
-      entry: ChainEntry,
       opened: OpenedStream,
-      state: StreamAttemptState
+      state: StreamAttemptState,
+      clock: Clock.Clock
     ): Pull.Pull<NonEmptyReadonlyArray<StreamEvent>, LLMError> => {
+      const entry = state.entry
       const toPublic = (event: ProviderStreamEvent): StreamEvent | undefined => {
         switch (event._tag) {
           case "TextDelta":
@@ -538,9 +534,17 @@ const make = (options: LLMOrchestratorOptions) =>
         return out
       }
       let head: ReadonlyArray<ProviderStreamEvent> | undefined = opened.head
-      const next: Pull.Pull<NonEmptyReadonlyArray<StreamEvent>, LLMError> = Effect.flatMap(opened.pull, (events) => {
-        const out = toPublicChunk(events)
-        return isArrayNonEmpty(out) ? Effect.succeed(out) : next
+      const next: Pull.Pull<NonEmptyReadonlyArray<StreamEvent>, LLMError> = Effect.matchEffect(opened.pull, {
+        onSuccess: (events) => {
+          const out = toPublicChunk(events)
+          return isArrayNonEmpty(out) ? Effect.succeed(out) : next
+        },
+        // The end, or an error after text: billed now, so the record's latency is the stream's own.
+        onFailure: (error) =>
+          Effect.andThen(
+            billWinner(run, state, clock, Cause.isDone(error) ? undefined : error._tag),
+            Effect.fail(error)
+          )
       })
       return Effect.suspend(() => {
         if (head === undefined) return next
@@ -550,21 +554,19 @@ const make = (options: LLMOrchestratorOptions) =>
       })
     }
 
-    /** Bills the winning attempt once, however the stream ended. */
-    const billStreamEnd = (
+    /** Bills the winning attempt once, however the stream ended (`errorTag` when it failed). */
+    const billWinner = (
       run: RequestRun,
-      entry: ChainEntry,
-      opened: OpenedStream,
       state: StreamAttemptState,
-      exit: Exit.Exit<unknown, unknown>,
-      clock: Clock.Clock
+      clock: Clock.Clock,
+      errorTag: string | undefined
     ): Effect.Effect<unknown> => {
       if (state.recorded) return Effect.void
       state.recorded = true
-      const latency = clock.currentTimeMillisUnsafe() - opened.startedAt
+      const latency = clock.currentTimeMillisUnsafe() - state.startedAt
       const attempt = run.attempts.length
       if (state.finish) {
-        return recordCost(run, entry, state.finish.usage, "success", attempt, latency, {
+        return recordCost(run, state.entry, state.finish.usage, "success", attempt, latency, {
           providerRequestId: state.finish.requestId
         })
       }
@@ -573,8 +575,7 @@ const make = (options: LLMOrchestratorOptions) =>
       const known = consumedTokens(state.usage)
       const usage = known ? state.usage! : estimateUsage(run.request, state.deliveredChars)
       if (!consumedTokens(usage)) return Effect.void
-      const errorTag = exit._tag === "Failure" ? errorTagOf(exit.cause) : undefined
-      return recordCost(run, entry, usage, errorTag ? "error" : "interrupted", attempt, latency, {
+      return recordCost(run, state.entry, usage, errorTag ? "error" : "interrupted", attempt, latency, {
         errorTag,
         usageEstimated: !known
       })
