@@ -1,8 +1,8 @@
 /**
  * Which layer of the stack costs what, by taking pieces away: the raw SDK, the raw SDK wrapped in one
  * Effect (the floor of any Effect-based wrapper), the provider adapter alone, and the orchestrator with
- * cost tracking off, in memory only, and with the JSONL log. Same simulator process, rounds rotate the
- * order of the arms, medians of per-round medians.
+ * cost tracking off, in memory only, and with the JSONL log. Same simulator process, each round runs
+ * the arms in a shuffled order, medians of per-round medians.
  *
  * `c64` mode runs plain requests 64 at a time and reports throughput and client CPU per request (what
  * bounds throughput on a 2-core machine shared with the simulator).
@@ -87,8 +87,9 @@ const measure = async (
   const cpus = new Map<string, Array<number>>(arms.map(([name]) => [name, []]))
   const ttfts = new Map<string, Array<number>>(arms.map(([name]) => [name, []]))
   for (let round = 0; round < rounds; round++) {
+    const order = shuffled(arms, round)
     for (let k = 0; k < arms.length; k++) {
-      const [name, task] = arms[(round + k) % arms.length]!
+      const [name, task] = order[k]!
       const firstText: Array<number> = []
       const timed = async () => {
         const result = await task()
@@ -129,14 +130,30 @@ const measure = async (
   }
 }
 
+/**
+ * The arms in a different order every round (seeded, so runs repeat): a fixed rotation would always
+ * run each arm right after the same other arm, which then pays for that arm's garbage.
+ */
+const shuffled = <T>(items: ReadonlyArray<T>, round: number): Array<T> => {
+  const out = [...items]
+  let seed = round + 1
+  for (let i = out.length - 1; i > 0; i--) {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31
+    const j = seed % (i + 1)
+    ;[out[i], out[j]] = [out[j]!, out[i]!]
+  }
+  return out
+}
+
 /** Requests per second and client CPU per request with 64 in flight, per arm, rounds rotating the order. */
 const throughputAt64 = async (arms: ReadonlyArray<[string, () => Promise<unknown>]>) => {
   for (const [, task] of arms) await runConcurrent(perRound, 64, task) // warm-up
   const rps = new Map<string, Array<number>>(arms.map(([name]) => [name, []]))
   const cpu = new Map<string, Array<number>>(arms.map(([name]) => [name, []]))
   for (let round = 0; round < rounds; round++) {
+    const order = shuffled(arms, round)
     for (let k = 0; k < arms.length; k++) {
-      const [name, task] = arms[(round + k) % arms.length]!
+      const [name, task] = order[k]!
       const cpuBefore = process.cpuUsage()
       const start = performance.now()
       await runConcurrent(perRound, 64, task)
