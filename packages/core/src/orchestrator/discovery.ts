@@ -94,15 +94,14 @@ export const makeModelCatalog = (
        * dated version of it is listed (aliases such as `claude-sonnet-4-5` are valid), or when the
        * listing itself failed: discovery never blocks a request.
        */
-      check: (provider: ProviderId, model: string): Effect.Effect<ModelNotFoundError | undefined> =>
-        Effect.clockWith((clock) => {
-          const listing = fresh.get(provider)
-          if (listing !== undefined && clock.currentTimeMillisUnsafe() < listing.expiresAt)
-            return Effect.succeed(verdictFor(provider, model, listing.models))
-          return Effect.map(Effect.exit(Cache.get(cache, provider)), (exit) =>
-            Exit.isFailure(exit) ? undefined : verdictFor(provider, model, exit.value)
-          )
-        }),
+      check: (provider: ProviderId, model: string, now: number): Effect.Effect<ModelNotFoundError | undefined> => {
+        const listing = fresh.get(provider)
+        if (listing !== undefined && now < listing.expiresAt)
+          return Effect.succeed(verdictFor(provider, model, listing.models))
+        return Effect.map(Effect.exit(Cache.get(cache, provider)), (exit) =>
+          Exit.isFailure(exit) ? undefined : verdictFor(provider, model, exit.value)
+        )
+      },
       /** Close listed ids for a model the provider rejected (empty when the listing is unavailable). */
       suggestionsFor: (provider: ProviderId, model: string): Effect.Effect<ReadonlyArray<string>> =>
         Effect.map(Effect.exit(Cache.get(cache, provider)), (exit) =>

@@ -240,9 +240,10 @@ const make = (options: LLMOrchestratorOptions) =>
      */
     const runChain = <A, R>(
       run: RequestRun,
+      clock: Clock.Clock,
       attempt: (entry: ChainEntry, provider: LLMProviderShape) => Effect.Effect<A, LLMError, R>
     ): Effect.Effect<{ readonly value: A; readonly entry: ChainEntry }, LLMError, R> =>
-      Effect.clockWith((clock) => {
+      Effect.suspend(() => {
         const entries = planChain(run, chainFor(run.request), clock.currentTimeMillisUnsafe())
         const excludedProviders = new Set<ProviderId>()
         let lastError: LLMError | undefined
@@ -255,7 +256,8 @@ const make = (options: LLMOrchestratorOptions) =>
           if (entry === undefined) return Effect.fail(lastError ?? emptyChain(run))
           const provider = providers.get(entry.provider)!
           if (!discovery.validate) return tryModel(index, entry, provider, 1, undefined)
-          return Effect.flatMap(catalog.check(entry.provider, entry.model), (unknown) => {
+          const now = clock.currentTimeMillisUnsafe()
+          return Effect.flatMap(catalog.check(entry.provider, entry.model, now), (unknown) => {
             if (unknown === undefined) return tryModel(index, entry, provider, 1, undefined)
             run.attempts.push({ ...entry, attempt: 1, outcome: "error", errorTag: unknown._tag, durationMs: 0 })
             lastError = unknown
@@ -345,7 +347,7 @@ const make = (options: LLMOrchestratorOptions) =>
         const startedAt = clock.currentTimeMillisUnsafe()
         return begin(request, false).pipe(
           Effect.flatMap((run) =>
-            runChain(run, (entry, provider) => {
+            runChain(run, clock, (entry, provider) => {
               const attemptStart = clock.currentTimeMillisUnsafe()
               return Effect.flatMap(provider.generate(request, entry.model), (response) => {
                 const latencyMs = clock.currentTimeMillisUnsafe() - attemptStart
@@ -477,7 +479,7 @@ const make = (options: LLMOrchestratorOptions) =>
                   {}
                 )
               })
-              const chain = runChain(run, (entry, provider) => {
+              const chain = runChain(run, clock, (entry, provider) => {
                 current = newAttemptState(entry, clock.currentTimeMillisUnsafe())
                 return openStream(run, provider, current, scope, clock)
               })
