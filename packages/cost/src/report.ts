@@ -22,11 +22,15 @@ interface Bucket {
   readonly usage: MutableUsage
 }
 
+/**
+ * Model and tag buckets are nested (provider -> model, tag key -> value) rather than keyed by
+ * `provider/model` and `key=value`: no key string is built and hashed on every call.
+ */
 export interface Aggregates {
   readonly total: Bucket
   readonly byProvider: Map<string, Bucket>
-  readonly byModel: Map<string, Bucket>
-  readonly byTag: Map<string, Bucket>
+  readonly byModel: Map<string, Map<string, Bucket>>
+  readonly byTag: Map<string, Map<string, Bucket>>
 }
 
 const newBucket = (): Bucket => ({
@@ -64,13 +68,47 @@ const addToMap = (map: Map<string, Bucket>, key: string, record: CostRecord): vo
   addToBucket(bucket, record)
 }
 
+const addToNested = (map: Map<string, Map<string, Bucket>>, outer: string, inner: string, record: CostRecord) => {
+  let nested = map.get(outer)
+  if (nested === undefined) {
+    nested = new Map()
+    map.set(outer, nested)
+  }
+  addToMap(nested, inner, record)
+}
+
 /** Adds one record to the aggregates, in place. */
 export const addRecord = (aggregates: Aggregates, record: CostRecord): void => {
   addToBucket(aggregates.total, record)
   addToMap(aggregates.byProvider, record.provider, record)
-  addToMap(aggregates.byModel, `${record.provider}/${record.model}`, record)
-  for (const key in record.metadata) addToMap(aggregates.byTag, `${key}=${record.metadata[key]}`, record)
+  addToNested(aggregates.byModel, record.provider, record.model, record)
+  for (const key in record.metadata) addToNested(aggregates.byTag, key, record.metadata[key]!, record)
 }
+
+/** `outer + separator + inner` keys for the report; two pairs that spell the same key share a bucket. */
+const flatten = (map: Map<string, Map<string, Bucket>>, separator: string): Map<string, Bucket> => {
+  const flat = new Map<string, Bucket>()
+  for (const [outer, nested] of map)
+    for (const [inner, bucket] of nested) {
+      const key = `${outer}${separator}${inner}`
+      const seen = flat.get(key)
+      flat.set(key, seen === undefined ? bucket : mergeBuckets(seen, bucket))
+    }
+  return flat
+}
+
+const mergeBuckets = (a: Bucket, b: Bucket): Bucket => ({
+  costUsd: a.costUsd + b.costUsd,
+  calls: a.calls + b.calls,
+  unpricedCalls: a.unpricedCalls + b.unpricedCalls,
+  usage: {
+    inputTokens: a.usage.inputTokens + b.usage.inputTokens,
+    outputTokens: a.usage.outputTokens + b.usage.outputTokens,
+    cacheReadTokens: a.usage.cacheReadTokens + b.usage.cacheReadTokens,
+    cacheWriteTokens: a.usage.cacheWriteTokens + b.usage.cacheWriteTokens,
+    reasoningTokens: a.usage.reasoningTokens + b.usage.reasoningTokens
+  }
+})
 
 const snapshot = (bucket: Bucket): CostBucket => ({
   costUsd: bucket.costUsd,
@@ -91,8 +129,8 @@ export const toReport = (aggregates: Aggregates, enabled = true): CostReport => 
   enabled,
   ...snapshot(aggregates.total),
   byProvider: toRecord(aggregates.byProvider),
-  byModel: toRecord(aggregates.byModel),
-  byTag: toRecord(aggregates.byTag)
+  byModel: toRecord(flatten(aggregates.byModel, "/")),
+  byTag: toRecord(flatten(aggregates.byTag, "="))
 })
 
 /** The report of a list of records (pure); the CLI `costs <log>` feeds it `readCostLog`'s output. */

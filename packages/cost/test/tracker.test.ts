@@ -241,6 +241,18 @@ describe("CostTracker state", () => {
     }).pipe(Effect.provide(CostTracking.layer(config())))
   )
 
+  it("report: tags that spell the same key=value (a key with '=' in it) share one bucket", () => {
+    const first = { ...makeRecord(0), metadata: { "team=a": "x" } }
+    const second = { ...makeRecord(1), metadata: { team: "a=x" } }
+    const report = reportFromRecords([first, second])
+    expect(Object.keys(report.byTag)).toEqual(["team=a=x"])
+    expect(report.byTag["team=a=x"]).toMatchObject({
+      calls: 2,
+      usage: { inputTokens: first.usage.inputTokens + second.usage.inputTokens }
+    })
+    expect(report.byTag["team=a=x"]!.costUsd).toBeCloseTo((first.cost?.total ?? 0) + (second.cost?.total ?? 0), 12)
+  })
+
   it.effect("checkBudget fails once the session total reaches budget_usd, saying spent vs budget", () =>
     Effect.gen(function* () {
       const tracker = yield* CostTracker
