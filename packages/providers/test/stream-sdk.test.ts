@@ -1,0 +1,120 @@
+/**
+ * `streamSdk`, the plumbing every provider stream runs on, driven by a scripted async iterable instead
+ * of an SDK: how events are handed over (first text at once, a burst as one chunk), when the request is
+ * aborted (the consumer left before the end: yes; the SDK read it to the end: no), and what an SDK that
+ * throws before returning its promise becomes.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { type LLMError, NetworkError, type ProviderStreamEvent } from "@llm-orchestrator/core"
+import { Effect, Stream } from "effect"
+import { type CallContext, type StreamDecoder, streamSdk } from "../src/internal/call.ts"
+
+const ctx: CallContext = { provider: "openai", model: "gpt-4o-mini" }
+const mapError = (error: unknown): LLMError =>
+  new NetworkError({ provider: "openai", model: "gpt-4o-mini", message: `mapped: ${String(error)}` })
+
+/** One text delta per chunk; the finish names how many chunks were decoded. */
+const decoder = (): StreamDecoder<string> => {
+  let seen = 0
+  return {
+    onChunk: (chunk) => {
+      seen++
+      return [{ _tag: "TextDelta", text: chunk }]
+    },
+    onEnd: () =>
+      Effect.succeed([
+        {
+          _tag: "ProviderFinish",
+          finishReason: "stop",
+          model: `decoded ${seen}`,
+          usage: { inputTokens: 1, outputTokens: seen, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 }
+        }
+      ])
+  }
+}
+
+/** An SDK stream that yields `count` chunks in one burst (no I/O between them), recording its signal. */
+const burst = (count: number) => {
+  const seen: { signal?: AbortSignal } = {}
+  const open = async (signal: AbortSignal): Promise<AsyncIterable<string>> => {
+    seen.signal = signal
+    return (async function* () {
+      for (let i = 0; i < count; i++) yield `w${i} `
+    })()
+  }
+  return { seen, open }
+}
+
+const texts = (events: ReadonlyArray<ProviderStreamEvent>) =>
+  events.flatMap((event) => (event._tag === "TextDelta" ? [event.text] : []))
+
+describe("streamSdk", () => {
+  it.live("hands the first text over on its own, then the rest of a burst as one chunk", () =>
+    Effect.gen(function* () {
+      const { seen, open } = burst(100)
+      const chunks = yield* Stream.runCollect(Stream.chunks(streamSdk(ctx, open, mapError, decoder)))
+      expect(chunks[0]!.map((e) => e._tag)).toEqual(["TextDelta"])
+      // The other 99 deltas and the finish: whatever arrived together travels together.
+      expect(chunks.length).toBeLessThanOrEqual(3)
+      const events = chunks.flat()
+      expect(texts(events)).toEqual(Array.from({ length: 100 }, (_, i) => `w${i} `))
+      expect(events.at(-1)).toMatchObject({ _tag: "ProviderFinish", model: "decoded 100" })
+      // Read to the end by the SDK: nothing to abort (an abort would only cost an exception and events).
+      expect(seen.signal!.aborted).toBe(false)
+    })
+  )
+
+  it.live("aborts the request when the consumer stops before the end, and ignores what comes after", () =>
+    Effect.gen(function* () {
+      let signal: AbortSignal | undefined
+      let yielded = 0
+      // Chunks one event-loop turn apart, like a network stream; this one ignores the abort.
+      const open = async (s: AbortSignal): Promise<AsyncIterable<string>> => {
+        signal = s
+        return (async function* () {
+          for (let i = 0; i < 50; i++) {
+            await new Promise((resolve) => setImmediate(resolve))
+            yielded++
+            yield `w${i} `
+          }
+        })()
+      }
+      const first = yield* Stream.runCollect(Stream.take(streamSdk(ctx, open, mapError, decoder), 2))
+      expect(texts(first)).toEqual(["w0 ", "w1 "])
+      expect(signal!.aborted).toBe(true)
+      // It keeps yielding into a closed feed: no error, no hang.
+      const before = yielded
+      yield* Effect.sleep("20 millis")
+      expect(yielded).toBeGreaterThan(before)
+    })
+  )
+
+  it.live("an SDK that throws instead of returning its promise fails the stream with the mapped error", () =>
+    Effect.gen(function* () {
+      const open = (): Promise<AsyncIterable<string>> => {
+        throw new Error("bad arguments")
+      }
+      const error = yield* Stream.runCollect(streamSdk(ctx, open, mapError, decoder)).pipe(Effect.flip)
+      expect(error).toMatchObject({ _tag: "NetworkError", message: "mapped: Error: bad arguments" })
+    })
+  )
+
+  it.live("an SDK iterator that fails after some text fails the stream after delivering that text", () =>
+    Effect.gen(function* () {
+      const open = async (): Promise<AsyncIterable<string>> =>
+        (async function* () {
+          yield "one "
+          yield "two "
+          throw new Error("connection reset")
+        })()
+      const delivered: Array<string> = []
+      const error = yield* Stream.runForEach(streamSdk(ctx, open, mapError, decoder), (event) =>
+        Effect.sync(() => {
+          if (event._tag === "TextDelta") delivered.push(event.text)
+        })
+      ).pipe(Effect.flip)
+      expect(delivered).toEqual(["one ", "two "])
+      expect(error.message).toBe("mapped: Error: connection reset")
+    })
+  )
+})
