@@ -5,7 +5,7 @@
  * attempt that consumed tokens. Streams fall back only before their first text.
  */
 import { randomUUID } from "node:crypto"
-import type { Config, Duration } from "effect"
+import type { Config, Duration, Types } from "effect"
 import { Cause, Channel, type Clock, Context, Effect, Layer, Option, type Pull, Scope, Stream } from "effect"
 import { isArrayNonEmpty, type NonEmptyReadonlyArray } from "effect/Array"
 import {
@@ -123,8 +123,6 @@ const estimateUsage = (request: ChatRequest, deliveredChars: number): Usage => {
   }
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] }
-
 const consumedTokens = (usage: Usage | undefined): usage is Usage =>
   usage !== undefined && usage.inputTokens + usage.outputTokens > 0
 
@@ -197,7 +195,7 @@ const make = (options: LLMOrchestratorOptions) =>
       const cost = pricing.costOf(entry.provider, entry.model, usage)
       // Optional fields are set, not spread: one object shape for every record is cheaper to build
       // and to encode for the log (this runs on every call).
-      const record: Mutable<CostRecord> = {
+      const record: Types.Mutable<CostRecord> = {
         timestamp: isoTimestamp(),
         requestId: run.requestId,
         provider: entry.provider,
