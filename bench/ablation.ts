@@ -9,11 +9,9 @@
  *
  * `npx pnpm@12.21.0 exec node bench/ablation.ts [openai|anthropic] [plain|stream|c64] [rounds] [perRound]`
  */
-import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as nodePath from "node:path"
-import { createInterface } from "node:readline"
 import { Effect } from "effect"
 import {
   adapterArm,
@@ -23,6 +21,7 @@ import {
   type SimulatorUrls,
   type StreamTiming
 } from "./arms.ts"
+import { startSimulatorProcess } from "./simulator-server.ts"
 import { median, runConcurrent, timeSequential } from "./stats.ts"
 
 const provider = (process.argv[2] ?? "openai") as BenchProvider
@@ -31,12 +30,7 @@ const rounds = Number(process.argv[4] ?? 20)
 const perRound = Number(process.argv[5] ?? (mode === "plain" ? 200 : mode === "c64" ? 1_280 : 20))
 
 const main = async () => {
-  const child = spawn(process.execPath, [nodePath.join(import.meta.dirname, "simulator-server.ts")], {
-    stdio: ["pipe", "pipe", "inherit"]
-  })
-  const lines = createInterface({ input: child.stdout })
-  const urls = JSON.parse(await new Promise<string>((resolve) => lines.once("line", resolve))) as SimulatorUrls
-  lines.close()
+  const { urls, stop } = await startSimulatorProcess()
   const logDir = fs.mkdtempSync(nodePath.join(os.tmpdir(), "llm-orchestrator-ablation-"))
   try {
     const raw = rawArm(provider, urls)
@@ -53,7 +47,7 @@ const main = async () => {
       await adapter.dispose()
     }
   } finally {
-    child.kill("SIGTERM")
+    await stop()
     fs.rmSync(logDir, { recursive: true, force: true })
   }
 }

@@ -17,14 +17,11 @@ import {
   parseConfig
 } from "llm-orchestrator"
 import OpenAI from "openai"
-import { benchModels, streamChunks } from "./simulator-server.ts"
+import { benchModels, type SimulatorUrls, streamChunks } from "./simulator-server.ts"
 
 export type BenchProvider = "openai" | "anthropic"
 
-export interface SimulatorUrls {
-  readonly openai: string
-  readonly anthropic: string
-}
+export type { SimulatorUrls } from "./simulator-server.ts"
 
 /** One finished stream: milliseconds to the first text and to the end, and the deltas seen. */
 export interface StreamTiming {
@@ -110,6 +107,28 @@ export const rawArm = (provider: BenchProvider, urls: SimulatorUrls, options: { 
   }
 }
 
+/** Runs an Effect stream to its end in `runtime`, timing its first text delta and its end. */
+const timeStream = (
+  runtime: ManagedRuntime.ManagedRuntime<never, unknown>,
+  open: () => Stream.Stream<{ readonly _tag: string }, unknown>
+): Promise<StreamTiming> => {
+  const start = performance.now()
+  let ttft = -1
+  let deltas = 0
+  return runtime
+    .runPromise(
+      Stream.runForEach(open(), (event) =>
+        Effect.sync(() => {
+          if (event._tag === "TextDelta") {
+            if (ttft < 0) ttft = performance.now() - start
+            deltas++
+          }
+        })
+      )
+    )
+    .then(() => ({ ttftMs: ttft, totalMs: performance.now() - start, deltas }))
+}
+
 // ---- The provider adapter alone (no orchestrator, no cost tracking) ----------------------------------
 
 export const benchRequest: ChatRequest = {
@@ -137,23 +156,7 @@ export const adapterArm = async (
   const model = benchModels[provider].active
   return {
     plain: () => runtime.runPromise(adapter.generate(benchRequest, model)),
-    stream: () => {
-      const start = performance.now()
-      let ttft = -1
-      let deltas = 0
-      return runtime
-        .runPromise(
-          Stream.runForEach(adapter.stream(benchRequest, model), (event) =>
-            Effect.sync(() => {
-              if (event._tag === "TextDelta") {
-                if (ttft < 0) ttft = performance.now() - start
-                deltas++
-              }
-            })
-          )
-        )
-        .then(() => ({ ttftMs: ttft, totalMs: performance.now() - start, deltas }))
-    },
+    stream: () => timeStream(runtime, () => adapter.stream(benchRequest, model)),
     dispose: () => runtime.dispose()
   }
 }
@@ -213,23 +216,7 @@ export const orchestratorArm = async (
   return {
     plain: () => runtime.runPromise(llm.sendRequest(request)),
     failover: () => runtime.runPromise(llm.sendRequest(request)),
-    stream: () => {
-      const start = performance.now()
-      let ttft = -1
-      let deltas = 0
-      return runtime
-        .runPromise(
-          Stream.runForEach(llm.sendStreamingRequest(request), (event) =>
-            Effect.sync(() => {
-              if (event._tag === "TextDelta") {
-                if (ttft < 0) ttft = performance.now() - start
-                deltas++
-              }
-            })
-          )
-        )
-        .then(() => ({ ttftMs: ttft, totalMs: performance.now() - start, deltas }))
-    },
+    stream: () => timeStream(runtime, () => llm.sendStreamingRequest(request)),
     dispose: () => runtime.dispose()
   }
 }

@@ -7,13 +7,12 @@
  * `npx pnpm@12.21.0 exec node bench/profile.ts [openai|anthropic] [plain|stream] [requests]`
  * Writes the raw .cpuprofile files to $TMPDIR for a look in Chrome DevTools.
  */
-import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import { Session } from "node:inspector/promises"
 import * as os from "node:os"
 import * as nodePath from "node:path"
-import { createInterface } from "node:readline"
-import { type Arm, adapterArm, type BenchProvider, orchestratorArm, rawArm, type SimulatorUrls } from "./arms.ts"
+import { type Arm, adapterArm, type BenchProvider, orchestratorArm, rawArm } from "./arms.ts"
+import { startSimulatorProcess } from "./simulator-server.ts"
 
 const provider = (process.argv[2] ?? "openai") as BenchProvider
 const mode = (process.argv[3] ?? "plain") as "plain" | "stream"
@@ -84,12 +83,7 @@ const profileLoop = async (session: Session, label: string, arm: Arm) => {
 }
 
 const main = async () => {
-  const child = spawn(process.execPath, [nodePath.join(import.meta.dirname, "simulator-server.ts")], {
-    stdio: ["pipe", "pipe", "inherit"]
-  })
-  const lines = createInterface({ input: child.stdout })
-  const urls = JSON.parse(await new Promise<string>((resolve) => lines.once("line", resolve))) as SimulatorUrls
-  lines.close()
+  const { urls, stop } = await startSimulatorProcess()
   const logDir = fs.mkdtempSync(nodePath.join(os.tmpdir(), "llm-orchestrator-profile-"))
   const session = new Session()
   session.connect()
@@ -133,7 +127,7 @@ const main = async () => {
     console.log(`profiles: ${raw.file} ${ours.file}`)
   } finally {
     session.disconnect()
-    child.kill("SIGTERM")
+    await stop()
     fs.rmSync(logDir, { recursive: true, force: true })
   }
 }

@@ -7,11 +7,10 @@
  *
  * Prints a table, then as the last stdout line one JSON object (progress goes to stderr).
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process"
+import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as nodePath from "node:path"
-import { createInterface } from "node:readline"
 import {
   type Arm,
   type BenchProvider,
@@ -19,10 +18,9 @@ import {
   type OrchestratorArm,
   orchestratorArm,
   rawArm,
-  type SimulatorUrls,
   type StreamTiming
 } from "./arms.ts"
-import { streamChunks } from "./simulator-server.ts"
+import { startSimulatorProcess, streamChunks } from "./simulator-server.ts"
 import { fmt, median, quantile, runConcurrent, settleAndCollect, timeSequential } from "./stats.ts"
 
 const args = process.argv.slice(2)
@@ -77,27 +75,6 @@ const priceLookup = () => {
     memoNs: number(/memoised costOf[^:]*: ([\d.]+) (ns)\/op/),
     ok: result.status === 0
   }
-}
-
-// ---- Simulator process -------------------------------------------------------------------------------
-
-const startSimulators = async (): Promise<{ urls: SimulatorUrls; child: ChildProcess }> => {
-  const child = spawn(process.execPath, [nodePath.join(here, "simulator-server.ts")], {
-    stdio: ["pipe", "pipe", "inherit"]
-  })
-  const lines = createInterface({ input: child.stdout! })
-  const first = await new Promise<string>((resolve, reject) => {
-    lines.once("line", resolve)
-    child.once("exit", (code) => reject(new Error(`the simulator process exited (${code}) before listening`)))
-  })
-  lines.close()
-  return { urls: JSON.parse(first) as SimulatorUrls, child }
-}
-
-const stopSimulators = async (child: ChildProcess) => {
-  const exited = new Promise((resolve) => child.once("exit", resolve))
-  child.kill("SIGTERM")
-  await exited
 }
 
 // ---- Scenarios ---------------------------------------------------------------------------------------
@@ -280,7 +257,7 @@ const main = async () => {
   const price = priceLookup()
   log(`price lookup: cold ${fmt(price.coldNs / 1000, 2)} us, memoised ${fmt(price.memoNs, 1)} ns`)
 
-  const { urls, child } = await startSimulators()
+  const { urls, stop } = await startSimulatorProcess()
   const logDir = fs.mkdtempSync(nodePath.join(os.tmpdir(), "llm-orchestrator-bench-"))
   const providers: Array<BenchProvider> = ["openai", "anthropic"]
   const details: Details = {}
@@ -316,7 +293,7 @@ const main = async () => {
       }
     }
   } finally {
-    await stopSimulators(child)
+    await stop()
     fs.rmSync(logDir, { recursive: true, force: true })
   }
 

@@ -7,7 +7,39 @@
  * same 200-chunk text, except the `failing` models, which always answer 503.
  * Run alone: `npx pnpm@12.21.0 exec node bench/simulator-server.ts`.
  */
+import { type ChildProcess, spawn } from "node:child_process"
+import { createInterface } from "node:readline"
 import { type Reply, type Simulator, startAnthropicSimulator, startOpenAISimulator } from "@llm-orchestrator/testing"
+
+/** Where the simulator process listens, as it prints on its first line. */
+export interface SimulatorUrls {
+  readonly openai: string
+  readonly anthropic: string
+}
+
+export interface SimulatorProcess {
+  readonly urls: SimulatorUrls
+  /** SIGTERM, then wait for the process to exit. */
+  readonly stop: () => Promise<void>
+}
+
+/** Starts this file as a child process (the bench scripts measure their own process alone). */
+export const startSimulatorProcess = async (): Promise<SimulatorProcess> => {
+  const child: ChildProcess = spawn(process.execPath, [import.meta.filename], { stdio: ["pipe", "pipe", "inherit"] })
+  const lines = createInterface({ input: child.stdout! })
+  const first = await new Promise<string>((resolve, reject) => {
+    lines.once("line", resolve)
+    child.once("exit", (code) => reject(new Error(`the simulator process exited (${code}) before listening`)))
+  })
+  lines.close()
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise((resolve) => child.once("exit", resolve))
+    child.kill("SIGTERM")
+    await exited
+  }
+  return { urls: JSON.parse(first) as SimulatorUrls, stop }
+}
 
 /** Models the bench asks for; `failing` always gets a 503, so the orchestrator falls back to `active`. */
 export const benchModels = {
