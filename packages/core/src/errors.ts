@@ -67,6 +67,35 @@ export class BudgetExceededError extends Schema.TaggedError<BudgetExceededError>
   budgetUsd: Schema.Number
 }) {}
 
+/**
+ * Where a call was headed when it was cut off: the provider and model the request asked for (the chain
+ * may have moved on to a fallback by then); absent for calls that name no model.
+ */
+const cutOffFields = {
+  provider: Schema.optionalKey(ProviderId),
+  model: Schema.optionalKey(Schema.String),
+  message: Schema.String
+}
+
+/**
+ * The caller's AbortSignal fired: the Promise facade's call was cancelled and its HTTP request aborted.
+ * Not an `LLMError`: in the Effect API cancelling is fiber interruption, which the chain never retries
+ * or falls back on, so `classifyError` never sees it. A stream cut this way is still billed.
+ */
+export class RequestAbortedError extends Schema.TaggedError<RequestAbortedError>()(
+  "RequestAbortedError",
+  cutOffFields
+) {}
+
+/**
+ * `close()` was called on the Promise facade: calls still running are interrupted (streams billed for
+ * what they consumed), calls made afterwards are refused. Create a new orchestrator to go on.
+ */
+export class OrchestratorClosedError extends Schema.TaggedError<OrchestratorClosedError>()(
+  "OrchestratorClosedError",
+  cutOffFields
+) {}
+
 export const ConfigProblem = Schema.Struct({ path: Schema.String, message: Schema.String })
 export type ConfigProblem = typeof ConfigProblem.Type
 
