@@ -7,7 +7,13 @@
 import { getEventListeners } from "node:events"
 import { join } from "node:path"
 import { type SimulatorFleet, startSimulatorFleet } from "@llm-orchestrator/testing"
-import { type CallOptions, createOrchestrator, type Orchestrator, type OrchestratorConfig } from "llm-orchestrator"
+import {
+  type CallOptions,
+  createOrchestrator,
+  type Orchestrator,
+  type OrchestratorConfig,
+  RequestAbortedError
+} from "llm-orchestrator"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { guardUnhandledRejections, waitForRequest } from "./reliability-support.ts"
 import { readLog, tempDir, user, writeConfig } from "./support.ts"
@@ -129,6 +135,7 @@ describe("AbortSignal", () => {
         model
       }
       await expect(pending).rejects.toMatchObject(aborted)
+      await expect(pending).rejects.toBeInstanceOf(RequestAbortedError)
       await fleet.openai.waitForAbort(fleet.openai.requests.at(-1)!, 2000)
       // Already aborted: refused without sending anything.
       await expect(llm.sendRequest(user("late"), { signal: controller.signal })).rejects.toMatchObject(aborted)
