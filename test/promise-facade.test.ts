@@ -22,8 +22,8 @@ guardUnhandledRejections()
 
 const model = "gpt-4o-mini"
 const words = Array.from({ length: 40 }, (_, i) => `w${i} `)
-/** A stream that takes seconds to finish: whatever ends it early is the facade, not the simulator. */
-const slowStream = { kind: "text", text: words.join(""), chunks: words, chunkDelayMs: 100 } as const
+/** A stream that takes 10 s to finish: whatever ends it early is the facade, not the simulator. */
+const slowStream = { kind: "text", text: words.join(""), chunks: words, chunkDelayMs: 250 } as const
 
 let fleet: SimulatorFleet
 beforeAll(async () => {
