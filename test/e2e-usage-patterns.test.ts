@@ -8,6 +8,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { defaultAnthropicModels, startSimulatorFleet } from "@llm-orchestrator/testing"
 import { Effect } from "effect"
 import { createOrchestrator, LLMOrchestrator } from "llm-orchestrator"
+import { waitForRequest } from "./reliability-support.ts"
 import { readLog, tempDir, user, writeConfig } from "./support.ts"
 
 describe("seed usage patterns", () => {
@@ -118,9 +119,9 @@ describe("Promise facade", () => {
       fleet.openai.scriptModel("gpt-4o-mini", { kind: "hang" })
       const controller = new AbortController()
       const pending = llm.sendRequest(user("wait"), { signal: controller.signal })
-      await new Promise((r) => setTimeout(r, 50))
+      await waitForRequest(fleet.openai.requests, 0)
       controller.abort()
-      await expect(pending).rejects.toBeDefined()
+      await expect(pending).rejects.toMatchObject({ _tag: "RequestAbortedError" })
       await fleet.openai.waitForAbort(fleet.openai.requests.at(-1)!, 200)
       fleet.openai.scriptModel("gpt-4o-mini", { kind: "error", fault: "invalid-request" })
       await expect(llm.sendRequest(user("bad"))).rejects.toMatchObject({ _tag: "InvalidRequestError", status: 400 })
