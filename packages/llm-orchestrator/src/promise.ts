@@ -310,7 +310,8 @@ export const createOrchestrator = async (config: string | OrchestratorConfig): P
   }
 }
 
-const usage = "createOrchestrator takes the path of a YAML config file, or a config from loadConfig() / parseConfig()"
+const whatToPass =
+  "createOrchestrator takes the path of a YAML config file, or a config from loadConfig() / parseConfig()"
 
 /** The layer for `createOrchestrator`'s argument, or a ConfigError that says what to pass instead. */
 const layerFor = (config: unknown): Layer.Layer<OrchestratorServices, ConfigError> => {
@@ -330,17 +331,17 @@ const secretFields = {
 /** What is wrong with an object passed as a parsed config (a cheap shape check, not a validation). */
 const configArgumentProblems = (config: unknown): Array<ConfigProblem> => {
   if (typeof config !== "object" || config === null)
-    return [{ path: "", message: `${usage}; got ${config === null ? "null" : typeof config}` }]
+    return [{ path: "", message: `${whatToPass}; got ${config === null ? "null" : typeof config}` }]
   const c = config as Record<string, unknown>
   if ("active_provider" in c || "cost_tracking" in c)
     return [
       {
         path: "",
-        message: `${usage}; this object has YAML keys (active_provider, ...): pass the file's path, or its text through parseConfig()`
+        message: `${whatToPass}; this object has YAML keys (active_provider, ...): pass the file's path, or its text through parseConfig()`
       }
     ]
   if (typeof c.activeProvider !== "string" || typeof c.activeModel !== "string")
-    return [{ path: "", message: `${usage}; this object has no activeProvider / activeModel` }]
+    return [{ path: "", message: `${whatToPass}; this object has no activeProvider / activeModel` }]
   const providers = c.providers
   if (
     typeof providers !== "object" ||
@@ -348,7 +349,7 @@ const configArgumentProblems = (config: unknown): Array<ConfigProblem> => {
     typeof c.costTracking !== "object" ||
     c.costTracking === null
   )
-    return [{ path: "", message: `${usage}; this object has no providers / costTracking` }]
+    return [{ path: "", message: `${whatToPass}; this object has no providers / costTracking` }]
   const problems: Array<ConfigProblem> = []
   for (const [id, provider] of Object.entries(providers as Record<string, Record<string, unknown> | undefined>)) {
     for (const [field, yamlKey] of Object.entries(secretFields)) {
