@@ -8,6 +8,10 @@
  *
  * Streamed exchanges are compared with the reference's price of the stream's final usage, put back
  * into the shape of a plain body (the reference reads plain bodies only).
+ *
+ * The recordings have no 1-hour cache write and no Gemini tool-use prompt tokens (grounding, code
+ * execution, URL context), so a few recorded exchanges are replayed a second time with just those
+ * counters added (`withEditedUsage`), everything else as recorded.
  */
 import {
   type Cassette,
@@ -16,7 +20,8 @@ import {
   isStreamingCassette,
   loadCassettes,
   type SimulatorFleet,
-  startSimulatorFleet
+  startSimulatorFleet,
+  withEditedUsage
 } from "@llm-orchestrator/testing"
 import { calcPrice, extractUsage, findProvider } from "@pydantic/genai-prices"
 import { createOrchestrator, type Orchestrator } from "llm-orchestrator"
@@ -133,7 +138,47 @@ const referenceCost = (cassette: Cassette, model: string): number | null => {
 }
 
 const folders: ReadonlyArray<Folder> = ["openai-chat", "openai-responses", "anthropic", "gemini", "vertex", "bedrock"]
-const exchanges = folders.flatMap((folder) => loadCassettes(folder).filter((c) => c.response.status === 200))
+const recorded = folders.flatMap((folder) => loadCassettes(folder).filter((c) => c.response.status === 200))
+const named = (folder: Folder, name: string): Cassette => {
+  const found = recorded.find((c) => c.folder === folder && c.name === name)
+  if (found === undefined) throw new Error(`no recorded exchange ${folder}/${name}`)
+  return found
+}
+
+/** Anthropic: `writes` cache-write tokens, of which `oneHour` cached for 1 hour (message_start and delta alike). */
+const withOneHourCacheWrites = (writes: number, oneHour: number) => (usage: Record<string, unknown>) => {
+  if ("cache_creation_input_tokens" in usage) usage.cache_creation_input_tokens = writes
+  if ("cache_creation" in usage)
+    usage.cache_creation = { ephemeral_5m_input_tokens: writes - oneHour, ephemeral_1h_input_tokens: oneHour }
+}
+/** Google: `tokens` of tool results fed back to the model (a grounded or code-executing answer). */
+const withToolUsePrompt = (tokens: number) => (usage: Record<string, unknown>) => {
+  usage.toolUsePromptTokenCount = tokens
+  usage.toolUsePromptTokensDetails = [{ modality: "TEXT", tokenCount: tokens }]
+  usage.totalTokenCount = (usage.totalTokenCount as number) + tokens
+}
+const derived: ReadonlyArray<Cassette> = [
+  withEditedUsage(
+    named("anthropic", "test_anthropic_model_instructions__0"),
+    "1h-cache-write",
+    withOneHourCacheWrites(3_000, 2_000)
+  ),
+  withEditedUsage(
+    named("anthropic", "test_anthropic_model_thinking_part_stream__0"),
+    "1h-cache-write-stream",
+    withOneHourCacheWrites(3_000, 2_000)
+  ),
+  withEditedUsage(named("gemini", "test_google_decimal_native_output__0"), "grounded", withToolUsePrompt(1_200)),
+  // 210k tool-use tokens lift Gemini 2.5 Pro's whole request into its >200k tier, as Google bills it.
+  withEditedUsage(named("gemini", "test_google_model_retry__0"), "grounded-long-context", withToolUsePrompt(210_000)),
+  withEditedUsage(
+    named("gemini", "test_google_stream_usage_is_live_mid_stream__0"),
+    "grounded-stream",
+    withToolUsePrompt(1_200)
+  ),
+  withEditedUsage(named("vertex", "test_google_vertex_logprobs_structure__0"), "grounded", withToolUsePrompt(1_200))
+]
+const exchanges = [...recorded, ...derived]
 
 let fleet: SimulatorFleet
 const orchestrators = new Map<Folder, Orchestrator>()
@@ -179,6 +224,10 @@ describe("cost parity with @pydantic/genai-prices over every recorded exchange",
   it("covers every provider and both OpenAI APIs, plain and streamed", () => {
     for (const folder of folders) expect(exchanges.some((c) => c.folder === folder)).toBe(true)
     expect(exchanges.filter(isStreamingCassette).length).toBeGreaterThan(20)
+    // The edited counters are in the replayed bodies, and the reference reads them.
+    expect(derived.every((c) => /ephemeral_1h_input_tokens":2000|toolUsePromptTokenCount/.test(c.response.body!))).toBe(
+      true
+    )
   })
 
   for (const cassette of exchanges) {
