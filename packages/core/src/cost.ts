@@ -34,6 +34,8 @@ export interface CostRecord {
 
 export interface CostBucket {
   readonly costUsd: number
+  /** Of `costUsd`, the per-request fees of built-in tools (web searches); the counts are in `usage`. */
+  readonly toolsUsd: number
   readonly calls: number
   readonly unpricedCalls: number
   readonly usage: Usage

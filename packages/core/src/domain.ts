@@ -41,14 +41,22 @@ export type ChatRequest = typeof ChatRequest.Type
 
 /**
  * Token usage normalised across providers: `inputTokens` counts ALL input tokens (cached reads and
- * cache writes included) and `outputTokens` includes reasoning tokens (PROTOCOLS.md section 6).
+ * cache writes included, and Gemini's tool-use prompt tokens, which Google bills as input) and
+ * `outputTokens` includes reasoning tokens (PROTOCOLS.md section 6). The optional fields are absent
+ * when zero: a plain call carries none of them.
  */
 export const Usage = Schema.Struct({
   inputTokens: TokenCount,
   outputTokens: TokenCount,
   cacheReadTokens: TokenCount,
   cacheWriteTokens: TokenCount,
-  reasoningTokens: TokenCount
+  reasoningTokens: TokenCount,
+  /** Of `cacheWriteTokens`, those cached for 1 hour (Anthropic), billed at their own, higher rate. */
+  cacheWrite1hTokens: Schema.optionalKey(TokenCount),
+  /** Searches run by the provider's built-in web search tool (Anthropic), billed per search. */
+  webSearches: Schema.optionalKey(TokenCount),
+  /** Pages read by the provider's built-in web fetch tool (Anthropic): no fee beyond their tokens. */
+  webFetches: Schema.optionalKey(TokenCount)
 })
 export type Usage = typeof Usage.Type
 
@@ -63,13 +71,17 @@ export const emptyUsage: Usage = {
 export const FinishReason = Schema.Literals(["stop", "length", "content-filter", "tool-calls", "error", "other"])
 export type FinishReason = typeof FinishReason.Type
 
-/** A cost breakdown in USD. `output` excludes reasoning tokens, which are priced in `reasoning`. */
+/**
+ * A cost breakdown in USD. `output` excludes reasoning tokens, which are priced in `reasoning`;
+ * `tools` is the per-request fees of built-in tools (web searches), present only when there are some.
+ */
 export const Cost = Schema.Struct({
   input: Schema.Number,
   cacheRead: Schema.Number,
   cacheWrite: Schema.Number,
   output: Schema.Number,
   reasoning: Schema.Number,
+  tools: Schema.optionalKey(Schema.Number),
   total: Schema.Number,
   currency: Schema.Literal("USD")
 })
@@ -145,12 +157,15 @@ export type ProviderFinish = typeof ProviderFinish.Type
 /** What a provider's `stream` emits: deltas and usage snapshots, then exactly one `ProviderFinish`. */
 export type ProviderStreamEvent = TextDelta | UsageSnapshot | ProviderFinish
 
-/** USD per million tokens. */
+/** USD per million tokens, except `webSearchPerThousand` (USD per 1,000 built-in web searches). */
 export const ModelPrice = Schema.Struct({
   input: Schema.Number,
   output: Schema.Number,
   cacheRead: Schema.optionalKey(Schema.Number),
-  cacheWrite: Schema.optionalKey(Schema.Number)
+  cacheWrite: Schema.optionalKey(Schema.Number),
+  /** 1-hour cache writes (Anthropic); `cacheWrite` is the 5-minute rate. */
+  cacheWrite1h: Schema.optionalKey(Schema.Number),
+  webSearchPerThousand: Schema.optionalKey(Schema.Number)
 })
 export type ModelPrice = typeof ModelPrice.Type
 

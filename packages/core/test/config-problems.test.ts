@@ -385,7 +385,8 @@ const cases: ReadonlyArray<Case> = [
       { path: 'cost_tracking.prices["gpt-4.1"].output', message: "is required (USD per million output tokens)" },
       {
         path: "cost_tracking.prices.gpt-4o",
-        message: "expected a mapping {input, output, cache_read, cache_write}, got a number"
+        message:
+          "expected a mapping {input, output, cache_read, cache_write, cache_write_1h, web_search_per_thousand}, got a number"
       }
     ]
   },

@@ -184,7 +184,7 @@ cost_tracking:
   budget_usd: 12.5
   prices:
     gpt-4o-mini: { input: 0.15, output: 0.6, cache_read: 0.075 }
-    "claude-3.5-haiku": { input: 0.8, output: 4, cache_read: 0.08, cache_write: 1 }
+    "claude-3.5-haiku": { input: 0.8, output: 4, cache_read: 0.08, cache_write: 1, cache_write_1h: 1.6, web_search_per_thousand: 10 }
 `
   const secrets = {
     OPENAI_API_KEY: "sk-o",
@@ -248,7 +248,14 @@ cost_tracking:
           budgetUsd: 12.5,
           prices: {
             "gpt-4o-mini": { input: 0.15, output: 0.6, cacheRead: 0.075 },
-            "claude-3.5-haiku": { input: 0.8, output: 4, cacheRead: 0.08, cacheWrite: 1 }
+            "claude-3.5-haiku": {
+              input: 0.8,
+              output: 4,
+              cacheRead: 0.08,
+              cacheWrite: 1,
+              cacheWrite1h: 1.6,
+              webSearchPerThousand: 10
+            }
           }
         }
       })

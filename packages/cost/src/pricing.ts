@@ -12,6 +12,7 @@
 
 import type { Cost, ModelPrice, ProviderId, Usage } from "@llm-orchestrator/core"
 import { calcPrice } from "@pydantic/genai-prices"
+import type { Types } from "effect"
 
 /** A per-million-token rate, either flat or tiered by the request's TOTAL input tokens. */
 export interface TieredRate {
@@ -30,7 +31,11 @@ export interface Rates {
   readonly output: Rate
   readonly cacheRead: Rate
   readonly cacheWrite: Rate
+  /** 1-hour cache writes (Anthropic: 2x input, where `cacheWrite` is the 5-minute 1.25x). */
+  readonly cacheWrite1h: Rate
   readonly reasoning: Rate
+  /** USD per 1,000 built-in web searches; 0 when no fee is known. */
+  readonly webSearchPerThousand: number
   /** The flat price `priceOf` reports (base tier for tiered models). */
   readonly price: ModelPrice
 }
@@ -107,9 +112,11 @@ const fromCatalogue = (provider: ProviderId, model: string): Rates | undefined =
     // Missing cache rates fall back to the input rate: a provider that does not discount cached tokens
     // bills them as ordinary input, and over-counting is safer for a budget than pricing them at $0.
     const cacheRead = toRate(prices.cache_read_mtok)
-    // `cache_write_mtok` is the 5-minute write (Anthropic: 1.25x input). Usage does not split 5m from 1h
-    // writes, so 1h writes (2x input) are under-counted at the 5m rate.
+    // `cache_write_mtok` is the 5-minute write (Anthropic: 1.25x input); 1-hour writes have their own
+    // rate (2x input), and fall back to the 5-minute one where the catalogue lists none (as it does).
     const cacheWrite = toRate(prices.cache_write_mtok)
+    const cacheWrite1h = toRate(prices.cache_write_1h_mtok)
+    const webSearchPerThousand = prices.web_searches_kcount
     // Reasoning tokens are billed as output unless the catalogue lists a separate rate.
     const reasoning = toRate(prices.output_reasoning_mtok)
     return {
@@ -119,27 +126,37 @@ const fromCatalogue = (provider: ProviderId, model: string): Rates | undefined =
       output,
       cacheRead: cacheRead ?? input,
       cacheWrite: cacheWrite ?? input,
+      cacheWrite1h: cacheWrite1h ?? cacheWrite ?? input,
       reasoning: reasoning ?? output,
+      webSearchPerThousand: isFiniteNonNegative(webSearchPerThousand) ? webSearchPerThousand : 0,
       price: {
         input: baseOf(input),
         output: baseOf(output),
         ...(cacheRead === undefined ? {} : { cacheRead: baseOf(cacheRead) }),
-        ...(cacheWrite === undefined ? {} : { cacheWrite: baseOf(cacheWrite) })
+        ...(cacheWrite === undefined ? {} : { cacheWrite: baseOf(cacheWrite) }),
+        ...(cacheWrite1h === undefined ? {} : { cacheWrite1h: baseOf(cacheWrite1h) }),
+        ...(isFiniteNonNegative(webSearchPerThousand) ? { webSearchPerThousand } : {})
       }
     }
   }
   return undefined
 }
 
-/** Rates from a `cost_tracking.prices` entry: flat, missing cache rates fall back to input (see above). */
-export const ratesFromOverride = (key: string, price: ModelPrice): Rates => ({
+/**
+ * Rates from a `cost_tracking.prices` entry: flat, missing cache rates fall back to input (see above),
+ * a missing 1-hour write rate to the 5-minute one. The web-search fee is a price of its own, not of
+ * the tokens: without `web_search_per_thousand` the catalogue's fee for the model still applies.
+ */
+export const ratesFromOverride = (key: string, price: ModelPrice, catalogue?: Rates): Rates => ({
   source: "config",
   matchedId: key,
   input: price.input,
   output: price.output,
   cacheRead: price.cacheRead ?? price.input,
   cacheWrite: price.cacheWrite ?? price.input,
+  cacheWrite1h: price.cacheWrite1h ?? price.cacheWrite ?? price.input,
   reasoning: price.output,
+  webSearchPerThousand: price.webSearchPerThousand ?? catalogue?.webSearchPerThousand ?? 0,
   price
 })
 
@@ -158,18 +175,23 @@ const rateAt = (rate: Rate, inputTokens: number): number => {
  * token of the request (Gemini 2.5 Pro and Claude long context bill the whole request at the higher rate).
  * Usage is normalised (PROTOCOLS section 6): `inputTokens` includes cache reads and writes, and
  * `outputTokens` includes reasoning; inconsistent counts are clamped at 0 rather than priced negative.
+ * Built-in web searches add a per-search fee (`tools`), set only when the call made some.
  */
 export const costFromRates = (rates: Rates, usage: Usage): Cost => {
   const inputTokens = usage.inputTokens
   const perToken = 1e-6
   const uncachedInput = Math.max(0, inputTokens - usage.cacheReadTokens - usage.cacheWriteTokens)
   const visibleOutput = Math.max(0, usage.outputTokens - usage.reasoningTokens)
+  const cacheWrite1hTokens = Math.min(usage.cacheWrite1hTokens ?? 0, usage.cacheWriteTokens)
   const input = uncachedInput * rateAt(rates.input, inputTokens) * perToken
   const cacheRead = usage.cacheReadTokens * rateAt(rates.cacheRead, inputTokens) * perToken
-  const cacheWrite = usage.cacheWriteTokens * rateAt(rates.cacheWrite, inputTokens) * perToken
+  const cacheWrite =
+    ((usage.cacheWriteTokens - cacheWrite1hTokens) * rateAt(rates.cacheWrite, inputTokens) +
+      cacheWrite1hTokens * rateAt(rates.cacheWrite1h, inputTokens)) *
+    perToken
   const output = visibleOutput * rateAt(rates.output, inputTokens) * perToken
   const reasoning = usage.reasoningTokens * rateAt(rates.reasoning, inputTokens) * perToken
-  return {
+  const cost: Types.Mutable<Cost> = {
     input,
     cacheRead,
     cacheWrite,
@@ -178,6 +200,13 @@ export const costFromRates = (rates: Rates, usage: Usage): Cost => {
     total: input + cacheRead + cacheWrite + output + reasoning,
     currency: "USD"
   }
+  const webSearches = usage.webSearches
+  if (webSearches !== undefined && webSearches > 0) {
+    const tools = (webSearches * rates.webSearchPerThousand) / 1000
+    cost.tools = tools
+    cost.total += tools
+  }
+  return cost
 }
 
 export interface PriceBook {
@@ -197,12 +226,12 @@ export const makePriceBook = (overrides: Readonly<Record<string, ModelPrice>> = 
 
   const resolve = (provider: ProviderId, model: string): Rates | null => {
     const qualified = `${provider}/${model}`
-    const override = Object.hasOwn(overrides, qualified)
-      ? ratesFromOverride(qualified, overrides[qualified]!)
-      : Object.hasOwn(overrides, model)
-        ? ratesFromOverride(model, overrides[model]!)
-        : undefined
-    return override ?? fromCatalogue(provider, model) ?? null
+    const key = Object.hasOwn(overrides, qualified) ? qualified : Object.hasOwn(overrides, model) ? model : undefined
+    if (key === undefined) return fromCatalogue(provider, model) ?? null
+    const price = overrides[key]!
+    // Only an override without a web-search fee needs the catalogue (for its fee).
+    const catalogue = price.webSearchPerThousand === undefined ? fromCatalogue(provider, model) : undefined
+    return ratesFromOverride(key, price, catalogue)
   }
 
   const ratesOf = (provider: ProviderId, model: string): Rates | undefined => {

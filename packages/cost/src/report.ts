@@ -7,16 +7,21 @@
 
 import type { CostBucket, CostRecord, CostReport, Usage } from "@llm-orchestrator/core"
 
+/** Every counter, the optional ones too: a report shows them only when some call had them. */
 interface MutableUsage {
   inputTokens: number
   outputTokens: number
   cacheReadTokens: number
   cacheWriteTokens: number
   reasoningTokens: number
+  cacheWrite1hTokens: number
+  webSearches: number
+  webFetches: number
 }
 
 interface Bucket {
   costUsd: number
+  toolsUsd: number
   calls: number
   unpricedCalls: number
   readonly usage: MutableUsage
@@ -35,9 +40,19 @@ export interface Aggregates {
 
 const newBucket = (): Bucket => ({
   costUsd: 0,
+  toolsUsd: 0,
   calls: 0,
   unpricedCalls: 0,
-  usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 }
+  usage: {
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    reasoningTokens: 0,
+    cacheWrite1hTokens: 0,
+    webSearches: 0,
+    webFetches: 0
+  }
 })
 
 export const makeAggregates = (): Aggregates => ({
@@ -49,6 +64,7 @@ export const makeAggregates = (): Aggregates => ({
 
 const addToBucket = (bucket: Bucket, record: CostRecord): void => {
   bucket.costUsd += record.cost?.total ?? 0
+  bucket.toolsUsd += record.cost?.tools ?? 0
   bucket.calls += 1
   if (record.cost === undefined) bucket.unpricedCalls += 1
   const usage: Usage = record.usage
@@ -57,6 +73,9 @@ const addToBucket = (bucket: Bucket, record: CostRecord): void => {
   bucket.usage.cacheReadTokens += usage.cacheReadTokens
   bucket.usage.cacheWriteTokens += usage.cacheWriteTokens
   bucket.usage.reasoningTokens += usage.reasoningTokens
+  bucket.usage.cacheWrite1hTokens += usage.cacheWrite1hTokens ?? 0
+  bucket.usage.webSearches += usage.webSearches ?? 0
+  bucket.usage.webFetches += usage.webFetches ?? 0
 }
 
 const addToMap = (map: Map<string, Bucket>, key: string, record: CostRecord): void => {
@@ -99,6 +118,7 @@ const flatten = (map: Map<string, Map<string, Bucket>>, separator: string): Map<
 
 const mergeBuckets = (a: Bucket, b: Bucket): Bucket => ({
   costUsd: a.costUsd + b.costUsd,
+  toolsUsd: a.toolsUsd + b.toolsUsd,
   calls: a.calls + b.calls,
   unpricedCalls: a.unpricedCalls + b.unpricedCalls,
   usage: {
@@ -106,15 +126,27 @@ const mergeBuckets = (a: Bucket, b: Bucket): Bucket => ({
     outputTokens: a.usage.outputTokens + b.usage.outputTokens,
     cacheReadTokens: a.usage.cacheReadTokens + b.usage.cacheReadTokens,
     cacheWriteTokens: a.usage.cacheWriteTokens + b.usage.cacheWriteTokens,
-    reasoningTokens: a.usage.reasoningTokens + b.usage.reasoningTokens
+    reasoningTokens: a.usage.reasoningTokens + b.usage.reasoningTokens,
+    cacheWrite1hTokens: a.usage.cacheWrite1hTokens + b.usage.cacheWrite1hTokens,
+    webSearches: a.usage.webSearches + b.usage.webSearches,
+    webFetches: a.usage.webFetches + b.usage.webFetches
   }
+})
+
+/** The bucket's usage as a `Usage`: the optional counters only when non-zero, as in a call's usage. */
+const usageOf = ({ cacheWrite1hTokens, webSearches, webFetches, ...tokens }: MutableUsage): Usage => ({
+  ...tokens,
+  ...(cacheWrite1hTokens > 0 ? { cacheWrite1hTokens } : {}),
+  ...(webSearches > 0 ? { webSearches } : {}),
+  ...(webFetches > 0 ? { webFetches } : {})
 })
 
 const snapshot = (bucket: Bucket): CostBucket => ({
   costUsd: bucket.costUsd,
+  toolsUsd: bucket.toolsUsd,
   calls: bucket.calls,
   unpricedCalls: bucket.unpricedCalls,
-  usage: { ...bucket.usage }
+  usage: usageOf(bucket.usage)
 })
 
 /** Most expensive first, then by key, so tables read top-down. */

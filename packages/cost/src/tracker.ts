@@ -33,18 +33,20 @@ export const budgetExceeded = (provider: ProviderId, model: string, spentUsd: nu
 
 const priceProblems = (prices: Readonly<Record<string, ModelPrice>>): Array<ConfigProblem> =>
   Object.entries(prices).flatMap(([model, price]) =>
-    (["input", "output", "cacheRead", "cacheWrite"] as const).flatMap((field) => {
-      const value = price[field]
-      if (value === undefined && (field === "cacheRead" || field === "cacheWrite")) return []
-      return typeof value === "number" && Number.isFinite(value) && value >= 0
-        ? []
-        : [
-            {
-              path: `cost_tracking.prices.${model}.${field}`,
-              message: "expected USD per million tokens (a number >= 0)"
-            }
-          ]
-    })
+    (["input", "output", "cacheRead", "cacheWrite", "cacheWrite1h", "webSearchPerThousand"] as const).flatMap(
+      (field) => {
+        const value = price[field]
+        if (value === undefined && field !== "input" && field !== "output") return []
+        return typeof value === "number" && Number.isFinite(value) && value >= 0
+          ? []
+          : [
+              {
+                path: `cost_tracking.prices.${model}.${field}`,
+                message: `expected USD per ${field === "webSearchPerThousand" ? "1,000 web searches" : "million tokens"} (a number >= 0)`
+              }
+            ]
+      }
+    )
   )
 
 const validate = (config: CostTrackingConfig): Effect.Effect<void, ConfigError> => {

@@ -39,7 +39,8 @@ describe("catalogue prices match the providers' published prices", () => {
   it("OpenAI gpt-4o-mini with cached input", () => {
     // https://openai.com/api/pricing: gpt-4o-mini $0.15 input, $0.075 cached input, $0.60 output per 1M.
     const published = { input: 0.15, cacheRead: 0.075, output: 0.6 }
-    expect(pricing.priceOf("openai", "gpt-4o-mini")).toEqual(published)
+    // Web search tool calls: $10 per 1,000.
+    expect(pricing.priceOf("openai", "gpt-4o-mini")).toEqual({ ...published, webSearchPerThousand: 10 })
     const u = usage({ inputTokens: 12_000, cacheReadTokens: 8_192, outputTokens: 640 })
     // No cache-write rate for OpenAI: writes (none here) fall back to the input rate.
     expectCost(pricing.costOf("openai", "gpt-4o-mini", u), expected(u, { ...published, cacheWrite: 0.15 }))
@@ -53,12 +54,33 @@ describe("catalogue prices match the providers' published prices", () => {
     // https://docs.anthropic.com/en/docs/about-claude/pricing: Claude Sonnet 4.5 $3 input, $3.75 5m cache
     // writes (1.25x input), $0.30 cache hits, $15 output per 1M (prompts <= 200k tokens).
     const published = { input: 3, cacheWrite: 3.75, cacheRead: 0.3, output: 15 }
-    expect(pricing.priceOf("anthropic", "claude-sonnet-4-5")).toEqual(published)
+    // 1-hour cache writes 2x input; web search $10 per 1,000 searches.
+    expect(pricing.priceOf("anthropic", "claude-sonnet-4-5")).toEqual({
+      ...published,
+      cacheWrite1h: 6,
+      webSearchPerThousand: 10
+    })
     const u = usage({ inputTokens: 50_000, cacheWriteTokens: 20_000, cacheReadTokens: 25_000, outputTokens: 1_200 })
     const cost = pricing.costOf("anthropic", "claude-sonnet-4-5-20250929", u)
     expectCost(cost, expected(u, published))
     expect(cost!.cacheWrite).toBeCloseTo((20_000 * 3 * 1.25) / 1e6, 12)
     expect(cost!.total).toBeCloseTo(0.015 + 0.075 + 0.0075 + 0.018, 12)
+  })
+
+  it("Anthropic 1-hour cache writes at 2x input and web searches at $10 per 1,000, in `tools`", () => {
+    const u = usage({
+      inputTokens: 50_000,
+      cacheWriteTokens: 20_000,
+      cacheWrite1hTokens: 15_000,
+      outputTokens: 1_200,
+      webSearches: 3
+    })
+    const cost = pricing.costOf("anthropic", "claude-sonnet-4-5", u)!
+    expect(cost.cacheWrite).toBeCloseTo((5_000 * 3.75 + 15_000 * 6) / 1e6, 12)
+    expect(cost.tools).toBeCloseTo(0.03, 12)
+    expect(cost.total).toBeCloseTo(cost.input + cost.cacheWrite + cost.output + 0.03, 12)
+    // Without tool use the field is absent, not $0: a plain call's cost keeps its shape.
+    expect(pricing.costOf("anthropic", "claude-sonnet-4-5", usage({ inputTokens: 10 }))).not.toHaveProperty("tools")
   })
 
   it("Gemini gemini-2.5-flash with thinking tokens priced as output", () => {
@@ -133,7 +155,9 @@ describe("config overrides", () => {
     prices: {
       "gpt-4o-mini": { input: 1, output: 2 },
       "my-finetune": { input: 0.5, output: 1.5, cacheRead: 0.05, cacheWrite: 0.6 },
-      "vertex/gemini-2.5-flash": { input: 0.2, output: 1 }
+      "vertex/gemini-2.5-flash": { input: 0.2, output: 1 },
+      "claude-sonnet-4-5": { input: 2, output: 10, cacheWrite: 2.5 },
+      "claude-haiku-4-5": { input: 1, output: 5, cacheWrite1h: 1.5, webSearchPerThousand: 7 }
     }
   }
 
@@ -160,6 +184,21 @@ describe("config overrides", () => {
     }).pipe(Effect.provide(CostTracking.layer(config)))
   )
 
+  it.effect("1-hour writes fall back to the override's cache_write; the web-search fee to the catalogue's", () =>
+    Effect.gen(function* () {
+      const pricing = yield* Pricing
+      const u = usage({ inputTokens: 10_000, cacheWriteTokens: 4_000, cacheWrite1hTokens: 1_000, webSearches: 2 })
+      const sonnet = pricing.costOf("anthropic", "claude-sonnet-4-5", u)!
+      expect(sonnet.cacheWrite).toBeCloseTo((3_000 * 2.5 + 1_000 * 2.5) / 1e6, 12)
+      // The override states token prices only: the catalogue's $10 per 1,000 searches still applies.
+      expect(sonnet.tools).toBeCloseTo(0.02, 12)
+      const haiku = pricing.costOf("anthropic", "claude-haiku-4-5", u)!
+      expect(haiku.cacheWrite).toBeCloseTo((3_000 * 1 + 1_000 * 1.5) / 1e6, 12)
+      expect(haiku.tools).toBeCloseTo(0.014, 12)
+      expect(haiku.total).toBeCloseTo((6_000 * 1 + 3_000 + 1_500) / 1e6 + 0.014, 12)
+    }).pipe(Effect.provide(CostTracking.layer(config)))
+  )
+
   it.effect("a negative override price is a ConfigError naming the key", () =>
     Effect.gen(function* () {
       const error = yield* Effect.flip(
@@ -170,6 +209,17 @@ describe("config overrides", () => {
       )
       expect(error._tag).toBe("ConfigError")
       expect(error.path).toBe("cost_tracking.prices.gpt-4o.input")
+      const fee = yield* Effect.flip(
+        Effect.provide(
+          Pricing.use(() => Effect.void),
+          CostTracking.layer({
+            enabled: true,
+            prices: { "gpt-4o": { input: 1, output: 2, webSearchPerThousand: Number.NaN } }
+          })
+        )
+      )
+      expect(fee.path).toBe("cost_tracking.prices.gpt-4o.webSearchPerThousand")
+      expect(fee.message).toContain("1,000 web searches")
     })
   )
 })

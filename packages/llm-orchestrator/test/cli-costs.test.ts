@@ -18,6 +18,7 @@ const expectedTotals = (records: ReadonlyArray<CostRecord>) => [
   sum(records, (r) => r.usage.inputTokens).toLocaleString("en-US"),
   sum(records, (r) => r.usage.outputTokens).toLocaleString("en-US"),
   sum(records, (r) => r.usage.cacheReadTokens).toLocaleString("en-US"),
+  `$${sum(records, (r) => r.cost?.tools ?? 0).toFixed(6)}`,
   `$${sum(records, (r) => r.cost?.total ?? 0).toFixed(6)}`
 ]
 
@@ -69,6 +70,8 @@ describe("llm-orchestrator costs", { timeout: 60_000 }, () => {
       "INPUT",
       "OUTPUT",
       "CACHED",
+      "TOOLS",
+      "USD",
       "COST",
       "USD"
     ])

@@ -40,7 +40,7 @@ import {
   TimeoutError,
   type Usage
 } from "@llm-orchestrator/core"
-import { Config, Effect, Layer, Option, Redacted, Schema, Stream } from "effect"
+import { Config, Effect, Layer, Option, Redacted, Schema, Stream, type Types } from "effect"
 import {
   type CallContext,
   callSdk,
@@ -105,20 +105,38 @@ interface WireUsage {
   output_tokens?: number | null
   cache_read_input_tokens?: number | null
   cache_creation_input_tokens?: number | null
+  /** The split of `cache_creation_input_tokens` by cache lifetime (1-hour writes cost more). */
+  cache_creation?: { readonly ephemeral_1h_input_tokens?: number | null } | null
   output_tokens_details?: { readonly thinking_tokens?: number | null } | null
+  /** Built-in server tools run for this message, each billed per request (web search) or not (fetch). */
+  server_tool_use?: {
+    readonly web_search_requests?: number | null
+    readonly web_fetch_requests?: number | null
+  } | null
 }
 
-/** Anthropic's `input_tokens` excludes cache reads and writes; the domain's `inputTokens` counts them all. */
+/**
+ * Anthropic's `input_tokens` excludes cache reads and writes; the domain's `inputTokens` counts them all.
+ * 1-hour cache writes and server tool requests are set only when the wire reports some.
+ */
 export const normaliseAnthropicUsage = (usage: WireUsage): Usage => {
   const cacheReadTokens = usage.cache_read_input_tokens ?? 0
   const cacheWriteTokens = usage.cache_creation_input_tokens ?? 0
-  return {
+  const normalised: Types.Mutable<Usage> = {
     inputTokens: (usage.input_tokens ?? 0) + cacheReadTokens + cacheWriteTokens,
     outputTokens: usage.output_tokens ?? 0,
     cacheReadTokens,
     cacheWriteTokens,
     reasoningTokens: usage.output_tokens_details?.thinking_tokens ?? 0
   }
+  const cacheWrite1hTokens = usage.cache_creation?.ephemeral_1h_input_tokens
+  if (cacheWrite1hTokens) normalised.cacheWrite1hTokens = cacheWrite1hTokens
+  const tools = usage.server_tool_use
+  if (tools) {
+    if (tools.web_search_requests) normalised.webSearches = tools.web_search_requests
+    if (tools.web_fetch_requests) normalised.webFetches = tools.web_fetch_requests
+  }
+  return normalised
 }
 
 /** Stream usage: message_delta's counters are cumulative and replace what message_start said. */
@@ -129,6 +147,8 @@ const mergeUsage = (into: WireUsage, from: WireUsage): WireUsage => {
   if (from.cache_read_input_tokens != null) merged.cache_read_input_tokens = from.cache_read_input_tokens
   if (from.cache_creation_input_tokens != null) merged.cache_creation_input_tokens = from.cache_creation_input_tokens
   if (from.output_tokens_details?.thinking_tokens != null) merged.output_tokens_details = from.output_tokens_details
+  if (from.cache_creation != null) merged.cache_creation = from.cache_creation
+  if (from.server_tool_use != null) merged.server_tool_use = from.server_tool_use
   return merged
 }
 

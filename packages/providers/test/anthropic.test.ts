@@ -164,6 +164,20 @@ describe("AnthropicProvider: text", () => {
     )
   )
 
+  it.live("1-hour cache writes and server tool requests are read, plain and streamed alike", () =>
+    withProvider((provider, sim) =>
+      Effect.gen(function* () {
+        const usage = { ...scriptedUsage, cacheWrite1hTokens: 20, webSearches: 2, webFetches: 1 }
+        const reply = { kind: "text", text: "searched", usage } as const
+        sim.script(reply, reply)
+        const plain = yield* provider.generate(hello, model)
+        expect(plain.usage).toEqual(usage)
+        const streamed = yield* collect(provider.stream(hello, model))
+        expect(streamed.at(-1)).toMatchObject({ _tag: "ProviderFinish", usage })
+      })
+    )
+  )
+
   it.live("usage without cache or thinking normalises to zeros, not undefined", () =>
     withProvider((provider, sim) =>
       Effect.gen(function* () {
@@ -592,14 +606,22 @@ interface RecordedUsage {
   cache_read_input_tokens?: number | null
   cache_creation_input_tokens?: number | null
   output_tokens_details?: { thinking_tokens?: number } | null
+  cache_creation?: { ephemeral_1h_input_tokens?: number } | null
+  server_tool_use?: { web_search_requests?: number; web_fetch_requests?: number } | null
 }
 
+/** The optional counters appear only when non-zero. */
 const expectedUsage = (u: RecordedUsage): Usage => ({
   inputTokens: (u.input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0),
   outputTokens: u.output_tokens ?? 0,
   cacheReadTokens: u.cache_read_input_tokens ?? 0,
   cacheWriteTokens: u.cache_creation_input_tokens ?? 0,
-  reasoningTokens: u.output_tokens_details?.thinking_tokens ?? 0
+  reasoningTokens: u.output_tokens_details?.thinking_tokens ?? 0,
+  ...(u.cache_creation?.ephemeral_1h_input_tokens
+    ? { cacheWrite1hTokens: u.cache_creation.ephemeral_1h_input_tokens }
+    : {}),
+  ...(u.server_tool_use?.web_search_requests ? { webSearches: u.server_tool_use.web_search_requests } : {}),
+  ...(u.server_tool_use?.web_fetch_requests ? { webFetches: u.server_tool_use.web_fetch_requests } : {})
 })
 
 const fromRecordedStream = (body: string) => {

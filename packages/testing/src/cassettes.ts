@@ -56,3 +56,35 @@ export const cassetteReply = (cassette: Cassette): CassetteReply => ({
   ...(cassette.response.body !== undefined ? { body: cassette.response.body } : {}),
   ...(cassette.response.bodyBase64 !== undefined ? { bodyBase64: cassette.response.bodyBase64 } : {})
 })
+
+/** Applies `edit` to every usage object (`usage`, `usageMetadata`) inside one recorded JSON document. */
+const editUsage = (value: unknown, edit: (usage: Record<string, unknown>) => void): void => {
+  if (typeof value !== "object" || value === null) return
+  for (const [key, child] of Object.entries(value)) {
+    if ((key === "usage" || key === "usageMetadata") && typeof child === "object" && child !== null)
+      edit(child as Record<string, unknown>)
+    else editUsage(child, edit)
+  }
+}
+
+/**
+ * A recorded exchange whose usage counters are edited, everything else as recorded: for what the
+ * recordings lack (1-hour cache writes, Gemini's tool-use prompt tokens). JSON and SSE bodies only;
+ * `edit` sees every usage object of the body (each stream event's too) and changes it in place.
+ */
+export const withEditedUsage = (
+  cassette: Cassette,
+  name: string,
+  edit: (usage: Record<string, unknown>) => void
+): Cassette => {
+  const editJson = (text: string) => {
+    const parsed = JSON.parse(text) as unknown
+    editUsage(parsed, edit)
+    return JSON.stringify(parsed)
+  }
+  const body = cassette.response.body ?? ""
+  const edited = isStreamingCassette(cassette)
+    ? body.replace(/^data: ?(\{.*\})[ \t]*$/gm, (_line, json: string) => `data: ${editJson(json)}`)
+    : editJson(body)
+  return { ...cassette, name, response: { ...cassette.response, body: edited } }
+}

@@ -475,7 +475,7 @@ const readDiscovery = (reader: Reader, raw: unknown): DiscoveryConfig => {
   return { validate: validate ?? defaultDiscovery.validate, ttlMs: ttlMs ?? defaultDiscovery.ttlMs }
 }
 
-const priceKeys = ["input", "output", "cache_read", "cache_write"]
+const priceKeys = ["input", "output", "cache_read", "cache_write", "cache_write_1h", "web_search_per_thousand"]
 
 const readPrices = (reader: Reader, path: string, raw: unknown): Record<string, ModelPrice> => {
   const prices: Record<string, ModelPrice> = {}
@@ -487,7 +487,13 @@ const readPrices = (reader: Reader, path: string, raw: unknown): Record<string, 
   const perMillion = { min: 0, unit: "USD per million tokens" }
   for (const [model, value] of Object.entries(raw)) {
     const modelPath = childPath(path, model)
-    const price = readMapping(reader, modelPath, value, priceKeys, "a mapping {input, output, cache_read, cache_write}")
+    const price = readMapping(
+      reader,
+      modelPath,
+      value,
+      priceKeys,
+      "a mapping {input, output, cache_read, cache_write, cache_write_1h, web_search_per_thousand}"
+    )
     if (price === undefined) continue
     const required = (key: "input" | "output") => {
       const keyPath = childPath(modelPath, key)
@@ -500,12 +506,21 @@ const readPrices = (reader: Reader, path: string, raw: unknown): Record<string, 
     const output = required("output")
     const cacheRead = readNumber(reader, childPath(modelPath, "cache_read"), price.cache_read, perMillion)
     const cacheWrite = readNumber(reader, childPath(modelPath, "cache_write"), price.cache_write, perMillion)
+    const cacheWrite1h = readNumber(reader, childPath(modelPath, "cache_write_1h"), price.cache_write_1h, perMillion)
+    const webSearchPerThousand = readNumber(
+      reader,
+      childPath(modelPath, "web_search_per_thousand"),
+      price.web_search_per_thousand,
+      { min: 0, unit: "USD per 1,000 web searches" }
+    )
     if (input === undefined || output === undefined) continue
     prices[model] = {
       input,
       output,
       ...(cacheRead !== undefined ? { cacheRead } : {}),
-      ...(cacheWrite !== undefined ? { cacheWrite } : {})
+      ...(cacheWrite !== undefined ? { cacheWrite } : {}),
+      ...(cacheWrite1h !== undefined ? { cacheWrite1h } : {}),
+      ...(webSearchPerThousand !== undefined ? { webSearchPerThousand } : {})
     }
   }
   return prices

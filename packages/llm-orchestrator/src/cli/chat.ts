@@ -40,7 +40,11 @@ const usageText = (usage: Usage): string => {
   const extras = [
     usage.cacheReadTokens > 0 ? `${formatCount(usage.cacheReadTokens)} cached` : undefined,
     usage.cacheWriteTokens > 0 ? `${formatCount(usage.cacheWriteTokens)} cache-write` : undefined,
-    usage.reasoningTokens > 0 ? `${formatCount(usage.reasoningTokens)} reasoning` : undefined
+    usage.reasoningTokens > 0 ? `${formatCount(usage.reasoningTokens)} reasoning` : undefined,
+    usage.webSearches
+      ? `${formatCount(usage.webSearches)} web search${usage.webSearches === 1 ? "" : "es"}`
+      : undefined,
+    usage.webFetches ? `${formatCount(usage.webFetches)} web fetch${usage.webFetches === 1 ? "" : "es"}` : undefined
   ].filter((x) => x !== undefined)
   const extra = extras.length > 0 ? ` (${extras.join(", ")})` : ""
   return `${formatCount(usage.inputTokens)} in, ${formatCount(usage.outputTokens)} out${extra}`
@@ -61,7 +65,9 @@ export const costLine = (summary: {
   const parts = [
     `${summary.provider}/${summary.model}`,
     `tokens ${usageText(summary.usage)}`,
-    summary.cost === undefined ? "cost unpriced" : `cost ${formatUsd(summary.cost.total)}`,
+    summary.cost === undefined
+      ? "cost unpriced"
+      : `cost ${formatUsd(summary.cost.total)}${summary.cost.tools ? ` (tools ${formatUsd(summary.cost.tools)})` : ""}`,
     `${Math.round(summary.latencyMs)} ms`
   ]
   if (summary.attempts.length > 1) parts.push(`attempts ${summary.attempts.map(attemptText).join(", ")}`)

@@ -43,6 +43,8 @@ const numberColumns: ReadonlyArray<Column> = [
   { header: "INPUT", align: "right" },
   { header: "OUTPUT", align: "right" },
   { header: "CACHED", align: "right" },
+  // Built-in tool fees (web searches), already inside COST USD.
+  { header: "TOOLS USD", align: "right" },
   { header: "COST USD", align: "right" }
 ]
 
@@ -52,6 +54,7 @@ const bucketCells = (bucket: CostBucket): ReadonlyArray<string> => [
   formatCount(bucket.usage.inputTokens),
   formatCount(bucket.usage.outputTokens),
   formatCount(bucket.usage.cacheReadTokens),
+  formatUsd(bucket.toolsUsd),
   // Never a made-up $0: a group whose calls all lack a price says so.
   bucket.calls > 0 && bucket.unpricedCalls === bucket.calls ? "unpriced" : formatUsd(bucket.costUsd)
 ]

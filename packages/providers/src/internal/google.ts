@@ -79,11 +79,15 @@ export const toGoogleParams = (request: ChatRequest, model: string, signal: Abor
 // ---------------------------------------------------------------------------------------------
 // Responses
 
-/** PROTOCOLS section 6: thoughts are outside `candidatesTokenCount`; cached tokens are inside `promptTokenCount`. */
+/**
+ * PROTOCOLS section 6: thoughts are outside `candidatesTokenCount`; cached tokens are inside
+ * `promptTokenCount`. `toolUsePromptTokenCount` (grounding, code execution and URL context results fed
+ * back to the model) is outside `promptTokenCount` too, and Google bills it as input.
+ */
 export const googleUsage = (meta: GenerateContentResponseUsageMetadata | undefined): Usage => {
   const thoughts = meta?.thoughtsTokenCount ?? 0
   return {
-    inputTokens: meta?.promptTokenCount ?? 0,
+    inputTokens: (meta?.promptTokenCount ?? 0) + (meta?.toolUsePromptTokenCount ?? 0),
     outputTokens: (meta?.candidatesTokenCount ?? 0) + thoughts,
     cacheReadTokens: meta?.cachedContentTokenCount ?? 0,
     cacheWriteTokens: 0,

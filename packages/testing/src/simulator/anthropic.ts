@@ -138,10 +138,22 @@ const wireUsage = (usage: Usage) => ({
   input_tokens: Math.max(0, usage.inputTokens - usage.cacheReadTokens - usage.cacheWriteTokens),
   cache_creation_input_tokens: usage.cacheWriteTokens,
   cache_read_input_tokens: usage.cacheReadTokens,
-  cache_creation: { ephemeral_5m_input_tokens: usage.cacheWriteTokens, ephemeral_1h_input_tokens: 0 },
+  cache_creation: {
+    ephemeral_5m_input_tokens: usage.cacheWriteTokens - (usage.cacheWrite1hTokens ?? 0),
+    ephemeral_1h_input_tokens: usage.cacheWrite1hTokens ?? 0
+  },
   output_tokens: usage.outputTokens,
   // Present only when there was thinking, so adapters exercise both shapes seen in real traffic.
   ...(usage.reasoningTokens > 0 ? { output_tokens_details: { thinking_tokens: usage.reasoningTokens } } : {}),
+  // Server tools (web search / fetch) report their requests; real traffic has it only when they ran.
+  ...(usage.webSearches || usage.webFetches
+    ? {
+        server_tool_use: {
+          web_search_requests: usage.webSearches ?? 0,
+          web_fetch_requests: usage.webFetches ?? 0
+        }
+      }
+    : {}),
   service_tier: "standard",
   inference_geo: "global"
 })
@@ -262,7 +274,8 @@ const streamEnd = (ctx: RenderContext): ReadonlyArray<Frame> => {
           cache_creation_input_tokens: usage.cache_creation_input_tokens,
           cache_read_input_tokens: usage.cache_read_input_tokens,
           output_tokens: usage.output_tokens,
-          ...(usage.output_tokens_details ? { output_tokens_details: usage.output_tokens_details } : {})
+          ...(usage.output_tokens_details ? { output_tokens_details: usage.output_tokens_details } : {}),
+          ...(usage.server_tool_use ? { server_tool_use: usage.server_tool_use } : {})
         }
       },
       "message_delta"

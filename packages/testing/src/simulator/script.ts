@@ -107,6 +107,10 @@ export const completeUsage = (usage: Partial<Usage> | undefined, requestBytes: n
     outputTokens: usage?.outputTokens ?? deltas + reasoningTokens,
     cacheReadTokens: usage?.cacheReadTokens ?? 0,
     cacheWriteTokens: usage?.cacheWriteTokens ?? 0,
-    reasoningTokens
+    reasoningTokens,
+    // The optional counters only when scripted, as a provider reports them.
+    ...(usage?.cacheWrite1hTokens ? { cacheWrite1hTokens: usage.cacheWrite1hTokens } : {}),
+    ...(usage?.webSearches ? { webSearches: usage.webSearches } : {}),
+    ...(usage?.webFetches ? { webFetches: usage.webFetches } : {})
   }
 }
