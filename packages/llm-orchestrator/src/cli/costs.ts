@@ -63,13 +63,7 @@ const bucketCells = (bucket: CostBucket): ReadonlyArray<string> => [
  */
 export const printable = (text: string): string =>
   text.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, (char) =>
-    char === "\n"
-      ? "\\n"
-      : char === "\t"
-        ? "\\t"
-        : char === "\r"
-          ? "\\r"
-          : `\\u{${char.codePointAt(0)!.toString(16)}}`
+    char === "\n" ? "\\n" : char === "\t" ? "\\t" : char === "\r" ? "\\r" : `\\u{${char.codePointAt(0)!.toString(16)}}`
   )
 
 /** The report as a table grouped `by`, with a TOTAL row. */
