@@ -50,7 +50,8 @@ describe("cost log: process deaths", () => {
   it("SIGKILL at 20 random moments under load: every line whole or a skipped fragment, none twice, nothing reported written lost", async () => {
     const logPath = nodePath.join(root, "killed.jsonl")
     const reported: Array<number> = []
-    for (let run = 0; run < 20; run++) reported.push(await runAndKill(logPath, `r${run}`, Math.floor(Math.random() * 60)))
+    for (let run = 0; run < 20; run++)
+      reported.push(await runAndKill(logPath, `r${run}`, Math.floor(Math.random() * 60)))
 
     const lines = fs.readFileSync(logPath, "utf8").split("\n")
     const ids = new Map<string, Set<number>>()
@@ -90,7 +91,9 @@ describe("cost log: process deaths", () => {
     const read = await Effect.runPromise(readCostLog(logPath))
     expect(read.records).toBe(whole)
     expect(read.badLines).toBe(fragments)
-    console.log(`SIGKILL x20: ${whole} records, ${fragments} torn line(s); written after the last report: ${lostPerKill}`)
+    console.log(
+      `SIGKILL x20: ${whole} records, ${fragments} torn line(s); written after the last report: ${lostPerKill}`
+    )
   }, 240_000)
 
   it("process.exit right after recording, without closing the layer: every record is written by the exit hook", async () => {
