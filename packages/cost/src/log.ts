@@ -323,6 +323,8 @@ export class LogWriter {
    * `fsync: batch`), false when an attempt failed first. Starts an attempt now, even during a backoff.
    */
   flush(): Promise<boolean> {
+    // Closed: what was not written is counted as lost (and reported by the tracker's flush), never awaited.
+    if (this.closed) return Promise.resolve(this.buffered === 0)
     const target = this.accepted
     if (target <= this.durable) return Promise.resolve(true)
     const done = new Promise<boolean>((resolve) => this.waiters.push({ target, resolve }))
@@ -383,8 +385,9 @@ export class LogWriter {
 
   /** Stops taking records, writes what is buffered (one last attempt), then closes the file. */
   async close(): Promise<void> {
+    const flushed = this.flush()
     this.closed = true
-    await this.flush()
+    await flushed
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
     this.loseBuffered()

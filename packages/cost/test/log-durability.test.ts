@@ -223,6 +223,10 @@ describe("cost log: disk full", () => {
     expect(calls.writes).toBeLessThan(25)
     await writer.close()
     expect(writer.health().lostRecords).toBe(50_000)
+    // After close: records are counted as lost, a flush answers at once.
+    writer.enqueue(makeRecord(0))
+    expect(await writer.flush()).toBe(true)
+    expect(writer.health()).toMatchObject({ lostRecords: 50_001, bufferedRecords: 0 })
   })
 })
 
