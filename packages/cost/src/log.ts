@@ -258,6 +258,8 @@ export class LogWriter {
         const chunk = this.chunk!
         while (this.chunkOffset < chunk.length) {
           const bytes = this.io.writeSync(this.fd, chunk, this.chunkOffset, chunk.length - this.chunkOffset)
+          // No progress and no error: treat it as a failure and back off rather than spin.
+          if (bytes <= 0) throw new Error("the file system accepted no bytes")
           const end = this.chunkOffset + bytes
           const completed = end === chunk.length ? this.chunkRecords : countLines(chunk, this.chunkOffset, end)
           this.chunkOffset = end
