@@ -48,52 +48,61 @@ const runAndKill = async (logPath: string, runId: string, extraMs: number): Prom
 
 describe("cost log: process deaths", () => {
   it("SIGKILL at 20 random moments under load: every line whole or a skipped fragment, none twice, nothing reported written lost", async () => {
-    const logPath = nodePath.join(root, "killed.jsonl")
-    const reported: Array<number> = []
-    for (let run = 0; run < 20; run++)
-      reported.push(await runAndKill(logPath, `r${run}`, Math.floor(Math.random() * 60)))
-
-    const lines = fs.readFileSync(logPath, "utf8").split("\n")
-    const ids = new Map<string, Set<number>>()
-    let fragments = 0
-    let whole = 0
-    for (const line of lines) {
-      if (line === "") continue
-      let parsed: { requestId: string; attempt: number } | undefined
-      try {
-        parsed = JSON.parse(line)
-      } catch {
-        // A line torn by a kill, newline-terminated by the next open: one record's beginning, nothing glued.
-        fragments++
-        expect(line.startsWith('{"timestamp"')).toBe(true)
-        expect(line.split('{"timestamp"').length).toBe(2)
-        continue
-      }
-      whole++
-      const [run, index] = parsed!.requestId.split("-") as [string, string]
-      const seen = ids.get(run) ?? new Set<number>()
-      // No (requestId, attempt) twice.
-      expect(seen.has(Number(index))).toBe(false)
-      seen.add(Number(index))
-      ids.set(run, seen)
-    }
-    expect(fragments).toBeLessThanOrEqual(20)
-    const lostPerKill: Array<number> = []
-    for (let run = 0; run < 20; run++) {
-      const seen = ids.get(`r${run}`) ?? new Set<number>()
-      // The writer is FIFO: a run's records in the file are exactly its first ones, with no hole, and
-      // include every record the tracker had reported written before the kill.
-      expect(seen.size).toBeGreaterThanOrEqual(reported[run]!)
-      for (let index = 0; index < seen.size; index++) expect(seen.has(index)).toBe(true)
-      lostPerKill.push(seen.size - reported[run]!)
-    }
-    // The reader takes the repaired log: the fragments are skipped and counted.
-    const read = await Effect.runPromise(readCostLog(logPath))
-    expect(read.records).toBe(whole)
-    expect(read.badLines).toBe(fragments)
-    console.log(
-      `SIGKILL x20: ${whole} records, ${fragments} torn line(s); written after the last report: ${lostPerKill}`
+    // Two logs, each reopened by 10 children in turn (the two chains run side by side to halve the time).
+    const chains = await Promise.all(
+      ["a", "b"].map(async (chain) => {
+        const logPath = nodePath.join(root, `killed-${chain}.jsonl`)
+        const reported: Array<number> = []
+        for (let run = 0; run < 10; run++) {
+          reported.push(await runAndKill(logPath, `${chain}${run}`, Math.floor(Math.random() * 60)))
+        }
+        return { chain, logPath, reported }
+      })
     )
+    for (const { chain, logPath, reported } of chains) {
+      const lines = fs.readFileSync(logPath, "utf8").split("\n")
+      const ids = new Map<string, Set<number>>()
+      let fragments = 0
+      let whole = 0
+      for (const line of lines) {
+        if (line === "") continue
+        let parsed: { requestId: string; attempt: number } | undefined
+        try {
+          parsed = JSON.parse(line)
+        } catch {
+          // A line torn by a kill, newline-terminated by the next open: one record's beginning, nothing glued.
+          fragments++
+          expect(line.startsWith('{"timestamp"')).toBe(true)
+          expect(line.split('{"timestamp"').length).toBe(2)
+          continue
+        }
+        whole++
+        const [run, index] = parsed!.requestId.split("-") as [string, string]
+        const seen = ids.get(run) ?? new Set<number>()
+        // No (requestId, attempt) twice.
+        expect(seen.has(Number(index))).toBe(false)
+        seen.add(Number(index))
+        ids.set(run, seen)
+      }
+      expect(fragments).toBeLessThanOrEqual(10)
+      const writtenAfterReport: Array<number> = []
+      for (let run = 0; run < 10; run++) {
+        const seen = ids.get(`${chain}${run}`) ?? new Set<number>()
+        // The writer is FIFO: a run's records in the file are exactly its first ones, with no hole, and
+        // include every record the tracker had reported written before the kill. What a kill loses is
+        // therefore only records not yet written: the current batch.
+        expect(seen.size).toBeGreaterThanOrEqual(reported[run]!)
+        for (let index = 0; index < seen.size; index++) expect(seen.has(index)).toBe(true)
+        writtenAfterReport.push(seen.size - reported[run]!)
+      }
+      // The reader takes the repaired log: the fragments are skipped and counted.
+      const read = await Effect.runPromise(readCostLog(logPath))
+      expect(read.records).toBe(whole)
+      expect(read.badLines).toBe(fragments)
+      console.log(
+        `SIGKILL x10 on ${chain}: ${whole} records, ${fragments} torn line(s); written after the last report: ${writtenAfterReport}`
+      )
+    }
   }, 240_000)
 
   it("process.exit right after recording, without closing the layer: every record is written by the exit hook", async () => {
