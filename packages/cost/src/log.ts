@@ -16,7 +16,8 @@
  * Guarantees (README "Guarantees: the cost log"): a crash (SIGKILL, power loss with `fsync: batch`) loses
  * at most the records not yet flushed: those recorded in the last `batchDelayMs` plus, while writes
  * fail, the ones buffered. On `process.exit` or a normal end the buffered records are written
- * synchronously by an 'exit' hook. A line torn by a crash is newline-terminated on the next open and
+ * synchronously by an 'exit' hook (Node's default SIGTERM/SIGINT handling skips 'exit' listeners: such a
+ * signal loses what a SIGKILL would, unless the application handles it and closes the orchestrator). A line torn by a crash is newline-terminated on the next open and
  * skipped (and counted) by the reader. A renamed or deleted log is noticed before the next batch and
  * reopened at the configured path.
  */
