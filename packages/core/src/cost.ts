@@ -3,7 +3,7 @@
  * declared here, in core, so dependencies point one way (core <- cost): `@llm-orchestrator/cost`
  * implements them over `@pydantic/genai-prices`, a Ref and the JSONL log.
  */
-import { Context, type Effect } from "effect"
+import { Context, type Effect, Schema } from "effect"
 import type { Cost, ModelPrice, ProviderId, Usage } from "./domain.ts"
 import type { BudgetExceededError } from "./errors.ts"
 
@@ -61,6 +61,29 @@ export class Pricing extends Context.Service<
   }
 >()("@llm-orchestrator/cost/Pricing") {}
 
+/** How the JSONL cost log is doing: counters since the log was opened by this process. */
+export interface CostLogHealth {
+  readonly path: string
+  /** Records written to the file. */
+  readonly writtenRecords: number
+  /** Records waiting in memory: the next batch, or everything since a write started failing. */
+  readonly bufferedRecords: number
+  /** Records that will never be written: dropped beyond `max_buffered_records`, or unwritten at close. */
+  readonly lostRecords: number
+  /** The error of the last write (`ENOSPC`, `EIO`, ...) while writes fail; undefined once one succeeds. */
+  readonly lastError: string | undefined
+}
+
+/** The cost log could not take every record: some are still buffered (retried) or were lost. */
+export class CostLogError extends Schema.TaggedError<CostLogError>()("CostLogError", {
+  path: Schema.String,
+  /** Records still in memory, retried with backoff. */
+  bufferedRecords: Schema.Number,
+  /** Records lost since the previous flush of this tracker. */
+  lostRecords: Schema.Number,
+  message: Schema.String
+}) {}
+
 export class CostTracker extends Context.Service<
   CostTracker,
   {
@@ -72,7 +95,13 @@ export class CostTracker extends Context.Service<
     readonly report: Effect.Effect<CostReport>
     /** Fails before anything is sent once the session budget is spent. */
     readonly checkBudget: (provider: ProviderId, model: string) => Effect.Effect<void, BudgetExceededError>
-    /** The log is durable once this completes. */
-    readonly flush: Effect.Effect<void>
+    /**
+     * Writes every record recorded before the call to the log (and fsyncs it with `fsync: batch`). Fails
+     * with a CostLogError when some of them could not be written (they stay buffered and are retried) or
+     * records were lost since the previous flush.
+     */
+    readonly flush: Effect.Effect<void, CostLogError>
+    /** The JSONL log's counters and last write error; undefined without a log (no `log_path`, or disabled). */
+    readonly logHealth: Effect.Effect<CostLogHealth | undefined>
   }
 >()("@llm-orchestrator/cost/CostTracker") {}

@@ -344,6 +344,17 @@ const cases: ReadonlyArray<Case> = [
     ]
   },
   {
+    name: "cost log buffer bound and fsync policy",
+    yaml: withOpenAI("cost_tracking: { max_buffered_records: 0.5, fsync: always }\n"),
+    problems: [
+      {
+        path: "cost_tracking.max_buffered_records",
+        message: "must be a whole number of at least 1 (records kept in memory while the log cannot be written)"
+      },
+      { path: "cost_tracking.fsync", message: 'unknown value "always"; expected one of batch, none' }
+    ]
+  },
+  {
     name: "negative and zero budgets",
     yaml: withOpenAI("cost_tracking: { budget_usd: -5 }\n"),
     problems: [{ path: "cost_tracking.budget_usd", message: "must be a number greater than 0 (USD)" }]
@@ -583,7 +594,7 @@ cost_tracking:
     },
     {
       path: "cost_tracking.log_file",
-      message: "unknown key; the keys here are enabled, log_path, budget_usd, prices"
+      message: "unknown key; the keys here are enabled, log_path, budget_usd, prices, max_buffered_records, fsync"
     },
     { path: "cost_tracking.budget_usd", message: "must be a number greater than 0 (USD)" }
   ]

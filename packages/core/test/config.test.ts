@@ -345,6 +345,17 @@ discovery: { validate: "\${VALIDATE}" }
     })
   )
 
+  it.effect(
+    "cost_tracking.max_buffered_records and fsync are read; absent, they stay unset (the log's defaults apply)",
+    () =>
+      Effect.gen(function* () {
+        const set = yield* parseConfig(minimal("cost_tracking: { max_buffered_records: 5000, fsync: none }\n"))
+        expect(set.costTracking).toEqual({ enabled: true, prices: {}, maxBufferedRecords: 5000, fsync: "none" })
+        const unset = yield* parseConfig(minimal(""))
+        expect(unset.costTracking).toEqual({ enabled: true, prices: {} })
+      })
+  )
+
   it.effect("an optional key that expands to empty (${ORG:-}) is absent", () =>
     Effect.gen(function* () {
       const config = yield* parseConfig(minimal("    organization: ${ORG:-}\n    base_url: ${URL:-}\n"), { env: {} })

@@ -43,7 +43,8 @@ export const testCost = (records: Array<CostRecord>, budgetUsd?: number) => {
                 new BudgetExceededError({ provider, model, spentUsd: spent(), budgetUsd, message: "budget spent" })
               )
             : Effect.void,
-        flush: Effect.void
+        flush: Effect.void,
+        logHealth: Effect.succeed(undefined)
       })
     )
   )

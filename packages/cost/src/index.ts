@@ -3,9 +3,18 @@
  * JSONL cost log. The service tags and record/report types are declared in core (the orchestrator records
  * into them) and re-exported here.
  */
-export type { CostBucket, CostRecord, CostReport } from "@llm-orchestrator/core"
-export { CostTracker, Pricing } from "@llm-orchestrator/core"
-export { CostRecordSchema, encodeRecord, readCostLog, resolveLogPath } from "./log.ts"
+export type { CostBucket, CostLogHealth, CostRecord, CostReport } from "@llm-orchestrator/core"
+export { CostLogError, CostTracker, Pricing } from "@llm-orchestrator/core"
+export {
+  type BadLine,
+  type CostLogFold,
+  CostRecordSchema,
+  encodeRecord,
+  type FoldOptions,
+  foldCostLog,
+  readCostLog,
+  resolveLogPath
+} from "./log.ts"
 export { costFromRates, makePriceBook, type PriceBook, type Rate, type Rates, type TieredRate } from "./pricing.ts"
-export { reportFromRecords } from "./report.ts"
+export { reportFromLog, reportFromRecords } from "./report.ts"
 export { budgetExceeded, CostTracking, makePricing } from "./tracker.ts"

@@ -5,7 +5,9 @@
  * one `Aggregates` per session; the CLI builds the same report from a log file with `reportFromRecords`.
  */
 
-import type { CostBucket, CostRecord, CostReport, Usage } from "@llm-orchestrator/core"
+import type { ConfigError, CostBucket, CostRecord, CostReport, Usage } from "@llm-orchestrator/core"
+import { Effect } from "effect"
+import { type CostLogFold, foldCostLog } from "./log.ts"
 
 /** Every counter, the optional ones too: a report shows them only when some call had them. */
 interface MutableUsage {
@@ -165,12 +167,28 @@ export const toReport = (aggregates: Aggregates, enabled = true): CostReport => 
   byTag: toRecord(flatten(aggregates.byTag, "="))
 })
 
-/** The report of a list of records (pure); the CLI `costs <log>` feeds it `readCostLog`'s output. */
+/** The report of a list of records (pure). */
 export const reportFromRecords = (records: Iterable<CostRecord>): CostReport => {
   const aggregates = makeAggregates()
   for (const record of records) addRecord(aggregates, record)
   return toReport(aggregates)
 }
+
+/**
+ * The report of a JSONL cost log, streamed (memory bounded by the number of distinct providers, models
+ * and tags, not by the file), keeping the records `include` accepts. Bad lines are skipped and counted.
+ */
+export const reportFromLog = (
+  path: string,
+  include: (record: CostRecord) => boolean = () => true
+): Effect.Effect<CostLogFold<CostReport>, ConfigError> =>
+  Effect.map(
+    foldCostLog(path, makeAggregates(), (aggregates, record) => {
+      if (include(record)) addRecord(aggregates, record)
+      return aggregates
+    }),
+    (fold) => ({ ...fold, state: toReport(fold.state) })
+  )
 
 /** What a tracker with `enabled: false` reports. */
 export const disabledReport: CostReport = toReport(makeAggregates(), false)

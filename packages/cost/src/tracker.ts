@@ -8,6 +8,7 @@ import {
   BudgetExceededError,
   ConfigError,
   type ConfigProblem,
+  CostLogError,
   type CostRecord,
   CostTracker,
   type CostTrackingConfig,
@@ -55,6 +56,10 @@ const validate = (config: CostTrackingConfig): Effect.Effect<void, ConfigError> 
   if (budget !== undefined && !(Number.isFinite(budget) && budget >= 0)) {
     problems.push({ path: "cost_tracking.budget_usd", message: "expected an amount in USD (a number >= 0)" })
   }
+  const maxBuffered = config.maxBufferedRecords
+  if (maxBuffered !== undefined && !(Number.isInteger(maxBuffered) && maxBuffered >= 1)) {
+    problems.push({ path: "cost_tracking.max_buffered_records", message: "expected a whole number of at least 1" })
+  }
   return problems.length === 0 ? Effect.void : Effect.fail(ConfigError.fromProblems(problems))
 }
 
@@ -71,8 +76,39 @@ const disabledTracker = CostTracker.of({
   report: Effect.succeed(disabledReport),
   // Nothing is recorded, so nothing can be spent: a budget is only enforced while tracking is on.
   checkBudget: () => Effect.void,
-  flush: Effect.void
+  flush: Effect.void,
+  logHealth: Effect.succeed(undefined)
 })
+
+/**
+ * The tracker's flush: fails when the records recorded before it are not all written, or when records
+ * were lost since this tracker's previous flush (each loss is reported once per tracker).
+ */
+const makeFlush = (writer: LogWriter): Effect.Effect<void, CostLogError> => {
+  let reportedLost = writer.lostRecords
+  return Effect.flatMap(
+    Effect.promise(() => writer.flush()),
+    (written) => {
+      const lost = writer.lostRecords - reportedLost
+      reportedLost = writer.lostRecords
+      if (written && lost === 0) return Effect.void
+      const buffered = written ? 0 : writer.buffered
+      const error = writer.lastErrorCode === undefined ? "" : ` (${writer.lastErrorCode})`
+      const parts = [
+        ...(buffered > 0 ? [`${buffered} record(s) not written yet${error}, kept in memory and retried`] : []),
+        ...(lost > 0 ? [`${lost} record(s) lost`] : [])
+      ]
+      return Effect.fail(
+        new CostLogError({
+          path: writer.path,
+          bufferedRecords: buffered,
+          lostRecords: lost,
+          message: `cost log ${writer.path}: ${parts.join("; ")}; free space on its disk or fix the path (cost_tracking.max_buffered_records bounds what is kept in memory meanwhile)`
+        })
+      )
+    }
+  )
+}
 
 const makeTracker = (config: CostTrackingConfig) =>
   Effect.gen(function* () {
@@ -81,7 +117,12 @@ const makeTracker = (config: CostTrackingConfig) =>
     const spent = yield* Ref.make(0)
     const aggregates = makeAggregates()
     const writer: LogWriter | undefined =
-      config.logPath === undefined ? undefined : yield* acquireLogWriter(config.logPath)
+      config.logPath === undefined
+        ? undefined
+        : yield* acquireLogWriter(config.logPath, {
+            ...(config.maxBufferedRecords !== undefined ? { maxBufferedRecords: config.maxBufferedRecords } : {}),
+            ...(config.fsync !== undefined ? { fsync: config.fsync } : {})
+          })
     const budgetUsd = config.budgetUsd
     const sessionCost = Ref.get(spent)
     return CostTracker.of({
@@ -100,7 +141,8 @@ const makeTracker = (config: CostTrackingConfig) =>
           : Effect.flatMap(sessionCost, (total) =>
               total >= budgetUsd ? Effect.fail(budgetExceeded(provider, model, total, budgetUsd)) : Effect.void
             ),
-      flush: writer === undefined ? Effect.void : Effect.promise(() => writer.flush())
+      flush: writer === undefined ? Effect.void : makeFlush(writer),
+      logHealth: Effect.sync(() => writer?.health())
     })
   })
 

@@ -7,6 +7,8 @@ import {
   type CostRecord,
   CostTracker,
   CostTracking,
+  encodeRecord,
+  foldCostLog,
   makePricing,
   Pricing,
   readCostLog,
@@ -103,7 +105,8 @@ describe("CostTracker with the JSONL log", () => {
       expect(session.cost).toBeGreaterThan(0)
 
       // The log reads back into the same records and the same report.
-      const readBack = yield* readCostLog(logPath)
+      const { state: readBack, badLines } = yield* readCostLog(logPath)
+      expect(badLines).toBe(0)
       expect(readBack).toHaveLength(10_000)
       const byId = new Map(records.map((record) => [record.requestId, record]))
       for (const record of readBack) expect(record).toEqual(byId.get(record.requestId))
@@ -332,23 +335,39 @@ describe("CostTracker state", () => {
 })
 
 describe("readCostLog", () => {
-  it.live("a bad line fails with a ConfigError naming file:line", () =>
+  it.live("bad lines (torn, glued, not a record) are skipped and counted with their line numbers", () =>
     Effect.gen(function* () {
       const path = nodePath.join(freshDir(), "bad.jsonl")
-      const good = JSON.stringify({ ...makeRecord(1) })
-      fs.writeFileSync(path, `${good}\n\n${good}\n{"requestId": "x"}\n`)
-      const error = yield* Effect.flip(readCostLog(path))
-      expect(error._tag).toBe("ConfigError")
-      expect(error.path).toBe(`${path}:4`)
-      expect(error.message).toContain(`${path}:4: not a cost record`)
-
-      fs.writeFileSync(path, `${good}\n{"torn": tru\n`)
-      const torn = yield* Effect.flip(readCostLog(path))
-      expect(torn.path).toBe(`${path}:2`)
-      expect(torn.message).toContain("not a JSON object")
+      const good = encodeRecord(makeRecord(1))
+      const torn = good.slice(0, 40)
+      // Blank line (ignored), a non-record, a torn line, a torn line glued to a whole one, a final line
+      // without its newline (whole: read), all read in chunks smaller than a line.
+      fs.writeFileSync(path, `${good}\n{"requestId": "x"}\n${torn}\n${torn}${good}${good.trimEnd()}`)
+      for (const chunkBytes of [7, 64 * 1024]) {
+        const read = yield* foldCostLog(path, 0, (count) => count + 1, { chunkBytes })
+        expect(read.state).toBe(2)
+        expect(read.records).toBe(2)
+        expect(read.badLines).toBe(3)
+        expect(read.firstBadLines.map((bad) => bad.line)).toEqual([3, 4, 5])
+        expect(read.firstBadLines[0]!.message).toContain("not a cost record")
+        expect(read.firstBadLines[1]!.message).toContain("not a JSON object")
+      }
 
       const missing = yield* Effect.flip(readCostLog(nodePath.join(root, "nope.jsonl")))
       expect(missing.message).toContain("cannot read the cost log")
+    })
+  )
+
+  it.live("a line longer than maxLineBytes is skipped without being held whole; the lines after it are read", () =>
+    Effect.gen(function* () {
+      const path = nodePath.join(freshDir(), "long.jsonl")
+      const good = encodeRecord(makeRecord(2))
+      fs.writeFileSync(path, `${good}${"x".repeat(10_000)}\n${good}${"y".repeat(5_000)}`)
+      const read = yield* foldCostLog(path, 0, (count) => count + 1, { chunkBytes: 512, maxLineBytes: 2_048 })
+      expect(read.records).toBe(2)
+      expect(read.badLines).toBe(2)
+      expect(read.firstBadLines.map((bad) => bad.line)).toEqual([2, 4])
+      expect(read.firstBadLines[0]!.message).toContain("longer than 2048 bytes")
     })
   )
 
@@ -361,7 +380,7 @@ describe("readCostLog", () => {
         Effect.provide(CostTracking.layer(config(logPath)))
       )
       expect(readLines(logPath)[0]!.cost).toBeNull()
-      const [back] = yield* readCostLog(logPath)
+      const [back] = (yield* readCostLog(logPath)).state
       expect(back).toEqual(unpriced)
       expect(reportFromRecords([back!])).toMatchObject({ calls: 1, unpricedCalls: 1, costUsd: 0 })
     })

@@ -528,16 +528,34 @@ const readPrices = (reader: Reader, path: string, raw: unknown): Record<string, 
 
 const readCostTracking = (reader: Reader, raw: unknown): CostTrackingConfig => {
   const path = "cost_tracking"
-  const cost = readMapping(reader, path, raw, ["enabled", "log_path", "budget_usd", "prices"])
+  const cost = readMapping(reader, path, raw, [
+    "enabled",
+    "log_path",
+    "budget_usd",
+    "prices",
+    "max_buffered_records",
+    "fsync"
+  ])
   const enabled = readBoolean(reader, childPath(path, "enabled"), cost?.enabled)
   const logPath = readOptionalString(reader, childPath(path, "log_path"), cost?.log_path)
   const budgetUsd = readNumber(reader, childPath(path, "budget_usd"), cost?.budget_usd, { above: 0, unit: "USD" })
   const prices = readPrices(reader, childPath(path, "prices"), cost?.prices)
+  const maxBufferedRecords = readNumber(reader, childPath(path, "max_buffered_records"), cost?.max_buffered_records, {
+    integer: true,
+    min: 1,
+    unit: "records kept in memory while the log cannot be written"
+  })
+  const fsync =
+    cost?.fsync === undefined || cost.fsync === null
+      ? undefined
+      : readEnum(reader, childPath(path, "fsync"), cost.fsync, ["batch", "none"] as const)
   return {
     enabled: enabled ?? true,
     ...(logPath !== undefined ? { logPath } : {}),
     ...(budgetUsd !== undefined ? { budgetUsd } : {}),
-    prices
+    prices,
+    ...(maxBufferedRecords !== undefined ? { maxBufferedRecords } : {}),
+    ...(fsync !== undefined ? { fsync } : {})
   }
 }
 

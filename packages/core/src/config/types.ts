@@ -103,6 +103,17 @@ export interface CostTrackingConfig {
   readonly budgetUsd?: number
   /** `cost_tracking.prices`: per-model overrides, keyed by model id. */
   readonly prices: Readonly<Record<string, ModelPrice>>
+  /**
+   * `cost_tracking.max_buffered_records`: records kept in memory while the log cannot be written (disk
+   * full, path gone); beyond it new records are dropped and counted as lost. Default 100,000.
+   */
+  readonly maxBufferedRecords?: number
+  /**
+   * `cost_tracking.fsync`: `batch` (default) fsyncs after every batch written, so a record whose `flush`
+   * completed survives a power loss; `none` leaves that to the OS (a crash of the process loses nothing
+   * more, a power loss can lose the last seconds).
+   */
+  readonly fsync?: "batch" | "none"
 }
 
 export interface OrchestratorConfig {

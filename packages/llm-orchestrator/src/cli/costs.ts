@@ -7,11 +7,11 @@
  * TOTAL row is the log's total, not the sum of the rows above it.
  */
 import { type CostBucket, type CostRecord, type CostReport, loadConfig } from "@llm-orchestrator/core"
-import { readCostLog, reportFromRecords, resolveLogPath } from "@llm-orchestrator/cost"
+import { reportFromLog, resolveLogPath } from "@llm-orchestrator/cost"
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { CliFailure } from "./failure.ts"
-import { type Column, formatCount, formatTable, formatUsd, printJson, printOut } from "./output.ts"
+import { type Column, formatCount, formatTable, formatUsd, printErr, printJson, printOut } from "./output.ts"
 import { root } from "./root.ts"
 
 const durationUnits: Readonly<Record<string, number>> = {
@@ -59,6 +59,16 @@ const bucketCells = (bucket: CostBucket): ReadonlyArray<string> => [
   bucket.calls > 0 && bucket.unpricedCalls === bucket.calls ? "unpriced" : formatUsd(bucket.costUsd)
 ]
 
+/**
+ * A provider, model or tag as one visible table cell: control and format characters (a newline in a tag
+ * value would break the row, an escape sequence would drive the terminal, a bidi override would reorder
+ * the row) are shown as escapes.
+ */
+export const printable = (text: string): string =>
+  text.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, (char) =>
+    char === "\n" ? "\\n" : char === "\t" ? "\\t" : char === "\r" ? "\\r" : `\\u{${char.codePointAt(0)!.toString(16)}}`
+  )
+
 /** The report as a table grouped `by`, with a TOTAL row. */
 export const costsTable = (report: CostReport, by: GroupBy): string => {
   const keyColumns: ReadonlyArray<Column> =
@@ -67,7 +77,7 @@ export const costsTable = (report: CostReport, by: GroupBy): string => {
   const rows = Object.entries(groups).map(([key, bucket]) => {
     // byModel keys are `provider/model`; model ids may contain "/" themselves, so split at the first.
     const keys = by === "model" ? [key.slice(0, key.indexOf("/")), key.slice(key.indexOf("/") + 1)] : [key]
-    return [...keys, ...bucketCells(bucket)]
+    return [...keys.map(printable), ...bucketCells(bucket)]
   })
   const total = ["TOTAL", ...keyColumns.slice(1).map(() => ""), ...bucketCells(report)]
   return formatTable([...keyColumns, ...numberColumns], [...rows, undefined, total])
@@ -102,10 +112,17 @@ export const costsCommand = Command.make(
         )
       }
       const logPath = Option.isSome(input.log) ? input.log.value : yield* configuredLogPath
-      const records = yield* readCostLog(logPath)
       const inWindow = (record: CostRecord) => since === undefined || Date.parse(record.timestamp) >= since
-      const report = reportFromRecords(records.filter(inWindow))
-      if (input.json) yield* printJson(report)
+      // Streamed: a log of any size is summed in memory bounded by its distinct providers, models and tags.
+      const { state: report, badLines, firstBadLines } = yield* reportFromLog(logPath, inWindow)
+      if (badLines > 0) {
+        // Lines torn by a crash (or edited by hand) are skipped, and said so: the totals leave them out.
+        const first = firstBadLines[0]!
+        yield* printErr(
+          `${badLines} bad line(s) skipped in ${logPath} (first: line ${first.line}: ${first.message}); the totals leave them out`
+        )
+      }
+      if (input.json) yield* printJson({ ...report, badLines })
       else yield* printOut(costsTable(report, input.by))
     })
 ).pipe(Command.withDescription("Summarise a JSONL cost log: calls, tokens and USD by provider, model or tag"))
