@@ -10,7 +10,14 @@
  * runs across a price change keeps the older rate until restart (a deliberate trade for a no-search hot path).
  */
 
-import type { Cost, ModelPrice, ProviderId, Usage } from "@llm-orchestrator/core"
+import {
+  type ChatRequest,
+  type Cost,
+  type ModelPrice,
+  messageText,
+  type ProviderId,
+  type Usage
+} from "@llm-orchestrator/core"
 import { calcPrice } from "@pydantic/genai-prices"
 
 /** A per-million-token rate, either flat or tiered by the request's TOTAL input tokens. */
@@ -178,6 +185,38 @@ export const costFromRates = (rates: Rates, usage: Usage): Cost => {
     total: input + cacheRead + cacheWrite + output + reasoning,
     currency: "USD"
   }
+}
+
+const highest = (rate: Rate): number =>
+  typeof rate === "number" ? rate : rate.tiers.reduce((max, tier) => Math.max(max, tier.price), rate.base)
+
+/** Tokens a provider may add around each message (role markers, separators) and around the request. */
+export const formattingTokensPerMessage = 16
+export const formattingTokensPerRequest = 16
+
+/**
+ * An upper bound of the request's input tokens: one token per UTF-8 byte of message text (a byte-level
+ * BPE or byte-fallback tokenizer never emits a token for less than one byte), plus a formatting
+ * allowance per message and per request.
+ */
+export const inputTokensBound = (request: ChatRequest): number => {
+  let tokens = formattingTokensPerRequest
+  for (const message of request.messages)
+    tokens += Buffer.byteLength(messageText(message), "utf8") + formattingTokensPerMessage
+  return tokens
+}
+
+/**
+ * The most one call can cost (what a budget reserves before sending): every input token at the
+ * highest of the input and cache rates, and `maxTokens` (else `defaultOutputTokens`) output tokens at
+ * the higher of the output and reasoning rates, each at its highest tier. Reasoning tokens count
+ * within `maxTokens` (they are output tokens, PROTOCOLS section 6).
+ */
+export const worstCaseCostUsd = (rates: Rates, request: ChatRequest, defaultOutputTokens: number): number => {
+  const inputRate = Math.max(highest(rates.input), highest(rates.cacheRead), highest(rates.cacheWrite))
+  const outputRate = Math.max(highest(rates.output), highest(rates.reasoning))
+  const outputTokens = request.maxTokens ?? defaultOutputTokens
+  return (inputTokensBound(request) * inputRate + outputTokens * outputRate) * 1e-6
 }
 
 export interface PriceBook {

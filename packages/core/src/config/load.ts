@@ -513,15 +513,35 @@ const readPrices = (reader: Reader, path: string, raw: unknown): Record<string, 
 
 const readCostTracking = (reader: Reader, raw: unknown): CostTrackingConfig => {
   const path = "cost_tracking"
-  const cost = readMapping(reader, path, raw, ["enabled", "log_path", "budget_usd", "prices"])
+  const cost = readMapping(reader, path, raw, [
+    "enabled",
+    "log_path",
+    "budget_usd",
+    "allow_unpriced",
+    "reserve_output_tokens",
+    "prices"
+  ])
   const enabled = readBoolean(reader, childPath(path, "enabled"), cost?.enabled)
   const logPath = readOptionalString(reader, childPath(path, "log_path"), cost?.log_path)
   const budgetUsd = readNumber(reader, childPath(path, "budget_usd"), cost?.budget_usd, { above: 0, unit: "USD" })
+  const allowUnpriced = readBoolean(reader, childPath(path, "allow_unpriced"), cost?.allow_unpriced)
+  const reserveOutputTokens = readNumber(
+    reader,
+    childPath(path, "reserve_output_tokens"),
+    cost?.reserve_output_tokens,
+    {
+      integer: true,
+      min: 1,
+      unit: "output tokens"
+    }
+  )
   const prices = readPrices(reader, childPath(path, "prices"), cost?.prices)
   return {
     enabled: enabled ?? true,
     ...(logPath !== undefined ? { logPath } : {}),
     ...(budgetUsd !== undefined ? { budgetUsd } : {}),
+    ...(allowUnpriced !== undefined ? { allowUnpriced } : {}),
+    ...(reserveOutputTokens !== undefined ? { reserveOutputTokens } : {}),
     prices
   }
 }
