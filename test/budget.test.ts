@@ -132,7 +132,8 @@ describe("200 concurrent requests with a tiny budget (real SDK against the simul
               firstByteDelayMs: 30
             }))
           )
-          const send = mode === "plain" ? LLMOrchestrator.use((llm) => llm.sendRequest(request)) : collect(request)
+          const send: Effect.Effect<unknown, LLMError, LLMOrchestrator> =
+            mode === "plain" ? LLMOrchestrator.use((llm) => llm.sendRequest(request)) : collect(request)
           const { results, spent, later } = yield* Effect.gen(function* () {
             const results = yield* Effect.forEach(Array.from({ length: 200 }), () => Effect.result(send), {
               concurrency: "unbounded"
