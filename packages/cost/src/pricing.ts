@@ -187,8 +187,13 @@ export const costFromRates = (rates: Rates, usage: Usage): Cost => {
   }
 }
 
-const highest = (rate: Rate): number =>
-  typeof rate === "number" ? rate : rate.tiers.reduce((max, tier) => Math.max(max, tier.price), rate.base)
+/** The highest price any request with at most `inputTokens` input tokens can pay at this rate. */
+const highestUpTo = (rate: Rate, inputTokens: number): number => {
+  if (typeof rate === "number") return rate
+  let price = rate.base
+  for (const tier of rate.tiers) if (inputTokens > tier.start) price = Math.max(price, tier.price)
+  return price
+}
 
 /** Tokens a provider may add around each message (role markers, separators) and around the request. */
 export const formattingTokensPerMessage = 16
@@ -207,16 +212,21 @@ export const inputTokensBound = (request: ChatRequest): number => {
 }
 
 /**
- * The most one call can cost (what a budget reserves before sending): every input token at the
- * highest of the input and cache rates, and `maxTokens` (else `defaultOutputTokens`) output tokens at
- * the higher of the output and reasoning rates, each at its highest tier. Reasoning tokens count
- * within `maxTokens` (they are output tokens, PROTOCOLS section 6).
+ * The most one call can cost (what a budget reserves before sending): `inputTokensBound` input tokens
+ * at the highest of the input and cache rates, and `maxTokens` (else `defaultOutputTokens`) output
+ * tokens at the higher of the output and reasoning rates, each at the highest tier that input can
+ * reach. Reasoning tokens count within `maxTokens` (they are output tokens, PROTOCOLS section 6).
  */
 export const worstCaseCostUsd = (rates: Rates, request: ChatRequest, defaultOutputTokens: number): number => {
-  const inputRate = Math.max(highest(rates.input), highest(rates.cacheRead), highest(rates.cacheWrite))
-  const outputRate = Math.max(highest(rates.output), highest(rates.reasoning))
+  const inputTokens = inputTokensBound(request)
+  const inputRate = Math.max(
+    highestUpTo(rates.input, inputTokens),
+    highestUpTo(rates.cacheRead, inputTokens),
+    highestUpTo(rates.cacheWrite, inputTokens)
+  )
+  const outputRate = Math.max(highestUpTo(rates.output, inputTokens), highestUpTo(rates.reasoning, inputTokens))
   const outputTokens = request.maxTokens ?? defaultOutputTokens
-  return (inputTokensBound(request) * inputRate + outputTokens * outputRate) * 1e-6
+  return (inputTokens * inputRate + outputTokens * outputRate) * 1e-6
 }
 
 export interface PriceBook {
