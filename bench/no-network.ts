@@ -5,7 +5,8 @@
  * event-loop turn (setImmediate), as an SDK promise does. What the real-SDK bench (bench/run.ts)
  * measures beyond this is the interplay with socket I/O and GC, not the orchestrator's own steps.
  *
- * `npx pnpm@12.21.0 exec node bench/no-network.ts [off|memory|log]`
+ * `npx pnpm@12.21.0 exec node bench/no-network.ts [off|memory|log|budget]` (budget: memory with a budget
+ * never reached, so every attempt reserves and settles)
  */
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -20,7 +21,8 @@ const fake = makeFakeProvider({ id: "openai" })
 const cost = CostTracking.layer({
   enabled: mode !== "off",
   prices: {},
-  ...(mode === "log" ? { logPath: join(mkdtempSync(join(tmpdir(), "bench-")), "costs.jsonl") } : {})
+  ...(mode === "log" ? { logPath: join(mkdtempSync(join(tmpdir(), "bench-")), "costs.jsonl") } : {}),
+  ...(mode === "budget" ? { budgetUsd: 1e9 } : {})
 })
 const runtime = ManagedRuntime.make(
   LLMOrchestrator.layer({
