@@ -141,22 +141,20 @@ const makeTracker = (config: CostTrackingConfig, book: PriceBook) =>
       model: string,
       request: ChatRequest
     ): Effect.Effect<BudgetReservation, BudgetExceededError | InvalidRequestError> =>
-      Effect.flatMap(
-        sessionCost,
-        (total): Effect.Effect<BudgetReservation, BudgetExceededError | InvalidRequestError> => {
-          if (budgetUsd === undefined) return Effect.succeed(nothingReserved)
-          const rates = book.ratesOf(provider, model)
-          if (rates === undefined)
-            return allowUnpriced ? Effect.succeed(nothingReserved) : Effect.fail(unpricedModel(provider, model))
-          const amountUsd = worstCaseCostUsd(rates, request, reserveOutputTokens)
-          if (total + reservedUsd + amountUsd > budgetUsd)
-            return Effect.fail(reservationRefused(provider, model, total, reservedUsd, amountUsd, budgetUsd))
-          const reservation: BudgetReservation = { amountUsd }
-          outstanding.add(reservation)
-          reservedUsd += amountUsd
-          return Effect.succeed(reservation)
-        }
-      )
+      Effect.suspend((): Effect.Effect<BudgetReservation, BudgetExceededError | InvalidRequestError> => {
+        if (budgetUsd === undefined) return Effect.succeed(nothingReserved)
+        const total = Ref.getUnsafe(spent)
+        const rates = book.ratesOf(provider, model)
+        if (rates === undefined)
+          return allowUnpriced ? Effect.succeed(nothingReserved) : Effect.fail(unpricedModel(provider, model))
+        const amountUsd = worstCaseCostUsd(rates, request, reserveOutputTokens)
+        if (total + reservedUsd + amountUsd > budgetUsd)
+          return Effect.fail(reservationRefused(provider, model, total, reservedUsd, amountUsd, budgetUsd))
+        const reservation: BudgetReservation = { amountUsd }
+        outstanding.add(reservation)
+        reservedUsd += amountUsd
+        return Effect.succeed(reservation)
+      })
     return CostTracker.of({
       enabled: true,
       record: (record: CostRecord, reservation?: BudgetReservation) =>
