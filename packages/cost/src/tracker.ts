@@ -2,6 +2,11 @@
  * `CostTracking.layer(config)`: the Pricing and CostTracker services the orchestrator records into.
  * State lives in one Ref (running aggregates, see report.ts); the JSONL log is written off the request
  * path by the shared writer of log.ts and flushed when the layer's scope closes.
+ *
+ * Under a budget every attempt reserves its worst case (`worstCaseCostUsd`) before sending and a record
+ * settles it, so the session total can pass the budget only by what calls cost beyond their
+ * reservations: spent <= budget + the sum, over attempts in flight at the last admitted reservation,
+ * of max(0, actual - reserved).
  */
 
 import {
