@@ -168,6 +168,39 @@ describe("200 concurrent requests with a tiny budget (real SDK against the simul
     )
   }
 
+  it.live(
+    "calls billed beyond their reservation: spent <= budget + the sum of (actual - reserved) of those in flight",
+    () =>
+      Effect.gen(function* () {
+        const { fleet, layer, logPath } = yield* fleetOrchestrator({ budgetUsd, extraYaml: costYaml(...miniPrice) })
+        // Each call bills 2,000 input tokens for a 2-character message: ~12x its reservation.
+        fleet.openai.script(
+          ...Array.from({ length: 50 }, () => ({
+            kind: "text" as const,
+            text: "ok",
+            usage: { inputTokens: 2_000, outputTokens: 1 },
+            firstByteDelayMs: 30
+          }))
+        )
+        const { results, spent } = yield* Effect.gen(function* () {
+          const results = yield* Effect.forEach(
+            Array.from({ length: 50 }),
+            () => Effect.result(LLMOrchestrator.use((llm) => llm.sendRequest(request))),
+            { concurrency: "unbounded" }
+          )
+          return { results, spent: yield* LLMOrchestrator.use((llm) => llm.getSessionCost) }
+        }).pipe(Effect.provide(layer))
+        const admitted = results.filter(Result.isSuccess).length
+        // Three reservations fit; nothing else was sent.
+        expect(admitted).toBeGreaterThanOrEqual(1)
+        expect(admitted).toBeLessThanOrEqual(3)
+        expect(fleet.openai.requests.filter((r) => r.kind !== "models")).toHaveLength(admitted)
+        const excess = readLog(logPath).reduce((sum, record) => sum + Math.max(0, record.cost!.total - reserved), 0)
+        expect(spent).toBeGreaterThan(budgetUsd)
+        expect(spent).toBeLessThanOrEqual(budgetUsd + excess + 1e-12)
+      })
+  )
+
   it.live("a streaming request after the budget is spent fails with BudgetExceededError before any HTTP request", () =>
     Effect.gen(function* () {
       const { fleet, layer } = yield* fleetOrchestrator({ budgetUsd, extraYaml: costYaml(...miniPrice) })
