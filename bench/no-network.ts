@@ -5,7 +5,8 @@
  * event-loop turn (setImmediate), as an SDK promise does. What the real-SDK bench (bench/run.ts)
  * measures beyond this is the interplay with socket I/O and GC, not the orchestrator's own steps.
  *
- * `npx pnpm@12.21.0 exec node bench/no-network.ts [off|memory|log|log-fsync-none]` (`log` fsyncs each batch)
+ * `npx pnpm@12.21.0 exec node bench/no-network.ts [off|memory|log|log-fsync-none|budget]` (`log` fsyncs each
+ * batch; budget: memory with a budget never reached, so every attempt reserves and settles)
  */
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -21,7 +22,8 @@ const cost = CostTracking.layer({
   enabled: mode !== "off",
   prices: {},
   ...(mode.startsWith("log") ? { logPath: join(mkdtempSync(join(tmpdir(), "bench-")), "costs.jsonl") } : {}),
-  ...(mode === "log-fsync-none" ? { fsync: "none" as const } : {})
+  ...(mode === "log-fsync-none" ? { fsync: "none" as const } : {}),
+  ...(mode === "budget" ? { budgetUsd: 1e9 } : {})
 })
 const runtime = ManagedRuntime.make(
   LLMOrchestrator.layer({

@@ -4,8 +4,8 @@
  * implements them over `@pydantic/genai-prices`, a Ref and the JSONL log.
  */
 import { Context, type Effect, Schema } from "effect"
-import type { Cost, ModelPrice, ProviderId, Usage } from "./domain.ts"
-import type { BudgetExceededError } from "./errors.ts"
+import type { ChatRequest, Cost, ModelPrice, ProviderId, Usage } from "./domain.ts"
+import type { BudgetExceededError, InvalidRequestError } from "./errors.ts"
 
 /** One per attempt that consumed tokens (successful calls, and failed or cut streams that were billed). */
 export interface CostRecord {
@@ -84,17 +84,46 @@ export class CostLogError extends Schema.TaggedError<CostLogError>()("CostLogErr
   message: Schema.String
 }) {}
 
+/**
+ * What `reserve` set aside for one attempt: its worst-case cost, held against the budget while the
+ * attempt runs, and given back by `release` or replaced by the real cost when `record` settles it.
+ */
+export interface BudgetReservation {
+  readonly amountUsd: number
+}
+
 export class CostTracker extends Context.Service<
   CostTracker,
   {
     readonly enabled: boolean
-    /** Records one entry; never waits for the log file. */
-    readonly record: (record: CostRecord) => Effect.Effect<void>
+    /**
+     * Records one entry; never waits for the log file. With the attempt's `reservation` it also settles
+     * it: the real cost replaces the reservation in the same step.
+     */
+    readonly record: (record: CostRecord, reservation?: BudgetReservation) => Effect.Effect<void>
     /** USD spent this session (priced records only). */
     readonly sessionCost: Effect.Effect<number>
     readonly report: Effect.Effect<CostReport>
     /** Fails before anything is sent once the session budget is spent. */
     readonly checkBudget: (provider: ProviderId, model: string) => Effect.Effect<void, BudgetExceededError>
+    /** true when a budget is enforced: every attempt then reserves before sending (`reserve`). */
+    readonly budgeted: boolean
+    /**
+     * Under a budget, the refusal of a model with no known price (unless `cost_tracking.allow_unpriced`);
+     * undefined otherwise. The chain skips such a model without sending anything.
+     */
+    readonly unpricedRefusal: (provider: ProviderId, model: string) => InvalidRequestError | undefined
+    /**
+     * Sets aside the attempt's worst-case cost before anything is sent; fails when spent + reserved +
+     * this would pass the budget. Release it with `release`, or settle it with `record`.
+     */
+    readonly reserve: (
+      provider: ProviderId,
+      model: string,
+      request: ChatRequest
+    ) => Effect.Effect<BudgetReservation, BudgetExceededError | InvalidRequestError>
+    /** Gives a reservation back; a reservation already settled or released is left alone. */
+    readonly release: (reservation: BudgetReservation) => Effect.Effect<void>
     /**
      * Writes every record recorded before the call to the log (and fsyncs it with `fsync: batch`). Fails
      * with a CostLogError when some of them could not be written (they stay buffered and are retried) or

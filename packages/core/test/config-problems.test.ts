@@ -360,6 +360,14 @@ const cases: ReadonlyArray<Case> = [
     problems: [{ path: "cost_tracking.budget_usd", message: "must be a number greater than 0 (USD)" }]
   },
   {
+    name: "allow_unpriced is a boolean, reserve_output_tokens a whole number of at least 1",
+    yaml: withOpenAI("cost_tracking: { allow_unpriced: maybe, reserve_output_tokens: 0.5 }\n"),
+    problems: [
+      { path: "cost_tracking.allow_unpriced", message: "expected true or false, got a string" },
+      { path: "cost_tracking.reserve_output_tokens", message: "must be a whole number of at least 1 (output tokens)" }
+    ]
+  },
+  {
     name: "max_attempts must be a whole number of at least 1",
     yaml: withOpenAI("retry: { max_attempts: 2.5 }\n"),
     problems: [
@@ -594,7 +602,8 @@ cost_tracking:
     },
     {
       path: "cost_tracking.log_file",
-      message: "unknown key; the keys here are enabled, log_path, budget_usd, prices, max_buffered_records, fsync"
+      message:
+        "unknown key; the keys here are enabled, log_path, budget_usd, allow_unpriced, reserve_output_tokens, prices, max_buffered_records, fsync"
     },
     { path: "cost_tracking.budget_usd", message: "must be a number greater than 0 (USD)" }
   ]

@@ -334,13 +334,19 @@ providers:
     Effect.gen(function* () {
       const text = minimal(`    timeout: \${TIMEOUT:-45}
 retry: { max_attempts: "\${ATTEMPTS}" }
-cost_tracking: { enabled: "\${TRACK:-false}", budget_usd: "\${BUDGET}" }
+cost_tracking: { enabled: "\${TRACK:-false}", budget_usd: "\${BUDGET}", allow_unpriced: true, reserve_output_tokens: 1000 }
 discovery: { validate: "\${VALIDATE}" }
 `)
       const config = yield* parseConfig(text, { env: { ATTEMPTS: "4", BUDGET: "2.5", VALIDATE: "TRUE" } })
       expect(config.providers.openai!.timeoutMs).toBe(45_000)
       expect(config.retry.maxAttempts).toBe(4)
-      expect(config.costTracking).toEqual({ enabled: false, budgetUsd: 2.5, prices: {} })
+      expect(config.costTracking).toEqual({
+        enabled: false,
+        budgetUsd: 2.5,
+        allowUnpriced: true,
+        reserveOutputTokens: 1000,
+        prices: {}
+      })
       expect(config.discovery.validate).toBe(true)
     })
   )

@@ -43,6 +43,11 @@ export const testCost = (records: Array<CostRecord>, budgetUsd?: number) => {
                 new BudgetExceededError({ provider, model, spentUsd: spent(), budgetUsd, message: "budget spent" })
               )
             : Effect.void,
+        // Reservations are the real tracker's (tested with CostTracking.layer in test/budget.test.ts).
+        budgeted: false,
+        unpricedRefusal: () => undefined,
+        reserve: () => Effect.succeed({ amountUsd: 0 }),
+        release: () => Effect.void,
         flush: Effect.void,
         logHealth: Effect.succeed(undefined)
       })

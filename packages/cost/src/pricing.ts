@@ -10,7 +10,14 @@
  * runs across a price change keeps the older rate until restart (a deliberate trade for a no-search hot path).
  */
 
-import type { Cost, ModelPrice, ProviderId, Usage } from "@llm-orchestrator/core"
+import {
+  type ChatRequest,
+  type Cost,
+  type ModelPrice,
+  messageText,
+  type ProviderId,
+  type Usage
+} from "@llm-orchestrator/core"
 import { calcPrice } from "@pydantic/genai-prices"
 import type { Types } from "effect"
 
@@ -207,6 +214,48 @@ export const costFromRates = (rates: Rates, usage: Usage): Cost => {
     cost.total += tools
   }
   return cost
+}
+
+/** The highest price any request with at most `inputTokens` input tokens can pay at this rate. */
+const highestUpTo = (rate: Rate, inputTokens: number): number => {
+  if (typeof rate === "number") return rate
+  let price = rate.base
+  for (const tier of rate.tiers) if (inputTokens > tier.start) price = Math.max(price, tier.price)
+  return price
+}
+
+/** Tokens a provider may add around each message (role markers, separators) and around the request. */
+export const formattingTokensPerMessage = 16
+export const formattingTokensPerRequest = 16
+
+/**
+ * An upper bound of the request's input tokens: one token per UTF-8 byte of message text (a byte-level
+ * BPE or byte-fallback tokenizer never emits a token for less than one byte), plus a formatting
+ * allowance per message and per request.
+ */
+export const inputTokensBound = (request: ChatRequest): number => {
+  let tokens = formattingTokensPerRequest
+  for (const message of request.messages)
+    tokens += Buffer.byteLength(messageText(message), "utf8") + formattingTokensPerMessage
+  return tokens
+}
+
+/**
+ * The most one call can cost (what a budget reserves before sending): `inputTokensBound` input tokens
+ * at the highest of the input and cache rates, and `maxTokens` (else `defaultOutputTokens`) output
+ * tokens at the higher of the output and reasoning rates, each at the highest tier that input can
+ * reach. Reasoning tokens count within `maxTokens` (they are output tokens, PROTOCOLS section 6).
+ */
+export const worstCaseCostUsd = (rates: Rates, request: ChatRequest, defaultOutputTokens: number): number => {
+  const inputTokens = inputTokensBound(request)
+  const inputRate = Math.max(
+    highestUpTo(rates.input, inputTokens),
+    highestUpTo(rates.cacheRead, inputTokens),
+    highestUpTo(rates.cacheWrite, inputTokens)
+  )
+  const outputRate = Math.max(highestUpTo(rates.output, inputTokens), highestUpTo(rates.reasoning, inputTokens))
+  const outputTokens = request.maxTokens ?? defaultOutputTokens
+  return (inputTokens * inputRate + outputTokens * outputRate) * 1e-6
 }
 
 export interface PriceBook {

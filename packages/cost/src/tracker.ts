@@ -2,23 +2,32 @@
  * `CostTracking.layer(config)`: the Pricing and CostTracker services the orchestrator records into.
  * State lives in one Ref (running aggregates, see report.ts); the JSONL log is written off the request
  * path by the shared writer of log.ts and flushed when the layer's scope closes.
+ *
+ * Under a budget every attempt reserves its worst case (`worstCaseCostUsd`) before sending and a record
+ * settles it, so the session total can pass the budget only by what calls cost beyond their
+ * reservations: spent <= budget + the sum, over attempts in flight at the last admitted reservation,
+ * of max(0, actual - reserved).
  */
 
 import {
   BudgetExceededError,
+  type BudgetReservation,
+  type ChatRequest,
   ConfigError,
   type ConfigProblem,
   CostLogError,
   type CostRecord,
   CostTracker,
   type CostTrackingConfig,
+  defaultReserveOutputTokens,
+  InvalidRequestError,
   type ModelPrice,
   Pricing,
   type ProviderId
 } from "@llm-orchestrator/core"
 import { Context, Effect, Layer, Ref } from "effect"
 import { acquireLogWriter, type LogWriter } from "./log.ts"
-import { makePriceBook } from "./pricing.ts"
+import { makePriceBook, type PriceBook, worstCaseCostUsd } from "./pricing.ts"
 import { addRecord, disabledReport, makeAggregates, toReport } from "./report.ts"
 
 const usd = (amount: number, digits: number): string => `$${amount.toFixed(digits)}`
@@ -31,6 +40,33 @@ export const budgetExceeded = (provider: ProviderId, model: string, spentUsd: nu
     budgetUsd,
     message: `session budget of ${usd(budgetUsd, 2)} is spent (${usd(spentUsd, 4)} used); raise cost_tracking.budget_usd or start a new session`
   })
+
+/** Refused before sending: this request's worst case does not fit in what the budget has left. */
+const reservationRefused = (
+  provider: ProviderId,
+  model: string,
+  spentUsd: number,
+  reservedUsd: number,
+  worstCaseUsd: number,
+  budgetUsd: number
+) =>
+  new BudgetExceededError({
+    provider,
+    model,
+    spentUsd,
+    budgetUsd,
+    message: `session budget of ${usd(budgetUsd, 6)} cannot cover this request: ${usd(spentUsd, 6)} spent + ${usd(reservedUsd, 6)} reserved by requests in flight + up to ${usd(worstCaseUsd, 6)} for this one (${provider} model ${model}, its input and maxTokens or cost_tracking.reserve_output_tokens); lower maxTokens, raise cost_tracking.budget_usd or start a new session`
+  })
+
+export const unpricedModel = (provider: ProviderId, model: string) =>
+  new InvalidRequestError({
+    provider,
+    model,
+    message: `${provider} model ${model} has no known price, so a budget cannot bound it; add cost_tracking.prices.${model} (USD per million input and output tokens) or set cost_tracking.allow_unpriced: true`
+  })
+
+/** The reservation of an unpriced model allowed by `allow_unpriced`: nothing to hold or give back. */
+const nothingReserved: BudgetReservation = { amountUsd: 0 }
 
 const priceProblems = (prices: Readonly<Record<string, ModelPrice>>): Array<ConfigProblem> =>
   Object.entries(prices).flatMap(([model, price]) =>
@@ -60,6 +96,10 @@ const validate = (config: CostTrackingConfig): Effect.Effect<void, ConfigError> 
   if (maxBuffered !== undefined && !(Number.isInteger(maxBuffered) && maxBuffered >= 1)) {
     problems.push({ path: "cost_tracking.max_buffered_records", message: "expected a whole number of at least 1" })
   }
+  const reserve = config.reserveOutputTokens
+  if (reserve !== undefined && !(Number.isInteger(reserve) && reserve >= 1)) {
+    problems.push({ path: "cost_tracking.reserve_output_tokens", message: "expected a whole number of tokens >= 1" })
+  }
   return problems.length === 0 ? Effect.void : Effect.fail(ConfigError.fromProblems(problems))
 }
 
@@ -76,6 +116,10 @@ const disabledTracker = CostTracker.of({
   report: Effect.succeed(disabledReport),
   // Nothing is recorded, so nothing can be spent: a budget is only enforced while tracking is on.
   checkBudget: () => Effect.void,
+  budgeted: false,
+  unpricedRefusal: () => undefined,
+  reserve: () => Effect.succeed(nothingReserved),
+  release: () => Effect.void,
   flush: Effect.void,
   logHealth: Effect.succeed(undefined)
 })
@@ -110,7 +154,7 @@ const makeFlush = (writer: LogWriter): Effect.Effect<void, CostLogError> => {
   )
 }
 
-const makeTracker = (config: CostTrackingConfig) =>
+const makeTracker = (config: CostTrackingConfig, book: PriceBook) =>
   Effect.gen(function* () {
     // The session total, which budgets read, lives in a Ref; the breakdowns for reports are updated in
     // the same synchronous step (JS runs it on one thread, so the two never disagree).
@@ -125,12 +169,48 @@ const makeTracker = (config: CostTrackingConfig) =>
           })
     const budgetUsd = config.budgetUsd
     const sessionCost = Ref.get(spent)
+    // Budget reservations of attempts in flight. Checking and adding happen in one synchronous step,
+    // so concurrent requests cannot all pass the check before any of them counts.
+    const outstanding = new Set<BudgetReservation>()
+    let reservedUsd = 0
+    const releaseNow = (reservation: BudgetReservation) => {
+      if (!outstanding.delete(reservation)) return
+      // Reset at zero so float rounding never accumulates across millions of reservations.
+      reservedUsd = outstanding.size === 0 ? 0 : reservedUsd - reservation.amountUsd
+    }
+    const allowUnpriced = config.allowUnpriced ?? false
+    const unpricedRefusal = (provider: ProviderId, model: string) =>
+      budgetUsd === undefined || allowUnpriced || book.ratesOf(provider, model) !== undefined
+        ? undefined
+        : unpricedModel(provider, model)
+    const reserveOutputTokens = config.reserveOutputTokens ?? defaultReserveOutputTokens
+    const reserve = (
+      provider: ProviderId,
+      model: string,
+      request: ChatRequest
+    ): Effect.Effect<BudgetReservation, BudgetExceededError | InvalidRequestError> =>
+      Effect.suspend((): Effect.Effect<BudgetReservation, BudgetExceededError | InvalidRequestError> => {
+        if (budgetUsd === undefined) return Effect.succeed(nothingReserved)
+        const total = Ref.getUnsafe(spent)
+        const rates = book.ratesOf(provider, model)
+        if (rates === undefined)
+          return allowUnpriced ? Effect.succeed(nothingReserved) : Effect.fail(unpricedModel(provider, model))
+        const amountUsd = worstCaseCostUsd(rates, request, reserveOutputTokens)
+        if (total + reservedUsd + amountUsd > budgetUsd)
+          return Effect.fail(reservationRefused(provider, model, total, reservedUsd, amountUsd, budgetUsd))
+        const reservation: BudgetReservation = { amountUsd }
+        outstanding.add(reservation)
+        reservedUsd += amountUsd
+        return Effect.succeed(reservation)
+      })
     return CostTracker.of({
       enabled: true,
-      record: (record: CostRecord) =>
+      record: (record: CostRecord, reservation?: BudgetReservation) =>
         Ref.update(spent, (total) => {
           addRecord(aggregates, record)
           writer?.enqueue(record)
+          // Settled in the same step the cost is added: never counted twice, never briefly not at all.
+          if (reservation !== undefined) releaseNow(reservation)
           return total + (record.cost?.total ?? 0)
         }),
       sessionCost,
@@ -141,6 +221,10 @@ const makeTracker = (config: CostTrackingConfig) =>
           : Effect.flatMap(sessionCost, (total) =>
               total >= budgetUsd ? Effect.fail(budgetExceeded(provider, model, total, budgetUsd)) : Effect.void
             ),
+      budgeted: budgetUsd !== undefined,
+      unpricedRefusal,
+      reserve,
+      release: (reservation) => Effect.sync(() => releaseNow(reservation)),
       flush: writer === undefined ? Effect.void : makeFlush(writer),
       logHealth: Effect.sync(() => writer?.health())
     })
@@ -155,8 +239,10 @@ export const CostTracking = {
     Layer.effectContext(
       Effect.gen(function* () {
         yield* validate(config)
-        const pricing = makePricing(config.prices)
-        const tracker = config.enabled ? yield* makeTracker(config) : disabledTracker
+        // One price book for both: what a budget reserves and what a record costs use the same rates.
+        const book = makePriceBook(config.prices)
+        const pricing = Pricing.of({ priceOf: book.priceOf, costOf: book.costOf })
+        const tracker = config.enabled ? yield* makeTracker(config, book) : disabledTracker
         return Context.make(Pricing, pricing).pipe(Context.add(CostTracker, tracker))
       })
     )

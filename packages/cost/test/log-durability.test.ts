@@ -260,7 +260,7 @@ describe("cost log: torn tail and rotation", () => {
         const recordRange = (from: number) =>
           Effect.forEach(
             Array.from({ length: 5 }, (_, i) => makeRecord(from + i)),
-            tracker.record,
+            (record) => tracker.record(record),
             { discard: true }
           )
         yield* recordRange(0)

@@ -14,7 +14,7 @@ import {
   readCostLog,
   reportFromRecords
 } from "@llm-orchestrator/cost"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 
 const root = fs.mkdtempSync(nodePath.join(os.tmpdir(), "llm-cost-test-"))
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
@@ -293,6 +293,87 @@ describe("CostTracker state", () => {
       expect(error.message).toContain("session budget of $0.00 is spent ($0.0000 used)")
     }).pipe(Effect.provide(CostTracking.layer(config(undefined, { budgetUsd: 0 }))))
   )
+
+  describe("budget reservations", () => {
+    // "héllo" is 6 UTF-8 bytes: 6 + 16 (one message) + 16 (the request) = 38 input tokens at most.
+    const request = { messages: [{ role: "user" as const, content: "héllo" }], maxTokens: 100 }
+    const prices = { m: { input: 3, output: 10 } }
+    const worstCase = (38 * 3 + 100 * 10) / 1e6
+    const settled = (total: number): CostRecord => ({
+      ...makeRecord(0),
+      model: "m",
+      cost: { input: 0, cacheRead: 0, cacheWrite: 0, output: total, reasoning: 0, total, currency: "USD" }
+    })
+
+    it.effect("spent + reserved must fit: release gives back once, record settles in place of the reservation", () =>
+      Effect.gen(function* () {
+        const tracker = yield* CostTracker
+        expect(tracker.budgeted).toBe(true)
+        const first = yield* tracker.reserve("openai", "m", request)
+        expect(first.amountUsd).toBeCloseTo(worstCase, 15)
+        const second = yield* tracker.reserve("openai", "m", request)
+        const refused = yield* Effect.flip(tracker.reserve("openai", "m", request))
+        expect(refused._tag).toBe("BudgetExceededError")
+        expect(refused.message).toBe(
+          "session budget of $0.002785 cannot cover this request: $0.000000 spent + $0.002228 reserved by requests in flight + up to $0.001114 for this one (openai model m, its input and maxTokens or cost_tracking.reserve_output_tokens); lower maxTokens, raise cost_tracking.budget_usd or start a new session"
+        )
+        // Released twice: given back once, so exactly one more fits.
+        yield* tracker.release(first)
+        yield* tracker.release(first)
+        const third = yield* tracker.reserve("openai", "m", request)
+        expect((yield* Effect.flip(tracker.reserve("openai", "m", request)))._tag).toBe("BudgetExceededError")
+        // Settling replaces the reservation by the real cost (much smaller here): one more fits.
+        yield* tracker.record(settled(0.0001), second)
+        yield* tracker.release(second) // already settled: nothing more is given back
+        expect(yield* tracker.sessionCost).toBeCloseTo(0.0001, 15)
+        yield* tracker.reserve("openai", "m", request)
+        expect((yield* Effect.flip(tracker.reserve("openai", "m", request)))._tag).toBe("BudgetExceededError")
+        yield* tracker.release(third)
+      }).pipe(Effect.provide(CostTracking.layer(config(undefined, { prices, budgetUsd: worstCase * 2.5 }))))
+    )
+
+    it.effect("maxTokens unset -> reserve_output_tokens (default 4096); tiers by the input bound", () =>
+      Effect.gen(function* () {
+        const unset = { messages: [{ role: "user" as const, content: "hi" }] }
+        const reserveWith = (extra: Partial<CostTrackingConfig>, provider: ProviderId, model: string) =>
+          CostTracker.use((t) => t.reserve(provider, model, unset)).pipe(
+            Effect.provide(CostTracking.layer(config(undefined, { prices, budgetUsd: 100, ...extra })))
+          )
+        expect((yield* reserveWith({}, "openai", "m")).amountUsd).toBeCloseTo((34 * 3 + 4096 * 10) / 1e6, 15)
+        const capped = yield* reserveWith({ reserveOutputTokens: 500 }, "openai", "m")
+        expect(capped.amountUsd).toBeCloseTo((34 * 3 + 500 * 10) / 1e6, 15)
+        // gemini-2.5-pro: $1.25/$10 up to 200k input tokens, $2.50/$15 above; a short request pays the base.
+        const gemini = yield* reserveWith({}, "gemini", "gemini-2.5-pro")
+        expect(gemini.amountUsd).toBeCloseTo((34 * 1.25 + 4096 * 10) / 1e6, 15)
+        const errors = yield* Effect.flip(
+          CostTracking.layer(config(undefined, { reserveOutputTokens: 0 })).pipe(Layer.build, Effect.scoped)
+        )
+        expect(errors.message).toContain("cost_tracking.reserve_output_tokens")
+      })
+    )
+
+    it.effect("unpriced models: refused under a budget unless allow_unpriced; nothing reserved without a budget", () =>
+      Effect.gen(function* () {
+        const withLayer = <A, E>(
+          extra: Partial<CostTrackingConfig>,
+          f: (t: CostTracker["Service"]) => Effect.Effect<A, E>
+        ) => CostTracker.use(f).pipe(Effect.provide(CostTracking.layer(config(undefined, extra))))
+        const refusal = yield* withLayer({ budgetUsd: 1 }, (t) => Effect.succeed(t.unpricedRefusal("openai", "zzz")))
+        expect(refusal?._tag).toBe("InvalidRequestError")
+        expect(refusal?.message).toContain("add cost_tracking.prices.zzz")
+        const reserveError = yield* withLayer({ budgetUsd: 1 }, (t) => Effect.flip(t.reserve("openai", "zzz", request)))
+        expect(reserveError._tag).toBe("InvalidRequestError")
+        const allowed = yield* withLayer({ budgetUsd: 1, allowUnpriced: true }, (t) =>
+          Effect.map(t.reserve("openai", "zzz", request), (r) => [t.unpricedRefusal("openai", "zzz"), r.amountUsd])
+        )
+        expect(allowed).toEqual([undefined, 0])
+        const unbudgeted = yield* withLayer({}, (t) =>
+          Effect.map(t.reserve("openai", "gpt-4o-mini", request), (r) => [t.budgeted, r.amountUsd])
+        )
+        expect(unbudgeted).toEqual([false, 0])
+      })
+    )
+  })
 
   it.live("enabled: false -> record is a no-op, no log file, session cost 0, report says tracking is off", () =>
     Effect.gen(function* () {

@@ -532,6 +532,8 @@ const readCostTracking = (reader: Reader, raw: unknown): CostTrackingConfig => {
     "enabled",
     "log_path",
     "budget_usd",
+    "allow_unpriced",
+    "reserve_output_tokens",
     "prices",
     "max_buffered_records",
     "fsync"
@@ -539,6 +541,17 @@ const readCostTracking = (reader: Reader, raw: unknown): CostTrackingConfig => {
   const enabled = readBoolean(reader, childPath(path, "enabled"), cost?.enabled)
   const logPath = readOptionalString(reader, childPath(path, "log_path"), cost?.log_path)
   const budgetUsd = readNumber(reader, childPath(path, "budget_usd"), cost?.budget_usd, { above: 0, unit: "USD" })
+  const allowUnpriced = readBoolean(reader, childPath(path, "allow_unpriced"), cost?.allow_unpriced)
+  const reserveOutputTokens = readNumber(
+    reader,
+    childPath(path, "reserve_output_tokens"),
+    cost?.reserve_output_tokens,
+    {
+      integer: true,
+      min: 1,
+      unit: "output tokens"
+    }
+  )
   const prices = readPrices(reader, childPath(path, "prices"), cost?.prices)
   const maxBufferedRecords = readNumber(reader, childPath(path, "max_buffered_records"), cost?.max_buffered_records, {
     integer: true,
@@ -553,6 +566,8 @@ const readCostTracking = (reader: Reader, raw: unknown): CostTrackingConfig => {
     enabled: enabled ?? true,
     ...(logPath !== undefined ? { logPath } : {}),
     ...(budgetUsd !== undefined ? { budgetUsd } : {}),
+    ...(allowUnpriced !== undefined ? { allowUnpriced } : {}),
+    ...(reserveOutputTokens !== undefined ? { reserveOutputTokens } : {}),
     prices,
     ...(maxBufferedRecords !== undefined ? { maxBufferedRecords } : {}),
     ...(fsync !== undefined ? { fsync } : {})

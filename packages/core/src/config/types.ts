@@ -101,6 +101,13 @@ export interface CostTrackingConfig {
   readonly enabled: boolean
   readonly logPath?: string
   readonly budgetUsd?: number
+  /** `cost_tracking.allow_unpriced`: under a budget, still call models with no known price (default false). */
+  readonly allowUnpriced?: boolean
+  /**
+   * `cost_tracking.reserve_output_tokens`: under a budget, the output tokens reserved for a request
+   * that sets no `maxTokens` (default `defaultReserveOutputTokens`).
+   */
+  readonly reserveOutputTokens?: number
   /** `cost_tracking.prices`: per-model overrides, keyed by model id. */
   readonly prices: Readonly<Record<string, ModelPrice>>
   /**
@@ -135,3 +142,4 @@ export const defaultRetry: RetryConfig = {
 }
 export const defaultCircuitBreaker: CircuitBreakerConfig = { failureThreshold: 5, cooldownMs: 30_000 }
 export const defaultDiscovery: DiscoveryConfig = { validate: false, ttlMs: 600_000 }
+export const defaultReserveOutputTokens = 4096

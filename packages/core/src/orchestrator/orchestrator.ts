@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto"
 import type { Config, Duration, Types } from "effect"
-import { Cause, Channel, type Clock, Context, Effect, Layer, Option, type Pull, Scope, Stream } from "effect"
+import { Cause, Channel, type Clock, Context, Effect, type Exit, Layer, Option, type Pull, Scope, Stream } from "effect"
 import { isArrayNonEmpty, type NonEmptyReadonlyArray } from "effect/Array"
 import {
   type CircuitBreakerConfig,
@@ -17,7 +17,7 @@ import {
   type FallbackConfig,
   type RetryConfig
 } from "../config/types.ts"
-import { type CostRecord, type CostReport, CostTracker, Pricing } from "../cost.ts"
+import { type BudgetReservation, type CostRecord, type CostReport, CostTracker, Pricing } from "../cost.ts"
 import {
   type Attempt,
   type ChatRequest,
@@ -94,6 +94,8 @@ interface StreamAttemptState {
   recorded: boolean
   /** Characters of text delivered, to estimate usage when the provider never reported any. */
   deliveredChars: number
+  /** What a budget holds for this attempt until it is billed or ends (undefined without a budget). */
+  reservation: BudgetReservation | undefined
 }
 
 /** A provider stream read up to its first text: the events read, and the rest to pull. */
@@ -108,7 +110,8 @@ const newAttemptState = (entry: ChainEntry, startedAt: number): StreamAttemptSta
   usage: undefined,
   finish: undefined,
   recorded: false,
-  deliveredChars: 0
+  deliveredChars: 0,
+  reservation: undefined
 })
 
 /** About four characters a token: only for streams cut before the provider reported usage. */
@@ -190,6 +193,8 @@ const make = (options: LLMOrchestratorOptions) =>
         readonly errorTag?: string | undefined
         readonly providerRequestId?: string | undefined
         readonly usageEstimated?: boolean
+        /** The attempt's budget reservation, settled by this record. */
+        readonly reservation?: BudgetReservation | undefined
       }
     ): Effect.Effect<Cost | undefined> => {
       const cost = pricing.costOf(entry.provider, entry.model, usage)
@@ -211,7 +216,7 @@ const make = (options: LLMOrchestratorOptions) =>
       if (extra.errorTag !== undefined) record.errorTag = extra.errorTag
       if (extra.providerRequestId !== undefined) record.providerRequestId = extra.providerRequestId
       if (extra.usageEstimated) record.usageEstimated = true
-      return Effect.as(tracker.record(record), cost)
+      return Effect.as(tracker.record(record, extra.reservation), cost)
     }
 
     /** Orders the chain by the circuit breaker: cooling models are skipped unless all are cooling. */
@@ -253,6 +258,13 @@ const make = (options: LLMOrchestratorOptions) =>
           const entry = entries[index]
           if (entry === undefined) return Effect.fail(lastError ?? emptyChain(run))
           const provider = providers.get(entry.provider)!
+          // Under a budget a model with no known price is skipped like an unknown one: nothing is sent.
+          const unpriced = tracker.budgeted ? tracker.unpricedRefusal(entry.provider, entry.model) : undefined
+          if (unpriced !== undefined) {
+            run.attempts.push({ ...entry, attempt: 1, outcome: "error", errorTag: unpriced._tag, durationMs: 0 })
+            lastError = unpriced
+            return fromEntry(index + 1)
+          }
           if (!discovery.validate) return tryModel(index, entry, provider, 1, undefined)
           const now = clock.currentTimeMillisUnsafe()
           return Effect.flatMap(catalog.check(entry.provider, entry.model, now), (unknown) => {
@@ -344,8 +356,8 @@ const make = (options: LLMOrchestratorOptions) =>
       Effect.clockWith((clock) => {
         const startedAt = clock.currentTimeMillisUnsafe()
         return begin(request, false).pipe(
-          Effect.flatMap((run) =>
-            runChain(run, clock, (entry, provider) => {
+          Effect.flatMap((run) => {
+            const generate = (entry: ChainEntry, provider: LLMProviderShape, reservation?: BudgetReservation) => {
               const attemptStart = clock.currentTimeMillisUnsafe()
               return Effect.flatMap(provider.generate(request, entry.model), (response) => {
                 const latencyMs = clock.currentTimeMillisUnsafe() - attemptStart
@@ -356,19 +368,32 @@ const make = (options: LLMOrchestratorOptions) =>
                   return Effect.andThen(
                     recordCost(run, entry, response.usage, "error", attempt, latencyMs, {
                       errorTag: "ContentFilteredError",
-                      providerRequestId: response.requestId
+                      providerRequestId: response.requestId,
+                      reservation
                     }),
                     Effect.fail(contentFiltered(entry, response.requestId))
                   )
                 }
                 return Effect.map(
                   recordCost(run, entry, response.usage, "success", attempt, latencyMs, {
-                    providerRequestId: response.requestId
+                    providerRequestId: response.requestId,
+                    reservation
                   }),
                   (cost) => ({ response, cost })
                 )
               })
-            }).pipe(
+            }
+            // Under a budget each attempt holds its worst case until its cost is recorded or it fails;
+            // without one, no reservation work at all.
+            const attempt = tracker.budgeted
+              ? (entry: ChainEntry, provider: LLMProviderShape) =>
+                  Effect.acquireUseRelease(
+                    tracker.reserve(entry.provider, entry.model, request),
+                    (reservation) => generate(entry, provider, reservation),
+                    tracker.release
+                  )
+              : generate
+            return runChain(run, clock, attempt).pipe(
               Effect.map(
                 ({ value }): ChatResponse => ({
                   ...value.response,
@@ -378,7 +403,7 @@ const make = (options: LLMOrchestratorOptions) =>
                 })
               )
             )
-          )
+          })
         )
       })
 
@@ -401,7 +426,8 @@ const make = (options: LLMOrchestratorOptions) =>
         const latencyMs = clock.currentTimeMillisUnsafe() - state.startedAt
         return recordCost(run, entry, usage, "error", run.attempts.length + 1, latencyMs, {
           errorTag,
-          providerRequestId
+          providerRequestId,
+          reservation: state.reservation
         })
       }
       return Effect.flatMap(
@@ -460,27 +486,50 @@ const make = (options: LLMOrchestratorOptions) =>
               // Whatever the stream consumed and nobody billed yet is billed when it closes: an attempt
               // interrupted before its first text after the provider reported usage (Anthropic's
               // message_start), or the winner stopped early or interrupted after its first text.
+              const bill = (exit: Exit.Exit<unknown, unknown>, state: StreamAttemptState): Effect.Effect<unknown> => {
+                if (won)
+                  return billWinner(run, state, clock, exit._tag === "Failure" ? errorTagOf(exit.cause) : undefined)
+                if (state.recorded || !consumedTokens(state.usage)) return Effect.void
+                state.recorded = true
+                const latencyMs = clock.currentTimeMillisUnsafe() - state.startedAt
+                return recordCost(run, state.entry, state.usage, "interrupted", run.attempts.length + 1, latencyMs, {
+                  reservation: state.reservation
+                })
+              }
+              // The winner's reservation is held until here, however the stream ends; billing settles
+              // it, and what was never billed (no usage) is released after.
               const billOnClose = Scope.addFinalizerExit(scope, (exit) => {
                 if (current === undefined) return Effect.void
-                if (won)
-                  return billWinner(run, current, clock, exit._tag === "Failure" ? errorTagOf(exit.cause) : undefined)
-                if (current.recorded || !consumedTokens(current.usage)) return Effect.void
-                current.recorded = true
-                const latencyMs = clock.currentTimeMillisUnsafe() - current.startedAt
-                return recordCost(
-                  run,
-                  current.entry,
-                  current.usage,
-                  "interrupted",
-                  run.attempts.length + 1,
-                  latencyMs,
-                  {}
-                )
+                const state = current
+                if (state.reservation === undefined) return bill(exit, state)
+                return Effect.ensuring(bill(exit, state), tracker.release(state.reservation))
               })
-              const chain = runChain(run, clock, (entry, provider) => {
+              const open = (entry: ChainEntry, provider: LLMProviderShape, reservation?: BudgetReservation) => {
                 current = newAttemptState(entry, clock.currentTimeMillisUnsafe())
+                current.reservation = reservation
                 return openStream(run, provider, current, scope, clock)
-              })
+              }
+              // Under a budget each attempt reserves first. One that ends before its first text is billed
+              // (if interrupted after usage) and then gives its reservation back, so the next attempt
+              // reserves its own; the winner's passes to billOnClose.
+              const chain = runChain(
+                run,
+                clock,
+                tracker.budgeted
+                  ? (entry, provider) =>
+                      Effect.acquireUseRelease(
+                        tracker.reserve(entry.provider, entry.model, request),
+                        (reservation) => open(entry, provider, reservation),
+                        (reservation, exit) => {
+                          if (exit._tag === "Success") return Effect.void
+                          const release = tracker.release(reservation)
+                          return current?.reservation === reservation
+                            ? Effect.ensuring(bill(exit, current), release)
+                            : release
+                        }
+                      )
+                  : open
+              )
               return Effect.andThen(
                 billOnClose,
                 Effect.map(chain, ({ value: opened }) => {
@@ -567,7 +616,8 @@ const make = (options: LLMOrchestratorOptions) =>
       const attempt = run.attempts.length
       if (state.finish) {
         return recordCost(run, state.entry, state.finish.usage, "success", attempt, latency, {
-          providerRequestId: state.finish.requestId
+          providerRequestId: state.finish.requestId,
+          reservation: state.reservation
         })
       }
       // Cut short after text was delivered: bill the usage known so far, once; when the provider
@@ -577,7 +627,8 @@ const make = (options: LLMOrchestratorOptions) =>
       if (!consumedTokens(usage)) return Effect.void
       return recordCost(run, state.entry, usage, errorTag ? "error" : "interrupted", attempt, latency, {
         errorTag,
-        usageEstimated: !known
+        usageEstimated: !known,
+        reservation: state.reservation
       })
     }
 
