@@ -99,6 +99,7 @@ export class Simulator {
   private readonly sockets = new Set<Socket>()
   private readonly abortWaiters = new Set<() => void>()
   private models: ReadonlyArray<SimModel>
+  private modelListing: ((call: IncomingCall, api: string | undefined) => WireResponse) | undefined
   readonly adapter: ProtocolAdapter
   readonly port: number
   private readonly server: Server
@@ -159,6 +160,15 @@ export class Simulator {
 
   setModels(models: ReadonlyArray<SimModel>): this {
     this.models = models
+    return this
+  }
+
+  /**
+   * Answers every model listing request with `render` instead of the model list (a listing that
+   * pages forever, a huge page...); the listing requests are still recorded. `undefined` restores it.
+   */
+  setModelListing(render: ((call: IncomingCall, api: string | undefined) => WireResponse) | undefined): this {
+    this.modelListing = render
     return this
   }
 
@@ -240,7 +250,11 @@ export class Simulator {
       }
     })
     if (route.kind === "response") return this.send(res, route.response)
-    if (route.kind === "models") return this.send(res, this.adapter.models(call, this.models, route.api))
+    if (route.kind === "models")
+      return this.send(
+        res,
+        this.modelListing ? this.modelListing(call, route.api) : this.adapter.models(call, this.models, route.api)
+      )
     await this.play(res, call, route, this.nextReply(route.model))
   }
 
