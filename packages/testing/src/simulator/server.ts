@@ -99,7 +99,7 @@ export class Simulator {
   private readonly sockets = new Set<Socket>()
   private readonly abortWaiters = new Set<() => void>()
   private models: ReadonlyArray<SimModel>
-  private modelListing: ((call: IncomingCall, api: string | undefined) => WireResponse) | undefined
+  private modelListing: ((call: IncomingCall, api: string | undefined) => WireResponse | undefined) | undefined
   readonly adapter: ProtocolAdapter
   readonly port: number
   private readonly server: Server
@@ -165,9 +165,12 @@ export class Simulator {
 
   /**
    * Answers every model listing request with `render` instead of the model list (a listing that
-   * pages forever, a huge page...); the listing requests are still recorded. `undefined` restores it.
+   * pages forever, a huge page...), or not at all when it returns undefined; the listing requests are
+   * still recorded. `setModelListing(undefined)` restores the model list.
    */
-  setModelListing(render: ((call: IncomingCall, api: string | undefined) => WireResponse) | undefined): this {
+  setModelListing(
+    render: ((call: IncomingCall, api: string | undefined) => WireResponse | undefined) | undefined
+  ): this {
     this.modelListing = render
     return this
   }
@@ -250,11 +253,13 @@ export class Simulator {
       }
     })
     if (route.kind === "response") return this.send(res, route.response)
-    if (route.kind === "models")
-      return this.send(
-        res,
-        this.modelListing ? this.modelListing(call, route.api) : this.adapter.models(call, this.models, route.api)
-      )
+    if (route.kind === "models") {
+      const listing = this.modelListing
+        ? this.modelListing(call, route.api)
+        : this.adapter.models(call, this.models, route.api)
+      // No answer at all: the listing hangs until the client aborts (or the simulator closes).
+      return listing === undefined ? undefined : this.send(res, listing)
+    }
     await this.play(res, call, route, this.nextReply(route.model))
   }
 
