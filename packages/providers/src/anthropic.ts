@@ -169,7 +169,7 @@ const errorMapper =
         provider,
         model: ctx.model,
         ...(ctx.timeoutMs !== undefined ? { timeoutMs: ctx.timeoutMs } : {}),
-        message: `${where} did not answer in time (per-attempt timeout); raise the provider's \`timeout\` if this model is slow`
+        message: `${where} did not answer in time (providers.anthropic.timeout); raise it if this model is that slow, or set it to none`
       })
     if (error instanceof sdk.APIUserAbortError)
       return new NetworkError({ provider, model: ctx.model, message: `${where}: the request was aborted` })

@@ -144,7 +144,7 @@ const toLLMError = (ctx: CallContext, error: unknown, sdk: typeof OpenAIClient, 
       provider,
       model: ctx.model,
       ...(ctx.timeoutMs !== undefined ? { timeoutMs: ctx.timeoutMs } : {}),
-      message: `${where} did not answer within ${ctx.timeoutMs ?? "the SDK's"} ms (per-attempt timeout)`
+      message: `${where} did not answer within ${ctx.timeoutMs ?? "the SDK's"} ms (providers.openai.timeout); raise it if this model is that slow, or set it to none`
     })
   }
   if (error instanceof sdk.APIConnectionError) return redacted(networkError(ctx, error.cause ?? error), tools)
