@@ -3,11 +3,13 @@
  * generator of N events (what an SDK iterator looks like once its bytes have arrived) consumed by
  * a plain for-await (the floor), by `Stream.fromAsyncIterable` (one Effect async step per chunk), with
  * the orchestrator's `Stream.map` + `Stream.flattenIterable` on top, and by a pump that drains the
- * iterator in plain JS into a queue the stream reads in batches (`Stream.callback`).
+ * iterator in plain JS into a queue the stream reads in batches (`Stream.callback`), and `streamSdk`
+ * itself (that pump with its bounded feed and timers, as every provider adapter runs it).
  *
  * `npx pnpm@12.21.0 exec node bench/stream-micro.ts [chunks] [rounds]`
  */
 import { Effect, Queue, Stream } from "effect"
+import { streamSdk } from "../packages/providers/src/internal/call.ts"
 import { median } from "./stats.ts"
 
 const chunks = Number(process.argv[2] ?? 200)
@@ -68,6 +70,18 @@ const shapes: Record<string, () => Promise<void>> = {
       Stream.fromAsyncIterable(source(), (e) => e as Error).pipe(
         Stream.filter((e) => e.text !== ""),
         Stream.runForEach((e) => Effect.sync(() => (sink += e.text.length)))
+      )
+    ),
+  "streamSdk (the adapters' pump, bounded feed)": () =>
+    Effect.runPromise(
+      Stream.runForEach(
+        streamSdk(
+          { provider: "openai", model: "bench", timeoutMs: 600_000, idleTimeoutMs: 60_000 },
+          async () => source(),
+          (e) => e as never,
+          () => ({ onChunk: (delta: Delta) => [delta], onEnd: () => Effect.succeed([]) })
+        ),
+        (e) => Effect.sync(() => (sink += e._tag === "TextDelta" ? e.text.length : 0))
       )
     ),
   "pump into Stream.callback (batched)": () =>

@@ -1,6 +1,6 @@
 /**
- * The per-attempt timeout also bounds a stream that stalls after its first text, for every provider:
- * the deltas already sent arrive, then a TimeoutError, and the HTTP request is aborted.
+ * The idle timeout bounds a stream that stalls after its first text, for every provider: the deltas
+ * already sent arrive, then a TimeoutError, and the HTTP request is aborted.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { LLMProvider, type ProviderId, parseConfig } from "@llm-orchestrator/core"
@@ -25,7 +25,7 @@ describe("stream idle timeout", () => {
         const withTimeout = {
           ...config,
           providers: Object.fromEntries(
-            Object.entries(config.providers).map(([id, p]) => [id, { ...p, timeoutMs: 300 }])
+            Object.entries(config.providers).map(([id, p]) => [id, { ...p, timeoutMs: 10_000, idleTimeoutMs: 300 }])
           )
         }
         const setup = providerSetups(withTimeout)[provider]!
@@ -42,7 +42,7 @@ describe("stream idle timeout", () => {
             Effect.sync(() => e._tag === "TextDelta" && e.text !== "" && deltas.push(e.text))
           )
         ).pipe(Effect.provide(setup.layer), Effect.flip)
-        expect(failure._tag).toBe("TimeoutError")
+        expect(failure).toMatchObject({ _tag: "TimeoutError", timeoutMs: 300 })
         expect(deltas.join("")).toBe("one two ")
         expect(Date.now() - started).toBeLessThan(5000)
         const request = fleet[provider].requests.at(-1)!

@@ -7,7 +7,8 @@ import { type ConfigProblem, checkConfig, loadConfig, parseConfig } from "@llm-o
 import { Effect } from "effect"
 
 const providerList = "openai, anthropic, gemini, bedrock, vertex"
-const topKeys = "active_provider, active_model, providers, retry, fallback, circuit_breaker, discovery, cost_tracking"
+const topKeys =
+  "active_provider, active_model, providers, retry, fallback, circuit_breaker, discovery, cost_tracking, request_timeout"
 
 /** A valid config plus `extra` lines (top-level keys, or more settings of providers.openai when indented). */
 const withOpenAI = (extra = "") =>
@@ -137,7 +138,7 @@ const cases: ReadonlyArray<Case> = [
       {
         path: "providers.openai",
         message:
-          "expected a mapping of openai settings (api_key, fallback_models, base_url, timeout, organization, project, api), got a string"
+          "expected a mapping of openai settings (api_key, fallback_models, base_url, timeout, idle_timeout, organization, project, api), got a string"
       }
     ]
   },
@@ -170,7 +171,7 @@ const cases: ReadonlyArray<Case> = [
       {
         path: "providers.openai.region",
         message:
-          "unknown key for openai (region is a key of bedrock); the keys here are api_key, fallback_models, base_url, timeout, organization, project, api"
+          "unknown key for openai (region is a key of bedrock); the keys here are api_key, fallback_models, base_url, timeout, idle_timeout, organization, project, api"
       }
     ]
   },
@@ -330,17 +331,21 @@ const cases: ReadonlyArray<Case> = [
     problems: [
       {
         path: "providers.openai.timeout",
-        message: 'expected a duration: a number of seconds, or a string such as "500ms", "30s", "2m" or "1h"'
+        message:
+          'expected a duration: a number of seconds, or a string such as "500ms", "30s", "2m" or "1h", or 0 / "none" to turn it off'
       }
     ]
   },
   {
-    name: "a timeout of 0 and a negative cooldown",
-    yaml: withOpenAI("    timeout: 0\ncircuit_breaker: { cooldown: -1, failure_threshold: 0 }\n"),
+    name: "a negative timeout and a negative cooldown (0 turns a timeout off: not a problem)",
+    yaml: withOpenAI(
+      "    timeout: -1\n    idle_timeout: 0\ncircuit_breaker: { cooldown: -1, failure_threshold: 0 }\nrequest_timeout: -2\n"
+    ),
     problems: [
-      { path: "providers.openai.timeout", message: "must be greater than 0" },
+      { path: "providers.openai.timeout", message: "must be 0 (off) or more" },
       { path: "circuit_breaker.failure_threshold", message: "must be a whole number of at least 1" },
-      { path: "circuit_breaker.cooldown", message: "must be 0 or more" }
+      { path: "circuit_breaker.cooldown", message: "must be 0 or more" },
+      { path: "request_timeout", message: "must be 0 (off) or more" }
     ]
   },
   {

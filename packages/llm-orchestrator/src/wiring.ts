@@ -48,7 +48,8 @@ export const layerFromConfig = (config: OrchestratorConfig): Layer.Layer<Orchest
     retry: config.retry,
     fallback: config.fallback,
     circuitBreaker: config.circuitBreaker,
-    discovery: config.discovery
+    discovery: config.discovery,
+    ...(config.requestTimeoutMs !== undefined ? { requestTimeoutMs: config.requestTimeoutMs } : {})
   })
   return Layer.provideMerge(orchestrator, cost) as Layer.Layer<OrchestratorServices, ConfigError>
 }

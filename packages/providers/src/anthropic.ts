@@ -37,6 +37,7 @@ import {
   type ProviderStreamEvent,
   ProviderUnavailableError,
   RateLimitError,
+  resolveAttemptTimeouts,
   TimeoutError,
   type Usage
 } from "@llm-orchestrator/core"
@@ -46,10 +47,12 @@ import {
   callSdk,
   connectionErrorCode,
   errorFromHttp,
+  listPages,
   networkError,
   redactSecrets,
   retryAfterMsFromHeaders,
   type StreamDecoder,
+  sdkTimeoutMs,
   streamSdk
 } from "./internal/call.ts"
 
@@ -57,8 +60,10 @@ export interface AnthropicOptions {
   readonly apiKey: Redacted.Redacted<string>
   /** Without `/v1` (the SDK's paths start with it); default https://api.anthropic.com or ANTHROPIC_BASE_URL. */
   readonly baseUrl?: string
-  /** Per-attempt timeout in milliseconds. */
+  /** Per-attempt timeout in milliseconds (default 10 min; 0: none). */
   readonly timeoutMs?: number
+  /** Streams: the longest wait for more text once text has begun (default 60 s; 0: none). */
+  readonly idleTimeoutMs?: number
 }
 
 type Sdk = typeof import("@anthropic-ai/sdk")
@@ -67,9 +72,6 @@ type MessageParams = AnthropicSdk.MessageCreateParamsNonStreaming
 type StreamEvent = AnthropicSdk.RawMessageStreamEvent
 
 const provider = "anthropic" as const
-
-/** The SDK's own default per-request timeout (10 minutes), made explicit so its non-streaming guard never fires. */
-const sdkDefaultTimeoutMs = 600_000
 
 /**
  * Above this `max_tokens` the SDK expects a call to possibly outlast 10 minutes (it budgets 128,000
@@ -187,7 +189,7 @@ const errorMapper =
         provider,
         model: ctx.model,
         ...(ctx.timeoutMs !== undefined ? { timeoutMs: ctx.timeoutMs } : {}),
-        message: `${where} did not answer in time (per-attempt timeout); raise the provider's \`timeout\` if this model is slow`
+        message: `${where} did not answer in time (providers.anthropic.timeout); raise it if this model is that slow, or set it to none`
       })
     if (error instanceof sdk.APIUserAbortError)
       return new NetworkError({ provider, model: ctx.model, message: `${where}: the request was aborted` })
@@ -348,15 +350,22 @@ const make = (options: AnthropicOptions) =>
     const sdk: Sdk = yield* Effect.promise(() => import("@anthropic-ai/sdk"))
     const apiKey = Redacted.value(options.apiKey)
     const secrets = [apiKey]
+    const timeouts = resolveAttemptTimeouts(options)
     const client: Client = new sdk.Anthropic({
       apiKey,
       ...(options.baseUrl !== undefined ? { baseURL: options.baseUrl } : {}),
       maxRetries: 0, // the orchestrator owns retries
-      timeout: options.timeoutMs ?? sdkDefaultTimeoutMs,
+      // Always explicit, so the SDK's non-streaming guard never fires (see the module comment).
+      timeout: sdkTimeoutMs(timeouts.timeoutMs),
       // Every failure reaches the caller as a typed error; ANTHROPIC_LOG still turns SDK logging on.
       ...(process.env.ANTHROPIC_LOG ? {} : { logLevel: "off" as const })
     })
-    const context = (model: string): CallContext => ({ provider, model, timeoutMs: options.timeoutMs })
+    const context = (model: string): CallContext => ({
+      provider,
+      model,
+      timeoutMs: timeouts.timeoutMs,
+      idleTimeoutMs: timeouts.idleTimeoutMs
+    })
 
     const stream = (request: ChatRequest, model: string): Stream.Stream<ProviderStreamEvent, LLMError> => {
       const ctx = context(model)
@@ -432,14 +441,18 @@ const make = (options: AnthropicOptions) =>
     }
 
     const listContext = context("(model listing)")
-    const listModels = callSdk(
+    const listModels = listPages<ModelInfo, string>(
       listContext,
-      async (signal) => {
-        const models: Array<ModelInfo> = []
-        // A retired model is still listed but answers every request with 404.
-        for await (const model of client.models.list({}, { signal }))
-          if (model.lifecycle !== "retired") models.push(toModelInfo(model))
-        return models as ReadonlyArray<ModelInfo>
+      async (afterId, signal) => {
+        const page = await client.models.list(
+          { limit: 1000, ...(afterId !== undefined ? { after_id: afterId } : {}) },
+          { signal }
+        )
+        return {
+          // A retired model is still listed but answers every request with 404.
+          items: page.data.filter((model) => model.lifecycle !== "retired").map(toModelInfo),
+          next: page.has_more && page.last_id ? page.last_id : undefined
+        }
       },
       errorMapper(sdk, listContext, secrets)
     )
@@ -453,8 +466,10 @@ const validate = (options: AnthropicOptions): Effect.Effect<AnthropicOptions, Co
     problems.push({ path: "providers.anthropic.api_key", message: "is empty; set ANTHROPIC_API_KEY" })
   if (options.baseUrl !== undefined && !URL.canParse(options.baseUrl))
     problems.push({ path: "providers.anthropic.base_url", message: `is not a URL: ${options.baseUrl}` })
-  if (options.timeoutMs !== undefined && !(options.timeoutMs > 0))
-    problems.push({ path: "providers.anthropic.timeout", message: "must be a positive duration" })
+  if (options.timeoutMs !== undefined && !(options.timeoutMs >= 0))
+    problems.push({ path: "providers.anthropic.timeout", message: "must be a duration, or 0 for none" })
+  if (options.idleTimeoutMs !== undefined && !(options.idleTimeoutMs >= 0))
+    problems.push({ path: "providers.anthropic.idle_timeout", message: "must be a duration, or 0 for none" })
   return problems.length > 0 ? Effect.fail(ConfigError.fromProblems(problems)) : Effect.succeed(options)
 }
 
@@ -475,7 +490,7 @@ export const AnthropicProvider = {
       return yield* make({
         apiKey,
         ...(baseUrl !== undefined ? { baseUrl: baseUrl.toString().replace(/\/$/, "") } : {}),
-        ...(timeoutMs !== undefined && timeoutMs > 0 ? { timeoutMs } : {})
+        ...(timeoutMs !== undefined && timeoutMs >= 0 ? { timeoutMs } : {})
       })
     })
   ) satisfies Layer.Layer<LLMProvider, Config.ConfigError>

@@ -36,6 +36,7 @@ import {
   type ProviderStreamEvent,
   ProviderUnavailableError,
   RateLimitError,
+  resolveAttemptTimeouts,
   TimeoutError,
   type Usage
 } from "@llm-orchestrator/core"
@@ -45,6 +46,7 @@ import {
   callSdk,
   connectionErrorCode,
   errorFromHttp,
+  listPages,
   redactSecrets,
   retryAfterMsFromHeaders,
   streamSdk
@@ -61,8 +63,10 @@ export interface BedrockOptions {
   readonly sessionToken?: Redacted.Redacted<string>
   /** Endpoint override for both clients (a VPC endpoint, a proxy, or a simulator). */
   readonly baseUrl?: string
-  /** Per-attempt timeout in milliseconds. */
+  /** Per-attempt timeout in milliseconds (default 10 min; 0: none). */
   readonly timeoutMs?: number
+  /** Streams: the longest wait for more text once text has begun (default 60 s; 0: none). */
+  readonly idleTimeoutMs?: number
 }
 
 type RuntimeSdk = typeof import("@aws-sdk/client-bedrock-runtime")
@@ -410,7 +414,13 @@ const make = (options: BedrockOptions) =>
       (client) => Effect.sync(() => client.destroy())
     )
 
-    const context = (model: string): CallContext => ({ provider, model, timeoutMs: options.timeoutMs })
+    const timeouts = resolveAttemptTimeouts(options)
+    const context = (model: string): CallContext => ({
+      provider,
+      model,
+      timeoutMs: timeouts.timeoutMs,
+      idleTimeoutMs: timeouts.idleTimeoutMs
+    })
 
     const generate = (request: ChatRequest, model: string) => {
       const ctx = context(model)
@@ -503,40 +513,32 @@ const make = (options: BedrockOptions) =>
 
     const listing = context("(model listing)")
     const listError = (error: unknown) => bedrockError(listing, error, errorContext)
-    const listFoundation = callSdk(
+    // ListFoundationModels is one page; ListInferenceProfiles follows nextToken. Both are capped.
+    const listFoundation = listPages<FoundationModelSummary, never>(
       listing,
-      (signal) => control.send(new controlSdk.ListFoundationModelsCommand({}), { abortSignal: signal }),
+      async (_cursor, signal) => {
+        const output = await control.send(new controlSdk.ListFoundationModelsCommand({}), { abortSignal: signal })
+        return { items: output.modelSummaries ?? [], next: undefined }
+      },
       listError
     )
-    const listProfiles = Effect.gen(function* () {
-      const profiles: Array<InferenceProfileSummary> = []
-      const seen = new Set<string>()
-      let nextToken: string | undefined
-      do {
-        const token = nextToken
-        const page: ListInferenceProfilesCommandOutput = yield* callSdk(
-          listing,
-          (signal) =>
-            control.send(
-              new controlSdk.ListInferenceProfilesCommand({
-                maxResults: 1000,
-                ...(token !== undefined ? { nextToken: token } : {})
-              }),
-              { abortSignal: signal }
-            ),
-          listError
+    const listProfiles = listPages<InferenceProfileSummary, string>(
+      listing,
+      async (token, signal) => {
+        const page: ListInferenceProfilesCommandOutput = await control.send(
+          new controlSdk.ListInferenceProfilesCommand({
+            maxResults: 1000,
+            ...(token !== undefined ? { nextToken: token } : {})
+          }),
+          { abortSignal: signal }
         )
-        profiles.push(...(page.inferenceProfileSummaries ?? []))
-        nextToken = page.nextToken
-        // A server that repeats a token would otherwise page forever.
-        if (nextToken !== undefined && seen.has(nextToken)) break
-        if (nextToken !== undefined) seen.add(nextToken)
-      } while (nextToken)
-      return profiles
-    })
+        return { items: page.inferenceProfileSummaries ?? [], next: page.nextToken || undefined }
+      },
+      listError
+    )
     const listModels = Effect.map(
       Effect.all([listFoundation, listProfiles], { concurrency: 2 }),
-      ([foundation, profiles]) => modelsFromListings(foundation.modelSummaries ?? [], profiles)
+      ([foundation, profiles]) => modelsFromListings(foundation, profiles)
     )
 
     return LLMProvider.of({ id: provider, generate, stream, listModels })

@@ -11,8 +11,10 @@ export interface GeminiOptions {
   readonly apiKey: Redacted.Redacted<string>
   /** A proxy or a simulator instead of https://generativelanguage.googleapis.com. */
   readonly baseUrl?: string
-  /** Per-attempt timeout in milliseconds. */
+  /** Per-attempt timeout in milliseconds (default 10 min; 0: none). */
   readonly timeoutMs?: number
+  /** Streams: the longest wait for more text once text has begun (default 60 s; 0: none). */
+  readonly idleTimeoutMs?: number
 }
 
 /** Models that answer generateContent (embedding, image and other models are left out). */
@@ -48,6 +50,7 @@ const layer = (options: GeminiOptions): Layer.Layer<LLMProvider, ConfigError> =>
           provider: "gemini",
           client,
           timeoutMs: options.timeoutMs,
+          idleTimeoutMs: options.idleTimeoutMs,
           secrets: [apiKey],
           modelInfo: geminiModelInfo
         })

@@ -25,6 +25,7 @@ import {
   type ProviderStreamEvent,
   ProviderUnavailableError,
   RateLimitError,
+  resolveAttemptTimeouts,
   TimeoutError,
   type Usage
 } from "@llm-orchestrator/core"
@@ -42,10 +43,12 @@ import {
   callSdk,
   errorFromHttp,
   type HttpFailure,
+  listPages,
   networkError,
   redactSecrets,
   retryAfterMsFromHeaders,
   type StreamDecoder,
+  sdkTimeoutMs,
   streamSdk
 } from "./internal/call.ts"
 
@@ -53,8 +56,10 @@ export interface OpenAIOptions {
   readonly apiKey: Redacted.Redacted<string>
   /** e.g. `http://localhost:8000/v1` for an OpenAI-compatible server (the SDK appends `/chat/completions`). */
   readonly baseUrl?: string
-  /** Per-attempt timeout (until the answer, or the first byte of a stream). */
+  /** Per-attempt timeout (until the answer, or a stream's first text); default 10 min, 0: none. */
   readonly timeoutMs?: number
+  /** Streams: the longest wait for more text once text has begun (default 60 s; 0: none). */
+  readonly idleTimeoutMs?: number
   readonly organization?: string
   readonly project?: string
   /** Chat Completions (default) or the Responses API. */
@@ -139,7 +144,7 @@ const toLLMError = (ctx: CallContext, error: unknown, sdk: typeof OpenAIClient, 
       provider,
       model: ctx.model,
       ...(ctx.timeoutMs !== undefined ? { timeoutMs: ctx.timeoutMs } : {}),
-      message: `${where} did not answer within ${ctx.timeoutMs ?? "the SDK's"} ms (per-attempt timeout)`
+      message: `${where} did not answer within ${ctx.timeoutMs ?? "the SDK's"} ms (providers.openai.timeout); raise it if this model is that slow, or set it to none`
     })
   }
   if (error instanceof sdk.APIConnectionError) return redacted(networkError(ctx, error.cause ?? error), tools)
@@ -360,6 +365,7 @@ const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigErr
         { path: "providers.openai.api_key", message: "the OpenAI API key is empty: set OPENAI_API_KEY" }
       ])
     }
+    const timeouts = resolveAttemptTimeouts(options)
     const client = yield* Effect.try({
       try: () =>
         new OpenAI({
@@ -368,7 +374,7 @@ const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigErr
           organization: options.organization ?? null,
           project: options.project ?? null,
           ...(options.baseUrl !== undefined ? { baseURL: options.baseUrl } : {}),
-          ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
+          timeout: sdkTimeoutMs(timeouts.timeoutMs),
           // The SDK logs malformed frames to the console; they surface here as typed errors instead.
           logLevel: "off",
           fetch: linkedFetch
@@ -382,7 +388,12 @@ const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigErr
         ])
     })
     const tools: ErrorTools = { redact: (text) => redactSecrets(text, [apiKey]).replace(keyLike, "[redacted]") }
-    const context = (model: string): CallContext => ({ provider, model, timeoutMs: options.timeoutMs })
+    const context = (model: string): CallContext => ({
+      provider,
+      model,
+      timeoutMs: timeouts.timeoutMs,
+      idleTimeoutMs: timeouts.idleTimeoutMs
+    })
     const mapError = (ctx: CallContext) => (error: unknown) => toLLMError(ctx, error, OpenAI, tools)
     const api = options.api ?? "chat"
 
@@ -583,21 +594,19 @@ const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigErr
       )
     }
 
-    const listModels: Effect.Effect<ReadonlyArray<ModelInfo>, LLMError> = Effect.suspend(() => {
-      const ctx: CallContext = { provider, model: "(model listing)", timeoutMs: options.timeoutMs }
-      return callSdk(
-        ctx,
-        async (signal) => {
-          const models: Array<ModelInfo> = []
-          // `/v1/models` is one page today; iterating the page promise follows any future pagination.
-          for await (const model of client.models.list({ signal })) {
-            if (isOpenAIChatModel(model.id)) models.push({ id: model.id, provider })
-          }
-          return models
-        },
-        mapError(ctx)
-      )
-    })
+    const listContext = context("(model listing)")
+    // `/v1/models` is one page (the API does not paginate it): the shared reader still caps its size.
+    const listModels: Effect.Effect<ReadonlyArray<ModelInfo>, LLMError> = listPages<ModelInfo, never>(
+      listContext,
+      async (_cursor, signal) => {
+        const page = await client.models.list({ signal })
+        return {
+          items: page.data.filter((model) => isOpenAIChatModel(model.id)).map((model) => ({ id: model.id, provider })),
+          next: undefined
+        }
+      },
+      mapError(listContext)
+    )
 
     return LLMProvider.of({
       id: provider,

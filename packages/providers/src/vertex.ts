@@ -21,8 +21,10 @@ export interface VertexOptions {
   readonly apiKey?: Redacted.Redacted<string>
   /** A proxy or a simulator instead of https://{location}-aiplatform.googleapis.com. */
   readonly baseUrl?: string
-  /** Per-attempt timeout in milliseconds. */
+  /** Per-attempt timeout in milliseconds (default 10 min; 0: none). */
   readonly timeoutMs?: number
+  /** Streams: the longest wait for more text once text has begun (default 60 s; 0: none). */
+  readonly idleTimeoutMs?: number
   /**
    * google-auth-library options merged over `credentialsFile`, e.g. an `authClient` already holding a
    * token (tests, or applications that manage credentials themselves).
@@ -92,6 +94,7 @@ const layer = (options: VertexOptions): Layer.Layer<LLMProvider, ConfigError> =>
           provider: "vertex",
           client,
           timeoutMs: options.timeoutMs,
+          idleTimeoutMs: options.idleTimeoutMs,
           secrets: [apiKey],
           modelInfo: vertexModelInfo
         })

@@ -307,12 +307,13 @@ describe("AnthropicProvider: listModels", () => {
   it.live("follows every page (after_id) until has_more is false", () =>
     withProvider((provider, sim) =>
       Effect.gen(function* () {
-        const many = Array.from({ length: 45 }, (_, i) => ({ id: `claude-test-${String(i).padStart(2, "0")}` }))
+        // Pages of 1,000 (the API's largest), so a listing of a few dozen models is one request.
+        const many = Array.from({ length: 2500 }, (_, i) => ({ id: `claude-test-${String(i).padStart(4, "0")}` }))
         sim.setModels(many)
         const models = yield* provider.listModels
         expect(models.map((m) => m.id)).toEqual(many.map((m) => m.id))
         expect(sim.requests.length).toBe(3)
-        expect(sim.requests.map((r) => r.query.get("after_id"))).toEqual([null, "claude-test-19", "claude-test-39"])
+        expect(sim.requests.map((r) => r.query.get("after_id"))).toEqual([null, "claude-test-0999", "claude-test-1999"])
       })
     )
   )
@@ -551,7 +552,7 @@ describe("AnthropicProvider: layers", () => {
       const error = yield* Effect.flip(
         Effect.provide(
           getProvider,
-          AnthropicProvider.layer({ apiKey: Redacted.make(" "), baseUrl: "not a url", timeoutMs: 0 })
+          AnthropicProvider.layer({ apiKey: Redacted.make(" "), baseUrl: "not a url", timeoutMs: -1 })
         )
       )
       expect(error._tag).toBe("ConfigError")

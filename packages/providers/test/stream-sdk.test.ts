@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { type LLMError, NetworkError, type ProviderStreamEvent } from "@llm-orchestrator/core"
-import { Effect, Stream } from "effect"
-import { type CallContext, type StreamDecoder, streamSdk } from "../src/internal/call.ts"
+import { Cause, Effect, type Exit, Stream } from "effect"
+import { type CallContext, maxBufferedEvents, type StreamDecoder, streamSdk } from "../src/internal/call.ts"
 
 const ctx: CallContext = { provider: "openai", model: "gpt-4o-mini" }
 const mapError = (error: unknown): LLMError =>
@@ -117,4 +117,123 @@ describe("streamSdk", () => {
       expect(error.message).toBe("mapped: Error: connection reset")
     })
   )
+
+  describe("timeouts and backpressure", () => {
+    /** Chunks `gapMs` apart (real timers, like a network stream); "" is an empty delta. */
+    const paced = (chunks: ReadonlyArray<string>, gapMs: number) => {
+      const seen: { signal?: AbortSignal } = {}
+      const open = async (signal: AbortSignal): Promise<AsyncIterable<string>> => {
+        seen.signal = signal
+        return (async function* () {
+          for (const chunk of chunks) {
+            await new Promise<void>((resolve, reject) => {
+              const timer = setTimeout(resolve, gapMs)
+              signal.addEventListener("abort", () => {
+                clearTimeout(timer)
+                reject(new Error("aborted"))
+              })
+            })
+            yield chunk
+          }
+        })()
+      }
+      return { seen, open }
+    }
+    /** Empty deltas decode to a `TextDelta` with "" (as some SDK chunks do), not to nothing. */
+    const run = (timeouts: Partial<CallContext>, chunks: ReadonlyArray<string>, gapMs: number) => {
+      const { seen, open } = paced(chunks, gapMs)
+      const delivered: Array<string> = []
+      return Effect.map(
+        Effect.exit(
+          Stream.runForEach(streamSdk({ ...ctx, ...timeouts }, open, mapError, decoder), (event) =>
+            Effect.sync(() => {
+              if (event._tag === "TextDelta" && event.text !== "") delivered.push(event.text)
+            })
+          )
+        ),
+        (exit) => ({ exit, delivered, signal: seen.signal! })
+      )
+    }
+
+    it.live("text every 30 ms for 900 ms with a 300 ms idle timeout completes: each text restarts the timer", () =>
+      Effect.gen(function* () {
+        const words = Array.from({ length: 30 }, (_, i) => `w${i} `)
+        const { exit, delivered } = yield* run({ timeoutMs: 300, idleTimeoutMs: 300 }, words, 30)
+        expect(exit._tag).toBe("Success")
+        expect(delivered).toEqual(words)
+      })
+    )
+
+    it.live("empty deltas are no progress: before any text the attempt timeout ends the stream", () =>
+      Effect.gen(function* () {
+        const { exit, delivered, signal } = yield* run({ timeoutMs: 150, idleTimeoutMs: 150 }, Array(40).fill(""), 30)
+        expect(delivered).toEqual([])
+        expect(exit).toMatchObject({ _tag: "Failure" })
+        const error = Cause.squash((exit as Exit.Failure<void, LLMError>).cause) as LLMError
+        expect(error).toMatchObject({ _tag: "TimeoutError", timeoutMs: 150 })
+        expect(error.message).toContain("providers.openai.timeout")
+        expect(signal.aborted).toBe(true)
+      })
+    )
+
+    it.live("empty deltas are no progress: after the first text the idle timeout ends the stream", () =>
+      Effect.gen(function* () {
+        const { exit, delivered } = yield* run(
+          { timeoutMs: 5000, idleTimeoutMs: 150 },
+          ["first ", ...Array(40).fill("")],
+          30
+        )
+        expect(delivered).toEqual(["first "])
+        const error = Cause.squash((exit as Exit.Failure<void, LLMError>).cause) as LLMError
+        expect(error).toMatchObject({ _tag: "TimeoutError", timeoutMs: 150 })
+        expect(error.message).toContain("providers.openai.idle_timeout")
+      })
+    )
+
+    it.live("a slow consumer of 100,000 chunks: the SDK is read at most a bounded number of events ahead", () =>
+      Effect.gen(function* () {
+        const total = 100_000
+        let yielded = 0
+        let consumed = 0
+        let maxAhead = 0
+        const open = async (): Promise<AsyncIterable<string>> =>
+          (async function* () {
+            for (let i = 0; i < total; i++) {
+              yielded++
+              yield "x"
+            }
+          })()
+        yield* Stream.runForEach(streamSdk(ctx, open, mapError, decoder), (event) => {
+          if (event._tag !== "TextDelta") return Effect.void
+          consumed++
+          maxAhead = Math.max(maxAhead, yielded - consumed)
+          // Slow: a real timer turn every 500 events (about 200 of them).
+          return consumed % 500 === 0 ? Effect.sleep("1 millis") : Effect.void
+        })
+        expect(consumed).toBe(total)
+        // What the feed buffers, plus the chunk the consumer is working through, plus one in the SDK's hands.
+        expect(maxAhead).toBeLessThanOrEqual(2 * maxBufferedEvents + 1)
+      })
+    )
+
+    it.live("while the consumer is behind the idle timer is paused: a slow consumer is not a stalled provider", () =>
+      Effect.gen(function* () {
+        const open = async (): Promise<AsyncIterable<string>> =>
+          (async function* () {
+            for (let i = 0; i < 3 * maxBufferedEvents; i++) yield "x"
+          })()
+        let consumed = 0
+        yield* Stream.runForEach(
+          streamSdk({ ...ctx, timeoutMs: 100, idleTimeoutMs: 100 }, open, mapError, decoder),
+          (event) => {
+            if (event._tag !== "TextDelta") return Effect.void
+            consumed++
+            // Twice the idle timeout per 1,000 events, while the SDK has everything ready.
+            return consumed % 1000 === 0 ? Effect.sleep("200 millis") : Effect.void
+          }
+        )
+        expect(consumed).toBe(3 * maxBufferedEvents)
+      })
+    )
+  })
 })

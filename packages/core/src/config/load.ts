@@ -11,6 +11,7 @@ import { Effect, type Redacted } from "effect"
 import { LineCounter, parseDocument, type YAMLError } from "yaml"
 import { type ModelPrice, type ProviderId, providerIds } from "../domain.ts"
 import { ConfigError, type ConfigProblem } from "../errors.ts"
+import { optionalField } from "../internal/optional.ts"
 import { closest } from "../internal/suggest.ts"
 import {
   childPath,
@@ -67,9 +68,10 @@ const topLevelKeys = [
   "fallback",
   "circuit_breaker",
   "discovery",
-  "cost_tracking"
+  "cost_tracking",
+  "request_timeout"
 ]
-const commonProviderKeys = ["api_key", "fallback_models", "base_url", "timeout"]
+const commonProviderKeys = ["api_key", "fallback_models", "base_url", "timeout", "idle_timeout"]
 const providerKeys: Readonly<Record<ProviderId, ReadonlyArray<string>>> = {
   openai: [...commonProviderKeys, "organization", "project", "api"],
   anthropic: commonProviderKeys,
@@ -82,9 +84,19 @@ const providerKeys: Readonly<Record<ProviderId, ReadonlyArray<string>>> = {
     "session_token",
     "fallback_models",
     "base_url",
-    "timeout"
+    "timeout",
+    "idle_timeout"
   ],
-  vertex: ["project", "location", "credentials_file", "api_key", "fallback_models", "base_url", "timeout"]
+  vertex: [
+    "project",
+    "location",
+    "credentials_file",
+    "api_key",
+    "fallback_models",
+    "base_url",
+    "timeout",
+    "idle_timeout"
+  ]
 }
 const apiKeyVariable: Readonly<Record<"openai" | "anthropic" | "gemini", string>> = {
   openai: "OPENAI_API_KEY",
@@ -182,11 +194,13 @@ const readCommon = (reader: Reader, path: string, raw: Record<string, unknown>, 
   if (baseUrl !== undefined && !isHttpUrl(baseUrl)) {
     reader.report(childPath(path, "base_url"), 'expected an http(s) URL such as "http://127.0.0.1:8080/v1"')
   }
-  const timeoutMs = readDuration(reader, childPath(path, "timeout"), raw.timeout, true)
+  const timeoutMs = readDuration(reader, childPath(path, "timeout"), raw.timeout, false, true)
+  const idleTimeoutMs = readDuration(reader, childPath(path, "idle_timeout"), raw.idle_timeout, false, true)
   return {
     fallbackModels: fallbackModels ?? [],
     ...(baseUrl !== undefined && isHttpUrl(baseUrl) ? { baseUrl } : {}),
-    ...(timeoutMs !== undefined ? { timeoutMs } : {})
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {})
   }
 }
 
@@ -596,7 +610,8 @@ const readConfig = (reader: Reader, root: Record<string, unknown>): Orchestrator
     fallback: readFallback(reader, root.fallback, names),
     circuitBreaker: readCircuitBreaker(reader, root.circuit_breaker),
     discovery: readDiscovery(reader, root.discovery),
-    costTracking: readCostTracking(reader, root.cost_tracking)
+    costTracking: readCostTracking(reader, root.cost_tracking),
+    ...optionalField("requestTimeoutMs", readDuration(reader, "request_timeout", root.request_timeout, false, true))
   }
   if (activeProvider === undefined || activeModel === undefined) return undefined
   return { activeProvider, activeModel: activeModel.trim(), ...config }

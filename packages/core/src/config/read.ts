@@ -254,17 +254,27 @@ export const readBoolean = (reader: Reader, path: string, value: unknown): boole
 const durationHelp = 'a duration: a number of seconds, or a string such as "500ms", "30s", "2m" or "1h"'
 
 /** A duration in milliseconds; `positive` forbids 0 (a timeout of 0 would fail every call). */
-export const readDuration = (reader: Reader, path: string, value: unknown, positive: boolean): number | undefined => {
+export const readDuration = (
+  reader: Reader,
+  path: string,
+  value: unknown,
+  positive: boolean,
+  /** A timeout that `0` or `none` turns off: both read as 0. */
+  disableable = false
+): number | undefined => {
   if (value === null || value === undefined) return undefined
+  const help = disableable ? `${durationHelp}, or 0 / "none" to turn it off` : durationHelp
   let ms: number | undefined
   if (typeof value === "number") ms = parseDurationMs(value)
   else if (typeof value === "string") {
     const expanded = readExpanded(reader, path, value)
     if (expanded === undefined) return undefined
+    if (disableable && expanded.value.trim().toLowerCase() === "none") return 0
     ms = parseDurationMs(expanded.value)
-  } else return reader.report(path, `expected ${durationHelp}, got ${describe(value)}`)
-  if (ms === undefined || (typeof value === "string" && ms < 0)) return reader.report(path, `expected ${durationHelp}`)
-  if (positive ? ms <= 0 : ms < 0) return reader.report(path, `must be ${positive ? "greater than 0" : "0 or more"}`)
+  } else return reader.report(path, `expected ${help}, got ${describe(value)}`)
+  if (ms === undefined || (typeof value === "string" && ms < 0)) return reader.report(path, `expected ${help}`)
+  if (positive ? ms <= 0 : ms < 0)
+    return reader.report(path, `must be ${positive ? "greater than 0" : disableable ? "0 (off) or more" : "0 or more"}`)
   return ms
 }
 

@@ -11,8 +11,16 @@ interface ProviderCommon {
   readonly fallbackModels: ReadonlyArray<string>
   /** `base_url`: an OpenAI-compatible server, a proxy, or a simulator. */
   readonly baseUrl?: string
-  /** `timeout` per attempt (YAML: seconds as a number, or "500ms" / "30s" / "2m"). */
+  /**
+   * `timeout` per attempt: a whole non-streamed call, or a stream until its first text (YAML: seconds
+   * as a number, or "500ms" / "30s" / "2m"). Absent: `defaultTimeouts.attemptMs`; 0 (`0` or `none`): off.
+   */
   readonly timeoutMs?: number
+  /**
+   * `idle_timeout`: once a stream's text has begun, the longest wait for more text or its end.
+   * Absent: `defaultTimeouts.idleMs`, or `timeout` when that is shorter; 0: off.
+   */
+  readonly idleTimeoutMs?: number
 }
 
 export interface OpenAIConfig extends ProviderCommon {
@@ -132,6 +140,11 @@ export interface OrchestratorConfig {
   readonly circuitBreaker: CircuitBreakerConfig
   readonly discovery: DiscoveryConfig
   readonly costTracking: CostTrackingConfig
+  /**
+   * `request_timeout`: one request's deadline across its whole chain (every attempt, backoff sleep and
+   * fallback; for a stream, until its first text). Absent: `defaultTimeouts.requestMs`; 0: off.
+   */
+  readonly requestTimeoutMs?: number
 }
 
 export const defaultRetry: RetryConfig = {
@@ -143,3 +156,32 @@ export const defaultRetry: RetryConfig = {
 export const defaultCircuitBreaker: CircuitBreakerConfig = { failureThreshold: 5, cooldownMs: 30_000 }
 export const defaultDiscovery: DiscoveryConfig = { validate: false, ttlMs: 600_000 }
 export const defaultReserveOutputTokens = 4096
+
+/**
+ * The defaults that make every attempt and every request end (README "Guarantees: timeouts"):
+ * - attemptMs (`timeout`, 10 min): the OpenAI and Anthropic SDKs' own default per request; a long
+ *   non-streamed generation or a reasoning model thinking before its first text fits in it.
+ * - idleMs (`idle_timeout`, 60 s): once text flows, a minute without any is a stalled connection,
+ *   not a slow model (providers send text, or at least keep-alives we ignore, far more often).
+ * - requestMs (`request_timeout`, 15 min): one full attempt plus room for retries and a fallback.
+ */
+export const defaultTimeouts = { attemptMs: 600_000, idleMs: 60_000, requestMs: 900_000 } as const
+
+/** A configured timeout as the timers use it: undefined when turned off (0), the default when absent. */
+const effectiveTimeout = (configured: number | undefined, fallback: number): number | undefined =>
+  configured === undefined ? fallback : configured > 0 ? configured : undefined
+
+/** A provider's per-attempt and idle timeouts in milliseconds, defaults applied; undefined: off. */
+export const resolveAttemptTimeouts = (options: {
+  readonly timeoutMs?: number | undefined
+  readonly idleTimeoutMs?: number | undefined
+}): { readonly timeoutMs: number | undefined; readonly idleTimeoutMs: number | undefined } => {
+  const timeoutMs = effectiveTimeout(options.timeoutMs, defaultTimeouts.attemptMs)
+  // A `timeout` shorter than the idle default also bounds the gaps (what `timeout` alone used to do).
+  const idleDefault = timeoutMs === undefined ? defaultTimeouts.idleMs : Math.min(timeoutMs, defaultTimeouts.idleMs)
+  return { timeoutMs, idleTimeoutMs: effectiveTimeout(options.idleTimeoutMs, idleDefault) }
+}
+
+/** The request deadline in milliseconds, default applied; undefined: off. */
+export const resolveRequestTimeout = (requestTimeoutMs: number | undefined): number | undefined =>
+  effectiveTimeout(requestTimeoutMs, defaultTimeouts.requestMs)

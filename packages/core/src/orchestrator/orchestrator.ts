@@ -6,7 +6,20 @@
  */
 import { randomUUID } from "node:crypto"
 import type { Config, Duration, Types } from "effect"
-import { Cause, Channel, type Clock, Context, Effect, type Exit, Layer, Option, type Pull, Scope, Stream } from "effect"
+import {
+  Cause,
+  Channel,
+  type Clock,
+  Context,
+  Effect,
+  type Exit,
+  Fiber,
+  Layer,
+  Option,
+  type Pull,
+  Scope,
+  Stream
+} from "effect"
 import { isArrayNonEmpty, type NonEmptyReadonlyArray } from "effect/Array"
 import {
   type CircuitBreakerConfig,
@@ -15,7 +28,8 @@ import {
   defaultDiscovery,
   defaultRetry,
   type FallbackConfig,
-  type RetryConfig
+  type RetryConfig,
+  resolveRequestTimeout
 } from "../config/types.ts"
 import { type BudgetReservation, type CostRecord, type CostReport, CostTracker, Pricing } from "../cost.ts"
 import {
@@ -31,7 +45,14 @@ import {
   type StreamEvent,
   type Usage
 } from "../domain.ts"
-import { type ConfigError, ContentFilteredError, classifyError, InvalidRequestError, type LLMError } from "../errors.ts"
+import {
+  type ConfigError,
+  ContentFilteredError,
+  classifyError,
+  InvalidRequestError,
+  type LLMError,
+  TimeoutError
+} from "../errors.ts"
 import { optionalField } from "../internal/optional.ts"
 import { isoTimestamp } from "../internal/timestamp.ts"
 import { LLMProvider, type LLMProviderShape } from "../provider.ts"
@@ -60,6 +81,8 @@ export interface LLMOrchestratorOptions {
   readonly fallback?: Partial<FallbackConfig>
   readonly circuitBreaker?: Partial<CircuitBreakerConfig>
   readonly discovery?: Partial<DiscoveryConfig>
+  /** `request_timeout`: one request's deadline across its chain (default 15 min; 0: none). */
+  readonly requestTimeoutMs?: number
 }
 
 export interface LLMOrchestratorShape {
@@ -147,6 +170,7 @@ const make = (options: LLMOrchestratorOptions) =>
     const discovery: DiscoveryConfig = { ...defaultDiscovery, ...options.discovery }
     const fallbackChain = options.fallback?.chain ?? []
     const fallbackOnContentFilter = options.fallback?.onContentFilter ?? false
+    const requestTimeoutMs = resolveRequestTimeout(options.requestTimeoutMs)
 
     // Each provider layer is built once, in the orchestrator's scope (SDK clients live as long as it).
     const providers = new Map<ProviderId, LLMProviderShape>()
@@ -328,8 +352,47 @@ const make = (options: LLMOrchestratorOptions) =>
           })
         }
 
-        return fromEntry(0)
+        return withDeadline(run, fromEntry(0))
       })
+
+    /**
+     * The request's deadline over its whole chain: every attempt, backoff sleep and fallback, and for
+     * a stream everything before its first text (after it, the idle timeout bounds each wait).
+     */
+    const withDeadline = <A, R>(
+      run: RequestRun,
+      chain: Effect.Effect<A, LLMError, R>
+    ): Effect.Effect<A, LLMError, R> =>
+      requestTimeoutMs === undefined
+        ? chain
+        : // A child fiber and a plain timer: `Effect.timeout` (a race with a sleeping fiber) cost about
+          // 30 us per request in a micro-benchmark, this about 7 us.
+          Effect.flatMap(Effect.forkChild(chain, { startImmediately: true }), (fiber) => {
+            let expired = false
+            const timer = setTimeout(() => {
+              expired = true
+              fiber.interruptUnsafe()
+            }, requestTimeoutMs)
+            fiber.addObserver(() => clearTimeout(timer))
+            return Effect.catchCause(Fiber.join(fiber), (cause) =>
+              expired ? Effect.fail(deadlineError(run)) : Effect.failCause(cause)
+            )
+          })
+
+    const deadlineError = (run: RequestRun) => {
+      const last = run.attempts.at(-1)
+      const tried = run.attempts
+        .filter((attempt) => attempt.outcome !== "skipped")
+        .map((attempt) => `${attempt.provider}/${attempt.model} ${attempt.errorTag ?? attempt.outcome}`)
+      return new TimeoutError({
+        provider: last?.provider ?? options.activeProvider,
+        model: last?.model ?? run.request.model ?? options.activeModel,
+        timeoutMs: requestTimeoutMs!,
+        message: `the request did not ${run.stream ? "start streaming text" : "complete"} within its ${requestTimeoutMs} ms deadline (request_timeout), retries and fallbacks included${
+          tried.length > 0 ? ` (attempts so far: ${tried.join(", ")})` : ""
+        }; raise request_timeout, or set it to none`
+      })
+    }
 
     const emptyChain = (run: RequestRun) =>
       new InvalidRequestError({

@@ -49,7 +49,9 @@ const providerDetails = (config: OrchestratorConfig, id: ProviderId): string => 
       details.push("API key")
   }
   if (common.baseUrl !== undefined) details.push(`base_url ${safeUrl(common.baseUrl)}`)
-  if (common.timeoutMs !== undefined) details.push(`timeout ${common.timeoutMs} ms`)
+  const ms = (value: number) => (value === 0 ? "none" : `${value} ms`)
+  if (common.timeoutMs !== undefined) details.push(`timeout ${ms(common.timeoutMs)}`)
+  if (common.idleTimeoutMs !== undefined) details.push(`idle_timeout ${ms(common.idleTimeoutMs)}`)
   if (common.fallbackModels.length > 0) details.push(`fallback ${common.fallbackModels.join(", ")}`)
   return details.join("; ")
 }

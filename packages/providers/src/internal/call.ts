@@ -22,21 +22,33 @@ import {
 import { Cause, Channel, Effect, Exit, Scope, Stream } from "effect"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 
-/** Which call an error belongs to. */
+/** Which call an error belongs to, and the timeouts it runs under (`resolveAttemptTimeouts`). */
 export interface CallContext {
   readonly provider: ProviderId
   readonly model: string
-  /** Per-attempt timeout; none when undefined. */
+  /** Per-attempt timeout: a whole call, or a stream until its first text; none when undefined. */
   readonly timeoutMs?: number | undefined
+  /** Streams: once text has begun, the longest wait for more text or the end; none when undefined. */
+  readonly idleTimeoutMs?: number | undefined
 }
 
-const timeoutError = (ctx: CallContext, what: string): TimeoutError =>
-  new TimeoutError({
+/**
+ * The timeout handed to an SDK that has one of its own (ours is at most as long, so ours fires
+ * first): the longest a Node timer can wait when ours is turned off, since an SDK's cannot be.
+ */
+export const sdkTimeoutMs = (timeoutMs: number | undefined): number => timeoutMs ?? 2_147_483_647
+
+/** The `TimeoutError` of the per-attempt timeout (`idle`: of the stream idle timeout), naming the key to change. */
+const timeoutError = (ctx: CallContext, what: string, idle = false): TimeoutError => {
+  const ms = idle ? ctx.idleTimeoutMs! : ctx.timeoutMs!
+  const key = `providers.${ctx.provider}.${idle ? "idle_timeout" : "timeout"}`
+  return new TimeoutError({
     provider: ctx.provider,
     model: ctx.model,
-    timeoutMs: ctx.timeoutMs!,
-    message: `${ctx.provider} model ${ctx.model} ${what} ${ctx.timeoutMs} ms (per-attempt timeout); raise the provider's \`timeout\` if this model is that slow`
+    timeoutMs: ms,
+    message: `${ctx.provider} model ${ctx.model} ${what} ${ms} ms (${key}); raise ${key} if this model is that slow, or set it to none`
   })
+}
 
 /**
  * Runs one SDK promise with an abort signal of its own: interrupting the fiber aborts it, and so does
@@ -94,13 +106,16 @@ export interface StreamDecoder<Chunk> {
  * A provider stream over an SDK async iterable. The request is opened when the stream starts, with
  * an AbortController owned by the stream's scope: when the consumer stops, fails or is interrupted
  * before the SDK has finished, the HTTP request is aborted at once (a finished one is left alone:
- * aborting costs an exception object and events on every linked signal). The per-attempt timeout
- * covers opening the stream (until the response starts) and then every wait for the next chunk (an
- * idle timeout), so a stream that stalls mid-way ends with a `TimeoutError` instead of hanging.
+ * aborting costs an exception object and events on every linked signal). Two timers bound it: the
+ * per-attempt timeout until the first text (the time a fallback is still possible), then the idle
+ * timeout between two texts. Only text counts as progress: empty deltas, usage and keep-alive events
+ * do not, so a stream that sends only those still ends with a `TimeoutError`.
  *
  * The SDK iterator is read by a plain async loop that pushes decoded events into an `EventFeed`;
  * the consumer takes whatever has arrived as one chunk. One channel, no queue fiber: an Effect step
- * or a stream operator per chunk was the largest per-chunk cost measured in bench/.
+ * or a stream operator per chunk was the largest per-chunk cost measured in bench/. The feed holds
+ * at most `maxBufferedEvents`: past that the loop stops reading (and the SDK stops reading the
+ * socket) until the consumer takes them.
  */
 export const streamSdk = <Chunk>(
   ctx: CallContext,
@@ -113,30 +128,19 @@ export const streamSdk = <Chunk>(
       Effect.suspend(() => {
         const feed = new EventFeed()
         const controller = new AbortController()
-        const idle: IdleTimer = { timer: undefined, fired: false }
-        // One timer bounds the wait for the response and then every wait for the next chunk.
-        if (ctx.timeoutMs !== undefined) {
-          idle.timer = setTimeout(() => {
-            idle.fired = true
-            controller.abort()
-          }, ctx.timeoutMs)
-          idle.timer.unref()
-        }
-        let started = false
+        const timer = new StreamTimer(ctx, controller)
         const toError = (error: unknown): LLMError =>
-          idle.fired
-            ? timeoutError(ctx, started ? "stalled mid-stream for" : "did not start answering within")
-            : mapError(error)
+          timer.fired === "start"
+            ? timeoutError(ctx, "sent no text within")
+            : timer.fired === "idle"
+              ? timeoutError(ctx, "stalled mid-stream: no text for", true)
+              : mapError(error)
         const fail = (error: unknown) => {
-          clearTimeout(idle.timer)
+          timer.clear()
           feed.finish(Effect.fail(toError(error)))
         }
         try {
-          open(controller.signal).then((iterable) => {
-            started = true
-            idle.timer?.refresh()
-            return pump(iterable, makeDecoder(), idle, feed, toError)
-          }, fail)
+          open(controller.signal).then((iterable) => pump(iterable, makeDecoder(), timer, feed, toError), fail)
         } catch (error) {
           fail(error)
         }
@@ -144,7 +148,7 @@ export const streamSdk = <Chunk>(
           Scope.addFinalizer(
             scope,
             Effect.sync(() => {
-              clearTimeout(idle.timer)
+              timer.clear()
               if (!feed.complete) controller.abort()
               feed.close()
             })
@@ -155,10 +159,64 @@ export const streamSdk = <Chunk>(
     )
   )
 
-interface IdleTimer {
-  timer: ReturnType<typeof setTimeout> | undefined
-  fired: boolean
+/**
+ * The one timer of a stream: the per-attempt timeout from the start until the first text, then the
+ * idle timeout, re-armed by each text (a `refresh`, no allocation). When it fires the request is
+ * aborted and `fired` says which limit it was.
+ */
+class StreamTimer {
+  private handle: ReturnType<typeof setTimeout> | undefined
+  private idle = false
+  private readonly ctx: CallContext
+  private readonly controller: AbortController
+  fired: "start" | "idle" | undefined
+
+  constructor(ctx: CallContext, controller: AbortController) {
+    this.ctx = ctx
+    this.controller = controller
+    if (ctx.timeoutMs !== undefined) this.arm(ctx.timeoutMs)
+  }
+
+  private readonly expire = () => {
+    this.fired = this.idle ? "idle" : "start"
+    this.controller.abort()
+  }
+
+  private arm(ms: number): void {
+    this.handle = setTimeout(this.expire, ms)
+    this.handle.unref()
+  }
+
+  /** Text arrived: the first switches to the idle timeout, every later one restarts it. */
+  onText(): void {
+    if (this.idle) {
+      this.handle?.refresh()
+      return
+    }
+    this.idle = true
+    clearTimeout(this.handle)
+    this.handle = undefined
+    if (this.ctx.idleTimeoutMs !== undefined) this.arm(this.ctx.idleTimeoutMs)
+  }
+
+  /** The consumer is behind and nothing is read: the provider is not idle, its silence is ours. */
+  pause(): void {
+    if (!this.idle) return
+    clearTimeout(this.handle)
+    this.handle = undefined
+  }
+
+  resume(): void {
+    if (this.idle && this.ctx.idleTimeoutMs !== undefined && this.fired === undefined) this.arm(this.ctx.idleTimeoutMs)
+  }
+
+  clear(): void {
+    clearTimeout(this.handle)
+  }
 }
+
+/** The most events a stream buffers ahead of its consumer before it stops reading the SDK. */
+export const maxBufferedEvents = 1024
 
 type FeedEnd = Effect.Effect<never, LLMError | Cause.Done>
 
@@ -166,7 +224,8 @@ type FeedEnd = Effect.Effect<never, LLMError | Cause.Done>
  * The hand-off between the SDK's async iterator and the stream's consumer: events are buffered and
  * taken all at once. A waiting consumer is woken at once for the first text and for the end (time
  * to first token), and otherwise once per event-loop turn (setImmediate), so a burst the SDK parses
- * in one go travels as one chunk.
+ * in one go travels as one chunk. `push` says when the buffer is full; `space` resolves once the
+ * consumer has taken it.
  */
 class EventFeed {
   private buffer: Array<ProviderStreamEvent> = []
@@ -177,6 +236,7 @@ class EventFeed {
   private wakeScheduled = false
   private sawText = false
   private ended = false
+  private spaceWaiter: (() => void) | undefined
   /** The SDK read the response to its end: there is no request left to abort. */
   complete = false
   /** The consumer has gone: later events and errors are dropped. */
@@ -195,8 +255,9 @@ class EventFeed {
     () => (this.buffer.length > 0 ? Effect.succeed(this.take()) : (this.end ?? this.wait))
   )
 
-  push(events: ReadonlyArray<ProviderStreamEvent>): void {
-    if (this.closed) return
+  /** Buffers the events; true when the buffer is full and the reader should await `space()`. */
+  push(events: ReadonlyArray<ProviderStreamEvent>): boolean {
+    if (this.closed) return false
     for (const event of events) this.buffer.push(event)
     if (!this.sawText && events.some((e) => e._tag === "TextDelta" && e.text !== "")) {
       this.sawText = true
@@ -205,6 +266,13 @@ class EventFeed {
       this.wakeScheduled = true
       setImmediate(this.scheduledWake)
     }
+    return this.buffer.length >= maxBufferedEvents
+  }
+
+  space(): Promise<void> {
+    return new Promise((resolve) => {
+      this.spaceWaiter = resolve
+    })
   }
 
   finish(end: FeedEnd): void {
@@ -217,6 +285,8 @@ class EventFeed {
   close(): void {
     this.closed = true
     this.waiting = undefined
+    this.buffer = []
+    this.releaseReader()
   }
 
   private readonly scheduledWake = () => {
@@ -239,41 +309,107 @@ class EventFeed {
   private take(): NonEmptyReadonlyArray<ProviderStreamEvent> {
     const events = this.buffer as unknown as NonEmptyReadonlyArray<ProviderStreamEvent>
     this.buffer = []
+    this.releaseReader()
     return events
+  }
+
+  private releaseReader(): void {
+    const resolve = this.spaceWaiter
+    if (resolve === undefined) return
+    this.spaceWaiter = undefined
+    resolve()
   }
 }
 
+/** True when the events carry text: the only progress that restarts a stream's timer. */
+const carriesText = (events: ReadonlyArray<ProviderStreamEvent>): boolean => {
+  for (const event of events) if (event._tag === "TextDelta" && event.text !== "") return true
+  return false
+}
+
 /**
- * Reads the SDK iterator to its end into the feed. A decoder's throw, an SDK error or the idle
- * timeout end the stream with a typed error; once the consumer has gone (the request aborted),
- * whatever the SDK still throws is dropped by the feed.
+ * Reads the SDK iterator to its end into the feed, pausing while the feed is full. A decoder's
+ * throw, an SDK error or a timeout end the stream with a typed error; once the consumer has gone
+ * (the request aborted), whatever the SDK still throws is dropped by the feed.
  */
 const pump = async <Chunk>(
   iterable: AsyncIterable<Chunk>,
   decoder: StreamDecoder<Chunk>,
-  idle: IdleTimer,
+  timer: StreamTimer,
   feed: EventFeed,
   toError: (error: unknown) => LLMError
 ): Promise<void> => {
   try {
     for await (const chunk of iterable) {
-      idle.timer?.refresh()
       const events = decoder.onChunk(chunk)
-      if (events.length > 0) feed.push(events)
+      if (events.length === 0) continue
+      if (carriesText(events)) timer.onText()
+      if (feed.push(events)) {
+        timer.pause()
+        await feed.space()
+        timer.resume()
+      }
     }
-    clearTimeout(idle.timer)
-    // Some SDKs end their iterator quietly when aborted: the idle timeout must still surface.
-    if (idle.fired) throw new Error("stream idle timeout")
+    timer.clear()
+    // Some SDKs end their iterator quietly when aborted: the timeout must still surface.
+    if (timer.fired !== undefined) throw new Error("stream timeout")
     feed.complete = true
     const end = Effect.runSyncExit(Effect.suspend(decoder.onEnd))
     if (Exit.isFailure(end)) return feed.finish(Effect.failCause(end.cause))
     feed.push(end.value)
     feed.finish(Cause.done())
   } catch (error) {
-    clearTimeout(idle.timer)
+    timer.clear()
     feed.finish(Effect.fail(toError(error)))
   }
 }
+
+/** The most pages and models one provider's listing reads (README "Guarantees: timeouts"). */
+export const listingLimits = { maxPages: 50, maxModels: 10_000 } as const
+
+/** One page of a listing: its items, and the cursor of the next page (undefined: the last). */
+export interface ListingPage<Item, Cursor> {
+  readonly items: ReadonlyArray<Item>
+  readonly next: Cursor | undefined
+}
+
+/**
+ * A paginated listing, read page by page, each page one `callSdk` (its own abort signal, so
+ * interrupting the listing aborts the page in flight, and the per-attempt timeout applies to each
+ * page). A listing longer than `limits` is a server that pages forever (real providers list a few
+ * hundred models at most): it fails with a `ProviderUnavailableError` rather than growing without
+ * bound, and discovery's validation then lets requests through as for any failed listing.
+ */
+export const listPages = <Item, Cursor>(
+  ctx: CallContext,
+  fetchPage: (cursor: Cursor | undefined, signal: AbortSignal) => Promise<ListingPage<Item, Cursor>>,
+  mapError: (error: unknown) => LLMError,
+  limits: { readonly maxPages: number; readonly maxModels: number } = listingLimits
+): Effect.Effect<ReadonlyArray<Item>, LLMError> =>
+  Effect.suspend(() => {
+    const items: Array<Item> = []
+    const cursors = new Set<Cursor>()
+    const fromPage = (cursor: Cursor | undefined, pageNumber: number): Effect.Effect<ReadonlyArray<Item>, LLMError> =>
+      Effect.flatMap(
+        callSdk(ctx, (signal) => fetchPage(cursor, signal), mapError),
+        (page): Effect.Effect<ReadonlyArray<Item>, LLMError> => {
+          for (const item of page.items) items.push(item)
+          if (items.length > limits.maxModels || (page.next !== undefined && pageNumber >= limits.maxPages))
+            return Effect.fail(
+              new ProviderUnavailableError({
+                provider: ctx.provider,
+                model: ctx.model,
+                message: `${ctx.provider}: the model listing did not end within ${limits.maxPages} pages and ${limits.maxModels} models (read ${pageNumber} pages, ${items.length} models); stopped reading. Check base_url: a proxy or server that pages forever`
+              })
+            )
+          // A server that repeats a cursor would otherwise page forever.
+          if (page.next === undefined || cursors.has(page.next)) return Effect.succeed(items)
+          cursors.add(page.next)
+          return fromPage(page.next, pageNumber + 1)
+        }
+      )
+    return fromPage(undefined, 1)
+  })
 
 /**
  * Retry-After from response headers, in milliseconds: `retry-after-ms` (OpenAI, Anthropic), then

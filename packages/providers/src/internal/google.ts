@@ -25,6 +25,7 @@ import {
   optionalField,
   type ProviderResponse,
   type ProviderStreamEvent,
+  resolveAttemptTimeouts,
   TimeoutError,
   type Usage
 } from "@llm-orchestrator/core"
@@ -35,6 +36,7 @@ import {
   connectionErrorCode,
   errorFromHttp,
   type HttpFailure,
+  listPages,
   networkError,
   redactSecrets,
   type StreamDecoder,
@@ -45,6 +47,7 @@ export interface GoogleBackend {
   readonly provider: "gemini" | "vertex"
   readonly client: GoogleGenAI
   readonly timeoutMs?: number | undefined
+  readonly idleTimeoutMs?: number | undefined
   /** Keys that must never appear in an error message. */
   readonly secrets: ReadonlyArray<string | undefined>
   /** A listed model as `ModelInfo`, or undefined when it cannot chat. */
@@ -303,7 +306,13 @@ const streamDecoder = (ctx: CallContext): StreamDecoder<GenerateContentResponse>
 
 export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => {
   const { client, provider, secrets } = backend
-  const context = (model: string): CallContext => ({ provider, model, timeoutMs: backend.timeoutMs })
+  const timeouts = resolveAttemptTimeouts(backend)
+  const context = (model: string): CallContext => ({
+    provider,
+    model,
+    timeoutMs: timeouts.timeoutMs,
+    idleTimeoutMs: timeouts.idleTimeoutMs
+  })
 
   const generate: LLMProviderShape["generate"] = (request, model) => {
     const ctx = context(model)
@@ -353,16 +362,21 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
   }
 
   const listCtx = context("(model listing)")
-  const listModels: LLMProviderShape["listModels"] = callSdk(
+  const listModels: LLMProviderShape["listModels"] = listPages<ModelInfo, string>(
     listCtx,
-    async (signal) => {
-      const models: Array<ModelInfo> = []
-      // The pager re-sends this config (abort signal included) for every next page.
-      for await (const model of await client.models.list({ config: { abortSignal: signal } })) {
+    async (pageToken, signal) => {
+      // One pager per page, so each page request carries its own abort signal.
+      const pager = await client.models.list({
+        config: { abortSignal: signal, ...(pageToken !== undefined ? { pageToken } : {}) }
+      })
+      const items: Array<ModelInfo> = []
+      for (const model of pager.page) {
         const info = backend.modelInfo(model)
-        if (info) models.push(info)
+        if (info) items.push(info)
       }
-      return models
+      // The pager stores the response's nextPageToken as the next request's pageToken.
+      const next = pager.params.config?.pageToken
+      return { items, next: next ? next : undefined }
     },
     googleError(listCtx, secrets)
   )

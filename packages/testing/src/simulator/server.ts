@@ -99,6 +99,7 @@ export class Simulator {
   private readonly sockets = new Set<Socket>()
   private readonly abortWaiters = new Set<() => void>()
   private models: ReadonlyArray<SimModel>
+  private modelListing: ((call: IncomingCall, api: string | undefined) => WireResponse | undefined) | undefined
   readonly adapter: ProtocolAdapter
   readonly port: number
   private readonly server: Server
@@ -159,6 +160,18 @@ export class Simulator {
 
   setModels(models: ReadonlyArray<SimModel>): this {
     this.models = models
+    return this
+  }
+
+  /**
+   * Answers every model listing request with `render` instead of the model list (a listing that
+   * pages forever, a huge page...), or not at all when it returns undefined; the listing requests are
+   * still recorded. `setModelListing(undefined)` restores the model list.
+   */
+  setModelListing(
+    render: ((call: IncomingCall, api: string | undefined) => WireResponse | undefined) | undefined
+  ): this {
+    this.modelListing = render
     return this
   }
 
@@ -240,7 +253,13 @@ export class Simulator {
       }
     })
     if (route.kind === "response") return this.send(res, route.response)
-    if (route.kind === "models") return this.send(res, this.adapter.models(call, this.models, route.api))
+    if (route.kind === "models") {
+      const listing = this.modelListing
+        ? this.modelListing(call, route.api)
+        : this.adapter.models(call, this.models, route.api)
+      // No answer at all: the listing hangs until the client aborts (or the simulator closes).
+      return listing === undefined ? undefined : this.send(res, listing)
+    }
     await this.play(res, call, route, this.nextReply(route.model))
   }
 
