@@ -46,7 +46,8 @@ import {
   redactSecrets,
   retryAfterMsFromHeaders,
   type StreamDecoder,
-  streamSdk
+  streamSdk,
+  unsafeHeaderValues
 } from "./internal/call.ts"
 
 export interface OpenAIOptions {
@@ -360,6 +361,12 @@ const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigErr
         { path: "providers.openai.api_key", message: "the OpenAI API key is empty: set OPENAI_API_KEY" }
       ])
     }
+    const unsafe = unsafeHeaderValues([
+      ["providers.openai.api_key", apiKey],
+      ["providers.openai.organization", options.organization],
+      ["providers.openai.project", options.project]
+    ])
+    if (unsafe !== undefined) return yield* unsafe
     const client = yield* Effect.try({
       try: () =>
         new OpenAI({
