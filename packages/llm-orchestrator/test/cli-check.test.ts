@@ -109,6 +109,38 @@ describe("llm-orchestrator check", { timeout: 60_000 }, () => {
     )
   })
 
+  it("reports model ids that could leave the model's URL path, and a key with a CRLF, never echoing either", async () => {
+    const file = dir.file(
+      "hostile.yaml",
+      [
+        "active_provider: gemini",
+        'active_model: "%2e%2e/%2e%2e/v1beta/files/abc:delete#"',
+        "providers:",
+        "  gemini:",
+        `    api_key: "\${CLI_TEST_CRLF_KEY}"`,
+        '    fallback_models: ["gemini-2.5-flash", "models/../../x"]',
+        "fallback:",
+        "  chain:",
+        '    - { provider: gemini, model: "a?b=c" }',
+        ""
+      ].join("\n")
+    )
+    const run = await runCli(["check", file], { env: { CLI_TEST_CRLF_KEY: "AIza-cli-canary\r\nX-Injected: 1" } })
+    expect(run.code).toBe(1)
+    const problems = lines(run.stderr).slice(1)
+    expect(problems).toHaveLength(4)
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/providers\.gemini\.api_key: contains a line break .*CLI_TEST_CRLF_KEY/),
+        expect.stringMatching(/providers\.gemini\.fallback_models\[1\]: is not a valid gemini model id/),
+        expect.stringMatching(/active_model: is not a valid gemini model id: it contains "%"/),
+        expect.stringMatching(/fallback\.chain\[0\]\.model: is not a valid gemini model id: it contains "\?"/)
+      ])
+    )
+    expect(run.stderr).not.toContain("canary")
+    expect(run.stderr).not.toContain("v1beta/files")
+  })
+
   it("a config file that does not exist is one line, exit 1", async () => {
     const run = await runCli(["check", `${dir.path}/missing.yaml`])
     expect(run.code).toBe(1)

@@ -53,7 +53,8 @@ import {
   retryAfterMsFromHeaders,
   type StreamDecoder,
   sdkTimeoutMs,
-  streamSdk
+  streamSdk,
+  unsafeHeaderValues
 } from "./internal/call.ts"
 
 export interface AnthropicOptions {
@@ -462,8 +463,10 @@ const make = (options: AnthropicOptions) =>
 
 const validate = (options: AnthropicOptions): Effect.Effect<AnthropicOptions, ConfigError> => {
   const problems: Array<{ path: string; message: string }> = []
-  if (Redacted.value(options.apiKey).trim() === "")
+  const apiKey = Redacted.value(options.apiKey)
+  if (apiKey.trim() === "")
     problems.push({ path: "providers.anthropic.api_key", message: "is empty; set ANTHROPIC_API_KEY" })
+  else problems.push(...(unsafeHeaderValues([["providers.anthropic.api_key", apiKey]])?.problems ?? []))
   if (options.baseUrl !== undefined && !URL.canParse(options.baseUrl))
     problems.push({ path: "providers.anthropic.base_url", message: `is not a URL: ${options.baseUrl}` })
   if (options.timeoutMs !== undefined && !(options.timeoutMs >= 0))
@@ -487,11 +490,14 @@ export const AnthropicProvider = {
       const apiKey = yield* Config.schema(Schema.Redacted(Schema.NonEmptyString), "ANTHROPIC_API_KEY")
       const baseUrl = yield* optionalConfig(Config.URL("ANTHROPIC_BASE_URL"))
       const timeoutMs = yield* optionalConfig(Config.Int("ANTHROPIC_TIMEOUT_MS"))
-      return yield* make({
-        apiKey,
-        ...(baseUrl !== undefined ? { baseUrl: baseUrl.toString().replace(/\/$/, "") } : {}),
-        ...(timeoutMs !== undefined && timeoutMs >= 0 ? { timeoutMs } : {})
-      })
+      return yield* Effect.flatMap(
+        validate({
+          apiKey,
+          ...(baseUrl !== undefined ? { baseUrl: baseUrl.toString().replace(/\/$/, "") } : {}),
+          ...(timeoutMs !== undefined && timeoutMs >= 0 ? { timeoutMs } : {})
+        }),
+        make
+      )
     })
-  ) satisfies Layer.Layer<LLMProvider, Config.ConfigError>
+  ) satisfies Layer.Layer<LLMProvider, Config.ConfigError | ConfigError>
 }

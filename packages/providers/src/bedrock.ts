@@ -49,7 +49,8 @@ import {
   listPages,
   redactSecrets,
   retryAfterMsFromHeaders,
-  streamSdk
+  streamSdk,
+  unsafeHeaderValues
 } from "./internal/call.ts"
 
 export interface BedrockOptions {
@@ -341,6 +342,15 @@ const validate = (options: BedrockOptions): Effect.Effect<void, ConfigError> => 
     )
   if (options.baseUrl !== undefined && !/^https?:\/\//.test(options.baseUrl))
     return Effect.fail(configError("providers.bedrock.base_url", `base_url must start with http:// or https://`))
+  const plain = (value: Redacted.Redacted<string> | undefined) =>
+    value === undefined ? undefined : Redacted.value(value)
+  // The access key id and session token go in headers; a control character in the secret key is as wrong.
+  const unsafe = unsafeHeaderValues([
+    ["providers.bedrock.access_key_id", plain(options.accessKeyId)],
+    ["providers.bedrock.secret_access_key", plain(options.secretAccessKey)],
+    ["providers.bedrock.session_token", plain(options.sessionToken)]
+  ])
+  if (unsafe !== undefined) return Effect.fail(unsafe)
   return Effect.void
 }
 

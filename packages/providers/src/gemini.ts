@@ -5,6 +5,7 @@
 import type { Model } from "@google/genai"
 import { ConfigError, LLMProvider, type ModelInfo } from "@llm-orchestrator/core"
 import { Config, Effect, Layer, Option, Redacted } from "effect"
+import { unsafeHeaderValues } from "./internal/call.ts"
 import { makeGoogleProvider } from "./internal/google.ts"
 
 export interface GeminiOptions {
@@ -40,6 +41,8 @@ const layer = (options: GeminiOptions): Layer.Layer<LLMProvider, ConfigError> =>
             { path: "providers.gemini.api_key", message: "the Gemini API key is empty; set GEMINI_API_KEY" }
           ])
         )
+      const unsafe = unsafeHeaderValues([["providers.gemini.api_key", apiKey]])
+      if (unsafe !== undefined) return yield* Effect.fail(unsafe)
       const { GoogleGenAI } = yield* Effect.promise(() => import("@google/genai"))
       const client = new GoogleGenAI({
         apiKey,

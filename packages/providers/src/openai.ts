@@ -49,7 +49,8 @@ import {
   retryAfterMsFromHeaders,
   type StreamDecoder,
   sdkTimeoutMs,
-  streamSdk
+  streamSdk,
+  unsafeHeaderValues
 } from "./internal/call.ts"
 
 export interface OpenAIOptions {
@@ -365,6 +366,12 @@ const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigErr
         { path: "providers.openai.api_key", message: "the OpenAI API key is empty: set OPENAI_API_KEY" }
       ])
     }
+    const unsafe = unsafeHeaderValues([
+      ["providers.openai.api_key", apiKey],
+      ["providers.openai.organization", options.organization],
+      ["providers.openai.project", options.project]
+    ])
+    if (unsafe !== undefined) return yield* unsafe
     const timeouts = resolveAttemptTimeouts(options)
     const client = yield* Effect.try({
       try: () =>

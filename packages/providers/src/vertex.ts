@@ -8,6 +8,7 @@ import type { Model } from "@google/genai"
 import { ConfigError, LLMProvider, type ModelInfo } from "@llm-orchestrator/core"
 import { Config, Effect, Layer, Option, Redacted } from "effect"
 import type { GoogleAuthOptions } from "google-auth-library"
+import { unsafeHeaderValues } from "./internal/call.ts"
 import { makeGoogleProvider } from "./internal/google.ts"
 
 export interface VertexOptions {
@@ -53,6 +54,8 @@ const layer = (options: VertexOptions): Layer.Layer<LLMProvider, ConfigError> =>
     Effect.gen(function* () {
       const apiKey = options.apiKey === undefined ? undefined : Redacted.value(options.apiKey)
       if (apiKey !== undefined && apiKey.trim() === "") return yield* problem("api_key", "the Vertex API key is empty")
+      const unsafe = unsafeHeaderValues([["providers.vertex.api_key", apiKey]])
+      if (unsafe !== undefined) return yield* Effect.fail(unsafe)
       if (apiKey !== undefined && options.credentialsFile !== undefined)
         return yield* problem(
           "credentials_file",

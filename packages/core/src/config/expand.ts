@@ -4,7 +4,12 @@
  * any character (quotes, colons, `#`) without changing the structure of the file.
  * `$$` writes a literal dollar; a `$` not followed by `{` or `$` is kept as is.
  * Like the shell, `:-` uses the default when the variable is unset OR empty.
+ * Defaults may nest (`${A:-${B:-x}}`) up to `maxNesting` levels: deeper is a syntax error, so the
+ * recursion below is bounded and the work stays linear in the string's length (times that bound).
  */
+
+/** How deep `${...}` references may nest inside defaults. */
+export const maxNesting = 32
 
 export interface Expansion {
   readonly value: string
@@ -14,6 +19,8 @@ export interface Expansion {
   readonly missing: ReadonlyArray<string>
   /** Referenced variables (without a default) that are set to the empty string. */
   readonly empty: ReadonlyArray<string>
+  /** Variables whose values went into the result (to name them when the value is unusable). */
+  readonly used: ReadonlyArray<string>
   /** A malformed reference; the message never repeats the text, which may be a secret. */
   readonly syntaxError?: string
 }
@@ -23,6 +30,7 @@ const variableName = /^[A-Za-z_][A-Za-z0-9_]*/
 export const expandVariables = (raw: string, env: Readonly<Record<string, string | undefined>>): Expansion => {
   const missing: Array<string> = []
   const empty: Array<string> = []
+  const used: Array<string> = []
   let usedVariables = false
   let syntaxError: string | undefined
 
@@ -48,6 +56,10 @@ export const expandVariables = (raw: string, env: Readonly<Record<string, string
         continue
       }
       const close = matchingBrace(text, i + 2)
+      if (close === tooDeep) {
+        syntaxError ??= `nests \${...} references more than ${maxNesting} levels deep; simplify the default`
+        return out
+      }
       if (close === -1) {
         // biome-ignore lint/suspicious/noTemplateCurlyInString: the message quotes the config's own ${ syntax
         syntaxError ??= 'has an unclosed "${"; close it with "}", or write $$ for a literal dollar'
@@ -64,10 +76,15 @@ export const expandVariables = (raw: string, env: Readonly<Record<string, string
         const value = env[name]
         if (value === undefined) missing.push(name)
         else if (value === "") empty.push(name)
+        else used.push(name)
         out += value ?? ""
       } else {
         const value = env[name]
-        out += value === undefined || value === "" ? expand(rest.slice(2)) : value
+        if (value === undefined || value === "") out += expand(rest.slice(2))
+        else {
+          used.push(name)
+          out += value
+        }
       }
       i = close + 1
     }
@@ -75,15 +92,20 @@ export const expandVariables = (raw: string, env: Readonly<Record<string, string
   }
 
   const value = expand(raw)
-  return { value, usedVariables, missing, empty, ...(syntaxError === undefined ? {} : { syntaxError }) }
+  return { value, usedVariables, missing, empty, used, ...(syntaxError === undefined ? {} : { syntaxError }) }
 }
 
-/** Index of the `}` closing a `${` whose body starts at `from`, counting nested `${...}` in defaults. */
+const tooDeep = -2
+
+/**
+ * Index of the `}` closing a `${` whose body starts at `from`, counting nested `${...}` in defaults;
+ * -1 when it is never closed, `tooDeep` when the nesting goes past `maxNesting`.
+ */
 const matchingBrace = (text: string, from: number): number => {
   let depth = 0
   for (let i = from; i < text.length; i++) {
     if (text[i] === "$" && text[i + 1] === "{") {
-      depth++
+      if (++depth >= maxNesting) return tooDeep
       i++
     } else if (text[i] === "}") {
       if (depth === 0) return i

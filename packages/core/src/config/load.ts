@@ -8,7 +8,7 @@
  */
 import { readFile } from "node:fs/promises"
 import { Effect, type Redacted } from "effect"
-import { LineCounter, parseDocument, type YAMLError } from "yaml"
+import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument, type YAMLError } from "yaml"
 import { type ModelPrice, type ProviderId, providerIds } from "../domain.ts"
 import { ConfigError, type ConfigProblem } from "../errors.ts"
 import { optionalField } from "../internal/optional.ts"
@@ -23,12 +23,13 @@ import {
   readDuration,
   readEnum,
   readMapping,
+  readModelId,
   readModelList,
   readNumber,
+  readOptionalHeaderValue,
   readOptionalSecret,
   readOptionalString,
-  readRequiredSecret,
-  readRequiredString
+  readRequiredSecret
 } from "./read.ts"
 import {
   type AnthropicConfig,
@@ -128,6 +129,32 @@ const safeYamlMessage = (error: YAMLError): string => {
   return error.message.replace(/:\s[\s\S]*$/, "").trim()
 }
 
+/**
+ * Offsets of the keys written twice in one mapping. yaml's own check (`uniqueKeys`) compares each key
+ * with every earlier key of its mapping: quadratic, seconds for a mapping of 20,000 keys. One Set per
+ * mapping finds the same keys in linear time. Merge keys (`<<`) may repeat, as yaml allows. A loop
+ * over an explicit stack, not recursion: nesting depth cannot overflow the call stack here.
+ */
+const duplicateKeyOffsets = (document: Document.Parsed): Array<number> => {
+  const offsets: Array<number> = []
+  const pending: Array<unknown> = [document.contents]
+  while (pending.length > 0) {
+    const node = pending.pop()
+    if (isMap(node)) {
+      const seen = new Set<unknown>()
+      for (const pair of node.items) {
+        const key = pair.key
+        if (isScalar(key) && key.value !== "<<") {
+          if (seen.has(key.value)) offsets.push(key.range?.[0] ?? 0)
+          else seen.add(key.value)
+        }
+        pending.push(key, pair.value)
+      }
+    } else if (isSeq(node)) for (const item of node.items) pending.push(item)
+  }
+  return offsets
+}
+
 const parseYaml = (reader: Reader, text: string, source: string | undefined): Parsed => {
   const where = source === undefined ? "the config" : `config file ${source}`
   if (text.trim() === "") {
@@ -136,12 +163,15 @@ const parseYaml = (reader: Reader, text: string, source: string | undefined): Pa
   }
   const lineCounter = new LineCounter()
   // prettyErrors would append the offending source line to each message (it may hold a secret).
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, merge: true })
-  if (document.errors.length > 0) {
-    for (const error of document.errors) {
-      const { line, col } = lineCounter.linePos(error.pos[0])
+  // uniqueKeys: false turns off yaml's quadratic duplicate check; duplicateKeyOffsets does it instead.
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: false })
+  const problems = document.errors.map((error) => ({ offset: error.pos[0], message: safeYamlMessage(error) }))
+  for (const offset of duplicateKeyOffsets(document)) problems.push({ offset, message: "Map keys must be unique" })
+  if (problems.length > 0) {
+    for (const { offset, message } of problems.sort((a, b) => a.offset - b.offset)) {
+      const { line, col } = lineCounter.linePos(offset)
       const inFile = source === undefined ? "" : ` in ${source}`
-      reader.report("", `invalid YAML${inFile} at line ${line}, column ${col}: ${safeYamlMessage(error)}`)
+      reader.report("", `invalid YAML${inFile} at line ${line}, column ${col}: ${message}`)
     }
     return { ok: false }
   }
@@ -188,7 +218,8 @@ const readCommon = (reader: Reader, path: string, raw: Record<string, unknown>, 
     reader,
     childPath(path, "fallback_models"),
     raw.fallback_models,
-    exampleModel[provider]
+    exampleModel[provider],
+    provider
   )
   const baseUrl = readOptionalString(reader, childPath(path, "base_url"), raw.base_url)
   if (baseUrl !== undefined && !isHttpUrl(baseUrl)) {
@@ -223,8 +254,8 @@ const readApiKey = (
 const readOpenAI = (reader: Reader, path: string, raw: Record<string, unknown>): OpenAIConfig | undefined => {
   const apiKey = readApiKey(reader, path, raw, "openai")
   const common = readCommon(reader, path, raw, "openai")
-  const organization = readOptionalString(reader, childPath(path, "organization"), raw.organization)
-  const project = readOptionalString(reader, childPath(path, "project"), raw.project)
+  const organization = readOptionalHeaderValue(reader, childPath(path, "organization"), raw.organization)
+  const project = readOptionalHeaderValue(reader, childPath(path, "project"), raw.project)
   const api = readEnum(reader, childPath(path, "api"), raw.api, ["chat", "responses"] as const, {
     noun: "api"
   })
@@ -460,8 +491,8 @@ const readFallback = (reader: Reader, raw: unknown, names: ProviderNames): Fallb
         names,
         `set it to one of ${providerList}`
       )
-      const model = readRequiredString(reader, childPath(entryPath, "model"), entry.model, "set it to a model name")
-      if (provider !== undefined && model !== undefined) chain.push({ provider, model: model.trim() })
+      const model = readModelId(reader, childPath(entryPath, "model"), entry.model, "set it to a model name", provider)
+      if (provider !== undefined && model !== undefined) chain.push({ provider, model })
     })
   }
   return { chain, onContentFilter: onContentFilter ?? false }
@@ -598,11 +629,12 @@ const readConfig = (reader: Reader, root: Record<string, unknown>): Orchestrator
     names,
     `set it to the provider to use (${names.configured.length > 0 ? names.configured.join(", ") : providerList})`
   )
-  const activeModel = readRequiredString(
+  const activeModel = readModelId(
     reader,
     "active_model",
     root.active_model,
-    `set it to the model to use, e.g. ${exampleModel[activeProvider ?? "openai"]}`
+    `set it to the model to use, e.g. ${exampleModel[activeProvider ?? "openai"]}`,
+    activeProvider
   )
   const config = {
     providers,
@@ -614,7 +646,7 @@ const readConfig = (reader: Reader, root: Record<string, unknown>): Orchestrator
     ...optionalField("requestTimeoutMs", readDuration(reader, "request_timeout", root.request_timeout, false, true))
   }
   if (activeProvider === undefined || activeModel === undefined) return undefined
-  return { activeProvider, activeModel: activeModel.trim(), ...config }
+  return { activeProvider, activeModel, ...config }
 }
 
 const analyse = (

@@ -6,8 +6,10 @@
  * any other value may be a secret written in the wrong place, or come from a secret variable.
  */
 import { Redacted } from "effect"
+import type { ProviderId } from "../domain.ts"
 import type { ConfigProblem } from "../errors.ts"
 import { closest } from "../internal/suggest.ts"
+import { headerValueProblem, modelIdProblem, modelIdRule } from "../orchestrator/validate.ts"
 import { parseDurationMs } from "./duration.ts"
 import { expandVariables } from "./expand.ts"
 
@@ -82,6 +84,8 @@ export interface ExpandedString {
   readonly literal: boolean
   /** Variables that expanded to the empty string (for a better "is empty" message). */
   readonly emptyVariables: ReadonlyArray<string>
+  /** Variables whose values are in `value`. */
+  readonly variables: ReadonlyArray<string>
 }
 
 /** Reads a string and expands its variables. `null`/absent gives undefined without a problem. */
@@ -101,7 +105,12 @@ export const readExpanded = (
     }
     return undefined
   }
-  return { value: expansion.value, literal: !expansion.usedVariables, emptyVariables: expansion.empty }
+  return {
+    value: expansion.value,
+    literal: !expansion.usedVariables,
+    emptyVariables: expansion.empty,
+    variables: expansion.used
+  }
 }
 
 const emptyMessage = (expanded: ExpandedString, fix: string): string =>
@@ -135,12 +144,29 @@ export const readOptionalString = (reader: Reader, path: string, value: unknown)
   return expanded === undefined || expanded.value.trim() === "" ? undefined : expanded.value
 }
 
+/** The value when an HTTP header can carry it; the problem names the variables it came from, never the value. */
+const headerSafe = (reader: Reader, path: string, expanded: ExpandedString): string | undefined => {
+  const problem = headerValueProblem(expanded.value)
+  if (problem === undefined) return expanded.value
+  const from =
+    expanded.variables.length > 0
+      ? `environment variable ${expanded.variables.join(", ")} holds it: remove it there (a file read with its trailing newline, for example)`
+      : "remove it from the config file"
+  return reader.report(path, `${problem}; ${from}`)
+}
+
+/** An optional header value; empty reads as absent, like `readOptionalString`. */
+export const readOptionalHeaderValue = (reader: Reader, path: string, value: unknown): string | undefined => {
+  const expanded = readExpanded(reader, path, value)
+  return expanded === undefined || expanded.value.trim() === "" ? undefined : headerSafe(reader, path, expanded)
+}
+
 export const readOptionalSecret = (
   reader: Reader,
   path: string,
   value: unknown
 ): Redacted.Redacted<string> | undefined => {
-  const plain = readOptionalString(reader, path, value)
+  const plain = readOptionalHeaderValue(reader, path, value)
   return plain === undefined ? undefined : Redacted.make(plain)
 }
 
@@ -150,7 +176,11 @@ export const readRequiredSecret = (
   value: unknown,
   missingFix: string
 ): Redacted.Redacted<string> | undefined => {
-  const plain = readRequiredString(reader, path, value, missingFix)
+  if (value === null || value === undefined) return reader.report(path, `is required; ${missingFix}`)
+  const expanded = readExpanded(reader, path, value)
+  if (expanded === undefined) return undefined
+  if (expanded.value.trim() === "") return reader.report(path, emptyMessage(expanded, missingFix))
+  const plain = headerSafe(reader, path, expanded)
   return plain === undefined ? undefined : Redacted.make(plain)
 }
 
@@ -279,6 +309,29 @@ export const readDuration = (
 }
 
 /**
+ * A model id (trimmed) that is safe to send to `provider` (any provider's rules when unknown): the
+ * same check `sendRequest` applies to `request.model`.
+ */
+export const readModelId = (
+  reader: Reader,
+  path: string,
+  value: unknown,
+  missingFix: string,
+  provider: ProviderId | undefined,
+  expected = "a string"
+): string | undefined => {
+  const model = readRequiredString(reader, path, value, missingFix, expected)?.trim()
+  if (model === undefined) return undefined
+  const problem = modelIdProblem(model, provider)
+  return problem === undefined
+    ? model
+    : reader.report(
+        path,
+        `is not a valid ${provider === undefined ? "" : `${provider} `}model id: ${problem}; ${modelIdRule}`
+      )
+}
+
+/**
  * A list of non-empty strings (model names). An empty list, or the key with no items, is a problem:
  * it almost always means the models were deleted by mistake.
  */
@@ -286,7 +339,8 @@ export const readModelList = (
   reader: Reader,
   path: string,
   value: unknown,
-  example: string
+  example: string,
+  provider: ProviderId
 ): ReadonlyArray<string> | undefined => {
   if (value === undefined) return undefined
   if (value === null || (Array.isArray(value) && value.length === 0)) {
@@ -300,8 +354,8 @@ export const readModelList = (
       reader.report(childPath(path, index), "is empty; write a model name, or remove the item")
       continue
     }
-    const model = readRequiredString(reader, childPath(path, index), item, "write a model name", "a model name")
-    if (model !== undefined) models.push(model.trim())
+    const model = readModelId(reader, childPath(path, index), item, "write a model name", provider, "a model name")
+    if (model !== undefined) models.push(model)
   }
   return models.length === value.length ? models : undefined
 }

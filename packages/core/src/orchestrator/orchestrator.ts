@@ -46,7 +46,7 @@ import {
   type Usage
 } from "../domain.ts"
 import {
-  type ConfigError,
+  ConfigError,
   ContentFilteredError,
   classifyError,
   InvalidRequestError,
@@ -64,7 +64,7 @@ import {
   makeRetryStepper,
   type RetryStepper
 } from "./policy.ts"
-import { validateRequest } from "./validate.ts"
+import { modelIdProblem, modelIdRule, validateRequest } from "./validate.ts"
 
 export interface ProviderSetup {
   /** The provider's layer, e.g. `OpenAIProvider.layer({ apiKey })`. */
@@ -163,6 +163,23 @@ export class LLMOrchestrator extends Context.Service<LLMOrchestrator, LLMOrchest
   }
 }
 
+/** Every configured model id checked once, so no chain entry can carry an id that leaves the model's URL path. */
+const invalidModelIds = (options: LLMOrchestratorOptions) => {
+  const problems: Array<{ readonly path: string; readonly message: string }> = []
+  const check = (path: string, model: string, provider: ProviderId): void => {
+    const problem = modelIdProblem(model, provider)
+    if (problem !== undefined)
+      problems.push({ path, message: `is not a valid ${provider} model id: ${problem}; ${modelIdRule}` })
+  }
+  check("activeModel", options.activeModel, options.activeProvider)
+  for (const [id, setup] of Object.entries(options.providers) as Array<[ProviderId, ProviderSetup | undefined]>)
+    for (const [i, model] of (setup?.fallbackModels ?? []).entries())
+      check(`providers.${id}.fallbackModels[${i}]`, model, id)
+  for (const [i, entry] of (options.fallback?.chain ?? []).entries())
+    check(`fallback.chain[${i}].model`, entry.model, entry.provider)
+  return problems
+}
+
 const make = (options: LLMOrchestratorOptions) =>
   Effect.gen(function* () {
     const retry: RetryConfig = { ...defaultRetry, ...options.retry }
@@ -171,6 +188,8 @@ const make = (options: LLMOrchestratorOptions) =>
     const fallbackChain = options.fallback?.chain ?? []
     const fallbackOnContentFilter = options.fallback?.onContentFilter ?? false
     const requestTimeoutMs = resolveRequestTimeout(options.requestTimeoutMs)
+    const badModelIds = invalidModelIds(options)
+    if (badModelIds.length > 0) return yield* Effect.fail(ConfigError.fromProblems(badModelIds))
 
     // Each provider layer is built once, in the orchestrator's scope (SDK clients live as long as it).
     const providers = new Map<ProviderId, LLMProviderShape>()

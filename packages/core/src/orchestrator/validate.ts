@@ -9,6 +9,86 @@ import { InvalidRequestError } from "../errors.ts"
 
 const roles = new Set(["system", "user", "assistant"])
 
+// ---------------------------------------------------------------------------------------------------
+// Model ids
+
+/** The longest model id accepted (real ids and Bedrock ARNs are well under 150 characters). */
+export const maxModelIdLength = 256
+
+/** What every provider accepts; the message of every rejected id ends with this. */
+export const modelIdRule = `model ids are 1 to ${maxModelIdLength} characters: letters, digits and . _ - : @ /, starting with a letter or a digit`
+
+const modelIdCharacter = /[A-Za-z0-9._:@/-]/
+const modelIdShape = /^[A-Za-z0-9][A-Za-z0-9._:@/-]*$/
+const dotOrEmptySegment = /(?:^|\/)\.{0,2}(?:\/|$)/
+
+/** A rejected character, named without echoing anything else of the id (it may be huge or hostile). */
+const describeCharacter = (ch: string): string => {
+  const code = ch.codePointAt(0)!
+  const hex = `U+${code.toString(16).toUpperCase().padStart(4, "0")}`
+  if (code < 0x20 || code === 0x7f) return `a control character (${hex})`
+  if (ch === " ") return "a space"
+  return code < 0x7f ? `"${ch}"` : `a non-ASCII character (${hex})`
+}
+
+/**
+ * Why `model` cannot be sent to `provider`, or undefined when it can. Model ids end up in URL paths
+ * (Gemini and Vertex AI put them there unencoded, after `tModel`'s weak `..` check), so an id must
+ * not be able to leave the model's path: no `%`, `?`, `#`, `\`, whitespace or control characters,
+ * no `.`/`..` or empty path segments, and a bounded length. Per provider, `/` and `:` are narrowed
+ * to the forms the provider uses (`models/x` on Gemini, `publisher/model` on Vertex AI).
+ */
+export const modelIdProblem = (model: unknown, provider?: ProviderId): string | undefined => {
+  if (typeof model !== "string" || model.length === 0) return "it is empty or not a string"
+  if (model.length > maxModelIdLength) return `it is ${model.length} characters long`
+  if (!modelIdShape.test(model)) {
+    if (!/^[A-Za-z0-9]/.test(model) && modelIdCharacter.test(model[0]!)) return "it must start with a letter or a digit"
+    for (const ch of model) if (!modelIdCharacter.test(ch)) return `it contains ${describeCharacter(ch)}`
+  }
+  if (dotOrEmptySegment.test(model)) return 'it has an empty, "." or ".." path segment'
+  if ((provider === "gemini" || provider === "vertex") && model.includes(".."))
+    return 'it contains ".." (the Google SDK refuses it)'
+  switch (provider) {
+    case "gemini":
+      if (model.includes(":")) return 'it contains ":" (Gemini reads it as a method name)'
+      if (model.includes("/") && !/^(?:models|tunedModels)\/[^/]+$/.test(model))
+        return 'it contains "/" other than a models/ or tunedModels/ prefix'
+      return undefined
+    case "vertex":
+      if (model.includes(":")) return 'it contains ":" (Vertex AI reads it as a method name)'
+      if (model.startsWith("projects/"))
+        return "it names a project (projects/...); the configured project and location are used, so write the model alone, e.g. publishers/google/models/gemini-2.5-flash"
+      return undefined
+    default:
+      return undefined
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Header values
+
+const notHeaderSafe = /[^\x20-\x7e]/
+
+/**
+ * Why a value cannot travel in an HTTP header (API keys, AWS keys and session token, OpenAI
+ * organization and project), or undefined when it can: printable ASCII only (spaces included). A line break or another
+ * control character (a key file read with its newline, a pasted CRLF) would make the SDK throw on
+ * every request, reported much later as a network error. Says what kind of character, never which:
+ * the value may be a secret.
+ */
+export const headerValueProblem = (value: string): string | undefined => {
+  const ch = notHeaderSafe.exec(value)?.[0]
+  if (ch === undefined) return undefined
+  const code = ch.charCodeAt(0)
+  const kind =
+    ch === "\r" || ch === "\n"
+      ? "a line break (CR or LF)"
+      : code < 0x20 || code === 0x7f
+        ? "a control character"
+        : "a non-ASCII character"
+  return `contains ${kind}, which cannot be sent in an HTTP header (printable ASCII characters only)`
+}
+
 const problemIn = (request: ChatRequest): string | undefined => {
   if (typeof request !== "object" || request === null) return "the request must be an object with `messages`"
   if (!Array.isArray(request.messages) || request.messages.length === 0)
@@ -31,7 +111,7 @@ const problemIn = (request: ChatRequest): string | undefined => {
   }
   if (!request.messages.some((m) => m.role !== "system"))
     return "request.messages needs at least one user or assistant message, not only system messages"
-  const { temperature, topP, maxTokens, stop, model, metadata } = request
+  const { temperature, topP, maxTokens, stop, metadata } = request
   if (temperature !== undefined && !(typeof temperature === "number" && temperature >= 0 && temperature <= 2))
     return `request.temperature must be a number from 0 to 2 (got ${String(temperature)})`
   if (topP !== undefined && !(typeof topP === "number" && topP > 0 && topP <= 1))
@@ -40,8 +120,6 @@ const problemIn = (request: ChatRequest): string | undefined => {
     return `request.maxTokens must be a positive integer (got ${String(maxTokens)})`
   if (stop !== undefined && !(Array.isArray(stop) && stop.every((s) => typeof s === "string" && s.length > 0)))
     return "request.stop must be an array of non-empty strings"
-  if (model !== undefined && !(typeof model === "string" && model.length > 0))
-    return "request.model must be a non-empty model id, or left out to use the configured active_model"
   if (metadata !== undefined) {
     if (typeof metadata !== "object" || metadata === null) return "request.metadata must be an object of string tags"
     for (const key in metadata)
@@ -55,6 +133,15 @@ export const validateRequest = (
   provider: ProviderId,
   model: string
 ): InvalidRequestError | undefined => {
+  // request.model replaces the active provider's model, so it is checked against that provider.
+  const modelProblem = request?.model === undefined ? undefined : modelIdProblem(request.model, provider)
+  if (modelProblem !== undefined)
+    return new InvalidRequestError({
+      provider,
+      // The rejected id is not repeated anywhere: it may be huge or hold control characters.
+      model: "(invalid model id)",
+      message: `invalid request: request.model is not a valid ${provider} model id: ${modelProblem}; ${modelIdRule}. Leave it out to use the configured active_model`
+    })
   const problem = problemIn(request)
   return problem === undefined
     ? undefined

@@ -6,8 +6,11 @@
  */
 import {
   AuthenticationError,
+  ConfigError,
+  type ConfigProblem,
   ContentFilteredError,
   ContextLengthExceededError,
+  headerValueProblem,
   InvalidRequestError,
   type LLMError,
   ModelNotFoundError,
@@ -549,4 +552,21 @@ export const redactSecrets = (text: string, secrets: ReadonlyArray<string | unde
     if (secret && secret.length >= 6) out = out.split(secret).join("[redacted]")
   }
   return out
+}
+
+/**
+ * A `ConfigError` when a value the SDK will put in an HTTP header cannot go there (a key from the
+ * environment with a CRLF): found when the layer is built, not as a network error on every request.
+ * `fields` pairs each config path with its value; the message never repeats the value.
+ */
+export const unsafeHeaderValues = (
+  fields: ReadonlyArray<readonly [path: string, value: string | undefined]>
+): ConfigError | undefined => {
+  const problems: Array<ConfigProblem> = []
+  for (const [path, value] of fields) {
+    const problem = value === undefined ? undefined : headerValueProblem(value)
+    if (problem !== undefined)
+      problems.push({ path, message: `${problem}; check where it comes from (a key file read with its newline?)` })
+  }
+  return problems.length > 0 ? ConfigError.fromProblems(problems) : undefined
 }

@@ -16,11 +16,14 @@ import {
   type ChatRequest,
   ContentFilteredError,
   type FinishReason,
+  InvalidRequestError,
   isLLMError,
   type LLMError,
   type LLMProviderShape,
   type ModelInfo,
   messageText,
+  modelIdProblem,
+  modelIdRule,
   NetworkError,
   optionalField,
   type ProviderResponse,
@@ -29,7 +32,7 @@ import {
   TimeoutError,
   type Usage
 } from "@llm-orchestrator/core"
-import { Effect } from "effect"
+import { Effect, Stream } from "effect"
 import {
   type CallContext,
   callSdk,
@@ -213,6 +216,14 @@ const fromApiError = (ctx: CallContext, error: Error & { status: number }, secre
   return failure(undefined) // 401/403 -> AuthenticationError, other 4xx -> InvalidRequestError, 5xx -> unavailable
 }
 
+/**
+ * Argument checks `@google/genai` makes while building a request, before anything is sent (`tModel`'s
+ * model checks, required contents, options of the other API flavour): the request is wrong, retrying
+ * or another model of the same provider cannot help.
+ */
+const sdkArgumentError =
+  /^(?:invalid model parameter|model is required|contents are required|.+ parameter is (?:only|not) supported in )/
+
 /** Every error out of `@google/genai` (and google-auth-library, which it calls for Vertex tokens) as one LLMError. */
 export const googleError =
   (ctx: CallContext, secrets: GoogleBackend["secrets"]) =>
@@ -220,6 +231,12 @@ export const googleError =
     if (isLLMError(error)) return error
     if (isApiError(error)) return fromApiError(ctx, error, secrets)
     const text = redactSecrets(error instanceof Error ? error.message : String(error), secrets)
+    if (sdkArgumentError.test(text))
+      return new InvalidRequestError({
+        provider: ctx.provider,
+        model: ctx.model,
+        message: `${ctx.provider} model ${ctx.model}: the Google SDK refused the request before sending it (${text})`
+      })
     // google-auth-library: no ADC found, or the token endpoint refused the exchange (a GaxiosError
     // response copied onto the error). Only the message is kept: the request config holds tokens.
     const authResponse = (error as { response?: { status?: unknown } } | null)?.response
@@ -314,7 +331,24 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
     idleTimeoutMs: timeouts.idleTimeoutMs
   })
 
+  /**
+   * The SDK puts the model id into the URL path unencoded: an id that could leave the model's path
+   * never reaches it, even when this provider is used without the orchestrator (which checks first).
+   */
+  const invalidModel = (model: string): InvalidRequestError | undefined => {
+    const problem = modelIdProblem(model, provider)
+    return problem === undefined
+      ? undefined
+      : new InvalidRequestError({
+          provider,
+          model: "(invalid model id)",
+          message: `${provider}: not a valid model id: ${problem}; ${modelIdRule}`
+        })
+  }
+
   const generate: LLMProviderShape["generate"] = (request, model) => {
+    const invalid = invalidModel(model)
+    if (invalid !== undefined) return Effect.fail(invalid)
     const ctx = context(model)
     return callSdk(
       ctx,
@@ -352,6 +386,8 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
   }
 
   const stream: LLMProviderShape["stream"] = (request, model) => {
+    const invalid = invalidModel(model)
+    if (invalid !== undefined) return Stream.fail(invalid)
     const ctx = context(model)
     return streamSdk(
       ctx,
