@@ -11,7 +11,9 @@ export default defineConfig({
       provider: "v8",
       include: ["packages/*/src/**/*.ts"],
       exclude: ["packages/*/src/bin/**"],
-      reporter: ["text-summary", "text"]
+      reporter: ["text-summary", "text"],
+      // CI fails when coverage of product code drops (measured 97.3 % lines, 88.1 % branches).
+      thresholds: { lines: 95, branches: 85 }
     }
   }
 })

@@ -31,15 +31,36 @@ export interface Cassette {
 
 export const cassettesDirectory = fileURLToPath(new URL("../cassettes/", import.meta.url))
 
-export const loadCassettes = (folder: CassetteFolder): ReadonlyArray<Cassette> => {
-  const dir = join(cassettesDirectory, folder)
-  return readdirSync(dir)
+/**
+ * How many exchanges each folder holds (at least). Every test that loops over a folder goes through
+ * `loadCassettes`, so a folder emptied or half-copied fails loudly instead of a loop that tests nothing.
+ * Raise a number when recordings are added.
+ */
+export const minimumCassettes: Readonly<Record<CassetteFolder, number>> = {
+  "openai-chat": 22,
+  "openai-responses": 72,
+  anthropic: 37,
+  gemini: 46,
+  vertex: 4,
+  bedrock: 44
+}
+
+export const loadCassettes = (folder: CassetteFolder): ReadonlyArray<Cassette> =>
+  readCassetteFolder(join(cassettesDirectory, folder), folder, minimumCassettes[folder])
+
+/** The exchanges of one folder, sorted by name; fails when it holds fewer than `minimum`. */
+export const readCassetteFolder = (dir: string, folder: CassetteFolder, minimum: number): ReadonlyArray<Cassette> => {
+  const files = readdirSync(dir)
     .filter((file) => file.endsWith(".json"))
     .sort()
-    .map((file) => {
-      const raw = JSON.parse(readFileSync(join(dir, file), "utf8")) as Omit<Cassette, "name" | "folder">
-      return { ...raw, name: file.slice(0, -".json".length), folder }
-    })
+  if (files.length < minimum)
+    throw new Error(
+      `cassette folder ${dir} holds ${files.length} recorded exchange(s), expected at least ${minimum}: restore the recordings (packages/testing/cassettes)`
+    )
+  return files.map((file) => {
+    const raw = JSON.parse(readFileSync(join(dir, file), "utf8")) as Omit<Cassette, "name" | "folder">
+    return { ...raw, name: file.slice(0, -".json".length), folder }
+  })
 }
 
 /** Whether the recorded response is a stream (SSE or AWS event stream). */
