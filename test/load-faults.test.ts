@@ -4,7 +4,10 @@
  * errors, malformed frames, hangs (per-attempt and idle timeouts), and successes, streamed and not.
  * Every request must end with a response or a typed LLMError in time; the cost log must have exactly
  * one line per token-consuming attempt and sum to the session cost; nothing may stay open.
- * Seeds: LOAD_SEEDS=7,8,9 to choose (each printed, so a failure reproduces).
+ * Seeds: LOAD_SEEDS=7,8,9 to choose (each printed with the command that reruns it). Each reply is drawn
+ * from a generator of its own, derived from the seed, the request's index and the attempt's number
+ * within that request, so a seed gives every request the same faults whatever order the 1,000
+ * concurrent attempts reach the simulators in.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { isLLMError, type LLMError, parseConfig } from "@llm-orchestrator/core"
@@ -24,7 +27,22 @@ const prng = (seed: number) => () => {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296
 }
 
-const faultMix = (random: () => number) => (): Reply => {
+/** One generator per (seed, request index, attempt number): replies do not depend on arrival order. */
+const replyRandom = (seed: number, index: number, attempt: number) =>
+  prng(seed ^ Math.imul(index + 1, 0x9e3779b1) ^ Math.imul(attempt, 0x85ebca6b))
+
+/** The faults of one run: the request's index comes from its text (`request N`), attempts are counted. */
+const faultMix = (seed: number) => {
+  const attemptsByRequest = new Map<number, number>()
+  return (_model: string, call: { readonly rawBody: string }): Reply => {
+    const index = Number(/request (\d+)/.exec(call.rawBody)?.[1] ?? -1)
+    const attempt = (attemptsByRequest.get(index) ?? 0) + 1
+    attemptsByRequest.set(index, attempt)
+    return drawReply(replyRandom(seed, index, attempt))
+  }
+}
+
+const drawReply = (random: () => number): Reply => {
   const r = random()
   const afterChunks = 1 + Math.floor(random() * 3)
   const text = "alpha beta gamma delta epsilon zeta"
@@ -54,19 +72,41 @@ type Outcome =
   | { readonly kind: "hung" }
 
 describe("faults under load", () => {
+  it("a seed gives each request the same faults whatever order its attempts arrive in", () => {
+    const calls = Array.from({ length: 40 }, (_, i) => ({ rawBody: JSON.stringify({ content: `request ${i % 20}` }) }))
+    const repliesOf = (order: ReadonlyArray<{ readonly rawBody: string }>) => {
+      const mix = faultMix(12)
+      const seen = new Map<string, Reply>()
+      const count = new Map<string, number>()
+      for (const call of order) {
+        const n = (count.get(call.rawBody) ?? 0) + 1
+        count.set(call.rawBody, n)
+        seen.set(`${call.rawBody}#${n}`, mix("m", call))
+      }
+      return seen
+    }
+    const forward = repliesOf(calls)
+    const backward = repliesOf([...calls].reverse())
+    expect(forward.size).toBe(40)
+    for (const [key, reply] of forward) expect(backward.get(key)).toEqual(reply)
+    // Not one reply for all: the 40 draws cover several kinds of fault.
+    expect(new Set([...forward.values()].map((reply) => reply.kind)).size).toBeGreaterThan(2)
+  })
+
   for (const seed of seeds) {
     it.live(`${REQUESTS} concurrent requests, seed ${seed}`, () =>
       Effect.gen(function* () {
-        console.log(`load test seed ${seed} (rerun with LOAD_SEEDS=${seed})`)
+        console.log(
+          `load test seed ${seed} (rerun: LOAD_SEEDS=${seed} npx -y pnpm@12.21.0 vitest run test/load-faults.test.ts)`
+        )
         const before = resourceCounts()
         let unhandled = 0
         const onUnhandled = () => void unhandled++
         process.on("unhandledRejection", onUnhandled)
         const logPath = `${tempDir()}/costs.jsonl`
-        const random = prng(seed)
         const run = yield* Effect.scoped(
           Effect.gen(function* () {
-            const fleet = yield* simulatorFleet({ defaultReply: faultMix(random) })
+            const fleet = yield* simulatorFleet({ defaultReply: faultMix(seed) })
             const parsed = yield* parseConfig(
               fleet.configYaml({
                 costLogPath: logPath,

@@ -85,8 +85,11 @@ export interface RecordedRequest extends IncomingCall {
 
 export interface SimulatorOptions {
   readonly models?: ReadonlyArray<SimModel>
-  /** The reply when nothing is scripted (default: a short greeting naming protocol and model). */
-  readonly defaultReply?: (model: string) => Reply
+  /**
+   * The reply when nothing is scripted (default: a short greeting naming protocol and model). It sees
+   * the request too, so a seeded test can derive each reply from the request rather than arrival order.
+   */
+  readonly defaultReply?: (model: string, call: IncomingCall) => Reply
 }
 
 const sleep = (ms: number | undefined) =>
@@ -206,12 +209,12 @@ export class Simulator {
     await new Promise<void>((resolve) => this.server.close(() => resolve()))
   }
 
-  private nextReply(model: string): Reply {
+  private nextReply(model: string, call: IncomingCall): Reply {
     const own = this.modelQueues.get(model)
     const scripted = own?.shift() ?? this.queue.shift()
     if (scripted) return scripted
     return (
-      this.options.defaultReply?.(model) ?? {
+      this.options.defaultReply?.(model, call) ?? {
         kind: "text",
         text: `Hello from the ${this.adapter.protocol} simulator (${model}).`
       }
@@ -260,7 +263,7 @@ export class Simulator {
       // No answer at all: the listing hangs until the client aborts (or the simulator closes).
       return listing === undefined ? undefined : this.send(res, listing)
     }
-    await this.play(res, call, route, this.nextReply(route.model))
+    await this.play(res, call, route, this.nextReply(route.model, call))
   }
 
   private send(res: ServerResponse, response: WireResponse): void {
