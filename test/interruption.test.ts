@@ -222,7 +222,7 @@ describe("a request interrupted at a random point", () => {
           await waitForRequest(sim.requests, 1)
           await sleep(random.int(0, 40))
           controller.abort()
-          await expect(pending).rejects.toBeDefined()
+          await expect(pending).rejects.toMatchObject({ _tag: "RequestAbortedError" })
           await expectAborted(sim)
 
           // An interrupted stream that never produced text: aborted too.
