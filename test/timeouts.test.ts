@@ -8,7 +8,7 @@
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { type Attempt, parseConfig, type StreamEvent } from "@llm-orchestrator/core"
-import { json, type Simulator, simulatorFleet } from "@llm-orchestrator/testing"
+import { json, type Simulator, type SimulatorFleet, simulatorFleet } from "@llm-orchestrator/testing"
 import { Effect, Fiber, Stream } from "effect"
 import { LLMOrchestrator, layerFromConfig } from "llm-orchestrator"
 import { readLog, tempDir, user } from "./support.ts"
@@ -242,33 +242,37 @@ const endlessGemini = (sim: Simulator, perPage: number) => {
 const listingRequests = (sim: Simulator) => sim.requests.filter((r) => r.kind === "models").length
 
 describe("model listings end", () => {
-  it.live("an Anthropic listing with has_more forever stops at 50 pages with a typed error", () =>
-    Effect.gen(function* () {
-      const { fleet, layer } = yield* orchestrator({ activeProvider: "anthropic" })
-      endlessAnthropic(fleet.anthropic, 1)
-      const error = yield* LLMOrchestrator.use((llm) => llm.getAvailableModels("anthropic")).pipe(
-        Effect.provide(layer),
-        Effect.flip
-      )
-      expect(error._tag).toBe("ProviderUnavailableError")
-      expect(error.message).toContain("did not end within 50 pages and 10000 models")
-      expect(listingRequests(fleet.anthropic)).toBe(50)
-    }).pipe(Effect.scoped)
-  )
-
-  it.live("a Gemini listing with a nextPageToken forever stops at 10,000 models", () =>
-    Effect.gen(function* () {
-      const { fleet, layer } = yield* orchestrator({ activeProvider: "gemini" })
-      endlessGemini(fleet.gemini, 1000)
-      const error = yield* LLMOrchestrator.use((llm) => llm.getAvailableModels("gemini")).pipe(
-        Effect.provide(layer),
-        Effect.flip
-      )
-      expect(error._tag).toBe("ProviderUnavailableError")
-      expect(error.message).toContain("read 11 pages, 11000 models")
-      expect(listingRequests(fleet.gemini)).toBe(11)
-    }).pipe(Effect.scoped)
-  )
+  // An endless listing per provider: where it stops, and what the typed error says about it.
+  const endless = [
+    {
+      name: "an Anthropic listing with has_more forever stops at 50 pages with a typed error",
+      provider: "anthropic" as const,
+      start: (fleet: SimulatorFleet) => endlessAnthropic(fleet.anthropic, 1),
+      message: "did not end within 50 pages and 10000 models",
+      requests: 50
+    },
+    {
+      name: "a Gemini listing with a nextPageToken forever stops at 10,000 models",
+      provider: "gemini" as const,
+      start: (fleet: SimulatorFleet) => endlessGemini(fleet.gemini, 1000),
+      message: "read 11 pages, 11000 models",
+      requests: 11
+    }
+  ]
+  for (const listing of endless)
+    it.live(listing.name, () =>
+      Effect.gen(function* () {
+        const { fleet, layer } = yield* orchestrator({ activeProvider: listing.provider })
+        listing.start(fleet)
+        const error = yield* LLMOrchestrator.use((llm) => llm.getAvailableModels(listing.provider)).pipe(
+          Effect.provide(layer),
+          Effect.flip
+        )
+        expect(error._tag).toBe("ProviderUnavailableError")
+        expect(error.message).toContain(listing.message)
+        expect(listingRequests(fleet[listing.provider])).toBe(listing.requests)
+      }).pipe(Effect.scoped)
+    )
 
   it.live("interrupting getAvailableModels aborts the listing's HTTP request", () =>
     Effect.gen(function* () {
