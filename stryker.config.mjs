@@ -1,0 +1,26 @@
+// Mutation testing (README "Tests"): `pnpm test:mutation`. Incremental: a rerun only tests the mutants
+// in code (or tests) changed since the committed result in test/mutation/incremental.json.
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  mutate: ["packages/core/src/**/*.ts", "packages/cost/src/**/*.ts", "packages/providers/src/**/*.ts"],
+  testRunner: "vitest",
+  // pnpm does not hoist plugins next to @stryker-mutator/core, so name it.
+  plugins: ["@stryker-mutator/vitest-runner"],
+  vitest: { configFile: "vitest.mutation.config.ts", related: false },
+  coverageAnalysis: "perTest",
+  // In place: the workspace packages link to each other through per-package node_modules, which a
+  // sandbox copy would not have. Stryker restores the files when it ends; do not edit them meanwhile.
+  inPlace: true,
+  // Vitest does not type-check, so no file needs a @ts-nocheck header.
+  disableTypeChecks: false,
+  // A mutant in module-level code (price tables, constants) is "static": each would rerun all ~1,400
+  // tests (3-4 min). They are left out of the score; the tables are checked against published values.
+  ignoreStatic: true,
+  concurrency: 2,
+  incremental: true,
+  incrementalFile: "test/mutation/incremental.json",
+  reporters: ["progress", "clear-text", "json"],
+  jsonReporter: { fileName: "reports/mutation/mutation.json" },
+  timeoutMS: 10000,
+  tempDirName: ".stryker-tmp"
+}
