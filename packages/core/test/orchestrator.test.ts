@@ -266,6 +266,37 @@ describe("circuit breaker", () => {
     }).pipe(Effect.provide(t.layer))
   })
 
+  it.effect("only consecutive failures count: a success in between resets the count, so the breaker stays shut", () => {
+    const t = setup({
+      activeProvider: "openai",
+      activeModel: "a",
+      providers: { openai: { fallbackModels: ["b"] } },
+      retry: { maxAttempts: 1 },
+      circuitBreaker: { failureThreshold: 2, cooldownMs: 30_000 }
+    })
+    t.fake("openai").scriptModel(
+      "a",
+      { error: unavailable("a") },
+      { text: "ok" },
+      { error: unavailable("a") },
+      { text: "still tried" }
+    )
+    return Effect.gen(function* () {
+      const llm = yield* LLMOrchestrator
+      const first = yield* llm.sendRequest(user("1"))
+      const second = yield* llm.sendRequest(user("2"))
+      const third = yield* llm.sendRequest(user("3"))
+      const fourth = yield* llm.sendRequest(user("4"))
+      expect([first, second, third, fourth].map((r) => attemptsOf(r.attempts))).toEqual([
+        ["openai/a:error:ProviderUnavailableError", "openai/b:success"],
+        ["openai/a:success"],
+        ["openai/a:error:ProviderUnavailableError", "openai/b:success"],
+        ["openai/a:success"] // two failures in all, never two in a row: not skipped
+      ])
+      expect(fourth.content).toBe("still tried")
+    }).pipe(Effect.provide(t.layer))
+  })
+
   it.effect("when every model is cooling, the least recently failed one is still tried", () => {
     const t = setup({
       activeProvider: "openai",
