@@ -82,6 +82,7 @@ describe("BedrockProvider over HTTP/2 and TLS", () => {
         expect(request.path).toBe(`/model/${encodeURIComponent(model)}/converse`)
         expect(request.body).toEqual({ messages: [{ role: "user", content: [{ text: "Say hello" }] }] })
         expect(String(request.headers.authorization)).toContain("Credential=AKIDBEDROCKH2TEST/")
+        expect(request.abortedAt).toBeUndefined()
         expect(sim.requests).toHaveLength(1)
       })
     )
@@ -109,6 +110,43 @@ describe("BedrockProvider over HTTP/2 and TLS", () => {
         expect(request.path).toBe(`/model/${encodeURIComponent(model)}/converse-stream`)
         expect(request.abortedAt).toBeUndefined()
         expect(sim.requests).toHaveLength(1)
+      })
+    )
+  )
+
+  it.live("four concurrent streams each get their own text and usage", () =>
+    withBedrockTls((sim) =>
+      Effect.gen(function* () {
+        const models = [
+          "amazon.nova-micro-v1:0",
+          "amazon.nova-lite-v1:0",
+          "amazon.nova-pro-v1:0",
+          "qwen.qwen3-32b-v1:0"
+        ]
+        for (const [index, id] of models.entries())
+          sim.scriptModel(id, {
+            kind: "text",
+            text: `answer ${index} from ${id}`,
+            chunks: 3,
+            chunkDelayMs: 5,
+            usage: { inputTokens: 10 + index, outputTokens: 3 }
+          })
+        const llm = yield* LLMProvider
+        const results = yield* Effect.all(
+          models.map((id) => drain(llm.stream(hello, id))),
+          { concurrency: "unbounded" }
+        )
+        results.forEach(({ error, texts, events }, index) => {
+          expect(error).toBeUndefined()
+          expect(texts.join("")).toBe(`answer ${index} from ${models[index]}`)
+          expect(events.at(-1)).toMatchObject({
+            _tag: "ProviderFinish",
+            model: models[index],
+            usage: { inputTokens: 10 + index, outputTokens: 3 }
+          })
+        })
+        expect(sim.requests).toHaveLength(4)
+        for (const index of models.keys()) h2Request(sim, index)
       })
     )
   )
