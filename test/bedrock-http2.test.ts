@@ -1,7 +1,8 @@
 /**
  * Bedrock through the orchestrator over the transport real AWS uses (HTTP/2 over TLS), built in code
  * with the provider's `ca` option trusting a self-signed certificate made here: a streamed request is
- * answered and billed from its usage, and a consumer that stops early closes the HTTP/2 stream.
+ * answered and billed from its usage, and a stream stopped early or stalled closes its HTTP/2 stream
+ * and leaves no connection open while the orchestrator and the simulator still run.
  * packages/providers/test/bedrock-http2.test.ts covers the provider layer (timeouts, listing, ...).
  */
 import { describe, expect, it } from "@effect/vitest"
@@ -10,12 +11,14 @@ import { BedrockProvider } from "@llm-orchestrator/providers"
 import { bedrockSimulator, type Simulator, selfSignedCertificate } from "@llm-orchestrator/testing"
 import { Effect, Layer, Redacted, Stream } from "effect"
 import { LLMOrchestrator } from "llm-orchestrator"
+import { baselineCensus, expectNoLeaks, guardUnhandledRejections } from "./reliability-support.ts"
 
+guardUnhandledRejections()
 const certificate = selfSignedCertificate()
 const model = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 const ask = { messages: [{ role: "user" as const, content: "Say hello" }] }
 
-const orchestratorOver = (sim: Simulator) =>
+const orchestratorOver = (sim: Simulator, idleTimeoutMs?: number) =>
   LLMOrchestrator.layer({
     activeProvider: "bedrock",
     activeModel: model,
@@ -26,7 +29,8 @@ const orchestratorOver = (sim: Simulator) =>
           baseUrl: sim.url,
           accessKeyId: Redacted.make("AKIDORCHESTRATORH2"),
           secretAccessKey: Redacted.make("orchestrator-h2-secret"),
-          ca: certificate.cert
+          ca: certificate.cert,
+          ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {})
         })
       }
     },
@@ -63,17 +67,59 @@ describe("the orchestrator over Bedrock's HTTP/2 + TLS transport", () => {
     }).pipe(Effect.scoped)
   )
 
-  it.live("a consumer that stops after the first delta closes the HTTP/2 stream", () =>
+  /**
+   * Runs `body` against an orchestrator over a fresh simulator, then, with both still running (so no
+   * client or server teardown can close what the request left open), expects no socket beyond the
+   * test's start: the stopped request's connection must have been closed by the stop itself.
+   */
+  const noConnectionLeftAfter = <A, E>(
+    body: (sim: Simulator) => Effect.Effect<A, E, LLMOrchestrator>,
+    idleTimeoutMs?: number
+  ) =>
     Effect.gen(function* () {
+      const before = yield* Effect.promise(() => baselineCensus())
       const sim = yield* bedrockSimulator({ tls: certificate })
-      sim.script({ kind: "text", text: "a b c d e f g h", chunkDelayMs: 40 })
-      const taken = yield* LLMOrchestrator.use((llm) =>
-        llm.sendStreamingRequest(ask).pipe(Stream.take(1), Stream.runCollect)
-      ).pipe(Effect.provide(orchestratorOver(sim)))
-      expect(taken).toEqual([{ _tag: "TextDelta", text: "a " }])
-      const request = sim.requests[0]
-      expect(request && [request.httpVersion, request.tls]).toEqual(["2.0", true])
-      yield* Effect.promise(() => sim.waitForAbort(request!, 1000))
+      yield* Effect.gen(function* () {
+        yield* body(sim)
+        yield* Effect.promise(() => expectNoLeaks({ ...before, TCPServerWrap: before.TCPServerWrap + 1 }))
+      }).pipe(Effect.provide(orchestratorOver(sim, idleTimeoutMs)))
     }).pipe(Effect.scoped)
+
+  it.live("a consumer that stops after the first delta closes the HTTP/2 stream and its connection", () =>
+    noConnectionLeftAfter((sim) =>
+      Effect.gen(function* () {
+        sim.script({ kind: "text", text: "a b c d e f g h", chunkDelayMs: 40 })
+        const taken = yield* LLMOrchestrator.use((llm) =>
+          llm.sendStreamingRequest(ask).pipe(Stream.take(1), Stream.runCollect)
+        )
+        expect(taken).toEqual([{ _tag: "TextDelta", text: "a " }])
+        const request = sim.requests[0]
+        expect(request && [request.httpVersion, request.tls]).toEqual(["2.0", true])
+        yield* Effect.promise(() => sim.waitForAbort(request!, 1000))
+      })
+    )
+  )
+
+  it.live("a stream that stalls mid-way fails with the idle TimeoutError and closes its connection", () =>
+    noConnectionLeftAfter(
+      (sim) =>
+        Effect.gen(function* () {
+          sim.script({ kind: "stream-fault", text: "one two three four", afterChunks: 2, fault: "hang" })
+          const texts: Array<string> = []
+          const error = yield* Effect.flip(
+            LLMOrchestrator.use((llm) =>
+              Stream.runForEach(llm.sendStreamingRequest(ask), (e) =>
+                Effect.sync(() => e._tag === "TextDelta" && texts.push(e.text))
+              )
+            )
+          )
+          expect(texts).toEqual(["one ", "two "])
+          expect(error).toMatchObject({ _tag: "TimeoutError", provider: "bedrock", timeoutMs: 150 })
+          const request = sim.requests[0]
+          expect(request && [request.httpVersion, request.tls]).toEqual(["2.0", true])
+          yield* Effect.promise(() => sim.waitForAbort(request!, 1000))
+        }),
+      150
+    )
   )
 })
