@@ -29,7 +29,7 @@ const orchestratorOver = (sim: Simulator, idleTimeoutMs?: number) =>
           baseUrl: sim.url,
           accessKeyId: Redacted.make("AKIDORCHESTRATORH2"),
           secretAccessKey: Redacted.make("orchestrator-h2-secret"),
-          ca: certificate.cert,
+          ca: [certificate.cert], // a list, as for a chain of private CAs
           ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {})
         })
       }
