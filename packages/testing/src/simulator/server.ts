@@ -147,36 +147,35 @@ export class Simulator {
     return this.adapter.protocol
   }
 
-  /** `http://127.0.0.1:PORT` (no version path: each SDK's base URL convention is the caller's). */
+  /** `http://127.0.0.1:PORT`, or `https://` with `tls` (no version path: each SDK's base URL convention is the caller's). */
   get url(): string {
     return `${this.options.tls ? "https" : "http"}://127.0.0.1:${this.port}`
   }
 
   static async start(adapter: ProtocolAdapter, options: SimulatorOptions = {}): Promise<Simulator> {
-    let sim: Simulator | undefined
-    const onRequest = (req: Request, res: Response) => {
-      sim?.handle(req, res).catch((error) => {
-        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" })
-        res.end(`simulator failure: ${error instanceof Error ? error.message : String(error)}`)
-      })
-    }
-    // Both servers call `onRequest`: one routing and one set of replies whatever the transport.
     const server: Server = options.tls
-      ? createSecureServer({ key: options.tls.key, cert: options.tls.cert, allowHTTP1: true }, onRequest)
-      : createServer(onRequest)
+      ? createSecureServer({ key: options.tls.key, cert: options.tls.cert, allowHTTP1: true })
+      : createServer()
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject)
       // A deep accept queue: load tests open thousands of connections at once, and an overflowing
       // backlog turns into multi-second SYN retries that look like provider hangs.
       server.listen({ port: 0, host: "127.0.0.1", backlog: 4096 }, () => resolve())
     })
-    const started = new Simulator(adapter, server, (server.address() as AddressInfo).port, options)
+    const sim = new Simulator(adapter, server, (server.address() as AddressInfo).port, options)
     server.on("connection", (socket: Socket) => {
-      started.sockets.add(socket)
-      socket.once("close", () => started.sockets.delete(socket))
+      sim.sockets.add(socket)
+      socket.once("close", () => sim.sockets.delete(socket))
     })
-    sim = started
-    return started
+    // Both servers emit the same "request" (HTTP/2 through its compatibility API): one routing and
+    // one set of replies whatever the transport.
+    server.on("request", (req: Request, res: Response) => {
+      sim.handle(req, res).catch((error) => {
+        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" })
+        res.end(`simulator failure: ${error instanceof Error ? error.message : String(error)}`)
+      })
+    })
+    return sim
   }
 
   /** Queues replies for the next requests of any model (after the model's own queue). */
