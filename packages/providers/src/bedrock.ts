@@ -64,6 +64,12 @@ export interface BedrockOptions {
   readonly sessionToken?: Redacted.Redacted<string>
   /** Endpoint override for both clients (a VPC endpoint, a proxy, or a simulator). */
   readonly baseUrl?: string
+  /**
+   * PEM certificate authorities that both clients trust for https instead of Node's bundled set (a
+   * private CA in front of a VPC endpoint, a TLS-inspecting proxy, a test server's own certificate).
+   * Only these two clients' connections are affected, never the process. Set in code only; https only.
+   */
+  readonly ca?: string | ReadonlyArray<string>
   /** Per-attempt timeout in milliseconds (default 10 min; 0: none). */
   readonly timeoutMs?: number
   /** Streams: the longest wait for more text once text has begun (default 60 s; 0: none). */
@@ -342,6 +348,10 @@ const validate = (options: BedrockOptions): Effect.Effect<void, ConfigError> => 
     )
   if (options.baseUrl !== undefined && !/^https?:\/\//.test(options.baseUrl))
     return Effect.fail(configError("providers.bedrock.base_url", `base_url must start with http:// or https://`))
+  if (options.ca !== undefined && options.baseUrl?.startsWith("http://") === true)
+    return Effect.fail(
+      configError("providers.bedrock.ca", "a certificate authority applies to https only, but base_url is http://")
+    )
   const plain = (value: Redacted.Redacted<string> | undefined) =>
     value === undefined ? undefined : Redacted.value(value)
   // The access key id and session token go in headers; a control character in the secret key is as wrong.
@@ -366,15 +376,17 @@ const make = (options: BedrockOptions) =>
     // Real AWS endpoints are always https and keep the runtime SDK's default HTTP/2 handler. A plain
     // http:// endpoint (a simulator, a local proxy) cannot speak h2c with that handler, so it gets the
     // HTTP/1.1 NodeHttpHandler: the same SDK code path, on a transport such endpoints understand.
+    // Certificate authorities of our own need handlers built here too, with the SDKs' own transports.
     const plainHttp = options.baseUrl?.startsWith("http://") === true
-    const [runtimeSdk, controlSdk, http1] = yield* Effect.all(
+    const ca = typeof options.ca === "string" ? [options.ca] : options.ca !== undefined ? [...options.ca] : undefined
+    const [runtimeSdk, controlSdk, handlers] = yield* Effect.all(
       [
         importSdk(
           (): Promise<RuntimeSdk> => import("@aws-sdk/client-bedrock-runtime"),
           "@aws-sdk/client-bedrock-runtime"
         ),
         importSdk((): Promise<ControlSdk> => import("@aws-sdk/client-bedrock"), "@aws-sdk/client-bedrock"),
-        plainHttp
+        plainHttp || ca !== undefined
           ? importSdk(() => import("@smithy/node-http-handler"), "@smithy/node-http-handler")
           : Effect.succeed(undefined)
       ],
@@ -409,18 +421,34 @@ const make = (options: BedrockOptions) =>
           ? { profile: options.profile }
           : {})
     }
+    // The runtime SDK's default: HTTP/2 with `disableConcurrentStreams` (a session per request).
+    const runtimeHandler =
+      handlers === undefined
+        ? undefined
+        : plainHttp
+          ? new handlers.NodeHttpHandler()
+          : new handlers.NodeHttp2Handler({ disableConcurrentStreams: true, nodeHttp2ConnectOptions: { ca } })
+    // The control SDK's default is HTTP/1.1 over an https.Agent; only its trusted authorities change.
+    const controlHandler =
+      ca !== undefined && handlers !== undefined ? new handlers.NodeHttpHandler({ httpsAgent: { ca } }) : undefined
     const runtime: BedrockRuntimeClient = yield* Effect.acquireRelease(
       Effect.sync(
         () =>
           new runtimeSdk.BedrockRuntimeClient({
             ...common,
-            ...(http1 !== undefined ? { requestHandler: new http1.NodeHttpHandler() } : {})
+            ...(runtimeHandler !== undefined ? { requestHandler: runtimeHandler } : {})
           })
       ),
       (client) => Effect.sync(() => client.destroy())
     )
     const control: BedrockClient = yield* Effect.acquireRelease(
-      Effect.sync(() => new controlSdk.BedrockClient(common)),
+      Effect.sync(
+        () =>
+          new controlSdk.BedrockClient({
+            ...common,
+            ...(controlHandler !== undefined ? { requestHandler: controlHandler } : {})
+          })
+      ),
       (client) => Effect.sync(() => client.destroy())
     )
 

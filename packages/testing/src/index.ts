@@ -1,4 +1,5 @@
 export * from "./cassettes.ts"
+export * from "./certificate.ts"
 export * from "./fake-provider.ts"
 export * from "./fleet.ts"
 export * from "./simulator/anthropic.ts"

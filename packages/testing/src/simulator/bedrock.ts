@@ -1,9 +1,10 @@
 /**
  * AWS Bedrock simulator: the runtime (Converse, ConverseStream) and the control plane
- * (ListFoundationModels, ListInferenceProfiles) on one HTTP/1.1 server, speaking the REST-JSON and
- * `application/vnd.amazon.eventstream` wire formats of PROTOCOLS.md section 5. The real
- * `@aws-sdk/client-bedrock-runtime` and `@aws-sdk/client-bedrock` run against it (the runtime client
- * needs `requestHandler: new NodeHttpHandler()`, since it defaults to HTTP/2).
+ * (ListFoundationModels, ListInferenceProfiles) on one server, speaking the REST-JSON and
+ * `application/vnd.amazon.eventstream` wire formats. The real `@aws-sdk/client-bedrock-runtime` and
+ * `@aws-sdk/client-bedrock` run against it: over http:// and HTTP/1.1 (the runtime client then needs
+ * `requestHandler: new NodeHttpHandler()`, since it defaults to HTTP/2), or, started with `tls`, over
+ * https:// with the runtime client's default HTTP/2 handler, as against AWS.
  */
 import { randomUUID } from "node:crypto"
 import type { FinishReason, Usage } from "@llm-orchestrator/core"

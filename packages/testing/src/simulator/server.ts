@@ -2,16 +2,13 @@
  * The protocol-neutral half of every simulator: an HTTP server on 127.0.0.1 (random port) that
  * records each request, picks the scripted reply, and plays it with its delays and faults. The
  * protocol half (`ProtocolAdapter`) only routes requests and renders bytes in its provider's format.
+ * Given a key and certificate it serves HTTPS instead: HTTP/2, and HTTP/1.1 for clients that do not
+ * offer h2, with the same routing and replies.
  */
 import { randomUUID } from "node:crypto"
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse
-} from "node:http"
-import type { AddressInfo, Socket } from "node:net"
+import { createServer, type IncomingHttpHeaders, type IncomingMessage } from "node:http"
+import { createSecureServer, type Http2ServerRequest } from "node:http2"
+import type { AddressInfo, Server, Socket } from "node:net"
 import type { FinishReason, Usage } from "@llm-orchestrator/core"
 import { Effect, type Scope } from "effect"
 import {
@@ -79,6 +76,10 @@ export interface RecordedRequest extends IncomingCall {
   readonly kind: Route["kind"]
   readonly model: string | undefined
   readonly receivedAt: number
+  /** The request's HTTP version as the server read it: "1.1", or "2.0" over HTTP/2. */
+  readonly httpVersion: string
+  /** True when the request came over TLS (a simulator started with `tls`). */
+  readonly tls: boolean
   /** `performance.now()` when the client closed the connection before the response was complete. */
   abortedAt: number | undefined
 }
@@ -90,7 +91,33 @@ export interface SimulatorOptions {
    * the request too, so a seeded test can derive each reply from the request rather than arrival order.
    */
   readonly defaultReply?: (model: string, call: IncomingCall) => Reply
+  /**
+   * A PEM key and certificate: the simulator then serves https:// with `node:http2`'s secure server,
+   * HTTP/2 by ALPN and HTTP/1.1 for clients that do not offer h2 (`allowHTTP1`).
+   */
+  readonly tls?: { readonly key: string; readonly cert: string }
 }
+
+type Request = IncomingMessage | Http2ServerRequest
+
+/** What a reply is written to: the part of `ServerResponse` and `Http2ServerResponse` the simulator uses. */
+interface Response {
+  readonly headersSent: boolean
+  readonly writableFinished: boolean
+  /** HTTP/1.1: the connection's socket. HTTP/2: a proxy whose `destroy` resets this request's stream. */
+  readonly socket: { destroy(): void } | null
+  /** HTTP/1.1 only. */
+  readonly destroyed?: boolean
+  /** HTTP/2 only; `rstCode` is set once the stream has closed (0: NO_ERROR). */
+  readonly stream?: { readonly destroyed: boolean; readonly rstCode?: number }
+  writeHead(status: number, headers?: Readonly<Record<string, string>>): unknown
+  write(chunk: Frame): unknown
+  end(body?: string | Uint8Array): unknown
+  on(event: "close", listener: () => void): unknown
+}
+
+/** The client has gone: its connection (HTTP/1.1) or its stream (HTTP/2) is closed. */
+const isGone = (res: Response): boolean => res.stream?.destroyed ?? res.destroyed === true
 
 const sleep = (ms: number | undefined) =>
   ms && ms > 0 ? new Promise<void>((resolve) => setTimeout(resolve, ms).unref()) : Promise.resolve()
@@ -120,13 +147,15 @@ export class Simulator {
     return this.adapter.protocol
   }
 
-  /** `http://127.0.0.1:PORT` (no version path: each SDK's base URL convention is the caller's). */
+  /** `http://127.0.0.1:PORT`, or `https://` with `tls` (no version path: each SDK's base URL convention is the caller's). */
   get url(): string {
-    return `http://127.0.0.1:${this.port}`
+    return `${this.options.tls ? "https" : "http"}://127.0.0.1:${this.port}`
   }
 
   static async start(adapter: ProtocolAdapter, options: SimulatorOptions = {}): Promise<Simulator> {
-    const server = createServer()
+    const server: Server = options.tls
+      ? createSecureServer({ key: options.tls.key, cert: options.tls.cert, allowHTTP1: true })
+      : createServer()
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject)
       // A deep accept queue: load tests open thousands of connections at once, and an overflowing
@@ -134,11 +163,13 @@ export class Simulator {
       server.listen({ port: 0, host: "127.0.0.1", backlog: 4096 }, () => resolve())
     })
     const sim = new Simulator(adapter, server, (server.address() as AddressInfo).port, options)
-    server.on("connection", (socket) => {
+    server.on("connection", (socket: Socket) => {
       sim.sockets.add(socket)
       socket.once("close", () => sim.sockets.delete(socket))
     })
-    server.on("request", (req, res) => {
+    // Both servers emit the same "request" (HTTP/2 through its compatibility API): one routing and
+    // one set of replies whatever the transport.
+    server.on("request", (req: Request, res: Response) => {
       sim.handle(req, res).catch((error) => {
         if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" })
         res.end(`simulator failure: ${error instanceof Error ? error.message : String(error)}`)
@@ -221,7 +252,7 @@ export class Simulator {
     )
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(req: Request, res: Response): Promise<void> {
     const chunks: Array<Buffer> = []
     for await (const chunk of req) chunks.push(chunk as Buffer)
     const rawBody = Buffer.concat(chunks).toString("utf8")
@@ -246,11 +277,16 @@ export class Simulator {
       kind: route.kind,
       model: route.kind === "generate" || route.kind === "stream" ? route.model : undefined,
       receivedAt: performance.now(),
+      httpVersion: req.httpVersion,
+      // Over HTTP/2 `req.socket` forwards this to the session's TLS socket.
+      tls: (req.socket as { encrypted?: boolean }).encrypted === true,
       abortedAt: undefined
     }
     this.requests.push(recorded)
     res.on("close", () => {
-      if (!res.writableFinished) {
+      // An HTTP/2 response reads as finished once its stream has closed, even when the client reset it
+      // (RST_STREAM CANCEL): there a closing code other than NO_ERROR is what says it ended early.
+      if (!res.writableFinished || (res.stream?.rstCode ?? 0) !== 0) {
         recorded.abortedAt = performance.now()
         for (const waiter of this.abortWaiters) waiter()
       }
@@ -266,7 +302,7 @@ export class Simulator {
     await this.play(res, call, route, this.nextReply(route.model, call))
   }
 
-  private send(res: ServerResponse, response: WireResponse): void {
+  private send(res: Response, response: WireResponse): void {
     res.writeHead(response.status, response.headers)
     res.end(response.body)
   }
@@ -290,7 +326,7 @@ export class Simulator {
   }
 
   private async play(
-    res: ServerResponse,
+    res: Response,
     call: IncomingCall,
     route: { kind: "generate" | "stream"; model: string; api?: string },
     reply: Reply
@@ -315,7 +351,7 @@ export class Simulator {
         for (const frame of this.adapter.streamStart(ctx)) res.write(frame)
         for (const [index, text] of ctx.chunks.entries()) {
           if (index > 0) await sleep(reply.chunkDelayMs)
-          if (res.destroyed) return
+          if (isGone(res)) return
           res.write(this.adapter.streamDelta(ctx, text, index))
         }
         for (const frame of this.adapter.streamEnd(ctx)) res.write(frame)
@@ -340,7 +376,7 @@ export class Simulator {
         for (const frame of this.adapter.streamStart(ctx)) res.write(frame)
         for (const [index, text] of ctx.chunks.slice(0, reply.afterChunks).entries()) {
           if (index > 0) await sleep(reply.chunkDelayMs)
-          if (res.destroyed) return
+          if (isGone(res)) return
           res.write(this.adapter.streamDelta(ctx, text, index))
         }
         await sleep(5) // let the client see the text before the fault
