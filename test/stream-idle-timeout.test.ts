@@ -1,6 +1,8 @@
 /**
  * The idle timeout bounds a stream that stalls after its first text, for every provider: the deltas
- * already sent arrive, then a TimeoutError, and the HTTP request is aborted.
+ * already sent arrive, then a TimeoutError naming the idle timeout (not the 10 s per-attempt one), and the
+ * HTTP request is aborted. The timers are real (sockets), so nothing here is timed: the test timeout
+ * only guards against a hang.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { LLMProvider, type ProviderId, parseConfig } from "@llm-orchestrator/core"
@@ -36,7 +38,6 @@ describe("stream idle timeout", () => {
           fault: "hang"
         })
         const deltas: Array<string> = []
-        const started = Date.now()
         const failure = yield* LLMProvider.use((llm) =>
           Stream.runForEach(llm.stream({ messages: [{ role: "user", content: "hi" }] }, models[provider]), (e) =>
             Effect.sync(() => e._tag === "TextDelta" && e.text !== "" && deltas.push(e.text))
@@ -44,7 +45,6 @@ describe("stream idle timeout", () => {
         ).pipe(Effect.provide(setup.layer), Effect.flip)
         expect(failure).toMatchObject({ _tag: "TimeoutError", timeoutMs: 300 })
         expect(deltas.join("")).toBe("one two ")
-        expect(Date.now() - started).toBeLessThan(5000)
         const request = fleet[provider].requests.at(-1)!
         yield* Effect.promise(() => fleet[provider].waitForAbort(request, 1000))
       }).pipe(Effect.scoped)
