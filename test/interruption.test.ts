@@ -200,15 +200,15 @@ describe("a request interrupted at a random point", () => {
         const sim = fleet[provider]
         const both = await orchestrators(fleet, provider)
         try {
-          // Effect: interrupt the fiber while the provider has not answered yet.
-          sim.scriptModel(activeModels[provider], { kind: "hang" })
+          // Effect: interrupt the fiber while the provider has not answered yet. Its answer is due in 5 s:
+          // an interrupt that waited for the call would let it complete, and the simulator would see no abort.
+          sim.scriptModel(activeModels[provider], { kind: "text", text: "too late", firstByteDelayMs: 5000 })
           const fiber = both.runtime.runFork(
             LLMOrchestrator.use((llm) => llm.sendRequest({ messages: [{ role: "user", content: "wait" }] }))
           )
           await waitForRequest(sim.requests, 0)
           await sleep(random.int(0, 40))
-          // The provider never answers: an interrupt that waited for the call would hang here (the test
-          // timeout is the guard). It ends the fiber as interrupted, not with an answer or an error.
+          // The fiber ends as interrupted, not with an answer or an error.
           await both.runtime.runPromise(Fiber.interrupt(fiber))
           const exit = await both.runtime.runPromise(Fiber.await(fiber))
           expect(Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)).toBe(true)
