@@ -60,6 +60,12 @@ describe("llm-orchestrator chat", { timeout: 60_000 }, () => {
     expect(result.stderr).toContain(`openai/${active} |`)
     expect(result.stderr).toContain(`tokens ${record!.usage.inputTokens} in, ${record!.usage.outputTokens} out`)
     expect(result.stderr).toContain(`cost $${record!.cost!.total.toFixed(6)}`)
+    // https://openai.com/api/pricing: gpt-4o-mini $0.15 input, $0.60 output per 1M (no cache here).
+    expect(active).toBe("gpt-4o-mini")
+    expect(record!.cost!.total).toBeCloseTo(
+      (record!.usage.inputTokens * 0.15 + record!.usage.outputTokens * 0.6) / 1e6,
+      12
+    )
     expect(leakedSecrets(result)).toEqual([])
   })
 
