@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import { checkConfig } from "@llm-orchestrator/core"
+import { type CostRecord, checkConfig } from "@llm-orchestrator/core"
 import { repoRoot, runCli } from "../packages/llm-orchestrator/test/cli-support.ts"
 import { tempDir } from "./support.ts"
 
@@ -28,8 +28,34 @@ const run = (args: ReadonlyArray<string>): Promise<{ code: number | null; stdout
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the demo's headings are bold (ANSI)
 const stripAnsi = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "")
 
+/**
+ * Published list prices in USD per million tokens of the models the demo's tour bills (no cache or
+ * reasoning tokens in it): the demo's costs are checked against these, not against our pricing code.
+ */
+const publishedPerMillion: Readonly<Record<string, { readonly input: number; readonly output: number }>> = {
+  // https://openai.com/api/pricing: gpt-4o $2.50 input, $10 output per 1M.
+  "openai/gpt-4o": { input: 2.5, output: 10 },
+  // https://docs.anthropic.com/en/docs/about-claude/pricing: Claude Sonnet 4.6 $3 input, $15 output per 1M.
+  "anthropic/claude-sonnet-4-6": { input: 3, output: 15 },
+  // https://ai.google.dev/gemini-api/docs/pricing: Gemini 2.5 Flash $0.30 text input, $2.50 output per 1M.
+  "gemini/gemini-2.5-flash": { input: 0.3, output: 2.5 }
+}
+const publishedCost = (key: string, inputTokens: number, outputTokens: number): number => {
+  const price = publishedPerMillion[key]
+  if (!price) throw new Error(`no published price written in this test for ${key}`)
+  return (inputTokens * price.input + outputTokens * price.output) / 1e6
+}
+/** A printed "$0.000327" equals `amount` to the digits printed. */
+const expectDollars = (printed: string | undefined, amount: number) => {
+  expect(printed).toMatch(/^\$\d+\.\d+$/)
+  const digits = printed!.split(".")[1]!.length
+  expect(Math.abs(Number(printed!.slice(1)) - amount), `${printed} vs ${amount}`).toBeLessThanOrEqual(
+    0.5 * 10 ** -digits + 1e-12
+  )
+}
+
 describe("pnpm demo", () => {
-  it("tours discovery, fallback, streaming and costs; `costs` on its log gives the same totals", async () => {
+  it("tours discovery, fallback, streaming and costs; each cost is tokens x published price; `costs` agrees", async () => {
     const demo = await run(["examples/demo.ts"])
     expect(demo.code, demo.stderr).toBe(0)
     const out = stripAnsi(demo.stdout)
@@ -38,10 +64,50 @@ describe("pnpm demo", () => {
     expect(out).toMatch(/error \(RateLimitError\)/)
     expect(out).toMatch(/error \(ProviderUnavailableError\)/)
     expect(out).toMatch(/openai\s+gpt-4o\s+1\s+success/)
-    const total = out.match(/^TOTAL\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+\$([\d.]+)/m)
-    expect(total).not.toBeNull()
+
+    // The cost table: one row per billed model, then TOTAL; every cost from its own row's tokens.
+    const lines = out.split("\n")
+    const header = lines.findIndex((line) => line.startsWith("provider/model"))
+    expect(header).toBeGreaterThanOrEqual(0)
+    const rows = lines
+      .slice(header + 2)
+      .filter((line) => /\S {2,}\S/.test(line))
+      .map((line) => line.trim().split(/ {2,}/))
+    const total = rows.at(-1)!
+    const byModel = rows.slice(0, -1)
+    expect(total[0]).toBe("TOTAL")
+    expect(byModel.map((r) => r[0]).toSorted()).toEqual(Object.keys(publishedPerMillion).toSorted())
+    let expectedTotal = 0
+    for (const [key, calls, unpriced, tokensIn, tokensOut, cost] of byModel) {
+      expect([calls, unpriced]).toEqual(["1", "0"])
+      const expected = publishedCost(key!, Number(tokensIn), Number(tokensOut))
+      expectDollars(cost, expected)
+      expectedTotal += expected
+    }
+    expect(total.slice(1, 5)).toEqual([
+      String(byModel.length),
+      "0",
+      String(byModel.reduce((n, r) => n + Number(r[3]), 0)),
+      String(byModel.reduce((n, r) => n + Number(r[4]), 0))
+    ])
+    expectDollars(total[5], expectedTotal)
+
+    // The cost log holds the same calls with the same tokens, each priced at the published rates.
     const logPath = out.match(/cost log: (\S+\.jsonl)/)?.[1]
     expect(logPath && existsSync(logPath)).toBe(true)
+    const records = readFileSync(logPath!, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as CostRecord)
+    expect(records.map((r) => `${r.provider}/${r.model}`).toSorted()).toEqual(byModel.map((r) => r[0]).toSorted())
+    for (const record of records) {
+      const row = byModel.find((r) => r[0] === `${record.provider}/${record.model}`)!
+      expect([record.usage.inputTokens, record.usage.outputTokens]).toEqual([Number(row[3]), Number(row[4])])
+      expect(record.cost?.total).toBeCloseTo(
+        publishedCost(row[0]!, record.usage.inputTokens, record.usage.outputTokens),
+        12
+      )
+    }
     const report = await runCli(["costs", logPath!, "--json"])
     expect(report.code, report.stderr).toBe(0)
     const json = JSON.parse(report.stdout) as {
@@ -49,13 +115,10 @@ describe("pnpm demo", () => {
       costUsd: number
       usage: { inputTokens: number; outputTokens: number }
     }
-    const [, calls, unpriced, tokensIn, tokensOut, usd] = total!
-    expect(json.calls).toBe(Number(calls))
-    expect(Number(unpriced)).toBe(0)
-    expect(json.usage.inputTokens).toBe(Number(tokensIn))
-    expect(json.usage.outputTokens).toBe(Number(tokensOut))
-    expect(json.costUsd).toBeCloseTo(Number(usd), 6)
-    expect(readFileSync(logPath!, "utf8").trim().split("\n")).toHaveLength(json.calls)
+    expect(json.calls).toBe(records.length)
+    expect(json.usage.inputTokens).toBe(Number(total[3]))
+    expect(json.usage.outputTokens).toBe(Number(total[4]))
+    expect(json.costUsd).toBeCloseTo(expectedTotal, 12)
   }, 60_000)
 })
 

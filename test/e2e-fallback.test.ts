@@ -4,9 +4,10 @@
  * cost log.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Stream } from "effect"
+import { Clock, Effect, Fiber, Stream } from "effect"
+import { TestClock } from "effect/testing"
 import { LLMOrchestrator } from "llm-orchestrator"
-import { fleetOrchestrator, readLog, user } from "./support.ts"
+import { fleetOrchestrator, readLog, sleepRecordingClock, untilLive, user } from "./support.ts"
 
 const attemptsOf = (attempts: ReadonlyArray<{ provider: string; model: string; outcome: string; errorTag?: string }>) =>
   attempts.map((a) => `${a.provider}/${a.model}:${a.outcome}${a.errorTag ? `:${a.errorTag}` : ""}`)
@@ -14,15 +15,26 @@ const modelsCalled = (requests: ReadonlyArray<{ model: string | undefined; kind:
   requests.filter((r) => r.kind !== "models").map((r) => r.model)
 
 describe("fallback through the real SDKs", () => {
-  it.live("429 with Retry-After 1 s: waits about 1 s, one retry on the same model, then answers", () =>
+  it.effect("429 with Retry-After 1 s: one retry on the same model, 1 s later on the TestClock, then it answers", () =>
     Effect.gen(function* () {
       const { fleet, layer } = yield* fleetOrchestrator()
       fleet.openai.scriptModel("gpt-4o-mini", { kind: "error", fault: "rate-limit", retryAfterSeconds: 1 })
-      const started = Date.now()
-      const response = yield* LLMOrchestrator.use((llm) => llm.sendRequest(user("hi"))).pipe(Effect.provide(layer))
-      const waited = Date.now() - started
-      expect(waited).toBeGreaterThanOrEqual(950)
-      expect(waited).toBeLessThan(5000)
+      const { clock, sleeps } = yield* sleepRecordingClock
+      const fiber = yield* LLMOrchestrator.use((llm) => llm.sendRequest(user("hi"))).pipe(
+        Effect.provide(layer),
+        Effect.provideService(Clock.Clock, clock),
+        Effect.forkChild
+      )
+      // The 429 came back over the socket and the orchestrator sleeps: the Retry-After, not the 10 ms backoff.
+      yield* untilLive("the retry's sleep", () => sleeps.length > 0)
+      expect(sleeps).toEqual([1000])
+      expect(modelsCalled(fleet.openai.requests)).toEqual(["gpt-4o-mini"])
+      yield* TestClock.adjust("999 millis")
+      yield* TestClock.withLive(Effect.sleep("50 millis")) // time for an early retry to reach the simulator
+      expect(fiber.pollUnsafe()).toBeUndefined()
+      expect(modelsCalled(fleet.openai.requests)).toEqual(["gpt-4o-mini"])
+      yield* TestClock.adjust("1 millis")
+      const response = yield* Fiber.join(fiber)
       expect(attemptsOf(response.attempts)).toEqual([
         "openai/gpt-4o-mini:error:RateLimitError",
         "openai/gpt-4o-mini:success"
@@ -31,17 +43,27 @@ describe("fallback through the real SDKs", () => {
     }).pipe(Effect.scoped)
   )
 
-  it.live("429 with Retry-After 120 s moves to the next model at once", () =>
+  it.effect("429 with Retry-After 120 s moves to the next model at once, with no sleep and the TestClock unmoved", () =>
     Effect.gen(function* () {
       const { fleet, layer } = yield* fleetOrchestrator()
       fleet.openai.scriptModel("gpt-4o-mini", { kind: "error", fault: "rate-limit", retryAfterSeconds: 120 })
-      const started = Date.now()
-      const response = yield* LLMOrchestrator.use((llm) => llm.sendRequest(user("hi"))).pipe(Effect.provide(layer))
-      expect(Date.now() - started).toBeLessThan(1000)
+      const { clock, sleeps } = yield* sleepRecordingClock
+      const startedAt = yield* Clock.currentTimeMillis
+      const fiber = yield* LLMOrchestrator.use((llm) => llm.sendRequest(user("hi"))).pipe(
+        Effect.provide(layer),
+        Effect.provideService(Clock.Clock, clock),
+        Effect.forkChild
+      )
+      // Nothing moves the TestClock here: a request that waited would never finish.
+      yield* untilLive("the answer without any wait", () => fiber.pollUnsafe() !== undefined)
+      const response = yield* Fiber.join(fiber)
+      expect(sleeps).toEqual([])
+      expect(yield* Clock.currentTimeMillis).toBe(startedAt)
       expect(attemptsOf(response.attempts)).toEqual([
         "openai/gpt-4o-mini:error:RateLimitError",
         "openai/gpt-4o:success"
       ])
+      expect(modelsCalled(fleet.openai.requests)).toEqual(["gpt-4o-mini", "gpt-4o"])
     }).pipe(Effect.scoped)
   )
 
@@ -204,27 +226,31 @@ describe("streaming fallback through the real SDKs", () => {
 })
 
 describe("circuit breaker through the real SDKs", () => {
-  it.live("after the threshold the simulator sees no request for the broken model until the cool-down passes", () =>
+  it.effect("after the threshold the simulator sees no request for the broken model until the cool-down passes", () =>
     Effect.gen(function* () {
       const { fleet, layer } = yield* fleetOrchestrator({
         extraYaml: "retry:\n  max_attempts: 1\ncircuit_breaker:\n  failure_threshold: 2\n  cooldown: 400ms"
       })
       const down = { kind: "error", fault: "unavailable" } as const
       fleet.openai.scriptModel("gpt-4o-mini", down, down)
+      const broken = () => modelsCalled(fleet.openai.requests).filter((m) => m === "gpt-4o-mini").length
       yield* Effect.gen(function* () {
         const llm = yield* LLMOrchestrator
         yield* llm.sendRequest(user("1"))
         yield* llm.sendRequest(user("2"))
-        const before = modelsCalled(fleet.openai.requests).filter((m) => m === "gpt-4o-mini").length
+        expect(broken()).toBe(2)
+        // The cool-down is measured on the TestClock from the second failure: 399 ms later still open.
+        yield* TestClock.adjust("399 millis")
         const skipped = yield* llm.sendRequest(user("3"))
         expect(attemptsOf(skipped.attempts)).toEqual([
           "openai/gpt-4o-mini:skipped:CircuitOpen",
           "openai/gpt-4o:success"
         ])
-        expect(modelsCalled(fleet.openai.requests).filter((m) => m === "gpt-4o-mini")).toHaveLength(before)
-        yield* Effect.sleep("450 millis")
+        expect(broken()).toBe(2)
+        yield* TestClock.adjust("1 millis")
         const healed = yield* llm.sendRequest(user("4"))
         expect(attemptsOf(healed.attempts)).toEqual(["openai/gpt-4o-mini:success"])
+        expect(broken()).toBe(3)
       }).pipe(Effect.provide(layer))
     }).pipe(Effect.scoped)
   )

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { type CostRecord, parseConfig } from "@llm-orchestrator/core"
 import { type FleetConfigOptions, type SimulatorFleet, simulatorFleet } from "@llm-orchestrator/testing"
-import { Effect } from "effect"
+import { Clock, Duration, Effect } from "effect"
+import { TestClock } from "effect/testing"
 import { layerFromConfig } from "llm-orchestrator"
 
 export const tempDir = (prefix = "llm-orchestrator-test-") => mkdtempSync(join(tmpdir(), prefix))
@@ -35,3 +36,40 @@ export const writeConfig = (fleet: SimulatorFleet, options: FleetConfigOptions =
 }
 
 export const user = (content: string) => ({ messages: [{ role: "user" as const, content }] })
+
+/**
+ * The fiber's clock (the TestClock under `it.effect`) with every sleep asked of it written down, in
+ * ms: provided to the code under test, it lets a test see that code waiting before moving time by hand.
+ */
+export const sleepRecordingClock = Clock.clockWith((inner) => {
+  const sleeps: Array<number> = []
+  const clock: Clock.Clock = {
+    currentTimeMillisUnsafe: () => inner.currentTimeMillisUnsafe(),
+    currentTimeMillis: inner.currentTimeMillis,
+    currentTimeNanosUnsafe: () => inner.currentTimeNanosUnsafe(),
+    currentTimeNanos: inner.currentTimeNanos,
+    monotonicTimeNanosUnsafe: () => inner.monotonicTimeNanosUnsafe(),
+    monotonicTimeNanos: inner.monotonicTimeNanos,
+    sleep: (duration) =>
+      Effect.suspend(() => {
+        sleeps.push(Duration.toMillis(duration))
+        return inner.sleep(duration)
+      })
+  }
+  return Effect.succeed({ clock, sleeps })
+})
+
+/**
+ * Under `it.effect`, waits on the live clock (real sockets need real time) until `done()` holds;
+ * fails after `withinMs` of real time, a guard against a hang, not a measurement.
+ */
+export const untilLive = (what: string, done: () => boolean, withinMs = 20_000) =>
+  TestClock.withLive(
+    Effect.gen(function* () {
+      const deadline = Date.now() + withinMs
+      while (!done()) {
+        if (Date.now() > deadline) return yield* Effect.die(new Error(`not within ${withinMs} ms: ${what}`))
+        yield* Effect.sleep("2 millis")
+      }
+    })
+  )

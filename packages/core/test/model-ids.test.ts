@@ -59,33 +59,34 @@ const shapes: ReadonlyArray<readonly [ProviderId, string]> = [
   ["bedrock", "arn:aws-us-gov:bedrock:us-gov-west-1:123456789012:provisioned-model/abc123def456"]
 ]
 
-const hostile: ReadonlyArray<string> = [
-  "%2e%2e/%2e%2e/v1beta/files/abc:delete#",
-  "../../x",
-  "./x",
-  "x/./y",
-  "x/../y",
-  "x//y",
-  "x/",
-  "/x",
-  "a?b=c",
-  "a#b",
-  "a&b",
-  "a b",
-  "a\tb",
-  "a\nb",
-  "a\r\nb",
-  "a\u0000b",
-  "a\u007fb",
-  "a\\b",
-  "a%2fb",
-  "gpt-4o\u00a0",
-  "gpt\u20144o",
-  "-x",
-  ".x",
-  "",
-  "x".repeat(maxModelIdLength + 1),
-  "x".repeat(300_000)
+/** Ids that could leave the model's path, each with the reason it is refused (the same for every provider). */
+const hostile: ReadonlyArray<readonly [string, string]> = [
+  ["%2e%2e/%2e%2e/v1beta/files/abc:delete#", 'it contains "%"'],
+  ["../../x", "it must start with a letter or a digit"],
+  ["./x", "it must start with a letter or a digit"],
+  ["x/./y", 'it has an empty, "." or ".." path segment'],
+  ["x/../y", 'it has an empty, "." or ".." path segment'],
+  ["x//y", 'it has an empty, "." or ".." path segment'],
+  ["x/", 'it has an empty, "." or ".." path segment'],
+  ["/x", "it must start with a letter or a digit"],
+  ["a?b=c", 'it contains "?"'],
+  ["a#b", 'it contains "#"'],
+  ["a&b", 'it contains "&"'],
+  ["a b", "it contains a space"],
+  ["a\tb", "it contains a control character (U+0009)"],
+  ["a\nb", "it contains a control character (U+000A)"],
+  ["a\r\nb", "it contains a control character (U+000D)"],
+  ["a\u0000b", "it contains a control character (U+0000)"],
+  ["a\u007fb", "it contains a control character (U+007F)"],
+  ["a\\b", 'it contains "\\"'],
+  ["a%2fb", 'it contains "%"'],
+  ["gpt-4o\u00a0", "it contains a non-ASCII character (U+00A0)"],
+  ["gpt\u20144o", "it contains a non-ASCII character (U+2014)"],
+  ["-x", "it must start with a letter or a digit"],
+  [".x", "it must start with a letter or a digit"],
+  ["", "it is empty or not a string"],
+  ["x".repeat(maxModelIdLength + 1), `it is ${maxModelIdLength + 1} characters long`],
+  ["x".repeat(300_000), "it is 300000 characters long"]
 ]
 
 describe("model ids: what passes", () => {
@@ -113,7 +114,8 @@ describe("model ids: what passes", () => {
 describe("model ids: what fails", () => {
   it("ids that could leave the model's path fail for every provider", () => {
     for (const provider of [...providerIds, undefined])
-      for (const id of hostile) expect(modelIdProblem(id, provider), `${provider} ${JSON.stringify(id)}`).toBeDefined()
+      for (const [id, reason] of hostile)
+        expect(modelIdProblem(id, provider), `${provider} ${JSON.stringify(id).slice(0, 60)}`).toBe(reason)
   })
 
   it("Google ids: no ':' (a method name), no '..', '/' only in the forms each API uses", () => {

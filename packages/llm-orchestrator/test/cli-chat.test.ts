@@ -47,9 +47,11 @@ describe("llm-orchestrator chat", { timeout: 60_000 }, () => {
     const result = await runCli(["chat", "hi", "--config", freshConfig()])
     expect(result.code).toBe(0)
     expect(result.stdout).toBe(`${pieces.join("")}\n`)
-    // Streamed: text reached stdout well before the process ended (5 chunks x 150 ms apart).
-    expect(result.stdoutChunkTimes.length).toBeGreaterThan(1)
-    expect(result.exitedAfterMs - result.stdoutChunkTimes[0]!).toBeGreaterThan(400)
+    // Streamed: stdout was read in parts, the first holding the start of the answer and not its end
+    // (the pieces are 150 ms apart; printed at the end, the answer would come as one write).
+    expect(result.stdoutChunks.length).toBeGreaterThan(1)
+    expect(result.stdoutChunks[0]!.startsWith(pieces[0]!)).toBe(true)
+    expect(result.stdoutChunks[0]).not.toContain(pieces.at(-1))
     expect(fleet.openai.requests.at(-1)?.kind).toBe("stream")
     const [record] = readLog(logPath)
     const active = fleetConfig.activeModel
@@ -58,6 +60,12 @@ describe("llm-orchestrator chat", { timeout: 60_000 }, () => {
     expect(result.stderr).toContain(`openai/${active} |`)
     expect(result.stderr).toContain(`tokens ${record!.usage.inputTokens} in, ${record!.usage.outputTokens} out`)
     expect(result.stderr).toContain(`cost $${record!.cost!.total.toFixed(6)}`)
+    // https://openai.com/api/pricing: gpt-4o-mini $0.15 input, $0.60 output per 1M (no cache here).
+    expect(active).toBe("gpt-4o-mini")
+    expect(record!.cost!.total).toBeCloseTo(
+      (record!.usage.inputTokens * 0.15 + record!.usage.outputTokens * 0.6) / 1e6,
+      12
+    )
     expect(leakedSecrets(result)).toEqual([])
   })
 

@@ -5,8 +5,7 @@
  * The log must carry the searches, their fee and the tool-use input; `costs` must total them.
  */
 import { readFileSync } from "node:fs"
-import type { CostRecord, CostReport, Usage } from "@llm-orchestrator/core"
-import { makePricing } from "@llm-orchestrator/cost"
+import type { CostRecord, CostReport } from "@llm-orchestrator/core"
 import {
   type Cassette,
   cassetteReply,
@@ -29,9 +28,9 @@ const grounded = (cassette: Cassette) =>
     usage.totalTokenCount = (usage.totalTokenCount as number) + toolUsePromptTokens
   })
 
-/** The recorded Gemini usage (the body's last usageMetadata): what our record must add up from. */
-const recordedPromptTokens = (cassette: Cassette): number =>
-  Number([...(cassette.response.body ?? "").matchAll(/"promptTokenCount": ?(\d+)/g)].at(-1)![1])
+/** A counter of the recorded Gemini usage (the body's last usageMetadata; 0 when absent). */
+const recordedCount = (cassette: Cassette, field: string): number =>
+  Number([...(cassette.response.body ?? "").matchAll(new RegExp(`"${field}": ?(\\d+)`, "g"))].at(-1)?.[1] ?? 0)
 
 describe("tool usage in the cost log and in `costs`", { timeout: 180_000 }, () => {
   const webSearch = recorded("anthropic", "test_anthropic_text_parts_ahead_of_built_in_tool_call__0")
@@ -76,8 +75,11 @@ describe("tool usage in the cost log and in `costs`", { timeout: 180_000 }, () =
       const { tools, total, input, cacheRead, cacheWrite, output, reasoning } = record.cost!
       expect(total).toBeCloseTo(input + cacheRead + cacheWrite + output + reasoning + tools!, 12)
     }
-    // The recorded plain answer: $0.060724 by the reference (genai-prices), $0.010 of it the search.
-    expect(anthropic[0]!.cost!.total).toBeCloseTo(0.060724, 12)
+    // The recorded plain answer's usage: input_tokens 16083, output_tokens 165, no cache, one web search.
+    // https://docs.anthropic.com/en/docs/about-claude/pricing: Claude Sonnet 4.5 $3 input, $15 output per
+    // 1M; web search $10 per 1,000 searches. That is $0.060724, as the reference (genai-prices) says.
+    expect(anthropic[0]!.usage).toMatchObject({ inputTokens: 16_083, outputTokens: 165, cacheReadTokens: 0 })
+    expect(anthropic[0]!.cost!.total).toBeCloseTo((16_083 * 3 + 165 * 15) / 1e6 + 10 / 1000, 12)
     // `chat` says so on its cost line.
     expect(stderrs[0]).toContain("1 web search)")
     expect(stderrs[0]).toContain("cost $0.060724 (tools $0.010000)")
@@ -86,14 +88,25 @@ describe("tool usage in the cost log and in `costs`", { timeout: 180_000 }, () =
   it("a grounded Gemini call records the tool-use prompt tokens as input and prices them", () => {
     const gemini = records.filter((r) => r.provider === "gemini")
     expect(gemini.map((r) => r.stream)).toEqual([false, true])
-    const pricing = makePricing()
-    const sources = [geminiPlain, geminiStream]
+    const sources = [grounded(geminiPlain), grounded(geminiStream)]
     gemini.forEach((record, i) => {
-      expect(record.usage.inputTokens).toBe(recordedPromptTokens(sources[i]!) + toolUsePromptTokens)
-      const withoutTools: Usage = { ...record.usage, inputTokens: record.usage.inputTokens - toolUsePromptTokens }
-      const extra = record.cost!.total - pricing.costOf("gemini", "gemini-2.5-flash", withoutTools)!.total
-      // Gemini 2.5 Flash text input: $0.30 per million tokens.
-      expect(extra).toBeCloseTo((toolUsePromptTokens * 0.3) / 1e6, 12)
+      const count = (field: string) => recordedCount(sources[i]!, field)
+      expect(count("cachedContentTokenCount")).toBe(0) // no cache rate needed below
+      // The recorded parts add up to the recorded total: the usage below is the whole of it.
+      const [prompt, toolUse, candidates, thoughts] = [
+        count("promptTokenCount"),
+        count("toolUsePromptTokenCount"),
+        count("candidatesTokenCount"),
+        count("thoughtsTokenCount")
+      ]
+      expect(toolUse).toBe(toolUsePromptTokens)
+      expect(prompt + toolUse + candidates + thoughts).toBe(count("totalTokenCount"))
+      expect(record.usage.inputTokens).toBe(prompt + toolUse)
+      expect(record.usage.outputTokens).toBe(candidates + thoughts)
+      expect(record.usage.reasoningTokens).toBe(thoughts)
+      // https://ai.google.dev/gemini-api/docs/pricing: Gemini 2.5 Flash $0.30 per 1M text input (tool-use
+      // prompt tokens included), $2.50 per 1M output (thinking tokens included).
+      expect(record.cost!.total).toBeCloseTo(((prompt + toolUse) * 0.3 + (candidates + thoughts) * 2.5) / 1e6, 12)
       expect(record.cost).not.toHaveProperty("tools")
     })
   })

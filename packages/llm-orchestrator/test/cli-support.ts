@@ -16,9 +16,8 @@ export interface CliRun {
   readonly code: number | null
   readonly stdout: string
   readonly stderr: string
-  /** ms since spawn of each stdout chunk, to tell streamed output from output printed at the end. */
-  readonly stdoutChunkTimes: ReadonlyArray<number>
-  readonly exitedAfterMs: number
+  /** stdout as it was read, chunk by chunk: streamed output arrives in parts, not as one write at the end. */
+  readonly stdoutChunks: ReadonlyArray<string>
 }
 
 export interface RunOptions {
@@ -33,23 +32,20 @@ export const runCli = (args: ReadonlyArray<string>, options: RunOptions = {}): P
   for (const [name, value] of Object.entries(options.env ?? {})) env[name] = value
   for (const name of Object.keys(env)) if (env[name] === undefined) delete env[name]
   return new Promise((resolve, reject) => {
-    const started = performance.now()
     const child = spawn(process.execPath, [entry, ...args], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] })
     let stdout = ""
     let stderr = ""
-    const stdoutChunkTimes: Array<number> = []
+    const stdoutChunks: Array<string> = []
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdoutChunkTimes.push(performance.now() - started)
+      stdoutChunks.push(chunk)
       stdout += chunk
-      if (options.interruptOnFirstOutput && stdoutChunkTimes.length === 1) child.kill("SIGINT")
+      if (options.interruptOnFirstOutput && stdoutChunks.length === 1) child.kill("SIGINT")
     })
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
       stderr += chunk
     })
     child.once("error", reject)
-    child.once("close", (code) =>
-      resolve({ code, stdout, stderr, stdoutChunkTimes, exitedAfterMs: performance.now() - started })
-    )
+    child.once("close", (code) => resolve({ code, stdout, stderr, stdoutChunks }))
   })
 }
 

@@ -178,6 +178,29 @@ describe("AnthropicProvider: text", () => {
     )
   )
 
+  it.live("usage is what the served body says by Anthropic's rule, not what the simulator was told", () =>
+    withProvider((provider, sim) =>
+      Effect.gen(function* () {
+        // The simulator renders usage as the adapter's inverse, so a wrong rule shared by both passes the
+        // tests above; here the expectation is read from the bytes served (`expectedUsage`, as for cassettes).
+        const usage = { ...scriptedUsage, cacheWrite1hTokens: 20, webSearches: 2 }
+        const reply = { kind: "text", text: "counted", usage } as const
+        sim.script(reply, reply)
+        const served = yield* Effect.promise(() =>
+          fetch(`${sim.url}/v1/messages`, {
+            method: "POST",
+            headers: { "content-type": "application/json", "x-api-key": apiKey, "anthropic-version": "2023-06-01" },
+            body: JSON.stringify({ model, max_tokens: 64, messages: [{ role: "user", content: "hi" }] })
+          }).then((r) => r.json() as Promise<{ usage: RecordedUsage }>)
+        )
+        // Anthropic's input_tokens leave out cache reads and writes: 1000 - 600 - 150.
+        expect(served.usage).toMatchObject({ input_tokens: 250, cache_read_input_tokens: 600 })
+        const response = yield* provider.generate(hello, model)
+        expect(response.usage).toEqual(expectedUsage(served.usage))
+      })
+    )
+  )
+
   it.live("usage without cache or thinking normalises to zeros, not undefined", () =>
     withProvider((provider, sim) =>
       Effect.gen(function* () {

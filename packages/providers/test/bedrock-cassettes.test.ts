@@ -80,6 +80,10 @@ const expectedFinish: Record<string, FinishReason> = {
 const expectedUsage = (usage: RecordedUsage): Usage => {
   const cacheReadTokens = usage.cacheReadInputTokens ?? 0
   const cacheWriteTokens = usage.cacheWriteInputTokens ?? 0
+  // The recorded total is the sum of the recorded parts: the usage below leaves no recorded token out.
+  expect(usage.inputTokens + cacheReadTokens + cacheWriteTokens + usage.outputTokens, "parts vs totalTokens").toBe(
+    usage.totalTokens
+  )
   return {
     inputTokens: usage.inputTokens + cacheReadTokens + cacheWriteTokens,
     outputTokens: usage.outputTokens,
@@ -153,4 +157,43 @@ describe("BedrockProvider replays every recorded exchange", () => {
       })
     )
   }
+})
+
+// The simulator renders usage as the adapter's inverse, so a wrong rule shared by both passes the
+// simulator-based tests; here the expectation is read from the bytes served (`expectedUsage`).
+describe("usage is what the served body says by Bedrock's rule, not what the simulator was told", () => {
+  it.live("Converse", () =>
+    Effect.gen(function* () {
+      const sim = yield* bedrockSimulator()
+      const model = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+      const reply = {
+        kind: "text",
+        text: "counted",
+        usage: { inputTokens: 1_000, cacheReadTokens: 600, cacheWriteTokens: 150, outputTokens: 40 }
+      } as const
+      sim.script(reply, reply)
+      const served = yield* Effect.promise(() =>
+        fetch(`${sim.url}/model/${encodeURIComponent(model)}/converse`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ messages: [{ role: "user", content: [{ text: "hi" }] }] })
+        }).then((r) => r.json() as Promise<{ usage: RecordedUsage }>)
+      )
+      // Bedrock's inputTokens leave out cache reads and writes (1000 - 600 - 150); totalTokens has them.
+      expect(served.usage).toMatchObject({ inputTokens: 250, cacheReadInputTokens: 600, totalTokens: 1_040 })
+      const response = yield* LLMProvider.use((llm) =>
+        llm.generate({ messages: [{ role: "user", content: "hi" }] }, model)
+      ).pipe(
+        Effect.provide(
+          BedrockProvider.layer({
+            region: "us-east-1",
+            baseUrl: sim.url,
+            accessKeyId: Redacted.make("AKIDSERVED"),
+            secretAccessKey: Redacted.make("served-secret")
+          })
+        )
+      )
+      expect(response.usage).toEqual(expectedUsage(served.usage))
+    })
+  )
 })

@@ -15,7 +15,14 @@ import {
   type Simulator
 } from "@llm-orchestrator/testing"
 import { ConfigProvider, Effect, Redacted, Stream } from "effect"
-import { cassetteModel, collect, deltas, expectedFromCassette, finishes } from "./google-support.ts"
+import {
+  cassetteModel,
+  collect,
+  deltas,
+  expectedFromCassette,
+  expectedGoogleUsage,
+  finishes
+} from "./google-support.ts"
 
 const API_KEY = "AIzaSy-gemini-test-key-0123456789"
 
@@ -460,6 +467,29 @@ describe("GeminiProvider.layerConfig", () => {
       )
       expect(error._tag).toBe("ConfigError")
       expect(String(error.message)).toContain("GEMINI_API_KEY")
+    })
+  )
+})
+
+describe("GeminiProvider: usage as served", () => {
+  // The simulator renders usage as the adapter's inverse, so a wrong rule shared by both passes the
+  // tests above; here the expectation is read from the bytes served, with its totalTokenCount.
+  it.live("generate reports what the served usageMetadata says, every counted token included", () =>
+    Effect.gen(function* () {
+      const sim = yield* geminiSimulator()
+      const reply = { kind: "text", text: "counted", usage } as const
+      sim.script(reply, reply)
+      const served = yield* Effect.promise(() =>
+        fetch(`${sim.url}/v1beta/models/gemini-2.5-flash:generateContent`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-goog-api-key": API_KEY },
+          body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hi" }] }] })
+        }).then((r) => r.json() as Promise<{ usageMetadata: Record<string, number> }>)
+      )
+      // Google counts thoughts outside candidatesTokenCount, cached tokens inside promptTokenCount.
+      expect(served.usageMetadata).toMatchObject({ promptTokenCount: 40, thoughtsTokenCount: 9, totalTokenCount: 65 })
+      const response = yield* (yield* gemini(sim)).generate(ask("hi"), "gemini-2.5-flash")
+      expect(response.usage).toEqual(expectedGoogleUsage(served.usageMetadata).usage)
     })
   )
 })

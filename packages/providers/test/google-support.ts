@@ -1,4 +1,5 @@
 /** Helpers shared by the Gemini and Vertex provider tests (not a test file itself). */
+import { expect } from "@effect/vitest"
 import type { FinishReason, LLMError, ProviderStreamEvent, Usage } from "@llm-orchestrator/core"
 import { type Cassette, isStreamingCassette } from "@llm-orchestrator/testing"
 import { Effect, Stream } from "effect"
@@ -35,8 +36,29 @@ interface RecordedFrame {
 }
 
 /**
+ * The normalised usage of a served or recorded `usageMetadata` (thoughts added to output, tool-use
+ * prompt tokens to input, cached tokens already inside the prompt), after checking that the parts add
+ * up to its `totalTokenCount`: what the adapter reports must account for every token Google counted.
+ */
+export const expectedGoogleUsage = (meta: Readonly<Record<string, number>>) => {
+  const thoughts = meta.thoughtsTokenCount ?? 0
+  const inputTokens = (meta.promptTokenCount ?? 0) + (meta.toolUsePromptTokenCount ?? 0)
+  const totalTokens = meta.totalTokenCount
+  expect(totalTokens, "every answer states its totalTokenCount").toBeTypeOf("number")
+  expect(inputTokens + (meta.candidatesTokenCount ?? 0) + thoughts, "usage parts vs totalTokenCount").toBe(totalTokens)
+  const usage: Usage = {
+    inputTokens,
+    outputTokens: (meta.candidatesTokenCount ?? 0) + thoughts,
+    cacheReadTokens: meta.cachedContentTokenCount ?? 0,
+    cacheWriteTokens: 0,
+    reasoningTokens: thoughts
+  }
+  return { usage, totalTokens: totalTokens! }
+}
+
+/**
  * What a recorded Google exchange must become, read straight from the recorded body: the non-thought
- * text, DESIGN section 3 usage (thoughts added to output) and the finish reason.
+ * text, the usage (`expectedGoogleUsage`) and the finish reason.
  */
 export const expectedFromCassette = (cassette: Cassette) => {
   const body = cassette.response.body ?? ""
@@ -52,20 +74,12 @@ export const expectedFromCassette = (cassette: Cassette) => {
     .map((p) => p.text)
     .join("")
   const last = frames.at(-1)!
-  const meta = last.usageMetadata ?? {}
-  const thoughts = meta.thoughtsTokenCount ?? 0
-  const usage: Usage = {
-    inputTokens: meta.promptTokenCount ?? 0,
-    outputTokens: (meta.candidatesTokenCount ?? 0) + thoughts,
-    cacheReadTokens: meta.cachedContentTokenCount ?? 0,
-    cacheWriteTokens: 0,
-    reasoningTokens: thoughts
-  }
+  const { usage, totalTokens } = expectedGoogleUsage(last.usageMetadata ?? {})
   const wireReason = frames.map((f) => f.candidates?.[0]?.finishReason).findLast((r) => r !== undefined)
   const toolCall = parts.some((p) => p.functionCall !== undefined)
   const finishReason: FinishReason =
     wireReason === "STOP" ? (toolCall ? "tool-calls" : "stop") : wireReason === "MAX_TOKENS" ? "length" : "other"
-  return { text, usage, finishReason, responseId: frames[0]?.responseId, modelVersion: last.modelVersion }
+  return { text, usage, totalTokens, finishReason, responseId: frames[0]?.responseId, modelVersion: last.modelVersion }
 }
 
 /** The model id a recorded request named (`.../models/{id}:generateContent`). */

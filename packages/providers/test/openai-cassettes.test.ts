@@ -38,15 +38,21 @@ interface WireUsage {
   readonly completion_tokens_details?: { reasoning_tokens?: number }
   readonly input_tokens_details?: { cached_tokens?: number; cache_write_tokens?: number }
   readonly output_tokens_details?: { reasoning_tokens?: number }
+  readonly total_tokens?: number
 }
 
 /** PROTOCOLS.md section 6: OpenAI's counts are already totals (cached inside input, reasoning inside output). */
 const usageOf = (u: WireUsage): Usage => {
   const input = u.prompt_tokens_details ?? u.input_tokens_details
   const output = u.completion_tokens_details ?? u.output_tokens_details
+  const inputTokens = u.prompt_tokens ?? u.input_tokens ?? 0
+  const outputTokens = u.completion_tokens ?? u.output_tokens ?? 0
+  // The recorded total_tokens is input + output: cached and reasoning tokens are inside those two.
+  if (u.total_tokens !== undefined)
+    expect(inputTokens + outputTokens, "input + output vs total_tokens").toBe(u.total_tokens)
   return {
-    inputTokens: u.prompt_tokens ?? u.input_tokens ?? 0,
-    outputTokens: u.completion_tokens ?? u.output_tokens ?? 0,
+    inputTokens,
+    outputTokens,
     cacheReadTokens: input?.cached_tokens ?? 0,
     cacheWriteTokens: input?.cache_write_tokens ?? 0,
     reasoningTokens: output?.reasoning_tokens ?? 0
@@ -207,6 +213,39 @@ describe("every OpenAI cassette through OpenAIProvider", () => {
           usage: expected.usage,
           model: expected.model
         })
+      }).pipe(
+        Effect.provide(OpenAIProvider.layer({ apiKey: Redacted.make("sk-replay"), baseUrl: `${sim.url}/v1`, api }))
+      )
+    )
+  }
+})
+
+// The simulator renders usage as the adapter's inverse, so a wrong rule shared by both passes the
+// simulator-based tests; here the expectation is read from the bytes the simulator served (`usageOf`).
+describe("usage is what the served body says by OpenAI's rule, not what the simulator was told", () => {
+  const usage = { inputTokens: 1_000, cacheReadTokens: 600, outputTokens: 300, reasoningTokens: 120 }
+  for (const api of ["chat", "responses"] as const) {
+    it.live(api, () =>
+      Effect.gen(function* () {
+        const reply = { kind: "text", text: "counted", usage } as const
+        sim.reset().script(reply, reply)
+        const path = api === "chat" ? "chat/completions" : "responses"
+        const body =
+          api === "chat"
+            ? { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }
+            : { model: "gpt-4o", input: "hi" }
+        const served = yield* Effect.promise(() =>
+          fetch(`${sim.url}/v1/${path}`, {
+            method: "POST",
+            headers: { "content-type": "application/json", authorization: "Bearer sk-replay" },
+            body: JSON.stringify(body)
+          }).then((r) => r.json() as Promise<{ usage: WireUsage & { total_tokens: number } }>)
+        )
+        // OpenAI's counts are totals: cached tokens inside the input count, reasoning inside the output.
+        expect(served.usage.total_tokens).toBe(1_300)
+        const provider = yield* LLMProvider
+        const response = yield* provider.generate({ messages: [{ role: "user", content: "hi" }] }, "gpt-4o")
+        expect(response.usage).toEqual(usageOf(served.usage))
       }).pipe(
         Effect.provide(OpenAIProvider.layer({ apiKey: Redacted.make("sk-replay"), baseUrl: `${sim.url}/v1`, api }))
       )

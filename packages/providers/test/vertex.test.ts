@@ -22,7 +22,14 @@ import {
 } from "@llm-orchestrator/testing"
 import { ConfigProvider, Effect, Redacted, Stream } from "effect"
 import { OAuth2Client } from "google-auth-library"
-import { cassetteModel, collect, deltas, expectedFromCassette, finishes } from "./google-support.ts"
+import {
+  cassetteModel,
+  collect,
+  deltas,
+  expectedFromCassette,
+  expectedGoogleUsage,
+  finishes
+} from "./google-support.ts"
 
 // The orchestrator passes the parsed YAML config straight in.
 const fromConfig = (config: VertexConfig): VertexOptions => config
@@ -390,6 +397,29 @@ describe("VertexProvider: configuration", () => {
         "/v1beta1/projects/from-env/locations/asia-northeast1/publishers/google/models/gemini-2.5-flash:generateContent"
       )
       expect(sim.requests[0]?.headers["x-goog-api-key"]).toBe("env-vertex-key-42")
+    })
+  )
+})
+
+describe("VertexProvider: usage as served", () => {
+  // The simulator renders usage as the adapter's inverse, so a wrong rule shared by both passes the
+  // tests above; here the expectation is read from the bytes served, with its totalTokenCount.
+  it.live("generate reports what the served usageMetadata says, every counted token included", () =>
+    Effect.gen(function* () {
+      const sim = yield* vertexSimulator()
+      const reply = { kind: "text", text: "counted", usage } as const
+      sim.script(reply, reply)
+      const served = yield* Effect.promise(() =>
+        fetch(`${sim.url}${projectPath("us-central1", "gemini-2.5-flash")}:generateContent`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${ACCESS_TOKEN}` },
+          body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hi" }] }] })
+        }).then((r) => r.json() as Promise<{ usageMetadata: Record<string, number> }>)
+      )
+      // Google counts thoughts outside candidatesTokenCount, cached tokens inside promptTokenCount.
+      expect(served.usageMetadata).toMatchObject({ promptTokenCount: 31, thoughtsTokenCount: 7, totalTokenCount: 50 })
+      const response = yield* (yield* vertex(sim)).generate(ask("hi"), "gemini-2.5-flash")
+      expect(response.usage).toEqual(expectedGoogleUsage(served.usageMetadata).usage)
     })
   )
 })

@@ -5,6 +5,7 @@
  */
 import Anthropic, {
   APIError,
+  APIUserAbortError,
   AuthenticationError,
   BadRequestError,
   InternalServerError,
@@ -283,7 +284,8 @@ describe("faults surface as the SDK's error classes", () => {
     const pending = caught(client.messages.create(ask, { signal: controller.signal }))
     while (sim.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 2))
     controller.abort()
-    expect((await pending) as Error).toBeInstanceOf(Error)
+    // The SDK's own abort error, not whatever the socket said: the caller can tell a cancel from a fault.
+    expect(await pending).toBeInstanceOf(APIUserAbortError)
     await sim.waitForAbort(sim.requests[0]!, 200)
   })
 })

@@ -262,8 +262,13 @@ describe("Gemini API simulator with @google/genai", () => {
         })()
       )
       expect(seen).toEqual(["a "])
-      expect(error).toBeInstanceOf(Error)
+      // Not an ApiError (no HTTP status to classify): undici's "terminated" for a socket closed mid-body,
+      // the JSON parser's SyntaxError for a cut frame; the provider must map each.
       expect(error).not.toBeInstanceOf(ApiError)
+      if (fault === "drop") {
+        expect(error).toBeInstanceOf(TypeError)
+        expect(error).toMatchObject({ message: "terminated", cause: { code: "UND_ERR_SOCKET" } })
+      } else expect(error).toBeInstanceOf(SyntaxError)
     }
   })
 
