@@ -48,6 +48,23 @@ describe("sendRequest: retry and fallback", () => {
     }).pipe(Effect.provide(t.layer))
   })
 
+  it.effect("a Retry-After exactly at max_retry_after is still waited for (only a longer one moves on)", () => {
+    const t = setup({
+      activeProvider: "openai",
+      activeModel: "a",
+      providers: { openai: { fallbackModels: ["b"] } },
+      retry: { maxRetryAfterMs: 5000 }
+    })
+    t.fake("openai").scriptModel("a", { error: rateLimited("a", 5000) }, { text: "waited" })
+    return Effect.gen(function* () {
+      const llm = yield* LLMOrchestrator
+      const fiber = yield* Effect.forkChild(llm.sendRequest(user("hi")))
+      yield* TestClock.adjust("5 seconds")
+      const response = yield* Fiber.join(fiber)
+      expect([response.model, response.content]).toEqual(["a", "waited"])
+    }).pipe(Effect.provide(t.layer))
+  })
+
   it.effect("503s exhaust the model's retries (max_attempts 3), then the next model answers", () => {
     const t = setup({
       activeProvider: "openai",
@@ -313,6 +330,36 @@ describe("circuit breaker", () => {
       yield* Effect.flip(llm.sendRequest(user("1"))) // a fails, then b fails (b later)
       const response = yield* llm.sendRequest(user("2"))
       expect(attemptsOf(response.attempts)).toEqual(["openai/a:success"])
+    }).pipe(Effect.provide(t.layer))
+  })
+})
+
+describe("circuit breaker: which cooling model is tried", () => {
+  it.effect("all cooling: the oldest failure is tried; failing again below the threshold keeps its cool-down", () => {
+    const t = setup({
+      activeProvider: "openai",
+      activeModel: "a",
+      providers: { openai: { fallbackModels: ["b"] } },
+      retry: { maxAttempts: 1 },
+      circuitBreaker: { failureThreshold: 2, cooldownMs: 60_000 }
+    })
+    const fails = (model: string, n: number) => Array.from({ length: n }, () => ({ error: unavailable(model) }))
+    t.fake("openai").scriptModel("a", ...fails("a", 3), { text: "a answers" })
+    t.fake("openai").scriptModel("b", ...fails("b", 2), { text: "b answers" })
+    return Effect.gen(function* () {
+      const llm = yield* LLMOrchestrator
+      yield* TestClock.adjust("1 second")
+      yield* Effect.flip(llm.sendRequest(user("1"))) // a and b fail once
+      yield* Effect.flip(llm.sendRequest(user("2"))) // and again: both open until 61 s
+      yield* TestClock.adjust("9 seconds")
+      // All cooling, equal failure times: the first is tried, fails again at 10 s (one failure: not
+      // enough to reopen, and its cool-down to 61 s must not be forgotten).
+      yield* Effect.flip(llm.sendRequest(user("3")))
+      yield* TestClock.adjust("10 seconds")
+      // 20 s: both still cooling; b failed longest ago (1 s against 10 s), so b is tried, not a.
+      const fourth = yield* llm.sendRequest(user("4"))
+      expect(attemptsOf(fourth.attempts)).toEqual(["openai/b:success"])
+      expect(t.fake("openai").calls.map((c) => c.model)).toEqual(["a", "b", "a", "b", "a", "b"])
     }).pipe(Effect.provide(t.layer))
   })
 })
