@@ -116,8 +116,8 @@ export const nodeIo: LogIo = {
 }
 
 export interface LogWriterOptions {
-  readonly maxBufferedRecords?: number
-  readonly fsync?: FsyncPolicy
+  readonly maxBufferedRecords?: number | undefined
+  readonly fsync?: FsyncPolicy | undefined
   readonly io?: LogIo
 }
 

@@ -72,6 +72,7 @@ export const makeCircuitBreaker = (config: CircuitBreakerConfig) => {
       return (states.get(keyOf(entry))?.openUntil ?? 0) > now
     },
     /** When the model last failed (0 if never): the least recent is tried when every model is cooling. */
+    // Stryker disable next-line OptionalChaining: equivalent, only asked about models that are cooling (so have failed)
     lastFailureAt: (entry: ChainEntry): number => states.get(keyOf(entry))?.lastFailureAt ?? 0,
     onSuccess: (entry: ChainEntry): void => {
       // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, deleting from an empty map does nothing

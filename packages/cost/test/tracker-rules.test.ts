@@ -1,0 +1,145 @@
+/**
+ * The CostTracker's rules at their edges: which `cost_tracking` values a code-built config may hold,
+ * the exact budget boundary, a record settling its reservation on its own, and what a failing log's
+ * flush says. Written to kill the mutants Stryker found alive in tracker.ts (README "Mutation testing").
+ */
+import { describe, expect, it } from "@effect/vitest"
+import type { CostRecord, CostTrackingConfig, ModelPrice } from "@llm-orchestrator/core"
+import { CostTracker, CostTracking } from "@llm-orchestrator/cost"
+import { Effect } from "effect"
+
+const config = (extra: Partial<CostTrackingConfig> = {}): CostTrackingConfig => ({
+  enabled: true,
+  prices: {},
+  ...extra
+})
+
+/** The problems the layer reports for `extra`, or "ok" when it builds. */
+const problemsOf = (extra: Partial<CostTrackingConfig>) =>
+  CostTracker.use(() => Effect.succeed("ok" as const)).pipe(
+    Effect.provide(CostTracking.layer(config(extra))),
+    Effect.catchTag("ConfigError", (error) => Effect.succeed(error.problems.map((p) => `${p.path}: ${p.message}`)))
+  )
+
+const perMillion = "expected USD per million tokens (a number >= 0)"
+
+describe("cost_tracking values a code-built config may hold", () => {
+  it.effect(
+    "prices: input and output are required, the optional rates may be left out, each must be a finite number >= 0",
+    () =>
+      Effect.gen(function* () {
+        // Code-built configs are not type-checked by every caller (plain JS, JSON): the layer checks values.
+        const price = (p: Record<string, unknown>) => ({ prices: { m: p as unknown as ModelPrice } })
+        expect(yield* problemsOf(price({ input: 0, output: 0 }))).toBe("ok") // free is a price
+        expect(yield* problemsOf(price({ input: 1, output: 2, cacheRead: 0.1 }))).toBe("ok")
+        expect(yield* problemsOf(price({ output: 2 }))).toEqual([`cost_tracking.prices.m.input: ${perMillion}`])
+        expect(yield* problemsOf(price({ input: 1 }))).toEqual([`cost_tracking.prices.m.output: ${perMillion}`])
+        expect(yield* problemsOf(price({ input: -0.5, output: Number.POSITIVE_INFINITY }))).toEqual([
+          `cost_tracking.prices.m.input: ${perMillion}`,
+          `cost_tracking.prices.m.output: ${perMillion}`
+        ])
+        expect(yield* problemsOf(price({ input: "3", output: 1, cacheWrite: Number.NaN }))).toEqual([
+          `cost_tracking.prices.m.input: ${perMillion}`,
+          `cost_tracking.prices.m.cacheWrite: ${perMillion}`
+        ])
+        expect(yield* problemsOf(price({ input: 1, output: 1, webSearchPerThousand: -10 }))).toEqual([
+          "cost_tracking.prices.m.webSearchPerThousand: expected USD per 1,000 web searches (a number >= 0)"
+        ])
+      })
+  )
+
+  it.effect("budget_usd: 0 or more and finite", () =>
+    Effect.gen(function* () {
+      const problem = ["cost_tracking.budget_usd: expected an amount in USD (a number >= 0)"]
+      expect(yield* problemsOf({ budgetUsd: 0 })).toBe("ok")
+      expect(yield* problemsOf({ budgetUsd: 12.5 })).toBe("ok")
+      expect(yield* problemsOf({ budgetUsd: -0.01 })).toEqual(problem)
+      expect(yield* problemsOf({ budgetUsd: Number.POSITIVE_INFINITY })).toEqual(problem)
+      expect(yield* problemsOf({ budgetUsd: Number.NaN })).toEqual(problem)
+    })
+  )
+
+  it.effect("max_buffered_records and reserve_output_tokens: whole numbers of at least 1", () =>
+    Effect.gen(function* () {
+      const buffered = ["cost_tracking.max_buffered_records: expected a whole number of at least 1"]
+      const reserve = ["cost_tracking.reserve_output_tokens: expected a whole number of tokens >= 1"]
+      expect(yield* problemsOf({ maxBufferedRecords: 1, reserveOutputTokens: 1 })).toBe("ok")
+      expect(yield* problemsOf({ maxBufferedRecords: 0 })).toEqual(buffered)
+      expect(yield* problemsOf({ maxBufferedRecords: 1.5 })).toEqual(buffered)
+      expect(yield* problemsOf({ reserveOutputTokens: 0 })).toEqual(reserve)
+      expect(yield* problemsOf({ reserveOutputTokens: 2.5 })).toEqual(reserve)
+    })
+  )
+})
+
+describe("the tracker's service, at its edges", () => {
+  const request = { messages: [{ role: "user" as const, content: "hi" }], maxTokens: 100 }
+  const prices = { m: { input: 3, output: 10 } }
+  const settled = (total: number): CostRecord => ({
+    timestamp: "2026-12-03T00:00:00.000Z",
+    requestId: "r1",
+    provider: "openai",
+    model: "m",
+    usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
+    cost: { input: 0, cacheRead: 0, cacheWrite: 0, output: total, reasoning: 0, total, currency: "USD" },
+    latencyMs: 1,
+    outcome: "success",
+    attempt: 1,
+    stream: false,
+    metadata: {}
+  })
+
+  it.effect("a reservation that exactly fits what the budget has left is admitted", () =>
+    Effect.gen(function* () {
+      const worstCase = yield* CostTracker.use((t) => t.reserve("openai", "m", request)).pipe(
+        Effect.provide(CostTracking.layer(config({ prices, budgetUsd: 100 })))
+      )
+      const tracker = CostTracker.use((t) =>
+        Effect.gen(function* () {
+          const exact = yield* t.reserve("openai", "m", request)
+          const next = yield* Effect.flip(t.reserve("openai", "m", request))
+          return [exact.amountUsd, next._tag]
+        })
+      ).pipe(Effect.provide(CostTracking.layer(config({ prices, budgetUsd: worstCase.amountUsd }))))
+      expect(yield* tracker).toEqual([worstCase.amountUsd, "BudgetExceededError"])
+    })
+  )
+
+  it.effect("recording a cost settles the reservation it names at once: no release call is needed", () =>
+    Effect.gen(function* () {
+      const tracker = yield* CostTracker
+      const first = yield* tracker.reserve("openai", "m", request)
+      expect((yield* Effect.flip(tracker.reserve("openai", "m", request)))._tag).toBe("BudgetExceededError")
+      yield* tracker.record(settled(0), first)
+      const second = yield* tracker.reserve("openai", "m", request)
+      expect(second.amountUsd).toBe(first.amountUsd)
+    }).pipe(Effect.provide(CostTracking.layer(config({ prices, budgetUsd: 0.0015 }))))
+  )
+
+  it.effect("without a budget nothing is refused and an enabled tracker without a log has no log health", () =>
+    Effect.gen(function* () {
+      const tracker = yield* CostTracker
+      expect([tracker.enabled, tracker.budgeted]).toEqual([true, false])
+      expect(tracker.unpricedRefusal("openai", "no-such-price-zzz")).toBeUndefined()
+      expect(yield* tracker.logHealth).toBeUndefined()
+      yield* tracker.flush // nothing to write: succeeds
+    }).pipe(Effect.provide(CostTracking.layer(config())))
+  )
+
+  it.live("a failing log's flush names what is buffered and, once, what was lost", () =>
+    Effect.gen(function* () {
+      const tracker = yield* CostTracker
+      for (let index = 0; index < 3; index++) yield* tracker.record({ ...settled(0), requestId: `r${index}` })
+      const hint =
+        "free space on its disk or fix the path (cost_tracking.max_buffered_records bounds what is kept in memory meanwhile)"
+      const first = yield* Effect.flip(tracker.flush)
+      expect(first.message).toBe(
+        `cost log /dev/full: 2 record(s) not written yet (ENOSPC), kept in memory and retried; 1 record(s) lost; ${hint}`
+      )
+      const second = yield* Effect.flip(tracker.flush)
+      expect(second.message).toBe(
+        `cost log /dev/full: 2 record(s) not written yet (ENOSPC), kept in memory and retried; ${hint}`
+      )
+    }).pipe(Effect.provide(CostTracking.layer(config({ logPath: "/dev/full", maxBufferedRecords: 2 }))))
+  )
+})
