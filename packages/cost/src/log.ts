@@ -54,6 +54,7 @@ export const encodeRecord = (record: CostRecord): string => {
   // Built field by field (no spreads): one object shape per combination of optional fields keeps
   // JSON.stringify on its fast path.
   const line: Record<string, unknown> = { timestamp: record.timestamp, requestId: record.requestId }
+  // Stryker disable next-line ConditionalExpression: equivalent when forced true, JSON.stringify drops undefined
   if (record.providerRequestId !== undefined) line.providerRequestId = record.providerRequestId
   line.provider = record.provider
   line.model = record.model
@@ -62,6 +63,7 @@ export const encodeRecord = (record: CostRecord): string => {
   line.cost = record.cost ?? null
   line.latencyMs = record.latencyMs
   line.outcome = record.outcome
+  // Stryker disable next-line ConditionalExpression: equivalent when forced true, JSON.stringify drops undefined
   if (record.errorTag !== undefined) line.errorTag = record.errorTag
   line.attempt = record.attempt
   line.stream = record.stream
@@ -126,8 +128,7 @@ const newline = 0x0a
 /** Newlines in `bytes[from, to)`: the records a short write completed. */
 const countLines = (bytes: Uint8Array, from: number, to: number): number => {
   let count = 0
-  for (let index = bytes.indexOf(newline, from); index !== -1 && index < to; index = bytes.indexOf(newline, index + 1))
-    count++
+  for (let index = from; index < to; index++) if (bytes[index] === newline) count++
   return count
 }
 
@@ -221,6 +222,7 @@ export class LogWriter {
     if (failed) {
       this.wake(true)
       this.retryMs = Math.min(Math.max(firstRetryMs, this.retryMs * 2), maxRetryMs)
+      // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, close() clears the timer after its last attempt
       if (this.timer === undefined && !this.closed) {
         this.timer = setTimeout(this.drainNow, this.retryMs)
         // A retry never keeps the process alive: the exit hook makes the last attempt.

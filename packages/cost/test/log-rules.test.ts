@@ -1,0 +1,252 @@
+/**
+ * The log writer's rules one by one, on an injected file system (`LogIo`) and vitest's fake timers:
+ * the fsync policy, the retry backoff, what a short write counts as written, multi-chunk flushes, the
+ * exit hook's last synchronous attempt, path and line encoding. Written to kill the mutants Stryker
+ * found alive in log.ts (README "Mutation testing"); log-durability.test.ts has the whole-system faults.
+ */
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as nodePath from "node:path"
+import type { CostRecord } from "@llm-orchestrator/core"
+import { encodeRecord, resolveLogPath } from "@llm-orchestrator/cost"
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest"
+import { type LogIo, LogWriter, nodeIo } from "../src/log.ts"
+
+const root = fs.mkdtempSync(nodePath.join(os.tmpdir(), "llm-cost-rules-"))
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
+afterEach(() => void vi.useRealTimers())
+let fileCounter = 0
+const freshPath = () => nodePath.join(root, `log-${++fileCounter}.jsonl`)
+
+const record = (index: number, extra: Partial<CostRecord> = {}): CostRecord => ({
+  timestamp: "2026-12-03T00:00:00.000Z",
+  requestId: `req-${index}`,
+  provider: "openai",
+  model: "gpt-4o-mini",
+  usage: { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
+  cost: undefined,
+  latencyMs: 1,
+  outcome: "success",
+  attempt: 1,
+  stream: false,
+  metadata: {},
+  ...extra
+})
+
+const enospc = () => Object.assign(new Error("no space left on device"), { code: "ENOSPC" })
+
+/** node:fs with counters, and writes that fail while `failing` is set. */
+const countingIo = () => {
+  const calls = { writes: [] as Array<number>, fsyncs: 0, fsyncSyncs: 0, failing: false }
+  const io: LogIo = {
+    ...nodeIo,
+    writeSync: (fd, buffer, offset, length) => {
+      calls.writes.push(Date.now())
+      if (calls.failing) throw enospc()
+      return nodeIo.writeSync(fd, buffer, offset, length)
+    },
+    fsync: (fd, callback) => {
+      calls.fsyncs++
+      nodeIo.fsync(fd, callback)
+    },
+    fsyncSync: (fd) => {
+      calls.fsyncSyncs++
+      nodeIo.fsyncSync(fd)
+    }
+  }
+  return { io, calls }
+}
+
+const lines = (path: string) => fs.readFileSync(path, "utf8").split("\n").filter(Boolean)
+
+describe("fsync policy", () => {
+  it("batch (the default) fsyncs each written batch; none never does", async () => {
+    const counts: Array<number> = []
+    for (const fsync of [undefined, "batch", "none"] as const) {
+      const { io, calls } = countingIo()
+      const writer = new LogWriter(freshPath(), { io, fsync })
+      writer.enqueue(record(1))
+      expect(await writer.flush()).toBe(true)
+      await writer.close()
+      counts.push(calls.fsyncs)
+    }
+    expect(counts).toEqual([1, 1, 0])
+  })
+
+  it("an fsync error is reported in the health (the bytes are with the OS, so the flush still succeeds)", async () => {
+    const io: LogIo = {
+      ...nodeIo,
+      fsync: (_fd, callback) => callback(Object.assign(new Error("i/o error"), { code: "EIO" }))
+    }
+    const writer = new LogWriter(freshPath(), { io })
+    writer.enqueue(record(1))
+    expect(await writer.flush()).toBe(true)
+    expect(writer.health()).toMatchObject({ writtenRecords: 1, bufferedRecords: 0, lastError: "EIO" })
+    await writer.close()
+  })
+})
+
+describe("retries while writes fail", () => {
+  it("back off 100 ms, doubling to at most 5 s, from the failed attempt; stop when the writer closes", async () => {
+    vi.useFakeTimers({ now: 0 })
+    const { io, calls } = countingIo()
+    const path = freshPath()
+    const writer = new LogWriter(path, { io, fsync: "none" })
+    calls.failing = true
+    writer.enqueue(record(1))
+    await vi.advanceTimersByTimeAsync(20_000)
+    const gaps = calls.writes.slice(1).map((at, i) => at - calls.writes[i]!)
+    expect(calls.writes[0]).toBe(10) // the batch delay
+    expect(gaps).toEqual([100, 200, 400, 800, 1600, 3200, 5000, 5000])
+    // Space is back: the next retry writes the record.
+    calls.failing = false
+    await vi.advanceTimersByTimeAsync(5000)
+    expect(lines(path)).toHaveLength(1)
+    expect(writer.health()).toMatchObject({ writtenRecords: 1, bufferedRecords: 0, lastError: undefined })
+    // Failing again: the backoff starts over at 100 ms. Then closed: close makes one last attempt and
+    // no timer tries after it.
+    calls.failing = true
+    writer.enqueue(record(2))
+    await vi.advanceTimersByTimeAsync(10)
+    const failedAt = calls.writes.at(-1)!
+    await vi.advanceTimersByTimeAsync(100)
+    expect(calls.writes.at(-1)! - failedAt).toBe(100)
+    const closing = writer.close()
+    await vi.advanceTimersByTimeAsync(0)
+    await closing
+    const attemptsAtClose = calls.writes.length
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(calls.writes.length).toBe(attemptsAtClose)
+    expect(writer.lostRecords).toBe(1)
+  })
+})
+
+describe("what a short write counts as written", () => {
+  it("a record whose newline did not reach the file is not written yet, and is completed by the next write", async () => {
+    const path = freshPath()
+    const first = Buffer.byteLength(encodeRecord(record(1)))
+    let budget = first - 1 // everything of the first line but its newline, then the disk is full
+    const io: LogIo = {
+      ...nodeIo,
+      writeSync: (fd, buffer, offset, length) => {
+        if (budget <= 0) throw enospc()
+        const bytes = nodeIo.writeSync(fd, buffer, offset, Math.min(length, budget))
+        budget -= bytes
+        return bytes
+      }
+    }
+    const writer = new LogWriter(path, { io, fsync: "none" })
+    writer.enqueue(record(1))
+    writer.enqueue(record(2))
+    expect(await writer.flush()).toBe(false)
+    expect(writer.health()).toMatchObject({ writtenRecords: 0, bufferedRecords: 2, lastError: "ENOSPC" })
+    budget = 1 // exactly the newline
+    expect(await writer.flush()).toBe(false)
+    expect(writer.health()).toMatchObject({ writtenRecords: 1, bufferedRecords: 1 })
+    budget = Number.POSITIVE_INFINITY
+    expect(await writer.flush()).toBe(true)
+    expect(writer.health()).toMatchObject({ writtenRecords: 2, bufferedRecords: 0 })
+    expect(lines(path).map((line) => JSON.parse(line).requestId)).toEqual(["req-1", "req-2"])
+    await writer.close()
+  })
+})
+
+describe("flush", () => {
+  it("waits for every record accepted before it, across several chunks (2,048 records each)", async () => {
+    const path = freshPath()
+    const writer = new LogWriter(path, { fsync: "batch" })
+    for (let index = 0; index < 5_000; index++) writer.enqueue(record(index))
+    expect(await writer.flush()).toBe(true)
+    expect(writer.health()).toMatchObject({ writtenRecords: 5_000, bufferedRecords: 0 })
+    expect(lines(path)).toHaveLength(5_000)
+    await writer.close()
+  })
+
+  it("a flush made while an fsync is pending resolves true once its own records are durable, not false", async () => {
+    const pending: Array<() => void> = []
+    const io: LogIo = { ...nodeIo, fsync: (fd, callback) => void pending.push(() => nodeIo.fsync(fd, callback)) }
+    const writer = new LogWriter(freshPath(), { io, fsync: "batch" })
+    writer.enqueue(record(1))
+    const first = writer.flush() // writes record 1, waits for its fsync
+    writer.enqueue(record(2))
+    const second = writer.flush()
+    // Newest first: were a second drain running beside the first (it must not), its fsync would finish
+    // first and the older one would then move "durable" back, leaving later flushes waiting forever.
+    while (pending.length > 0 || writer.health().bufferedRecords > 0) {
+      pending.pop()?.()
+      await new Promise((resolve) => setTimeout(resolve, 1))
+    }
+    expect([await first, await second]).toEqual([true, true])
+    expect(writer.health()).toMatchObject({ writtenRecords: 2, bufferedRecords: 0 })
+    const hung = new Promise((resolve) => setTimeout(() => resolve("still waiting after 1 s"), 1000).unref())
+    expect(await Promise.race([writer.flush(), hung])).toBe(true)
+    await writer.close()
+  })
+})
+
+describe("the exit hook's last attempt", () => {
+  it("writes what is buffered synchronously, fsyncs it under fsync: batch only, then takes nothing more", () => {
+    for (const [fsync, expectedSyncs] of [
+      ["batch", 1],
+      ["none", 0]
+    ] as const) {
+      const { io, calls } = countingIo()
+      const path = freshPath()
+      const writer = new LogWriter(path, { io, fsync })
+      writer.enqueue(record(1))
+      writer.enqueue(record(2))
+      writer.writeAtExit()
+      expect(lines(path)).toHaveLength(2)
+      expect(calls.fsyncSyncs).toBe(expectedSyncs)
+      writer.enqueue(record(3)) // after exit: counted lost, never written
+      writer.writeAtExit() // a second call does nothing
+      expect(lines(path)).toHaveLength(2)
+      expect(writer.health()).toMatchObject({ writtenRecords: 2, bufferedRecords: 0, lostRecords: 1 })
+    }
+  })
+
+  it("on a full disk counts the buffered records as lost", () => {
+    const { io, calls } = countingIo()
+    const writer = new LogWriter(freshPath(), { io })
+    calls.failing = true
+    writer.enqueue(record(1))
+    writer.writeAtExit()
+    expect(calls.fsyncSyncs).toBe(0)
+    expect(writer.health()).toMatchObject({
+      writtenRecords: 0,
+      bufferedRecords: 0,
+      lostRecords: 1,
+      lastError: "ENOSPC"
+    })
+  })
+})
+
+describe("paths and lines", () => {
+  it("resolveLogPath: ~ and ~/x are the home directory, other paths resolve against the working directory", () => {
+    expect(resolveLogPath("~")).toBe(os.homedir())
+    expect(resolveLogPath("~/logs/costs.jsonl")).toBe(nodePath.join(os.homedir(), "logs", "costs.jsonl"))
+    expect(resolveLogPath("a/~/costs.jsonl")).toBe(nodePath.resolve("a", "~", "costs.jsonl"))
+    expect(resolveLogPath("~costs.jsonl")).toBe(nodePath.resolve("~costs.jsonl"))
+  })
+
+  it("encodeRecord writes the optional fields a record has, and only those", () => {
+    const full = JSON.parse(
+      encodeRecord(record(1, { providerRequestId: "prov-1", usageEstimated: true, errorTag: "TimeoutError" }))
+    )
+    expect([full.providerRequestId, full.usageEstimated, full.errorTag]).toEqual(["prov-1", true, "TimeoutError"])
+    const bare = JSON.parse(encodeRecord(record(1)))
+    expect(Object.keys(bare)).toEqual([
+      "timestamp",
+      "requestId",
+      "provider",
+      "model",
+      "usage",
+      "cost",
+      "latencyMs",
+      "outcome",
+      "attempt",
+      "stream",
+      "metadata"
+    ])
+  })
+})
