@@ -8,9 +8,10 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as nodePath from "node:path"
 import type { CostRecord } from "@llm-orchestrator/core"
-import { encodeRecord, resolveLogPath } from "@llm-orchestrator/cost"
+import { encodeRecord, foldCostLog, resolveLogPath } from "@llm-orchestrator/cost"
+import { Effect } from "effect"
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest"
-import { type LogIo, LogWriter, nodeIo } from "../src/log.ts"
+import { type LogIo, LogWriter, lostMessage, nodeIo } from "../src/log.ts"
 
 const root = fs.mkdtempSync(nodePath.join(os.tmpdir(), "llm-cost-rules-"))
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
@@ -248,5 +249,96 @@ describe("paths and lines", () => {
       "stream",
       "metadata"
     ])
+  })
+})
+
+describe("more write faults", () => {
+  it("a write that takes no bytes and raises no error is a failure, not a spin", async () => {
+    const io: LogIo = { ...nodeIo, writeSync: () => 0 }
+    const writer = new LogWriter(freshPath(), { io, fsync: "none" })
+    writer.enqueue(record(1))
+    expect(await writer.flush()).toBe(false)
+    expect(writer.health()).toMatchObject({ writtenRecords: 0, bufferedRecords: 1 })
+    expect(writer.health().lastError).toBe("the file system accepted no bytes")
+  })
+
+  it("a torn tail whose newline could not be written at open gets it before the first record", async () => {
+    const path = freshPath()
+    fs.writeFileSync(path, '{"torn":')
+    let refuse = 1 // the disk is full when the writer opens, then has room
+    const io: LogIo = {
+      ...nodeIo,
+      writeSync: (fd, buffer, offset, length) => {
+        if (refuse-- > 0) throw enospc()
+        return nodeIo.writeSync(fd, buffer, offset, length)
+      }
+    }
+    const writer = new LogWriter(path, { io, fsync: "none" })
+    writer.enqueue(record(1))
+    expect(await writer.flush()).toBe(true)
+    expect(fs.readFileSync(path, "utf8")).toBe(`{"torn":\n${encodeRecord(record(1))}`)
+    await writer.close()
+  })
+
+  it("flush tries at once, even while a retry waits out its backoff", async () => {
+    vi.useFakeTimers({ now: 0 })
+    const { io, calls } = countingIo()
+    const writer = new LogWriter(freshPath(), { io, fsync: "none" })
+    calls.failing = true
+    writer.enqueue(record(1))
+    await vi.advanceTimersByTimeAsync(10 + 100 + 200 + 400) // four failed attempts; the next waits 800 ms
+    calls.failing = false
+    const flushed = writer.flush()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(await flushed).toBe(true)
+    expect(Date.now()).toBe(710)
+    await writer.close()
+  })
+
+  it("a flush asked while the writer is closing resolves false when records could not be written", async () => {
+    const { io, calls } = countingIo()
+    const writer = new LogWriter(freshPath(), { io, fsync: "none" })
+    calls.failing = true
+    writer.enqueue(record(1))
+    const closing = writer.close()
+    expect(await writer.flush()).toBe(false)
+    await closing
+    expect(writer.lostRecords).toBe(1)
+  })
+
+  it("the loss message names the last write error only when there was one", () => {
+    const writer = new LogWriter(freshPath(), { fsync: "none" })
+    writer.writeAtExit()
+    writer.enqueue(record(1)) // after exit: lost, with no write error
+    expect(lostMessage(writer, writer.lostRecords)).toBe(
+      `cost log ${writer.path}: 1 record(s) lost; free space on its disk or fix the path (cost_tracking.max_buffered_records bounds what is kept in memory meanwhile)`
+    )
+  })
+})
+
+describe("reading: the line length bound", () => {
+  const line = encodeRecord(record(1))
+  const length = Buffer.byteLength(line) - 1 // without its newline
+  const read = (text: string, options: { chunkBytes: number; maxLineBytes: number }) => {
+    const path = freshPath()
+    fs.writeFileSync(path, text)
+    return Effect.runPromise(foldCostLog(path, 0, (count) => count + 1, options))
+  }
+
+  it("a line of exactly maxLineBytes is read, however the chunks fall; one byte more is skipped as too long", async () => {
+    const three = line.repeat(3)
+    for (const chunkBytes of [1, length + 5, 4096]) {
+      const exact = await read(three, { chunkBytes, maxLineBytes: length })
+      expect([chunkBytes, exact.state, exact.badLines]).toEqual([chunkBytes, 3, 0])
+    }
+    const over = await read(three, { chunkBytes: 1, maxLineBytes: length - 1 })
+    expect([over.state, over.badLines]).toEqual([0, 3])
+    expect(over.firstBadLines[0]).toEqual({ line: 1, message: `longer than ${length - 1} bytes` })
+  })
+
+  it("a last line without its newline is held to the same bound", async () => {
+    const over = await read(`${line}${line.slice(0, -1)}`, { chunkBytes: 1, maxLineBytes: length - 1 })
+    expect([over.state, over.badLines]).toEqual([0, 2])
+    expect(over.firstBadLines[1]).toEqual({ line: 2, message: `longer than ${length - 1} bytes` })
   })
 })

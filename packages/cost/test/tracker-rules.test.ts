@@ -3,10 +3,13 @@
  * the exact budget boundary, a record settling its reservation on its own, and what a failing log's
  * flush says. Written to kill the mutants Stryker found alive in tracker.ts (README "Mutation testing").
  */
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as nodePath from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import type { CostRecord, CostTrackingConfig, ModelPrice } from "@llm-orchestrator/core"
 import { CostTracker, CostTracking } from "@llm-orchestrator/cost"
-import { Effect } from "effect"
+import { Context, Effect, Layer } from "effect"
 
 const config = (extra: Partial<CostTrackingConfig> = {}): CostTrackingConfig => ({
   enabled: true,
@@ -141,5 +144,49 @@ describe("the tracker's service, at its edges", () => {
         `cost log /dev/full: 2 record(s) not written yet (ENOSPC), kept in memory and retried; ${hint}`
       )
     }).pipe(Effect.provide(CostTracking.layer(config({ logPath: "/dev/full", maxBufferedRecords: 2 }))))
+  )
+})
+
+describe("trackers sharing one log file", () => {
+  it.live("share one writer; the first to close leaves it open for the other", () =>
+    Effect.gen(function* () {
+      const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), "llm-cost-shared-"))
+      const logPath = nodePath.join(dir, "costs.jsonl")
+      const line = (id: string): CostRecord => ({
+        timestamp: "2026-12-03T00:00:00.000Z",
+        requestId: id,
+        provider: "openai",
+        model: "m",
+        usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
+        cost: undefined,
+        latencyMs: 1,
+        outcome: "success",
+        attempt: 1,
+        stream: false,
+        metadata: {}
+      })
+      const outer = yield* Layer.build(CostTracking.layer(config({ logPath })))
+      const outerTracker = Context.get(outer, CostTracker)
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          const inner = yield* CostTracker
+          yield* inner.record(line("inner"))
+          yield* outerTracker.record(line("outer-1"))
+          yield* inner.flush
+          // One writer: each tracker's health counts the lines of both.
+          expect((yield* inner.logHealth)?.writtenRecords).toBe(2)
+        }).pipe(Effect.provide(CostTracking.layer(config({ logPath }))))
+      )
+      // The inner layer is closed; the outer one still writes to the same file.
+      yield* outerTracker.record(line("outer-2"))
+      yield* outerTracker.flush
+      const ids = fs
+        .readFileSync(logPath, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).requestId)
+      expect(ids).toEqual(["inner", "outer-1", "outer-2"])
+      fs.rmSync(dir, { recursive: true, force: true })
+    }).pipe(Effect.scoped)
   )
 })
