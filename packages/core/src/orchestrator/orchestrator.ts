@@ -223,6 +223,7 @@ const make = (options: LLMOrchestratorOptions) =>
     // Built once: only a request that names another model needs a chain of its own.
     const configuredChain = buildChain(options.activeModel)
     const chainFor = (request: ChatRequest): ReadonlyArray<ChainEntry> =>
+      // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator: equivalent, buildChain(activeModel) is configuredChain
       request.model === undefined || request.model === options.activeModel ? configuredChain : buildChain(request.model)
 
     const recordCost = (
@@ -256,6 +257,7 @@ const make = (options: LLMOrchestratorOptions) =>
         stream: run.stream,
         metadata: run.metadata
       }
+      // Stryker disable next-line ConditionalExpression: equivalent when forced true, an undefined errorTag is no errorTag
       if (extra.errorTag !== undefined) record.errorTag = extra.errorTag
       if (extra.providerRequestId !== undefined) record.providerRequestId = extra.providerRequestId
       if (extra.usageEstimated) record.usageEstimated = true
