@@ -2,16 +2,23 @@ import { defineConfig, mergeConfig } from "vitest/config"
 import base from "./vitest.config.ts"
 
 // The suite Stryker runs against each mutant: every in-process test. Tests whose code under test runs
-// in a child process (the CLI, the SIGKILL crash test, the demo) cannot see a mutant and only cost time.
+// in a child process (the CLI, the examples, the SIGKILL crash test, the demo) cannot see a mutant,
+// and the 1,000-request load test repeats what the fault tests check one by one: both only cost time.
 export default mergeConfig(
   base,
   defineConfig({
     test: {
+      // One module graph for all files: each mutant run reloads only the test files (measured: the
+      // dry run 122 s -> 83 s).
+      isolate: false,
+      include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
       exclude: [
         "**/node_modules/**",
         "packages/llm-orchestrator/test/cli-*.test.ts",
         "packages/cost/test/log-crash.test.ts",
-        "test/demo-and-simulate.test.ts"
+        "test/demo-and-simulate.test.ts",
+        "test/load-faults.test.ts",
+        "test/secrets.test.ts"
       ]
     }
   })
