@@ -302,3 +302,53 @@ describe("a reservation is given back however the attempt ends", () => {
     })
   )
 })
+
+describe("a streamed attempt's reservation under a budget", () => {
+  const request = ask("hi")
+  const budgetUsd = reservationUsd(request) * 1.5 // room for one reservation at a time
+  const prices = { "gpt-4o-mini": { input: 1, output: 2 }, "gpt-4o-mini-b": { input: 1, output: 2 } }
+  const usage40 = { inputTokens: 40, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 }
+
+  it.live("one that fails before its first text gives it back, so its retry and then the fallback can reserve", () =>
+    Effect.gen(function* () {
+      const { fake, layer } = withFake({ budgetUsd, prices }, "gpt-4o-mini", ["gpt-4o-mini-b"])
+      const unavailable = new ProviderUnavailableError({ provider: "openai", model: "gpt-4o-mini", message: "503" })
+      fake.scriptModel("gpt-4o-mini", { error: unavailable }, { error: unavailable })
+      const events = yield* collect(request).pipe(Effect.provide(layer))
+      const finish = Array.from(events).at(-1)
+      expect([finish?._tag, finish?._tag === "Finish" && finish.model]).toEqual(["Finish", "gpt-4o-mini-b"])
+      expect(fake.calls.map((c) => c.model)).toEqual(["gpt-4o-mini", "gpt-4o-mini", "gpt-4o-mini-b"])
+    })
+  )
+
+  it.live("one interrupted before its first text after reporting usage is billed once and gives it back", () =>
+    Effect.gen(function* () {
+      const { fake, layer } = withFake({ budgetUsd, prices }, "gpt-4o-mini")
+      fake.script({ events: [[{ _tag: "UsageSnapshot", usage: usage40 }]], hang: true })
+      const { spent, after } = yield* Effect.gen(function* () {
+        const consumer = yield* Effect.forkChild(collect(request))
+        while (fake.calls.length === 0) yield* Effect.sleep("5 millis")
+        yield* Effect.sleep("20 millis") // the usage snapshot is read
+        yield* Fiber.interrupt(consumer)
+        const spent = yield* LLMOrchestrator.use((llm) => llm.getSessionCost)
+        return { spent, after: yield* LLMOrchestrator.use((llm) => llm.sendRequest(request)) }
+      }).pipe(Effect.provide(layer))
+      expect(spent).toBeCloseTo(40 / 1e6, 12) // 40 input tokens at $1 per million, once
+      expect(after.content).toBe("Hello from openai gpt-4o-mini.")
+    })
+  )
+
+  it.live("a stream that consumed nothing (empty request, no events) is not billed and gives it back", () =>
+    Effect.gen(function* () {
+      const empty = ask("")
+      const { fake, layer } = withFake({ budgetUsd: reservationUsd(empty) * 1.5, prices }, "gpt-4o-mini")
+      fake.script({ events: [] }, { events: [] })
+      const [first, second, spent] = yield* Effect.all([
+        collect(empty),
+        collect(empty),
+        LLMOrchestrator.use((llm) => llm.getSessionCost)
+      ]).pipe(Effect.provide(layer))
+      expect([Array.from(first), Array.from(second), spent]).toEqual([[], [], 0])
+    })
+  )
+})

@@ -11,6 +11,7 @@ import {
   Pricing,
   type ProviderId,
   type ProviderSetup,
+  ProviderUnavailableError,
   type Usage
 } from "@llm-orchestrator/core"
 import { makeFakeProvider } from "@llm-orchestrator/testing"
@@ -78,3 +79,11 @@ export const setup = (
 }
 
 export const user = (content: string) => ({ messages: [{ role: "user" as const, content }] })
+
+export const err = { message: "scripted" }
+export const unavailable = (model: string) =>
+  new ProviderUnavailableError({ provider: "openai", model, ...err, status: 503 })
+/** Attempts as `provider/model:outcome[:errorTag]`, one string each, for compact expectations. */
+export const attemptsOf = (
+  attempts: ReadonlyArray<{ provider: string; model: string; outcome: string; errorTag?: string }>
+) => attempts.map((a) => `${a.provider}/${a.model}:${a.outcome}${a.errorTag ? `:${a.errorTag}` : ""}`)

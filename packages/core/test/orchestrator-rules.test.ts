@@ -8,18 +8,16 @@ import { describe, expect, it } from "@effect/vitest"
 import {
   AuthenticationError,
   ContentFilteredError,
+  emptyUsage,
   LLMOrchestrator,
   ModelNotFoundError,
-  ProviderUnavailableError
+  type ProviderFinish,
+  type StreamEvent
 } from "@llm-orchestrator/core"
-import { Effect, Fiber, Stream } from "effect"
+import { type FakeStep, makeFakeProvider } from "@llm-orchestrator/testing"
+import { Data, Effect, Fiber, Layer, Stream } from "effect"
 import { TestClock } from "effect/testing"
-import { setup, user } from "./orchestrator-helpers.ts"
-
-const err = { message: "scripted" }
-const unavailable = (model: string) => new ProviderUnavailableError({ provider: "openai", model, ...err, status: 503 })
-const attemptsOf = (attempts: ReadonlyArray<{ provider: string; model: string; outcome: string; errorTag?: string }>) =>
-  attempts.map((a) => `${a.provider}/${a.model}:${a.outcome}${a.errorTag ? `:${a.errorTag}` : ""}`)
+import { attemptsOf, err, setup, testCost, unavailable, user } from "./orchestrator-helpers.ts"
 
 describe("orchestrator rules", () => {
   it.effect("only retryable failures count for the circuit breaker: a rejected key never opens it", () => {
@@ -195,6 +193,259 @@ describe("the request deadline's error", () => {
       )
       expect(failure.message).toBe(
         "the request did not start streaming text within its 100 ms deadline (request_timeout), retries and fallbacks included; raise request_timeout, or set it to none"
+      )
+    }).pipe(Effect.provide(t.layer))
+  })
+})
+
+/** The orchestrator over a fake whose streams are exactly the scripted provider events. */
+const withStreams = (...steps: ReadonlyArray<FakeStep>) => {
+  const t = setup({ activeProvider: "openai", activeModel: "a", providers: { openai: {} }, retry: { maxAttempts: 1 } })
+  t.fake("openai").script(...steps)
+  return t
+}
+const usage40 = { ...emptyUsage, inputTokens: 40, outputTokens: 0 }
+const finish = (fields: Partial<ProviderFinish> = {}): ProviderFinish => ({
+  _tag: "ProviderFinish",
+  finishReason: "stop",
+  usage: { ...emptyUsage, inputTokens: 40, outputTokens: 2 },
+  model: "a",
+  ...fields
+})
+const streamOf = (request = user("hi")) =>
+  Stream.unwrap(LLMOrchestrator.use((llm) => Effect.succeed(llm.sendStreamingRequest(request))))
+const shapeOf = (events: Iterable<StreamEvent>) =>
+  Array.from(events, (e) => (e._tag === "TextDelta" ? e.text : `${e._tag}:${e.finishReason}:${e.model}`))
+
+describe("the public stream", () => {
+  it.effect("a content filter in the same chunk as the first text is an answer, not an error", () => {
+    const t = withStreams({
+      events: [[{ _tag: "TextDelta", text: "partial" }, finish({ finishReason: "content-filter" })]]
+    })
+    return Effect.gen(function* () {
+      const events = yield* Stream.runCollect(streamOf())
+      expect(shapeOf(events)).toEqual(["partial", "Finish:content-filter:a"])
+      expect(t.records.map((r) => r.outcome)).toEqual(["success"])
+    }).pipe(Effect.provide(t.layer))
+  })
+
+  it.effect("a content filter before any text fails with the provider's request id, billed once", () => {
+    const t = withStreams({ events: [[finish({ finishReason: "content-filter", requestId: "req-9" })]] })
+    return Effect.gen(function* () {
+      const failure = yield* Effect.flip(Stream.runCollect(streamOf()))
+      expect([failure._tag, failure.requestId]).toEqual(["ContentFilteredError", "req-9"])
+      expect(t.records.map((r) => [r.outcome, r.errorTag, r.providerRequestId])).toEqual([
+        ["error", "ContentFilteredError", "req-9"]
+      ])
+    }).pipe(Effect.provide(t.layer))
+  })
+
+  it.effect("never shows an empty text delta, before or after the first text", () => {
+    const t = withStreams({
+      events: [
+        [{ _tag: "TextDelta", text: "" }],
+        [{ _tag: "TextDelta", text: "a" }],
+        [{ _tag: "TextDelta", text: "" }],
+        [finish()]
+      ]
+    })
+    return Effect.gen(function* () {
+      expect(shapeOf(yield* Stream.runCollect(streamOf()))).toEqual(["a", "Finish:stop:a"])
+    }).pipe(Effect.provide(t.layer))
+  })
+
+  it.effect(
+    "Finish names the model the provider reported (the requested one when it reports none) and its request id",
+    () => {
+      const t = withStreams(
+        { events: [[{ _tag: "TextDelta", text: "x" }, finish({ model: "a-2024-06", requestId: "req-1" })]] },
+        { events: [[{ _tag: "TextDelta", text: "y" }, finish({ model: "" })]] }
+      )
+      return Effect.gen(function* () {
+        const reported = Array.from(yield* Stream.runCollect(streamOf())).at(-1)
+        expect([reported.model, reported.requestId]).toEqual(["a-2024-06", "req-1"])
+        const unnamed = Array.from(yield* Stream.runCollect(streamOf())).at(-1)
+        expect([unnamed.model, "requestId" in unnamed]).toEqual(["a", false])
+      }).pipe(Effect.provide(t.layer))
+    }
+  )
+
+  it.effect(
+    "a provider stream that ends after usage but before any text or finish is billed once, as interrupted",
+    () => {
+      const t = withStreams({ events: [[{ _tag: "UsageSnapshot", usage: usage40 }]] })
+      return Effect.gen(function* () {
+        expect(Array.from(yield* Stream.runCollect(streamOf()))).toEqual([])
+        expect(t.records.map((r) => [r.attempt, r.outcome, r.usage.inputTokens, r.usageEstimated])).toEqual([
+          [1, "interrupted", 40, undefined]
+        ])
+      }).pipe(Effect.provide(t.layer))
+    }
+  )
+
+  it.effect("nothing consumed, nothing billed: an empty request whose stream ends with nothing has no record", () => {
+    const t = withStreams({ events: [] })
+    return Effect.gen(function* () {
+      expect(Array.from(yield* Stream.runCollect(streamOf(user(""))))).toEqual([])
+      expect(t.records).toEqual([])
+    }).pipe(Effect.provide(t.layer))
+  })
+
+  it.effect(
+    "interrupted before its first text after reporting usage: billed once, attempt 1, with its own latency",
+    () => {
+      const t = withStreams({ events: [[{ _tag: "UsageSnapshot", usage: usage40 }]], hang: true })
+      return Effect.gen(function* () {
+        yield* TestClock.adjust("1 second") // the clock is not at 0, so a latency is a difference
+        const fiber = yield* Effect.forkChild(Stream.runCollect(streamOf()))
+        yield* TestClock.adjust("5 seconds")
+        yield* Fiber.interrupt(fiber)
+        expect(t.records.map((r) => [r.attempt, r.outcome, r.usage.inputTokens, r.latencyMs])).toEqual([
+          [1, "interrupted", 40, 5000]
+        ])
+      }).pipe(Effect.provide(t.layer))
+    }
+  )
+
+  it.effect("a consumer that fails after the first text ends the attempt as an error named by its failure", () => {
+    class ConsumerGaveUp extends Data.TaggedError("ConsumerGaveUp") {}
+    const t = withStreams({
+      events: [[{ _tag: "TextDelta", text: "x" }], [{ _tag: "UsageSnapshot", usage: usage40 }], [finish()]]
+    })
+    return Effect.gen(function* () {
+      const failure = yield* Effect.flip(
+        Stream.runCollect(streamOf().pipe(Stream.mapEffect(() => Effect.fail(new ConsumerGaveUp()))))
+      )
+      expect(failure._tag).toBe("ConsumerGaveUp")
+      expect(t.records.map((r) => [r.outcome, r.errorTag])).toEqual([["error", "ConsumerGaveUp"]])
+    }).pipe(Effect.provide(t.layer))
+  })
+})
+
+describe("options and configuration", () => {
+  it.effect("a model id that would leave the URL path fails the layer with the key, the provider and the rule", () =>
+    Effect.gen(function* () {
+      const failure = yield* Effect.flip(
+        Layer.build(setup({ activeProvider: "openai", activeModel: "../admin", providers: { openai: {} } }).layer)
+      )
+      expect(failure._tag).toBe("ConfigError")
+      expect(failure.message).toBe(
+        "activeModel: is not a valid openai model id: it must start with a letter or a digit; model ids are 1 to 256 characters: letters, digits and . _ - : @ /, starting with a letter or a digit"
+      )
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("a provider set to undefined is not configured: the others answer, listing it says so", () => {
+    const fake = makeFakeProvider({ id: "openai" })
+    const layer = LLMOrchestrator.layer({
+      activeProvider: "openai",
+      activeModel: "a",
+      providers: { openai: { layer: fake.layer, fallbackModels: ["b"] }, anthropic: undefined }
+    }).pipe(Layer.provide(testCost([])))
+    return Effect.gen(function* () {
+      const llm = yield* LLMOrchestrator
+      expect((yield* llm.sendRequest(user("hi"))).content).toBe("Hello from openai a.")
+      const failure = yield* Effect.flip(llm.getAvailableModels("anthropic"))
+      expect([failure._tag, failure.provider, failure.model, failure.message]).toEqual([
+        "InvalidRequestError",
+        "anthropic",
+        "",
+        "provider anthropic is not configured; add providers.anthropic to the config (configured: openai)"
+      ])
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("an active provider with no layer leaves nothing to try: a clear error, nothing sent", () => {
+    const fake = makeFakeProvider({ id: "openai" })
+    const layer = LLMOrchestrator.layer({
+      activeProvider: "anthropic",
+      activeModel: "claude-x",
+      providers: { openai: { layer: fake.layer } }
+    }).pipe(Layer.provide(testCost([])))
+    return Effect.gen(function* () {
+      const failure = yield* Effect.flip(LLMOrchestrator.use((llm) => llm.sendRequest(user("hi"))))
+      expect([failure._tag, failure.provider, failure.model, failure.message]).toEqual([
+        "InvalidRequestError",
+        "anthropic",
+        "claude-x",
+        "no model to try: the chain is empty; configure providers.anthropic"
+      ])
+      expect(fake.calls).toEqual([])
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.live("request_timeout 0 turns the deadline off: a slow answer is not cut", () => {
+    const t = setup({ activeProvider: "openai", activeModel: "a", providers: { openai: {} }, requestTimeoutMs: 0 })
+    t.fake("openai").scriptModel("a", { text: "slow", delayMs: 30 })
+    return Effect.gen(function* () {
+      expect((yield* LLMOrchestrator.use((llm) => llm.sendRequest(user("hi")))).content).toBe("slow")
+    }).pipe(Effect.provide(t.layer))
+  })
+})
+
+describe("times and attempts", () => {
+  it.effect("attempt durations and the response latency are differences on the clock", () => {
+    const t = setup({
+      activeProvider: "openai",
+      activeModel: "a",
+      providers: { openai: { fallbackModels: ["b"] } },
+      retry: { maxAttempts: 1 }
+    })
+    t.fake("openai").scriptModel("a", { error: unavailable("a") })
+    t.fake("openai").scriptModel("b", { text: "late", delayMs: 250 })
+    return Effect.gen(function* () {
+      yield* TestClock.adjust("1 second")
+      const fiber = yield* Effect.forkChild(LLMOrchestrator.use((llm) => llm.sendRequest(user("hi"))))
+      yield* TestClock.adjust("250 millis")
+      const response = yield* Fiber.join(fiber)
+      expect(response.attempts.map((a) => [a.model, a.outcome, a.durationMs])).toEqual([
+        ["a", "error", 0],
+        ["b", "success", 250]
+      ])
+      expect(response.latencyMs).toBe(250)
+    }).pipe(Effect.provide(t.layer))
+  })
+
+  it.effect("a 404 that already carries suggestions keeps its message (no second 'did you mean')", () => {
+    const t = setup({
+      activeProvider: "openai",
+      activeModel: "gpt-4o-mni",
+      providers: { openai: {} },
+      models: { openai: ["gpt-4o", "gpt-4o-mini"] }
+    })
+    const message = "model gpt-4o-mni not found; did you mean gpt-4o-mini?"
+    t.fake("openai").scriptModel("gpt-4o-mni", {
+      error: new ModelNotFoundError({
+        provider: "openai",
+        model: "gpt-4o-mni",
+        message,
+        status: 404,
+        suggestions: ["gpt-4o-mini"]
+      })
+    })
+    return Effect.gen(function* () {
+      const failure = yield* Effect.flip(LLMOrchestrator.use((llm) => llm.sendRequest(user("hi"))))
+      expect([failure.message, failure.suggestions]).toEqual([message, ["gpt-4o-mini"]])
+    }).pipe(Effect.provide(t.layer))
+  })
+
+  it.live("the deadline's attempt list leaves out models skipped by an open circuit breaker", () => {
+    const t = setup({
+      activeProvider: "openai",
+      activeModel: "a",
+      providers: { openai: { fallbackModels: ["b"] } },
+      retry: { maxAttempts: 1 },
+      circuitBreaker: { failureThreshold: 1, cooldownMs: 60_000 },
+      requestTimeoutMs: 100
+    })
+    t.fake("openai").scriptModel("a", { error: unavailable("a") })
+    t.fake("openai").scriptModel("b", { text: "first" }, { text: "too late", delayMs: 60_000 })
+    return Effect.gen(function* () {
+      const llm = yield* LLMOrchestrator
+      yield* llm.sendRequest(user("opens a's breaker"))
+      const failure = yield* Effect.flip(llm.sendRequest(user("hi")))
+      expect(failure.message).toBe(
+        "the request did not complete within its 100 ms deadline (request_timeout), retries and fallbacks included; raise request_timeout, or set it to none"
       )
     }).pipe(Effect.provide(t.layer))
   })

@@ -5,19 +5,14 @@ import {
   InvalidRequestError,
   LLMOrchestrator,
   ModelNotFoundError,
-  ProviderUnavailableError,
   RateLimitError
 } from "@llm-orchestrator/core"
 import { Effect, Fiber, Stream } from "effect"
 import { TestClock } from "effect/testing"
-import { setup, user } from "./orchestrator-helpers.ts"
+import { attemptsOf, err, setup, unavailable, user } from "./orchestrator-helpers.ts"
 
-const err = { message: "scripted" }
 const rateLimited = (model: string, retryAfterMs?: number) =>
   new RateLimitError({ provider: "openai", model, ...err, status: 429, ...(retryAfterMs ? { retryAfterMs } : {}) })
-const unavailable = (model: string) => new ProviderUnavailableError({ provider: "openai", model, ...err, status: 503 })
-const attemptsOf = (attempts: ReadonlyArray<{ provider: string; model: string; outcome: string; errorTag?: string }>) =>
-  attempts.map((a) => `${a.provider}/${a.model}:${a.outcome}${a.errorTag ? `:${a.errorTag}` : ""}`)
 
 describe("sendRequest: retry and fallback", () => {
   it.effect("a 429 with Retry-After 1 s waits about 1 s, retries the same model once, then answers", () => {

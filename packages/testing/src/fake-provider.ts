@@ -31,6 +31,11 @@ export type FakeStep =
       readonly delayMs?: number
     }
   | { readonly error: LLMError }
+  /**
+   * Stream calls only: exactly these provider events, one inner array per network chunk (empty texts,
+   * usage before text, no finish...), then the end, or nothing more ever when `hang` is set.
+   */
+  | { readonly events: ReadonlyArray<ReadonlyArray<ProviderStreamEvent>>; readonly hang?: boolean }
   /** Streams `afterChunks` deltas (and the usage known so far), then fails. Plain calls fail at once. */
   | {
       readonly text: string
@@ -85,6 +90,7 @@ export const makeFakeProvider = (options: FakeProviderOptions) => {
         calls.push({ model, request, stream: false })
         const step = next(model, request)
         if ("error" in step) return Effect.fail(step.error)
+        if ("events" in step) return Effect.die(new Error("an events step scripts stream calls only"))
         const pieces = splitText(step.text, step.chunks)
         const reply = Effect.succeed({
           content: step.text,
@@ -99,6 +105,10 @@ export const makeFakeProvider = (options: FakeProviderOptions) => {
       Stream.suspend(() => {
         calls.push({ model, request, stream: true })
         const step = next(model, request)
+        if ("events" in step) {
+          const events = Stream.fromArrays(...step.events)
+          return step.hang ? Stream.concat(events, Stream.never) : events
+        }
         if (!("text" in step)) return Stream.fail(step.error)
         const pieces = splitText(step.text, step.chunks)
         const usage = fullUsage(step.usage, pieces.length)
