@@ -74,7 +74,8 @@ const priceProblems = (prices: Readonly<Record<string, ModelPrice>>): Array<Conf
       (field) => {
         const value = price[field]
         if (value === undefined && field !== "input" && field !== "output") return []
-        return typeof value === "number" && Number.isFinite(value) && value >= 0
+        // Number.isFinite is false for anything but a number (no coercion); the cast is for the compiler.
+        return Number.isFinite(value) && (value as number) >= 0
           ? []
           : [
               {
@@ -211,6 +212,7 @@ const makeTracker = (config: CostTrackingConfig, book: PriceBook) =>
           addRecord(aggregates, record)
           writer?.enqueue(record)
           // Settled in the same step the cost is added: never counted twice, never briefly not at all.
+          // Stryker disable next-line ConditionalExpression: equivalent when forced true, releaseNow ignores a reservation it does not hold
           if (reservation !== undefined) releaseNow(reservation)
           return total + (record.cost?.total ?? 0)
         }),

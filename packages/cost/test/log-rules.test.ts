@@ -11,7 +11,7 @@ import type { CostRecord } from "@llm-orchestrator/core"
 import { encodeRecord, foldCostLog, resolveLogPath } from "@llm-orchestrator/cost"
 import { Effect } from "effect"
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest"
-import { type LogIo, LogWriter, lostMessage, nodeIo } from "../src/log.ts"
+import { type LogIo, LogWriter, lostMessage, nodeIo, writeAllAtExit } from "../src/log.ts"
 
 const root = fs.mkdtempSync(nodePath.join(os.tmpdir(), "llm-cost-rules-"))
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
@@ -165,7 +165,8 @@ describe("flush", () => {
 
   it("a flush made while an fsync is pending resolves true once its own records are durable, not false", async () => {
     const pending: Array<() => void> = []
-    const io: LogIo = { ...nodeIo, fsync: (fd, callback) => void pending.push(() => nodeIo.fsync(fd, callback)) }
+    // Completed by hand, in the order the test chooses (a real fsync's completion order is up to the OS).
+    const io: LogIo = { ...nodeIo, fsync: (_fd, callback) => void pending.push(() => callback(null)) }
     const writer = new LogWriter(freshPath(), { io, fsync: "batch" })
     writer.enqueue(record(1))
     const first = writer.flush() // writes record 1, waits for its fsync
@@ -200,8 +201,9 @@ describe("the exit hook's last attempt", () => {
       expect(lines(path)).toHaveLength(2)
       expect(calls.fsyncSyncs).toBe(expectedSyncs)
       writer.enqueue(record(3)) // after exit: counted lost, never written
-      writer.writeAtExit() // a second call does nothing
+      writer.writeAtExit() // a second call does nothing: no write, no fsync
       expect(lines(path)).toHaveLength(2)
+      expect(calls.fsyncSyncs).toBe(expectedSyncs)
       expect(writer.health()).toMatchObject({ writtenRecords: 2, bufferedRecords: 0, lostRecords: 1 })
     }
   })
@@ -277,6 +279,10 @@ describe("more write faults", () => {
     writer.enqueue(record(1))
     expect(await writer.flush()).toBe(true)
     expect(fs.readFileSync(path, "utf8")).toBe(`{"torn":\n${encodeRecord(record(1))}`)
+    // Written once: the next batch starts right after the last record, no empty line.
+    writer.enqueue(record(2))
+    expect(await writer.flush()).toBe(true)
+    expect(fs.readFileSync(path, "utf8")).toBe(`{"torn":\n${encodeRecord(record(1))}${encodeRecord(record(2))}`)
     await writer.close()
   })
 
@@ -292,6 +298,19 @@ describe("more write faults", () => {
     await vi.advanceTimersByTimeAsync(0)
     expect(await flushed).toBe(true)
     expect(Date.now()).toBe(710)
+    await writer.close()
+  })
+
+  it("a flush during a backoff replaces the scheduled retry: the next attempt is a doubled backoff after the flush's", async () => {
+    vi.useFakeTimers({ now: 0 })
+    const { io, calls } = countingIo()
+    const writer = new LogWriter(freshPath(), { io, fsync: "none" })
+    calls.failing = true
+    writer.enqueue(record(1))
+    await vi.advanceTimersByTimeAsync(50) // failed at 10, a retry waits until 110
+    expect(await writer.flush()).toBe(false) // failed at 50: the retry moves to 50 + 200
+    await vi.advanceTimersByTimeAsync(700)
+    expect(calls.writes).toEqual([10, 50, 250, 650])
     await writer.close()
   })
 
@@ -313,6 +332,124 @@ describe("more write faults", () => {
     expect(lostMessage(writer, writer.lostRecords)).toBe(
       `cost log ${writer.path}: 1 record(s) lost; free space on its disk or fix the path (cost_tracking.max_buffered_records bounds what is kept in memory meanwhile)`
     )
+  })
+})
+
+describe("rotation: when the path names another file", () => {
+  it("a new file created at the path after a rename (logrotate's create) gets the next records", async () => {
+    const path = freshPath()
+    const writer = new LogWriter(path, { fsync: "none" })
+    writer.enqueue(record(1))
+    expect(await writer.flush()).toBe(true)
+    fs.renameSync(path, `${path}.1`)
+    fs.writeFileSync(path, "")
+    writer.enqueue(record(2))
+    expect(await writer.flush()).toBe(true)
+    expect(fs.readFileSync(`${path}.1`, "utf8")).toBe(encodeRecord(record(1)))
+    expect(fs.readFileSync(path, "utf8")).toBe(encodeRecord(record(2)))
+    await writer.close()
+  })
+
+  it("the same inode number on another device is another file: the path is opened again", async () => {
+    const path = freshPath()
+    let opens = 0
+    let otherDevice = false
+    const io: LogIo = {
+      ...nodeIo,
+      openSync: (file, flags) => {
+        opens++
+        return nodeIo.openSync(file, flags)
+      },
+      statSync: (file) => {
+        const stat = nodeIo.statSync(file)
+        if (!otherDevice) return stat
+        otherDevice = false
+        return { ...stat, dev: stat.dev + 1 } as fs.Stats
+      }
+    }
+    const writer = new LogWriter(path, { io, fsync: "none" })
+    writer.enqueue(record(1))
+    expect(await writer.flush()).toBe(true)
+    expect(opens).toBe(1)
+    otherDevice = true
+    writer.enqueue(record(2))
+    expect(await writer.flush()).toBe(true)
+    expect(opens).toBe(2)
+    expect(lines(path)).toHaveLength(2)
+    await writer.close()
+  })
+
+  it("a record whose newline alone was missing stays whole in the old file and is not written again", async () => {
+    const path = freshPath()
+    let budget = Buffer.byteLength(encodeRecord(record(1))) - 1 // all of the first line but its newline
+    const io: LogIo = {
+      ...nodeIo,
+      writeSync: (fd, buffer, offset, length) => {
+        if (budget <= 0) throw enospc()
+        const bytes = nodeIo.writeSync(fd, buffer, offset, Math.min(length, budget))
+        budget -= bytes
+        return bytes
+      }
+    }
+    const writer = new LogWriter(path, { io, fsync: "none" })
+    writer.enqueue(record(1))
+    writer.enqueue(record(2))
+    expect(await writer.flush()).toBe(false)
+    fs.renameSync(path, `${path}.1`)
+    budget = Number.POSITIVE_INFINITY
+    expect(await writer.flush()).toBe(true)
+    expect(writer.health()).toMatchObject({ writtenRecords: 2, bufferedRecords: 0 })
+    expect(fs.readFileSync(`${path}.1`, "utf8")).toBe(encodeRecord(record(1)).slice(0, -1))
+    expect(fs.readFileSync(path, "utf8")).toBe(encodeRecord(record(2)))
+    await writer.close()
+  })
+})
+
+describe("opening", () => {
+  it("a file that cannot be inspected once opened is closed again, and the error surfaces", () => {
+    const path = freshPath()
+    fs.writeFileSync(path, encodeRecord(record(1)))
+    const closed: Array<number> = []
+    let opened = -1
+    const io: LogIo = {
+      ...nodeIo,
+      openSync: (file, flags) => {
+        opened = nodeIo.openSync(file, flags)
+        return opened
+      },
+      readSync: () => {
+        throw Object.assign(new Error("i/o error"), { code: "EIO" })
+      },
+      closeSync: (fd) => {
+        closed.push(fd)
+        nodeIo.closeSync(fd)
+      }
+    }
+    expect(() => new LogWriter(path, { io })).toThrow("i/o error")
+    expect(closed).toEqual([opened])
+  })
+})
+
+describe("the exit hook over every open writer", () => {
+  it("makes each writer's last attempt, then writes one stderr line per writer that lost records", () => {
+    const { io, calls } = countingIo()
+    const healthy = new LogWriter(freshPath(), { io: nodeIo, fsync: "none" })
+    const full = new LogWriter(freshPath(), { io, fsync: "none" })
+    healthy.enqueue(record(1))
+    calls.failing = true
+    full.enqueue(record(2))
+    full.enqueue(record(3))
+    const stderr: Array<string> = []
+    writeAllAtExit(
+      new Map([
+        [healthy.path, healthy],
+        [full.path, full]
+      ]),
+      { write: (text) => stderr.push(text) }
+    )
+    expect(lines(healthy.path)).toHaveLength(1)
+    expect([healthy.lostRecords, full.lostRecords]).toEqual([0, 2])
+    expect(stderr).toEqual([`${lostMessage(full, 2)}\n`])
   })
 })
 

@@ -9,7 +9,7 @@ import * as nodePath from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import type { CostRecord, CostTrackingConfig, ModelPrice } from "@llm-orchestrator/core"
 import { CostTracker, CostTracking } from "@llm-orchestrator/cost"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Logger } from "effect"
 
 const config = (extra: Partial<CostTrackingConfig> = {}): CostTrackingConfig => ({
   enabled: true,
@@ -144,6 +144,89 @@ describe("the tracker's service, at its edges", () => {
         `cost log /dev/full: 2 record(s) not written yet (ENOSPC), kept in memory and retried; ${hint}`
       )
     }).pipe(Effect.provide(CostTracking.layer(config({ logPath: "/dev/full", maxBufferedRecords: 2 }))))
+  )
+})
+
+describe("a healthy log's flush and close", () => {
+  const hint =
+    "free space on its disk or fix the path (cost_tracking.max_buffered_records bounds what is kept in memory meanwhile)"
+  const line = (id: string): CostRecord => ({
+    timestamp: "2026-12-03T00:00:00.000Z",
+    requestId: id,
+    provider: "openai",
+    model: "m",
+    usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
+    cost: undefined,
+    latencyMs: 1,
+    outcome: "success",
+    attempt: 1,
+    stream: false,
+    metadata: {}
+  })
+  const logIn = () => {
+    const dir = fs.realpathSync(fs.mkdtempSync(nodePath.join(os.tmpdir(), "llm-cost-healthy-")))
+    return { dir, logPath: nodePath.join(dir, "costs.jsonl") }
+  }
+
+  const capture = (logged: Array<unknown>) =>
+    Effect.provide(Logger.layer([Logger.make((options) => void logged.push(options.message))]))
+
+  it.live("a record dropped beyond max_buffered_records fails the flush, though everything kept was written", () => {
+    const logged: Array<unknown> = []
+    return Effect.gen(function* () {
+      const { dir, logPath } = logIn()
+      yield* Effect.gen(function* () {
+        const tracker = yield* CostTracker
+        // Both before the batch delay: the second finds the buffer (1 record) full and is dropped.
+        yield* tracker.record(line("kept"))
+        yield* tracker.record(line("dropped"))
+        const error = yield* Effect.flip(tracker.flush)
+        expect(error).toMatchObject({ _tag: "CostLogError", bufferedRecords: 0, lostRecords: 1 })
+        expect(error.message).toBe(`cost log ${logPath}: 1 record(s) lost; ${hint}`)
+        yield* tracker.flush // reported once
+      }).pipe(Effect.provide(CostTracking.layer(config({ logPath, maxBufferedRecords: 1 }))))
+      expect(fs.readFileSync(logPath, "utf8").split("\n").filter(Boolean)).toHaveLength(1)
+      expect(logged.map(String)).toEqual([`cost log ${logPath}: 1 record(s) lost; ${hint}`])
+      fs.rmSync(dir, { recursive: true, force: true })
+    }).pipe(capture(logged))
+  })
+
+  it.live("closing a log that lost nothing logs no error", () => {
+    const logged: Array<unknown> = []
+    return Effect.gen(function* () {
+      const { dir, logPath } = logIn()
+      yield* CostTracker.use((tracker) => tracker.record(line("r1"))).pipe(
+        Effect.provide(CostTracking.layer(config({ logPath })))
+      )
+      expect(fs.readFileSync(logPath, "utf8").split("\n").filter(Boolean)).toHaveLength(1)
+      expect(logged).toEqual([])
+      fs.rmSync(dir, { recursive: true, force: true })
+    }).pipe(capture(logged))
+  })
+
+  it.live("a failed flush names no write error once a later attempt has cleared it, only what is still buffered", () =>
+    Effect.gen(function* () {
+      const { dir, logPath } = logIn()
+      yield* Effect.gen(function* () {
+        const tracker = yield* CostTracker
+        // One synchronous sequence, so no timer or fiber can run in between.
+        const error = yield* Effect.promise(() => {
+          Effect.runSync(tracker.record(line("r1")))
+          fs.rmSync(dir, { recursive: true }) // the log cannot be reopened: this flush's attempt fails at once
+          const failed = Effect.runPromise(Effect.flip(tracker.flush))
+          fs.mkdirSync(dir)
+          void Effect.runPromise(tracker.flush) // its attempt succeeds at once and clears the error
+          Effect.runSync(tracker.record(line("r2"))) // buffered when the first flush reports
+          return failed
+        })
+        expect(error).toMatchObject({ bufferedRecords: 1, lostRecords: 0 })
+        expect(error.message).toBe(
+          `cost log ${logPath}: 1 record(s) not written yet, kept in memory and retried; ${hint}`
+        )
+      }).pipe(Effect.provide(CostTracking.layer(config({ logPath, fsync: "none" }))))
+      expect(fs.readFileSync(logPath, "utf8").split("\n").filter(Boolean)).toHaveLength(2)
+      fs.rmSync(dir, { recursive: true, force: true })
+    })
   )
 })
 
