@@ -1,0 +1,297 @@
+/**
+ * The stream gate (docs/ARCHITECTURE.md, "Streams"): a streamed attempt is read up to its first text
+ * before the caller sees anything, so any failure before it can still retry or fall back; from the
+ * first text on, the winner's events are the public stream, billed once however it ends.
+ */
+import { Cause, Channel, type Clock, Effect, type Exit, type Pull, Scope, Stream } from "effect"
+import { isArrayNonEmpty, type NonEmptyReadonlyArray } from "effect/Array"
+import type { BudgetReservation, CostTracker, Pricing } from "../cost.ts"
+import {
+  type ChatRequest,
+  messageText,
+  type ProviderFinish,
+  type ProviderStreamEvent,
+  type StreamEvent,
+  type Usage
+} from "../domain.ts"
+import type { LLMError } from "../errors.ts"
+import { optionalField } from "../internal/optional.ts"
+import type { LLMProviderShape } from "../provider.ts"
+import {
+  type AttemptRecorder,
+  type AttemptTicket,
+  consumedTokens,
+  contentFiltered,
+  type RequestRun
+} from "./attempts.ts"
+import type { ChainRunner } from "./runner.ts"
+
+/** Usage seen so far on one streamed attempt, so a failed or cut stream is billed exactly once. */
+interface StreamAttemptState {
+  readonly ticket: AttemptTicket
+  usage: Usage | undefined
+  finish: ProviderFinish | undefined
+  recorded: boolean
+  /** Characters of text delivered, to estimate usage when the provider never reported any. */
+  deliveredChars: number
+  /** What a budget holds for this attempt until it is billed or ends (undefined without a budget). */
+  reservation: BudgetReservation | undefined
+}
+
+/** A provider stream read up to its first text: the events read, and the rest to pull. */
+interface OpenedStream {
+  readonly head: ReadonlyArray<ProviderStreamEvent>
+  readonly pull: Pull.Pull<NonEmptyReadonlyArray<ProviderStreamEvent>, LLMError>
+}
+
+/** About four characters a token: only for streams cut before the provider reported usage. */
+const estimateUsage = (request: ChatRequest, deliveredChars: number): Usage => {
+  const requestChars = request.messages.reduce((sum, m) => sum + messageText(m).length, 0)
+  return {
+    inputTokens: Math.ceil(requestChars / 4),
+    outputTokens: Math.ceil(deliveredChars / 4),
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    reasoningTokens: 0
+  }
+}
+
+export interface StreamGateContext {
+  readonly runChain: ChainRunner
+  readonly recorder: AttemptRecorder
+  readonly tracker: CostTracker["Service"]
+  readonly pricing: Pricing["Service"]
+}
+
+export const makeStreamGate = ({ runChain, recorder, tracker, pricing }: StreamGateContext) => {
+  /**
+   * Opens one provider stream in the public stream's scope and reads it up to its first text (or
+   * its end). Failing here is still "before the first text": the chain may retry or fall back.
+   * What was read is replayed.
+   */
+  const openStream = (
+    run: RequestRun,
+    provider: LLMProviderShape,
+    state: StreamAttemptState,
+    scope: Scope.Scope,
+    clock: Clock.Clock
+  ): Effect.Effect<OpenedStream, LLMError> => {
+    const { entry } = state.ticket
+    const billFailure = (usage: Usage, errorTag: string, providerRequestId?: string) => {
+      state.recorded = true
+      const latencyMs = clock.currentTimeMillisUnsafe() - state.ticket.startedAt
+      return recorder.bill(run, state.ticket, usage, "error", latencyMs, {
+        errorTag,
+        providerRequestId,
+        reservation: state.reservation
+      })
+    }
+    return Effect.flatMap(
+      Channel.toPullScoped(Stream.toChannel(provider.stream(run.request, entry.model)), scope),
+      (pull) => {
+        // Stryker disable next-line ArrayDeclaration: equivalent, toPublic drops anything that is not a provider event
+        const head: Array<ProviderStreamEvent> = []
+        const opened: OpenedStream = { head, pull }
+        let sawText = false
+        const readHead: Effect.Effect<OpenedStream, LLMError> = Effect.matchEffect(pull, {
+          onFailure: (error) => {
+            if (Cause.isDone(error)) return Effect.succeed(opened)
+            if (!consumedTokens(state.usage)) return Effect.fail(error)
+            return Effect.andThen(billFailure(state.usage, error._tag), Effect.fail(error))
+          },
+          onSuccess: (chunk) => {
+            let sawTextOrEnd = false
+            for (const event of chunk) {
+              head.push(event)
+              if (event._tag === "UsageSnapshot") {
+                state.usage = event.usage
+                continue
+              }
+              sawTextOrEnd = true
+              if (event._tag === "TextDelta") {
+                if (event.text !== "") sawText = true
+                else sawTextOrEnd = sawText
+              } else if (event.finishReason === "content-filter" && !sawText) {
+                // Filtered before any text: an error like a plain call's, so the chain decides.
+                state.usage = event.usage
+                return Effect.andThen(
+                  billFailure(event.usage, "ContentFilteredError", event.requestId),
+                  Effect.fail(contentFiltered(entry, event.requestId))
+                )
+              }
+            }
+            return sawTextOrEnd ? Effect.succeed(opened) : readHead
+          }
+        })
+        return readHead
+      }
+    )
+  }
+
+  /**
+   * The whole public stream after validation: the chain up to a first text, then a pull that maps
+   * provider events to public ones chunk by chunk. Written as one pull rather than a pipeline of
+   * stream operators: every operator is a channel of its own, on every chunk.
+   */
+  const streamRun = (
+    run: RequestRun,
+    scope: Scope.Scope,
+    clock: Clock.Clock
+  ): Effect.Effect<Pull.Pull<NonEmptyReadonlyArray<StreamEvent>, LLMError>, LLMError> => {
+    let current: StreamAttemptState | undefined
+    let won = false
+    // Whatever the stream consumed and nobody billed yet is billed when it closes: an attempt
+    // interrupted before its first text after the provider reported usage (Anthropic's
+    // message_start), or the winner stopped early or interrupted after its first text.
+    const bill = (exit: Exit.Exit<unknown, unknown>, state: StreamAttemptState): Effect.Effect<unknown> => {
+      if (won) return billWinner(run, state, clock, exit._tag === "Failure" ? errorTagOf(exit.cause) : undefined)
+      if (state.recorded || !consumedTokens(state.usage)) return Effect.void
+      state.recorded = true
+      const latencyMs = clock.currentTimeMillisUnsafe() - state.ticket.startedAt
+      // Stryker disable next-line ObjectLiteral: equivalent at rest, without the reservation the record does not settle it and the release right after does
+      return recorder.bill(run, state.ticket, state.usage, "interrupted", latencyMs, {
+        reservation: state.reservation
+      })
+    }
+    // The winner's reservation is held until here, however the stream ends; billing settles
+    // it, and what was never billed (no usage) is released after.
+    const billOnClose = Scope.addFinalizerExit(scope, (exit) => {
+      if (current === undefined) return Effect.void
+      const state = current
+      if (state.reservation === undefined) return bill(exit, state)
+      return Effect.ensuring(bill(exit, state), tracker.release(state.reservation))
+    })
+    const open = (ticket: AttemptTicket, provider: LLMProviderShape, reservation?: BudgetReservation) => {
+      current = {
+        ticket,
+        usage: undefined,
+        finish: undefined,
+        recorded: false,
+        deliveredChars: 0,
+        reservation
+      }
+      return openStream(run, provider, current, scope, clock)
+    }
+    // Under a budget each attempt reserves first. One that ends before its first text is billed
+    // (if interrupted after usage) and then gives its reservation back, so the next attempt
+    // reserves its own; the winner's passes to billOnClose.
+    const chain = runChain(
+      run,
+      clock,
+      tracker.budgeted
+        ? (ticket, provider) =>
+            Effect.acquireUseRelease(
+              tracker.reserve(ticket.entry.provider, ticket.entry.model, run.request),
+              (reservation) => open(ticket, provider, reservation),
+              (reservation, exit) => {
+                if (exit._tag === "Success") return Effect.void
+                const release = tracker.release(reservation)
+                // Stryker disable next-line ConditionalExpression,EqualityOperator,OptionalChaining: current is another attempt only if an interruption lands between reserve and open (no test can schedule that); billOnClose bills the current attempt either way
+                return current?.reservation === reservation ? Effect.ensuring(bill(exit, current), release) : release
+              }
+            )
+        : open
+    )
+    return Effect.andThen(
+      billOnClose,
+      Effect.map(chain, ({ value: opened }) => {
+        won = true
+        return publicPull(run, opened, current!, clock)
+      })
+    )
+  }
+
+  /** The winning attempt's events as public ones: text, then exactly one Finish; billed at its end. */
+  const publicPull = (
+    run: RequestRun,
+    opened: OpenedStream,
+    state: StreamAttemptState,
+    clock: Clock.Clock
+  ): Pull.Pull<NonEmptyReadonlyArray<StreamEvent>, LLMError> => {
+    const { entry } = state.ticket
+    const toPublic = (event: ProviderStreamEvent): StreamEvent | undefined => {
+      switch (event._tag) {
+        case "TextDelta":
+          if (event.text === "") return undefined
+          state.deliveredChars += event.text.length
+          return event
+        case "UsageSnapshot":
+          state.usage = event.usage
+          return undefined
+        case "ProviderFinish":
+          state.finish = event
+          state.usage = event.usage
+          return {
+            _tag: "Finish",
+            finishReason: event.finishReason,
+            usage: event.usage,
+            cost: pricing.costOf(entry.provider, entry.model, event.usage),
+            provider: entry.provider,
+            model: event.model || entry.model,
+            attempts: run.attempts,
+            ...optionalField("requestId", event.requestId)
+          }
+      }
+    }
+    const toPublicChunk = (events: ReadonlyArray<ProviderStreamEvent>): Array<StreamEvent> => {
+      const out: Array<StreamEvent> = []
+      for (const event of events) {
+        const publicEvent = toPublic(event)
+        if (publicEvent !== undefined) out.push(publicEvent)
+      }
+      return out
+    }
+    let head: ReadonlyArray<ProviderStreamEvent> | undefined = opened.head
+    const next: Pull.Pull<NonEmptyReadonlyArray<StreamEvent>, LLMError> = Effect.matchEffect(opened.pull, {
+      onSuccess: (events) => {
+        const out = toPublicChunk(events)
+        return isArrayNonEmpty(out) ? Effect.succeed(out) : next
+      },
+      // The end, or an error after text: billed now, so the record's latency is the stream's own.
+      onFailure: (error) =>
+        Effect.andThen(billWinner(run, state, clock, Cause.isDone(error) ? undefined : error._tag), Effect.fail(error))
+    })
+    return Effect.suspend(() => {
+      if (head === undefined) return next
+      const out = toPublicChunk(head)
+      head = undefined
+      return isArrayNonEmpty(out) ? Effect.succeed(out) : next
+    })
+  }
+
+  /** Bills the winning attempt once, however the stream ended (`errorTag` when it failed). */
+  const billWinner = (
+    run: RequestRun,
+    state: StreamAttemptState,
+    clock: Clock.Clock,
+    errorTag: string | undefined
+  ): Effect.Effect<unknown> => {
+    if (state.recorded) return Effect.void
+    state.recorded = true
+    const latency = clock.currentTimeMillisUnsafe() - state.ticket.startedAt
+    if (state.finish) {
+      return recorder.bill(run, state.ticket, state.finish.usage, "success", latency, {
+        providerRequestId: state.finish.requestId,
+        reservation: state.reservation
+      })
+    }
+    // Cut short after text was delivered: bill the usage known so far, once; when the provider
+    // reported none yet (OpenAI and Bedrock report it last), an estimate, flagged.
+    const known = consumedTokens(state.usage)
+    const usage = known ? state.usage! : estimateUsage(run.request, state.deliveredChars)
+    if (!consumedTokens(usage)) return Effect.void
+    return recorder.bill(run, state.ticket, usage, errorTag ? "error" : "interrupted", latency, {
+      errorTag,
+      usageEstimated: !known,
+      reservation: state.reservation
+    })
+  }
+
+  return streamRun
+}
+
+const errorTagOf = (cause: Cause.Cause<unknown>): string | undefined => {
+  for (const reason of cause.reasons)
+    if (reason._tag === "Fail" && !Cause.isDone(reason.error)) return (reason.error as LLMError)._tag
+  return undefined
+}
