@@ -1,6 +1,6 @@
 /**
  * `pnpm bench` (`pnpm bench -- --quick` for a < 60 s run): the orchestrator's overhead over the raw vendor
- * SDKs (DESIGN section 12). The simulators run in a child process (bench/simulator-server.ts) so this
+ * SDKs (docs/ARCHITECTURE.md, "Benchmarks"). The simulators run in a child process (bench/simulator-server.ts) so this
  * process, the client, is measured alone. Every scenario warms up, then alternates raw SDK and
  * orchestrator (call by call for sequential calls and streams, round by round for the concurrent and
  * failover runs; each arm goes first half the time) and quotes medians of per-round values.

@@ -1,5 +1,5 @@
 /**
- * DESIGN section 6 through the real SDKs against the simulators: the retry and fallback scenarios of
+ * docs/ARCHITECTURE.md, "The request's path" through the real SDKs against the simulators: the retry and fallback scenarios of
  * the orchestrator issue, each asserting the exact attempts list, the simulator's requests, and the
  * cost log.
  */

@@ -1,5 +1,5 @@
 // The vendor SDKs read these from the environment; a developer's real keys or endpoints must never
-// reach a test (PROTOCOLS.md: clear them so only the explicit test configuration is used).
+// reach a test (clear them so only the explicit test configuration is used).
 for (const name of [
   "OPENAI_API_KEY",
   "OPENAI_BASE_URL",

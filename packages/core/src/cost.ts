@@ -1,5 +1,5 @@
 /**
- * The cost-tracking contract the orchestrator records into (DESIGN section 7). The services are
+ * The cost-tracking contract the orchestrator records into (docs/ARCHITECTURE.md, "Attempts and cost records"). The services are
  * declared here, in core, so dependencies point one way (core <- cost): `@llm-orchestrator/cost`
  * implements them over `@pydantic/genai-prices`, a Ref and the JSONL log.
  */

@@ -1,5 +1,5 @@
 /**
- * The provider-neutral domain (DESIGN section 3). Every type is a Schema so requests can be validated
+ * The provider-neutral domain (docs/ARCHITECTURE.md, "Domain"). Every type is a Schema so requests can be validated
  * at the boundary and responses round-trip through JSON (CLI `--json`, cost logs, snapshots).
  * Types are plain readonly objects: users write `{ messages: [...] }`, never `new ChatRequest(...)`.
  */
@@ -42,7 +42,7 @@ export type ChatRequest = typeof ChatRequest.Type
 /**
  * Token usage normalised across providers: `inputTokens` counts ALL input tokens (cached reads and
  * cache writes included, and Gemini's tool-use prompt tokens, which Google bills as input) and
- * `outputTokens` includes reasoning tokens (PROTOCOLS.md section 6). The optional fields are absent
+ * `outputTokens` includes reasoning tokens (docs/ARCHITECTURE.md, "Usage semantics"). The optional fields are absent
  * when zero: a plain call carries none of them.
  */
 export const Usage = Schema.Struct({

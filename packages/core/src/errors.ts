@@ -1,5 +1,5 @@
 /**
- * The one error union of the library (DESIGN section 5). Every provider maps every SDK error to
+ * The one error union of the library (docs/ARCHITECTURE.md, "Errors"). Every provider maps every SDK error to
  * exactly one of these; the retry/fallback code decides only through `classifyError`.
  * Messages say what went wrong and what to do, and never contain a secret.
  */
@@ -160,7 +160,7 @@ export const isLLMError = (u: unknown): u is LLMError =>
   typeof u === "object" && u !== null && llmErrorTags.has((u as { _tag?: string })._tag ?? "")
 
 /**
- * What to do after an error (DESIGN section 5):
+ * What to do after an error (docs/ARCHITECTURE.md, "Errors"):
  * - `retrySameModel`: try this model again (governed by the retry schedule);
  * - `fallback`: once retries are exhausted (or at once when not retryable), whether the chain moves on
  *   to any next model, only to a model of another provider (credentials are per provider), or stops.

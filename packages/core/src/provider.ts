@@ -1,5 +1,5 @@
 /**
- * The provider contract (DESIGN section 4). Each provider package module exports a `layer(options)`
+ * The provider contract (docs/ARCHITECTURE.md, "The provider contract"). Each provider package module exports a `layer(options)`
  * and a `layerConfig` that supply this service over the vendor's official SDK.
  */
 import { Context, type Effect, type Stream } from "effect"

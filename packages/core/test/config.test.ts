@@ -262,7 +262,7 @@ cost_tracking:
     })
   )
 
-  it.effect("the DESIGN section 9 example loads (bedrock default chain, vertex ADC)", () =>
+  it.effect("a config with all five providers in their shortest form loads (bedrock default chain, vertex ADC)", () =>
     Effect.gen(function* () {
       const design = `
 active_provider: openai

@@ -17,7 +17,7 @@ import { Effect } from "effect"
 
 const call = { provider: "openai" as const, model: "gpt-4o-mini", message: "m" }
 
-describe("classifyError: the DESIGN section 5 table, row by row", () => {
+describe("classifyError: the error table of docs/ARCHITECTURE.md, row by row", () => {
   const rows: ReadonlyArray<[LLMError, boolean, "any-model" | "other-provider" | "none"]> = [
     [new RateLimitError({ ...call, retryAfterMs: 1000 }), true, "any-model"],
     [new ProviderUnavailableError(call), true, "any-model"],

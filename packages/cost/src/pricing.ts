@@ -180,7 +180,7 @@ const rateAt = (rate: Rate, inputTokens: number): number => {
 /**
  * The cost of one call. The tier is chosen by the request's total input tokens and applies to every
  * token of the request (Gemini 2.5 Pro and Claude long context bill the whole request at the higher rate).
- * Usage is normalised (PROTOCOLS section 6): `inputTokens` includes cache reads and writes, and
+ * Usage is normalised (docs/ARCHITECTURE.md, "Usage semantics"): `inputTokens` includes cache reads and writes, and
  * `outputTokens` includes reasoning; inconsistent counts are clamped at 0 rather than priced negative.
  * Built-in web searches add a per-search fee (`tools`), set only when the call made some.
  */
@@ -244,7 +244,7 @@ export const inputTokensBound = (request: ChatRequest): number => {
  * The most one call can cost (what a budget reserves before sending): `inputTokensBound` input tokens
  * at the highest of the input and cache rates, and `maxTokens` (else `defaultOutputTokens`) output
  * tokens at the higher of the output and reasoning rates, each at the highest tier that input can
- * reach. Reasoning tokens count within `maxTokens` (they are output tokens, PROTOCOLS section 6).
+ * reach. Reasoning tokens count within `maxTokens` (they are output tokens, docs/ARCHITECTURE.md, "Usage semantics").
  */
 export const worstCaseCostUsd = (rates: Rates, request: ChatRequest, defaultOutputTokens: number): number => {
   const inputTokens = inputTokensBound(request)

@@ -54,6 +54,6 @@ export const layerFromConfig = (config: OrchestratorConfig): Layer.Layer<Orchest
   return Layer.provideMerge(orchestrator, cost) as Layer.Layer<OrchestratorServices, ConfigError>
 }
 
-/** Everything from a YAML config file (DESIGN section 9). */
+/** Everything from a YAML config file (docs/ARCHITECTURE.md, "Config"). */
 export const layerFromFile = (path: string): Layer.Layer<OrchestratorServices, ConfigError> =>
   Layer.unwrap(Effect.map(loadConfig(path), layerFromConfig))

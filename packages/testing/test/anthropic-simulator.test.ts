@@ -1,6 +1,6 @@
 /**
  * The REAL `@anthropic-ai/sdk` against the Anthropic simulator: plain and streamed messages, model
- * pagination, every scripted fault surfacing as the SDK error class PROTOCOLS.md section 2 names, and
+ * pagination, every scripted fault surfacing as the Anthropic SDK's own error class, and
  * every recorded cassette of the `anthropic` folder replayed through the SDK.
  */
 import Anthropic, {

@@ -42,7 +42,7 @@ let control: BedrockClient
 
 beforeAll(async () => {
   sim = await startBedrockSimulator()
-  // The runtime client defaults to HTTP/2; the simulator is HTTP/1.1 (PROTOCOLS.md section 0.3).
+  // The runtime client defaults to HTTP/2; the simulator is HTTP/1.1 (docs/ARCHITECTURE.md, "Providers on the wire").
   runtime = new BedrockRuntimeClient({
     region: "us-east-1",
     endpoint: sim.url,

@@ -1,6 +1,6 @@
 /**
  * The real `openai` SDK against the OpenAI simulator: Chat Completions and the Responses API, plain and
- * streamed, model listing, every fault surfacing as the SDK error class PROTOCOLS.md section 1 names,
+ * streamed, model listing, every fault surfacing as the OpenAI SDK's own error class,
  * and every recorded cassette replayed without a parse error.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"

@@ -1,5 +1,5 @@
 /**
- * `${VAR}` and `${VAR:-default}` expansion of config string values (DESIGN section 9).
+ * `${VAR}` and `${VAR:-default}` expansion of config string values (docs/ARCHITECTURE.md, "Config").
  * Expansion runs on parsed string values, never on the raw YAML text, so a variable's value can hold
  * any character (quotes, colons, `#`) without changing the structure of the file.
  * `$$` writes a literal dollar; a `$` not followed by `{` or `$` is kept as is.

@@ -1,5 +1,5 @@
 /**
- * Loading the YAML config (DESIGN section 9) into a validated `OrchestratorConfig`.
+ * Loading the YAML config (docs/ARCHITECTURE.md, "Config") into a validated `OrchestratorConfig`.
  *
  * The `yaml` package parses (its own error positions give the line and column). The walker over the
  * parsed value is written by hand rather than with Schema: Schema stops at, or words, problems its own

@@ -1,5 +1,5 @@
 /**
- * The validated, typed configuration (DESIGN section 9). YAML keys are snake_case; these fields are
+ * The validated, typed configuration (docs/ARCHITECTURE.md, "Config"). YAML keys are snake_case; these fields are
  * their camelCase forms. Durations are milliseconds; prices are USD per million tokens.
  * Every secret is a `Redacted` from the moment it is read.
  */

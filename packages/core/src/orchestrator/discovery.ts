@@ -1,5 +1,5 @@
 /**
- * Model discovery (DESIGN section 8): each provider's listing, merged with catalogue prices, cached
+ * Model discovery (docs/ARCHITECTURE.md, "Discovery"): each provider's listing, merged with catalogue prices, cached
  * per provider with a TTL (concurrent first calls share one listing request), and the optional
  * validation that turns an unlisted model into a `ModelNotFoundError` with close suggestions.
  */

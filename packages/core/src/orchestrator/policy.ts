@@ -1,5 +1,5 @@
 /**
- * Retry and circuit-breaker policy (DESIGN section 6). The retry schedule is an Effect `Schedule`;
+ * Retry and circuit-breaker policy (docs/ARCHITECTURE.md, "The request's path"). The retry schedule is an Effect `Schedule`;
  * the chain runner steps it by hand (`Schedule.toStep`) so one decision procedure serves both plain
  * calls and streams, and every attempt can be recorded between steps.
  */
@@ -25,7 +25,7 @@ export const retrySchedule = (config: RetryConfig): Schedule.Schedule<unknown, L
     Schedule.upTo({ times: config.maxAttempts - 1 })
   )
 
-/** A retry-after longer than the cap means "not this model now": move on at once (DESIGN section 6). */
+/** A retry-after longer than the cap means "not this model now": move on at once (docs/ARCHITECTURE.md, "The request's path"). */
 export const exceedsRetryAfterCap = (error: LLMError, config: RetryConfig): boolean =>
   // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, only a RateLimitError has retryAfterMs and undefined > n is false
   error._tag === "RateLimitError" && error.retryAfterMs !== undefined && error.retryAfterMs > config.maxRetryAfterMs

@@ -1,5 +1,5 @@
 /**
- * The `llm-orchestrator` command line (DESIGN section 10), on `effect/cli`: `models`, `chat`, `costs`,
+ * The `llm-orchestrator` command line (the README), on `effect/cli`: `models`, `chat`, `costs`,
  * `check`, all sharing `--config`. `runCli` never fails: it prints what went wrong (one line per
  * problem, no stack trace) and returns the exit code: 0 ok, 1 failure, 2 usage error, 130 interrupted.
  */

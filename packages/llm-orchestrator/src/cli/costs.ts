@@ -1,6 +1,6 @@
 /**
  * `llm-orchestrator costs [log.jsonl] [--by provider|model|tag] [--since 24h|ISO date] [--json]`:
- * the cost report of a JSONL cost log (DESIGN section 7), as a table with a TOTAL row or as JSON.
+ * the cost report of a JSONL cost log (docs/ARCHITECTURE.md, "Attempts and cost records"), as a table with a TOTAL row or as JSON.
  * Without a path, the log is the config's `cost_tracking.log_path`.
  *
  * Tag rows overlap (a call tagged feature=a and tenant=b counts in both), so with `--by tag` the

@@ -2,7 +2,7 @@
  * How a failed command ends: one line per problem on stderr, then an exit code. 1 for a typed
  * `LLMError` / `ConfigError` or a failed check, 2 for a usage error (bad flags, bad arguments).
  * Never a stack trace: every message shown comes from a typed error whose text is secret-free by
- * contract (DESIGN section 5).
+ * contract (docs/ARCHITECTURE.md, "Errors").
  */
 import { type ConfigError, isLLMError, type LLMError } from "@llm-orchestrator/core"
 import { Cause, Schema } from "effect"

@@ -1,6 +1,6 @@
 /**
  * `llm-orchestrator models [provider] [--refresh] [--json]`: each configured provider's chat models,
- * listed through its API (DESIGN section 8) with catalogue context windows and prices.
+ * listed through its API (docs/ARCHITECTURE.md, "Discovery") with catalogue context windows and prices.
  *
  * Providers are listed concurrently and separately, so one provider that cannot list (no permission,
  * down) does not hide the others: its error goes to stderr and the command exits 1 after printing

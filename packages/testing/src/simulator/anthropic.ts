@@ -1,7 +1,7 @@
 /**
- * The Anthropic Messages API simulator (PROTOCOLS.md section 2): `POST /v1/messages` plain and SSE,
+ * The Anthropic Messages API simulator (docs/ARCHITECTURE.md, "Providers on the wire"): `POST /v1/messages` plain and SSE,
  * `GET /v1/models` with cursor pagination, and the API's real error bodies and headers. Usage in a
- * `RenderContext` is normalised (DESIGN section 3); it is rendered here in Anthropic's wire form, where
+ * `RenderContext` is normalised (docs/ARCHITECTURE.md, "Domain"); it is rendered here in Anthropic's wire form, where
  * `input_tokens` EXCLUDES cache reads and writes, so the provider adapter's normalisation is tested.
  */
 import type { FinishReason, Usage } from "@llm-orchestrator/core"

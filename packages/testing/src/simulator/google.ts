@@ -1,9 +1,9 @@
 /**
  * Google's generateContent protocol, spoken by two front doors that share the body format
- * (PROTOCOLS.md sections 3 and 4a): the Gemini API (`models/{m}:generateContent`, API key in
+ * (docs/ARCHITECTURE.md, "Providers on the wire"): the Gemini API (`models/{m}:generateContent`, API key in
  * `x-goog-api-key`) and Vertex AI (`projects/{p}/locations/{l}/publishers/google/models/{m}:...`,
  * OAuth Bearer token, or an API key on the project-less express-mode path).
- * Usage arrives normalised (DESIGN section 3) and is rendered in Google's form, where
+ * Usage arrives normalised (docs/ARCHITECTURE.md, "Domain") and is rendered in Google's form, where
  * `candidatesTokenCount` excludes `thoughtsTokenCount` and `promptTokenCount` includes cached tokens.
  */
 import type { FinishReason, Usage } from "@llm-orchestrator/core"

@@ -1,5 +1,5 @@
 /**
- * The OpenAI protocol (PROTOCOLS.md section 1): Chat Completions (`POST /v1/chat/completions`, plain
+ * The OpenAI protocol (docs/ARCHITECTURE.md, "Providers on the wire"): Chat Completions (`POST /v1/chat/completions`, plain
  * and SSE), the Responses API (`POST /v1/responses`, plain and the typed SSE event sequence that
  * `client.responses.stream().finalResponse()` validates), and `GET /v1/models` (one page: the API never
  * paginates). Shapes follow the recorded exchanges in cassettes/openai-chat and cassettes/openai-responses.

@@ -22,7 +22,7 @@ export interface TextReply {
   readonly text: string
   /** How the text is split into stream deltas: a count of near-equal pieces, or the pieces. Default: words. */
   readonly chunks?: number | ReadonlyArray<string>
-  /** Normalised usage (DESIGN section 3); each adapter renders it in its wire form. Default: estimated. */
+  /** Normalised usage (docs/ARCHITECTURE.md, "Domain"); each adapter renders it in its wire form. Default: estimated. */
   readonly usage?: Partial<Usage>
   readonly finishReason?: FinishReason
   /** Overrides the model name echoed in the response. */
