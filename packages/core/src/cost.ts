@@ -4,33 +4,38 @@
  * implements them over `@pydantic/genai-prices`, a Ref and the JSONL log.
  */
 import { Context, type Effect, Schema } from "effect"
-import type { ChatRequest, Cost, ModelPrice, ProviderId, Usage } from "./domain.ts"
+import { type ChatRequest, Cost, type ModelPrice, ProviderId, Usage } from "./domain.ts"
 import type { BudgetExceededError, InvalidRequestError } from "./errors.ts"
 
-/** One per attempt that consumed tokens (successful calls, and failed or cut streams that were billed). */
-export interface CostRecord {
-  readonly timestamp: string
+/**
+ * One per attempt that consumed tokens (successful calls, and failed or cut streams that were billed):
+ * what the tracker aggregates and what every sink (the JSONL log first) receives. The log's line is
+ * this schema's JSON, with `cost: null` for an unpriced call.
+ */
+export const CostRecord = Schema.Struct({
+  timestamp: Schema.String,
   /** The orchestrator's id of the user's request: the same for all its attempts. */
-  readonly requestId: string
-  readonly providerRequestId?: string
-  readonly provider: ProviderId
-  readonly model: string
-  readonly usage: Usage
+  requestId: Schema.String,
+  providerRequestId: Schema.optionalKey(Schema.String),
+  provider: ProviderId,
+  model: Schema.String,
+  usage: Usage,
   /**
    * true when the provider never reported usage for this attempt (a stream cut before its usage
    * event): the tokens are estimated from the text sent and received (about 4 characters a token).
    */
-  readonly usageEstimated?: boolean
+  usageEstimated: Schema.optionalKey(Schema.Boolean),
   /** undefined = no known price: counted as unpriced, never as $0. */
-  readonly cost: Cost | undefined
-  readonly latencyMs: number
-  readonly outcome: "success" | "error" | "interrupted"
-  readonly errorTag?: string
+  cost: Schema.UndefinedOr(Cost),
+  latencyMs: Schema.Number,
+  outcome: Schema.Literals(["success", "error", "interrupted"]),
+  errorTag: Schema.optionalKey(Schema.String),
   /** 1-based position of this attempt within the request, across the whole chain. */
-  readonly attempt: number
-  readonly stream: boolean
-  readonly metadata: Readonly<Record<string, string>>
-}
+  attempt: Schema.Number,
+  stream: Schema.Boolean,
+  metadata: Schema.Record(Schema.String, Schema.String)
+})
+export type CostRecord = typeof CostRecord.Type
 
 export interface CostBucket {
   readonly costUsd: number

@@ -3,12 +3,11 @@
  * JSONL cost log. The service tags and record/report types are declared in core (the orchestrator records
  * into them) and re-exported here.
  */
-export type { CostBucket, CostLogHealth, CostRecord, CostReport } from "@llm-orchestrator/core"
-export { CostLogError, CostTracker, Pricing } from "@llm-orchestrator/core"
+export type { CostBucket, CostLogHealth, CostReport } from "@llm-orchestrator/core"
+export { CostLogError, CostRecord, CostTracker, Pricing } from "@llm-orchestrator/core"
 export {
   type BadLine,
   type CostLogFold,
-  CostRecordSchema,
   encodeRecord,
   type FoldOptions,
   foldCostLog,

@@ -24,26 +24,8 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as nodePath from "node:path"
-import { ConfigError, Cost, type CostLogHealth, type CostRecord, ProviderId, Usage } from "@llm-orchestrator/core"
+import { ConfigError, type CostLogHealth, CostRecord } from "@llm-orchestrator/core"
 import { Effect, Result, Schema } from "effect"
-
-/** The schema of one log line (`cost: null` in the file stands for an unpriced call). */
-export const CostRecordSchema = Schema.Struct({
-  timestamp: Schema.String,
-  requestId: Schema.String,
-  providerRequestId: Schema.optionalKey(Schema.String),
-  provider: ProviderId,
-  model: Schema.String,
-  usage: Usage,
-  usageEstimated: Schema.optionalKey(Schema.Boolean),
-  cost: Schema.UndefinedOr(Cost),
-  latencyMs: Schema.Number,
-  outcome: Schema.Literals(["success", "error", "interrupted"]),
-  errorTag: Schema.optionalKey(Schema.String),
-  attempt: Schema.Number,
-  stream: Schema.Boolean,
-  metadata: Schema.Record(Schema.String, Schema.String)
-})
 
 /**
  * One log line, newline included. Only the record's own fields are written (in a fixed order), so an
@@ -558,7 +540,7 @@ export const foldCostLog = <S>(
     catch: (error) => ConfigError.fromProblems([{ path, message: `cannot read the cost log (${describe(error)})` }])
   })
 
-const decodeRecord = Schema.decodeUnknownResult(CostRecordSchema)
+const decodeRecord = Schema.decodeUnknownResult(CostRecord)
 
 const foldFile = async <S>(
   path: string,

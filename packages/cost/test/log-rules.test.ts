@@ -7,9 +7,9 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as nodePath from "node:path"
-import type { CostRecord } from "@llm-orchestrator/core"
+import { CostRecord } from "@llm-orchestrator/core"
 import { encodeRecord, foldCostLog, resolveLogPath } from "@llm-orchestrator/cost"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest"
 import { type LogIo, LogWriter, lostMessage, nodeIo, writeAllAtExit } from "../src/log.ts"
 
@@ -477,5 +477,37 @@ describe("reading: the line length bound", () => {
     const over = await read(`${line}${line.slice(0, -1)}`, { chunkBytes: 1, maxLineBytes: length - 1 })
     expect([over.state, over.badLines]).toEqual([0, 2])
     expect(over.firstBadLines[1]).toEqual({ line: 2, message: `longer than ${length - 1} bytes` })
+  })
+})
+
+describe("a log line and the CostRecord schema", () => {
+  const cost = {
+    input: 1e-5,
+    cacheRead: 0,
+    cacheWrite: 0,
+    output: 1e-5,
+    reasoning: 0,
+    total: 2e-5,
+    currency: "USD" as const
+  }
+  const variants: ReadonlyArray<CostRecord> = [
+    record(1),
+    record(2, { cost, providerRequestId: "chatcmpl-1", errorTag: "ProviderUnavailableError", outcome: "error" }),
+    record(3, { usageEstimated: true, outcome: "interrupted", stream: true, metadata: { feature: "chat" } })
+  ]
+
+  it("the hand-written encoder writes the schema's encoding, fields in the schema's order, cost null when unpriced", async () => {
+    for (const variant of variants) {
+      const line = encodeRecord(variant)
+      const expected = { ...Schema.encodeSync(CostRecord)(variant), cost: variant.cost ?? null }
+      const order = Object.keys(CostRecord.fields).filter((key) => key in expected)
+      expect(Object.keys(JSON.parse(line))).toEqual(order)
+      expect(JSON.parse(line)).toEqual(expected)
+    }
+    // and the lines read back as the same records
+    const path = freshPath()
+    fs.writeFileSync(path, variants.map(encodeRecord).join(""))
+    const fold = await Effect.runPromise(foldCostLog(path, [] as Array<CostRecord>, (records, r) => [...records, r]))
+    expect(fold.state).toEqual(variants)
   })
 })
