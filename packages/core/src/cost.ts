@@ -97,6 +97,25 @@ export interface BudgetReservation {
   readonly amountUsd: number
 }
 
+/**
+ * Where cost records go besides the tracker's totals (docs/ARCHITECTURE.md, "Attempts and cost
+ * records"): the JSONL log first (`cost_tracking.log_path`); a SQL ledger or a tracing exporter is one
+ * more sink. A sink is a layer: building it opens the sink, closing its scope drains and closes it.
+ */
+export class CostSink extends Context.Service<
+  CostSink,
+  {
+    /** Names the sink in messages (the log's path). */
+    readonly name: string
+    /** Takes one record without waiting: a sink queues it and writes off the request path. */
+    readonly offer: (record: CostRecord) => void
+    /** Everything offered before the call written; fails naming what could not be (it is retried). */
+    readonly flush: Effect.Effect<void, CostLogError>
+    /** The sink's counters and last error; undefined when it has none to report. */
+    readonly health: Effect.Effect<CostLogHealth | undefined>
+  }
+>()("@llm-orchestrator/cost/CostSink") {}
+
 export class CostTracker extends Context.Service<
   CostTracker,
   {
@@ -130,9 +149,9 @@ export class CostTracker extends Context.Service<
     /** Gives a reservation back; a reservation already settled or released is left alone. */
     readonly release: (reservation: BudgetReservation) => Effect.Effect<void>
     /**
-     * Writes every record recorded before the call to the log (and fsyncs it with `fsync: batch`). Fails
-     * with a CostLogError when some of them could not be written (they stay buffered and are retried) or
-     * records were lost since the previous flush.
+     * Writes every record recorded before the call to every sink (the log fsyncs it with `fsync: batch`).
+     * Fails with the first sink's CostLogError when some of them could not be written (they stay
+     * buffered and are retried) or records were lost since the previous flush; every sink is flushed.
      */
     readonly flush: Effect.Effect<void, CostLogError>
     /** The JSONL log's counters and last write error; undefined without a log (no `log_path`, or disabled). */

@@ -4,10 +4,11 @@
  * into them) and re-exported here.
  */
 export type { CostBucket, CostLogHealth, CostReport } from "@llm-orchestrator/core"
-export { CostLogError, CostRecord, CostTracker, Pricing } from "@llm-orchestrator/core"
+export { CostLogError, CostRecord, CostSink, CostTracker, Pricing } from "@llm-orchestrator/core"
 export {
   type BadLine,
   type CostLogFold,
+  CostLogSink,
   encodeRecord,
   type FoldOptions,
   foldCostLog,

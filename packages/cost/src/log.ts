@@ -24,8 +24,8 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as nodePath from "node:path"
-import { ConfigError, type CostLogHealth, CostRecord } from "@llm-orchestrator/core"
-import { Effect, Result, Schema } from "effect"
+import { ConfigError, CostLogError, type CostLogHealth, CostRecord, CostSink } from "@llm-orchestrator/core"
+import { Effect, Layer, Result, Schema } from "effect"
 
 /**
  * One log line, newline included. Only the record's own fields are written (in a fixed order), so an
@@ -498,6 +498,52 @@ const releaseWriter = (writer: LogWriter): Effect.Effect<void> =>
  */
 export const acquireLogWriter = (logPath: string, options: LogWriterOptions = {}) =>
   Effect.acquireRelease(openWriter(logPath, options), releaseWriter)
+
+/**
+ * The sink's flush: fails when the records offered before it are not all written, or when records
+ * were lost since this sink's previous flush (each loss is reported once per sink).
+ */
+const makeFlush = (writer: LogWriter): Effect.Effect<void, CostLogError> => {
+  let reportedLost = writer.lostRecords
+  return Effect.flatMap(
+    Effect.promise(() => writer.flush()),
+    (written) => {
+      const lost = writer.lostRecords - reportedLost
+      reportedLost = writer.lostRecords
+      if (written && lost === 0) return Effect.void
+      const buffered = written ? 0 : writer.buffered
+      const error = writer.lastErrorCode === undefined ? "" : ` (${writer.lastErrorCode})`
+      const parts = [
+        ...(buffered > 0 ? [`${buffered} record(s) not written yet${error}, kept in memory and retried`] : []),
+        ...(lost > 0 ? [`${lost} record(s) lost`] : [])
+      ]
+      return Effect.fail(
+        new CostLogError({
+          path: writer.path,
+          bufferedRecords: buffered,
+          lostRecords: lost,
+          message: `cost log ${writer.path}: ${parts.join("; ")}; free space on its disk or fix the path (cost_tracking.max_buffered_records bounds what is kept in memory meanwhile)`
+        })
+      )
+    }
+  )
+}
+
+/** The JSONL cost log as a sink: the shared writer of `logPath`, flushed and released with the layer. */
+export const CostLogSink = {
+  layer: (logPath: string, options: LogWriterOptions = {}): Layer.Layer<CostSink, ConfigError> =>
+    Layer.effect(
+      CostSink,
+      Effect.map(acquireLogWriter(logPath, options), (writer) =>
+        CostSink.of({
+          name: writer.path,
+          offer: (record) => writer.enqueue(record),
+          flush: makeFlush(writer),
+          health: Effect.sync(() => writer.health())
+        })
+      )
+    )
+}
 
 /** A line of a log that is not a cost record, skipped by the reader. */
 export interface BadLine {

@@ -1,7 +1,8 @@
 /**
  * `CostTracking.layer(config)`: the Pricing and CostTracker services the orchestrator records into.
- * State lives in one Ref (running aggregates, see report.ts); the JSONL log is written off the request
- * path by the shared writer of log.ts and flushed when the layer's scope closes.
+ * State lives in one Ref (running aggregates, see report.ts); every record also goes to the sinks: the
+ * JSONL log (log.ts, written off the request path) first, then any given, flushed and closed when the
+ * layer's scope closes.
  *
  * Under a budget every attempt reserves its worst case (`worstCaseCostUsd`) before sending and a record
  * settles it, so the session total can pass the budget only by what calls cost beyond their
@@ -15,8 +16,9 @@ import {
   type ChatRequest,
   ConfigError,
   type ConfigProblem,
-  CostLogError,
+  type CostLogError,
   type CostRecord,
+  CostSink,
   CostTracker,
   type CostTrackingConfig,
   defaultReserveOutputTokens,
@@ -26,7 +28,7 @@ import {
   type ProviderId
 } from "@llm-orchestrator/core"
 import { Context, Effect, Layer, Ref } from "effect"
-import { acquireLogWriter, type LogWriter } from "./log.ts"
+import { CostLogSink } from "./log.ts"
 import { makePriceBook, type PriceBook, worstCaseCostUsd } from "./pricing.ts"
 import { addRecord, disabledReport, makeAggregates, toReport } from "./report.ts"
 
@@ -125,49 +127,19 @@ const disabledTracker = CostTracker.of({
   logHealth: Effect.succeed(undefined)
 })
 
-/**
- * The tracker's flush: fails when the records recorded before it are not all written, or when records
- * were lost since this tracker's previous flush (each loss is reported once per tracker).
- */
-const makeFlush = (writer: LogWriter): Effect.Effect<void, CostLogError> => {
-  let reportedLost = writer.lostRecords
-  return Effect.flatMap(
-    Effect.promise(() => writer.flush()),
-    (written) => {
-      const lost = writer.lostRecords - reportedLost
-      reportedLost = writer.lostRecords
-      if (written && lost === 0) return Effect.void
-      const buffered = written ? 0 : writer.buffered
-      const error = writer.lastErrorCode === undefined ? "" : ` (${writer.lastErrorCode})`
-      const parts = [
-        ...(buffered > 0 ? [`${buffered} record(s) not written yet${error}, kept in memory and retried`] : []),
-        ...(lost > 0 ? [`${lost} record(s) lost`] : [])
-      ]
-      return Effect.fail(
-        new CostLogError({
-          path: writer.path,
-          bufferedRecords: buffered,
-          lostRecords: lost,
-          message: `cost log ${writer.path}: ${parts.join("; ")}; free space on its disk or fix the path (cost_tracking.max_buffered_records bounds what is kept in memory meanwhile)`
-        })
-      )
-    }
+/** Flushes every sink, even after one fails; fails with the first failure. */
+const flushAll = (sinks: ReadonlyArray<CostSink["Service"]>): Effect.Effect<void, CostLogError> =>
+  Effect.flatMap(
+    Effect.forEach(sinks, (sink) => Effect.exit(sink.flush)),
+    (exits) => exits.find((exit) => exit._tag === "Failure") ?? Effect.void
   )
-}
 
-const makeTracker = (config: CostTrackingConfig, book: PriceBook) =>
+const makeTracker = (config: CostTrackingConfig, book: PriceBook, sinks: ReadonlyArray<CostSink["Service"]>) =>
   Effect.gen(function* () {
     // The session total, which budgets read, lives in a Ref; the breakdowns for reports are updated in
     // the same synchronous step (JS runs it on one thread, so the two never disagree).
     const spent = yield* Ref.make(0)
     const aggregates = makeAggregates()
-    const writer: LogWriter | undefined =
-      config.logPath === undefined
-        ? undefined
-        : yield* acquireLogWriter(config.logPath, {
-            maxBufferedRecords: config.maxBufferedRecords,
-            fsync: config.fsync
-          })
     const budgetUsd = config.budgetUsd
     const sessionCost = Ref.get(spent)
     // Budget reservations of attempts in flight. Checking and adding happen in one synchronous step,
@@ -210,7 +182,7 @@ const makeTracker = (config: CostTrackingConfig, book: PriceBook) =>
       record: (record: CostRecord, reservation?: BudgetReservation) =>
         Ref.update(spent, (total) => {
           addRecord(aggregates, record)
-          writer?.enqueue(record)
+          for (const sink of sinks) sink.offer(record)
           // Settled in the same step the cost is added: never counted twice, never briefly not at all.
           // Stryker disable next-line ConditionalExpression: equivalent when forced true, releaseNow ignores a reservation it does not hold
           if (reservation !== undefined) releaseNow(reservation)
@@ -229,8 +201,8 @@ const makeTracker = (config: CostTrackingConfig, book: PriceBook) =>
       unpricedRefusal,
       reserve,
       release: (reservation) => Effect.sync(() => releaseNow(reservation)),
-      flush: writer === undefined ? Effect.void : makeFlush(writer),
-      logHealth: Effect.sync(() => writer?.health())
+      flush: flushAll(sinks),
+      logHealth: sinks[0]?.health ?? Effect.succeed(undefined)
     })
   })
 
@@ -239,14 +211,35 @@ export const CostTracking = {
    * Pricing + CostTracker from `cost_tracking`. Scoped: the log (when `logPath` is set) is opened at
    * build time (an unusable path is a ConfigError here) and flushed and closed when the scope closes.
    */
-  layer: (config: CostTrackingConfig): Layer.Layer<Pricing | CostTracker, ConfigError> =>
+  layer: (
+    config: CostTrackingConfig,
+    options: {
+      /** More sinks after the JSONL log (`log_path`), e.g. a ledger; each gets every record. */
+      readonly sinks?: ReadonlyArray<Layer.Layer<CostSink, ConfigError>>
+    } = {}
+  ): Layer.Layer<Pricing | CostTracker, ConfigError> =>
     Layer.effectContext(
       Effect.gen(function* () {
         yield* validate(config)
         // One price book for both: what a budget reserves and what a record costs use the same rates.
         const book = makePriceBook(config.prices)
         const pricing = Pricing.of({ priceOf: book.priceOf, costOf: book.costOf })
-        const tracker = config.enabled ? yield* makeTracker(config, book) : disabledTracker
+        if (!config.enabled) return Context.make(Pricing, pricing).pipe(Context.add(CostTracker, disabledTracker))
+        const sinkLayers = [
+          ...(config.logPath === undefined
+            ? []
+            : [
+                CostLogSink.layer(config.logPath, {
+                  maxBufferedRecords: config.maxBufferedRecords,
+                  fsync: config.fsync
+                })
+              ]),
+          ...(options.sinks ?? [])
+        ]
+        // Opened in order (the log first) in the layer's scope; closing it drains and closes them.
+        const sinks: Array<CostSink["Service"]> = []
+        for (const layer of sinkLayers) sinks.push(Context.get(yield* Layer.build(layer), CostSink))
+        const tracker = yield* makeTracker(config, book, sinks)
         return Context.make(Pricing, pricing).pipe(Context.add(CostTracker, tracker))
       })
     )
