@@ -9,7 +9,7 @@
  * `npx pnpm@12.21.0 exec node bench/stream-micro.ts [chunks] [rounds]`
  */
 import { Effect, Queue, Stream } from "effect"
-import { streamSdk } from "../packages/providers/src/internal/call.ts"
+import { streamSdk } from "../packages/providers/src/kit/call.ts"
 import { median } from "./stats.ts"
 
 const chunks = Number(process.argv[2] ?? 200)

@@ -19,7 +19,7 @@ import {
 } from "@llm-orchestrator/providers"
 import { geminiSimulator, type Simulator, vertexSimulator } from "@llm-orchestrator/testing"
 import { ConfigProvider, Effect, Layer, Redacted, Stream } from "effect"
-import { googleError } from "../src/internal/google.ts"
+import { googleError } from "../src/google/google.ts"
 
 const hello: ChatRequest = { messages: [{ role: "user", content: "hi" }] }
 const secret = "sk-canary-0123456789"

@@ -5,8 +5,8 @@
 import type { Model } from "@google/genai"
 import { ConfigError, LLMProvider, type ModelInfo } from "@llm-orchestrator/core"
 import { Config, Effect, Layer, Option, Redacted } from "effect"
-import { unsafeHeaderValues } from "./internal/call.ts"
-import { makeGoogleProvider } from "./internal/google.ts"
+import { unsafeHeaderValues } from "../kit/index.ts"
+import { makeGoogleProvider } from "./google.ts"
 
 export interface GeminiOptions {
   readonly apiKey: Redacted.Redacted<string>

@@ -44,7 +44,7 @@ import {
   redactSecrets,
   type StreamDecoder,
   streamSdk
-} from "./call.ts"
+} from "../kit/index.ts"
 
 export interface GoogleBackend {
   readonly provider: "gemini" | "vertex"

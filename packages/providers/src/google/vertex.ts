@@ -8,8 +8,8 @@ import type { Model } from "@google/genai"
 import { ConfigError, LLMProvider, type ModelInfo } from "@llm-orchestrator/core"
 import { Config, Effect, Layer, Option, Redacted } from "effect"
 import type { GoogleAuthOptions } from "google-auth-library"
-import { unsafeHeaderValues } from "./internal/call.ts"
-import { makeGoogleProvider } from "./internal/google.ts"
+import { unsafeHeaderValues } from "../kit/index.ts"
+import { makeGoogleProvider } from "./google.ts"
 
 export interface VertexOptions {
   /** The Google Cloud project; required unless `apiKey` (express mode) or `baseUrl` is set. */

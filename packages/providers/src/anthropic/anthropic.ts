@@ -55,7 +55,7 @@ import {
   sdkTimeoutMs,
   streamSdk,
   unsafeHeaderValues
-} from "./internal/call.ts"
+} from "../kit/index.ts"
 
 export interface AnthropicOptions {
   readonly apiKey: Redacted.Redacted<string>

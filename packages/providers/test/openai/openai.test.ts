@@ -20,7 +20,7 @@ import {
   startOpenAISimulator
 } from "@llm-orchestrator/testing"
 import { ConfigProvider, Effect, Layer, Redacted, Stream } from "effect"
-import { type OpenAIOptions, OpenAIProvider } from "../src/openai.ts"
+import { type OpenAIOptions, OpenAIProvider } from "../../src/openai/openai.ts"
 
 const apiKey = "sk-proj-TESTKEY-0123456789abcdef"
 let sim: Simulator

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { type LLMError, NetworkError, type ProviderStreamEvent } from "@llm-orchestrator/core"
 import { Cause, Effect, type Exit, Stream } from "effect"
-import { type CallContext, maxBufferedEvents, type StreamDecoder, streamSdk } from "../src/internal/call.ts"
+import { type CallContext, maxBufferedEvents, type StreamDecoder, streamSdk } from "../../src/kit/call.ts"
 
 const ctx: CallContext = { provider: "openai", model: "gpt-4o-mini" }
 const mapError = (error: unknown): LLMError =>
