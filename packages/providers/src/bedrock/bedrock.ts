@@ -19,8 +19,20 @@ import {
   resolveAttemptTimeouts,
   type Usage
 } from "@llm-orchestrator/core"
-import { Config, Effect, Layer, Option, Redacted, Stream } from "effect"
-import { type CallContext, callSdk, listPages, streamSdk, unsafeHeaderValues } from "../kit/index.ts"
+import { Config, Effect, Layer, Redacted, Stream } from "effect"
+import {
+  type CallContext,
+  callSdk,
+  layerFromEnv,
+  listPages,
+  loadSdk,
+  optionalEnv,
+  redactor,
+  streamCut,
+  streamEndedError,
+  streamSdk,
+  unsafeHeaderValues
+} from "../kit/index.ts"
 import {
   type BedrockErrorContext,
   bedrockError,
@@ -94,12 +106,6 @@ const validate = (options: BedrockOptions): Effect.Effect<void, ConfigError> => 
   return Effect.void
 }
 
-const importSdk = <A>(load: () => Promise<A>, name: string) =>
-  Effect.tryPromise({
-    try: load,
-    catch: () => configError("providers.bedrock", `cannot load ${name}; install it to use the Bedrock provider`)
-  })
-
 const make = (options: BedrockOptions) =>
   Effect.gen(function* () {
     yield* validate(options)
@@ -111,19 +117,26 @@ const make = (options: BedrockOptions) =>
     const ca = typeof options.ca === "string" ? [options.ca] : options.ca !== undefined ? [...options.ca] : undefined
     const [runtimeSdk, controlSdk, handlers] = yield* Effect.all(
       [
-        importSdk(
-          (): Promise<RuntimeSdk> => import("@aws-sdk/client-bedrock-runtime"),
-          "@aws-sdk/client-bedrock-runtime"
+        loadSdk(
+          "providers.bedrock",
+          "@aws-sdk/client-bedrock-runtime",
+          (): Promise<RuntimeSdk> => import("@aws-sdk/client-bedrock-runtime")
         ),
-        importSdk((): Promise<ControlSdk> => import("@aws-sdk/client-bedrock"), "@aws-sdk/client-bedrock"),
+        loadSdk(
+          "providers.bedrock",
+          "@aws-sdk/client-bedrock",
+          (): Promise<ControlSdk> => import("@aws-sdk/client-bedrock")
+        ),
         plainHttp || ca !== undefined
-          ? importSdk(() => import("@smithy/node-http-handler"), "@smithy/node-http-handler")
+          ? loadSdk("providers.bedrock", "@smithy/node-http-handler", () => import("@smithy/node-http-handler"))
           : Effect.succeed(undefined)
       ],
       { concurrency: "unbounded" }
     )
-    const secrets = [options.accessKeyId, options.secretAccessKey, options.sessionToken].map((s) =>
-      s === undefined ? undefined : Redacted.value(s)
+    const redact = redactor(
+      [options.accessKeyId, options.secretAccessKey, options.sessionToken].map((s) =>
+        s === undefined ? undefined : Redacted.value(s)
+      )
     )
     const credentials =
       options.accessKeyId !== undefined && options.secretAccessKey !== undefined
@@ -139,7 +152,7 @@ const make = (options: BedrockOptions) =>
         : options.profile !== undefined
           ? `AWS profile "${options.profile}"`
           : "the default AWS credential chain"
-    const errorContext: BedrockErrorContext = { secrets, credentialSource }
+    const errorContext: BedrockErrorContext = { redact, credentialSource }
     const common = {
       region: options.region.trim(),
       maxAttempts: 1, // the orchestrator owns retries
@@ -227,13 +240,6 @@ const make = (options: BedrockOptions) =>
     const streamOnce = (request: ChatRequest, model: string) => {
       const ctx = context(model)
       let requestId: string | undefined
-      const ended = (what: string) =>
-        new NetworkError({
-          provider,
-          model,
-          ...(requestId !== undefined ? { requestId } : {}),
-          message: `bedrock model ${model}: the stream ended ${what}; the connection was probably cut`
-        })
       return streamSdk<ConverseStreamOutput>(
         ctx,
         async (signal) => {
@@ -241,7 +247,7 @@ const make = (options: BedrockOptions) =>
             abortSignal: signal
           })
           requestId = response.$metadata.requestId
-          if (!response.stream) throw ended("before it started")
+          if (!response.stream) throw streamEndedError(ctx, "it started", requestId)
           return response.stream
         },
         (error) => bedrockError(ctx, error, { ...errorContext, streamRequestId: requestId }),
@@ -262,18 +268,16 @@ const make = (options: BedrockOptions) =>
             // Bedrock always ends a complete stream with messageStop then metadata (the usage).
             onEnd: () =>
               stopReason === undefined
-                ? Effect.fail(ended("before messageStop"))
+                ? streamCut("messageStop", requestId)
                 : usage === undefined
-                  ? Effect.fail(ended("before its usage metadata"))
-                  : Effect.succeed([
-                      {
-                        _tag: "ProviderFinish" as const,
-                        finishReason: finishReasonFromStop(stopReason),
-                        usage,
-                        model,
-                        ...(requestId !== undefined ? { requestId } : {})
-                      }
-                    ])
+                  ? streamCut("its usage metadata", requestId)
+                  : {
+                      _tag: "ProviderFinish",
+                      finishReason: finishReasonFromStop(stopReason),
+                      usage,
+                      model,
+                      ...(requestId !== undefined ? { requestId } : {})
+                    }
           }
         }
       )
@@ -321,22 +325,14 @@ const layer = (options: BedrockOptions): Layer.Layer<LLMProvider, ConfigError> =
  * BEDROCK_TIMEOUT_MS. Credentials come from the default AWS chain (which reads AWS_ACCESS_KEY_ID etc.).
  * A missing region fails with the core `ConfigError` naming what to set.
  */
-const layerConfig: Layer.Layer<LLMProvider, Config.ConfigError | ConfigError> = Layer.unwrap(
-  Effect.gen(function* () {
-    const optional = <A>(config: Config.Config<A>) => Effect.map(Config.option(config), Option.getOrUndefined)
-    const region = yield* optional(
-      Config.String("AWS_REGION").pipe(Config.orElse(() => Config.String("AWS_DEFAULT_REGION")))
-    )
-    const profile = yield* optional(Config.String("AWS_PROFILE"))
-    const baseUrl = yield* optional(Config.String("BEDROCK_BASE_URL"))
-    const timeoutMs = yield* optional(Config.Int("BEDROCK_TIMEOUT_MS"))
-    return layer({
-      region: region ?? "",
-      ...(profile !== undefined ? { profile } : {}),
-      ...(baseUrl !== undefined ? { baseUrl } : {}),
-      ...(timeoutMs !== undefined ? { timeoutMs } : {})
-    })
-  })
+const layerConfig = layerFromEnv(
+  {
+    region: optionalEnv(Config.String("AWS_REGION").pipe(Config.orElse(() => Config.String("AWS_DEFAULT_REGION")))),
+    profile: optionalEnv(Config.String("AWS_PROFILE")),
+    baseUrl: optionalEnv(Config.String("BEDROCK_BASE_URL")),
+    timeoutMs: optionalEnv(Config.Int("BEDROCK_TIMEOUT_MS"))
+  },
+  (options) => layer({ ...options, region: options.region ?? "" })
 )
 
 export const BedrockProvider = { layer, layerConfig }

@@ -29,13 +29,7 @@ import {
   TimeoutError,
   type Usage
 } from "@llm-orchestrator/core"
-import {
-  type CallContext,
-  connectionErrorCode,
-  errorFromHttp,
-  redactSecrets,
-  retryAfterMsFromHeaders
-} from "../kit/index.ts"
+import { type CallContext, connectionErrorCode, errorFromHttp, retryAfterMsFromHeaders } from "../kit/index.ts"
 
 const provider = "bedrock" as const
 
@@ -155,8 +149,8 @@ const rateLimitErrorNames = new Set(["ThrottlingException", "ModelNotReadyExcept
 
 /** One SDK failure -> one `LLMError` (DESIGN section 5). */
 export interface BedrockErrorContext {
-  /** Values to mask in messages (the static keys). */
-  readonly secrets: ReadonlyArray<string | undefined>
+  /** Masks the static keys in messages (`redactor`). */
+  readonly redact: (text: string) => string
   /** Where credentials come from, named in authentication errors ("profile x", "static keys", ...). */
   readonly credentialSource: string
   /** The request id of the stream response: exceptions inside an event stream carry no `$metadata`. */
@@ -167,7 +161,7 @@ export const bedrockError = (ctx: CallContext, error: unknown, about: BedrockErr
   if (isLLMError(error)) return error
   const aws = (typeof error === "object" && error !== null ? error : {}) as AwsErrorLike
   const name = aws.name ?? ""
-  const rawMessage = redactSecrets(aws.message ?? String(error), about.secrets)
+  const rawMessage = about.redact(aws.message ?? String(error))
   const status = aws.$metadata?.httpStatusCode
   const requestId = aws.$metadata?.requestId ?? about.streamRequestId
   const base = {

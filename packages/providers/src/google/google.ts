@@ -41,8 +41,8 @@ import {
   type HttpFailure,
   listPages,
   networkError,
-  redactSecrets,
   type StreamDecoder,
+  streamCut,
   streamSdk
 } from "../kit/index.ts"
 
@@ -51,8 +51,8 @@ export interface GoogleBackend {
   readonly client: GoogleGenAI
   readonly timeoutMs?: number | undefined
   readonly idleTimeoutMs?: number | undefined
-  /** Keys that must never appear in an error message. */
-  readonly secrets: ReadonlyArray<string | undefined>
+  /** Masks the keys that must never appear in an error message (`redactor`). */
+  readonly redact: (text: string) => string
   /** A listed model as `ModelInfo`, or undefined when it cannot chat. */
   readonly modelInfo: (model: Model) => ModelInfo | undefined
 }
@@ -182,11 +182,11 @@ const credentialProblem =
 const isApiError = (error: unknown): error is Error & { readonly status: number } =>
   error instanceof Error && error.name === "ApiError" && typeof (error as { status?: unknown }).status === "number"
 
-const fromApiError = (ctx: CallContext, error: Error & { status: number }, secrets: GoogleBackend["secrets"]) => {
+const fromApiError = (ctx: CallContext, error: Error & { status: number }, redact: GoogleBackend["redact"]) => {
   const rpc = rpcStatusOf(error.message)
   const status = error.status
   const rpcStatus = rpc?.status ?? ""
-  const message = redactSecrets(rpc?.message ?? error.message, secrets)
+  const message = redact(rpc?.message ?? error.message)
   const failure = (kind: HttpFailure["kind"], retryAfterMs?: number): LLMError =>
     errorFromHttp(ctx, { status, message: rpcStatus ? `${rpcStatus}: ${message}` : message, kind, retryAfterMs })
   const reasons = (rpc?.details ?? []).map((d) => d.reason)
@@ -226,11 +226,11 @@ const sdkArgumentError =
 
 /** Every error out of `@google/genai` (and google-auth-library, which it calls for Vertex tokens) as one LLMError. */
 export const googleError =
-  (ctx: CallContext, secrets: GoogleBackend["secrets"]) =>
+  (ctx: CallContext, redact: GoogleBackend["redact"]) =>
   (error: unknown): LLMError => {
     if (isLLMError(error)) return error
-    if (isApiError(error)) return fromApiError(ctx, error, secrets)
-    const text = redactSecrets(error instanceof Error ? error.message : String(error), secrets)
+    if (isApiError(error)) return fromApiError(ctx, error, redact)
+    const text = redact(error instanceof Error ? error.message : String(error))
     if (sdkArgumentError.test(text))
       return new InvalidRequestError({
         provider: ctx.provider,
@@ -246,7 +246,7 @@ export const googleError =
         model: ctx.model,
         message: `${ctx.provider}: could not get Google Cloud credentials (${text}). Set credentials_file, GOOGLE_APPLICATION_CREDENTIALS or run \`gcloud auth application-default login\``
       })
-    if (connectionErrorCode(error)) return networkError(ctx, error)
+    if (connectionErrorCode(error)) return networkError(ctx, error, redact)
     return new NetworkError({
       provider: ctx.provider,
       model: ctx.model,
@@ -297,32 +297,22 @@ const streamDecoder = (ctx: CallContext): StreamDecoder<GenerateContentResponse>
       return events
     },
     onEnd: () => {
-      if (rawReason === undefined)
-        return Effect.fail(
-          new NetworkError({
-            provider: ctx.provider,
-            model: ctx.model,
-            ...optionalField("requestId", responseId),
-            message: `${ctx.provider} model ${ctx.model}: the stream ended before the model finished`
-          })
-        )
+      if (rawReason === undefined) return streamCut("the model finished", responseId)
       const finishReason = googleFinishReason(rawReason, sawToolCall)
-      if (finishReason === "content-filter" && !sawText) return Effect.fail(blockedOutput(ctx, rawReason, responseId))
-      return Effect.succeed([
-        {
-          _tag: "ProviderFinish" as const,
-          finishReason,
-          usage: usage ?? googleUsage(undefined),
-          model: modelVersion ?? ctx.model,
-          ...optionalField("requestId", responseId)
-        }
-      ])
+      if (finishReason === "content-filter" && !sawText) throw blockedOutput(ctx, rawReason, responseId)
+      return {
+        _tag: "ProviderFinish",
+        finishReason,
+        usage: usage ?? googleUsage(undefined),
+        model: modelVersion ?? ctx.model,
+        ...optionalField("requestId", responseId)
+      }
     }
   }
 }
 
 export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => {
-  const { client, provider, secrets } = backend
+  const { client, provider, redact } = backend
   const timeouts = resolveAttemptTimeouts(backend)
   const context = (model: string): CallContext => ({
     provider,
@@ -353,7 +343,7 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
     return callSdk(
       ctx,
       (signal) => client.models.generateContent(toGoogleParams(request, model, signal)),
-      googleError(ctx, secrets)
+      googleError(ctx, redact)
     ).pipe(
       Effect.flatMap((response): Effect.Effect<ProviderResponse, LLMError> => {
         const candidate = response.candidates?.[0]
@@ -392,7 +382,7 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
     return streamSdk(
       ctx,
       (signal) => client.models.generateContentStream(toGoogleParams(request, model, signal)),
-      googleError(ctx, secrets),
+      googleError(ctx, redact),
       () => streamDecoder(ctx)
     )
   }
@@ -414,7 +404,7 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
       const next = pager.params.config?.pageToken
       return { items, next: next ? next : undefined }
     },
-    googleError(listCtx, secrets)
+    googleError(listCtx, redact)
   )
 
   return { id: provider, generate, stream, listModels }

@@ -5,12 +5,15 @@
  */
 import {
   type LLMError,
+  NetworkError,
+  optionalField,
+  type ProviderFinish,
   type ProviderId,
   type ProviderStreamEvent,
   ProviderUnavailableError,
   TimeoutError
 } from "@llm-orchestrator/core"
-import { Cause, Channel, Effect, Exit, Scope, Stream } from "effect"
+import { Cause, Channel, Effect, Scope, Stream } from "effect"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 
 /** Which call an error belongs to, and the timeouts it runs under (`resolveAttemptTimeouts`). */
@@ -89,9 +92,35 @@ export const callSdk = <A>(
 export interface StreamDecoder<Chunk> {
   /** Events for one SDK chunk (often none or one). Throwing an `LLMError` fails the stream. */
   readonly onChunk: (chunk: Chunk) => ReadonlyArray<ProviderStreamEvent>
-  /** Events once the SDK iterable ends: the `ProviderFinish`, or a failure when the stream was cut. */
-  readonly onEnd: () => Effect.Effect<ReadonlyArray<ProviderStreamEvent>, LLMError>
+  /**
+   * Once the SDK iterable ends: the `ProviderFinish`, or `streamCut(...)` when the provider's final
+   * event never came (the connection was cut). Throwing an `LLMError` fails the stream.
+   */
+  readonly onEnd: () => ProviderFinish | StreamCut
 }
+
+/** A stream that ended before its final event: what it lacked, and the request id if known. */
+export interface StreamCut {
+  readonly _tag: "StreamCut"
+  readonly before: string
+  readonly requestId?: string | undefined
+}
+
+/** The decoder's answer for a stream that ended before `before` (e.g. "message_stop"). */
+export const streamCut = (before: string, requestId?: string | null): StreamCut => ({
+  _tag: "StreamCut",
+  before,
+  ...optionalField("requestId", requestId ?? undefined)
+})
+
+/** The one error for a stream that ended before `before` (its final event, or its start). */
+export const streamEndedError = (ctx: CallContext, before: string, requestId?: string): NetworkError =>
+  new NetworkError({
+    provider: ctx.provider,
+    model: ctx.model,
+    ...optionalField("requestId", requestId),
+    message: `${ctx.provider} model ${ctx.model}: the stream ended before ${before}; the connection was probably cut`
+  })
 
 /**
  * A provider stream over an SDK async iterable. The request is opened when the stream starts, with
@@ -131,7 +160,7 @@ export const streamSdk = <Chunk>(
           feed.finish(Effect.fail(toError(error)))
         }
         try {
-          open(controller.signal).then((iterable) => pump(iterable, makeDecoder(), timer, feed, toError), fail)
+          open(controller.signal).then((iterable) => pump(ctx, iterable, makeDecoder(), timer, feed, toError), fail)
         } catch (error) {
           fail(error)
         }
@@ -324,6 +353,7 @@ const carriesText = (events: ReadonlyArray<ProviderStreamEvent>): boolean => {
  * (the request aborted), whatever the SDK still throws is dropped by the feed.
  */
 const pump = async <Chunk>(
+  ctx: CallContext,
   iterable: AsyncIterable<Chunk>,
   decoder: StreamDecoder<Chunk>,
   timer: StreamTimer,
@@ -345,9 +375,9 @@ const pump = async <Chunk>(
     // Some SDKs end their iterator quietly when aborted: the timeout must still surface.
     if (timer.fired !== undefined) throw new Error("stream timeout")
     feed.complete = true
-    const end = Effect.runSyncExit(Effect.suspend(decoder.onEnd))
-    if (Exit.isFailure(end)) return feed.finish(Effect.failCause(end.cause))
-    feed.push(end.value)
+    const end = decoder.onEnd()
+    if (end._tag === "StreamCut") return feed.finish(Effect.fail(streamEndedError(ctx, end.before, end.requestId)))
+    feed.push([end])
     feed.finish(Cause.done())
   } catch (error) {
     timer.clear()

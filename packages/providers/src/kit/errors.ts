@@ -138,27 +138,33 @@ export const connectionErrorCode = (error: unknown): string | undefined => {
   return undefined
 }
 
-/** A transport failure (no HTTP answer, or the connection died mid-response). */
-export const networkError = (ctx: CallContext, error: unknown): NetworkError => {
+/**
+ * The one way secrets are kept out of messages: a function that masks `secrets` (the keys an adapter
+ * was given; some providers and SDKs echo them) and whatever `patterns` match (key-shaped text, such as
+ * the masked key OpenAI quotes). Short strings are skipped so ordinary words are never masked.
+ */
+export const redactor = (
+  secrets: ReadonlyArray<string | undefined>,
+  ...patterns: ReadonlyArray<RegExp>
+): ((text: string) => string) => {
+  const masked = secrets.filter((secret): secret is string => secret !== undefined && secret.length >= 6)
+  return (text) => {
+    let out = text
+    for (const secret of masked) out = out.split(secret).join("[redacted]")
+    for (const pattern of patterns) out = out.replace(pattern, "[redacted]")
+    return out
+  }
+}
+
+/** A transport failure (no HTTP answer, or the connection died mid-response), its message redacted. */
+export const networkError = (ctx: CallContext, error: unknown, redact: (text: string) => string): NetworkError => {
   const code = connectionErrorCode(error)
   const detail = error instanceof Error ? error.message : String(error)
   return new NetworkError({
     provider: ctx.provider,
     model: ctx.model,
-    message: `${ctx.provider} model ${ctx.model}: connection failed${code ? ` (${code})` : ""}: ${detail}`
+    message: redact(`${ctx.provider} model ${ctx.model}: connection failed${code ? ` (${code})` : ""}: ${detail}`)
   })
-}
-
-/**
- * Removes secrets from text that came back from a provider or an SDK (some echo the key they were
- * given). Adapters pass their own keys; short strings are skipped so ordinary words are never masked.
- */
-export const redactSecrets = (text: string, secrets: ReadonlyArray<string | undefined>): string => {
-  let out = text
-  for (const secret of secrets) {
-    if (secret && secret.length >= 6) out = out.split(secret).join("[redacted]")
-  }
-  return out
 }
 
 /**

@@ -60,7 +60,7 @@ export interface ErrorTools {
   readonly redact: (text: string) => string
 }
 
-export const base = (ctx: CallContext, requestId: string | null | undefined) => ({
+const base = (ctx: CallContext, requestId: string | null | undefined) => ({
   provider,
   model: ctx.model,
   ...(requestId ? { requestId } : {})
@@ -108,7 +108,7 @@ export const toLLMError = (ctx: CallContext, error: unknown, sdk: typeof OpenAIC
       message: `${where} did not answer within ${ctx.timeoutMs ?? "the SDK's"} ms (providers.openai.timeout); raise it if this model is that slow, or set it to none`
     })
   }
-  if (error instanceof sdk.APIConnectionError) return redacted(networkError(ctx, error.cause ?? error), tools)
+  if (error instanceof sdk.APIConnectionError) return networkError(ctx, error.cause ?? error, tools.redact)
   if (error instanceof sdk.APIError) {
     const payload: ErrorPayload = { code: error.code, type: error.type, message: error.message }
     if (error.status === undefined) return payloadError(ctx, payload, error.requestID, tools)
@@ -146,12 +146,7 @@ export const toLLMError = (ctx: CallContext, error: unknown, sdk: typeof OpenAIC
       message: `${where}: the server sent an unreadable stream frame (${error.message})`
     })
   }
-  return redacted(networkError(ctx, error), tools)
-}
-
-const redacted = (error: NetworkError, tools: ErrorTools): NetworkError => {
-  const message = tools.redact(error.message)
-  return message === error.message ? error : new NetworkError({ provider, model: error.model, message })
+  return networkError(ctx, error, tools.redact)
 }
 
 // ---- Usage and finish reasons -----------------------------------------------------------------------

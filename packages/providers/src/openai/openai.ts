@@ -11,28 +11,30 @@ import {
   LLMProvider,
   type LLMProviderShape,
   type ModelInfo,
-  NetworkError,
   type OpenAIConfig,
   type ProviderResponse,
   type ProviderStreamEvent,
   resolveAttemptTimeouts,
   type Usage
 } from "@llm-orchestrator/core"
-import { Config, ConfigProvider, Effect, Layer, Option, Redacted, Stream } from "effect"
+import { Config, Effect, Layer, Redacted, Stream } from "effect"
 import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/completions"
 import type { Response as OpenAIResponse, ResponseStreamEvent } from "openai/resources/responses/responses"
 import {
   type CallContext,
   callSdk,
+  layerFromEnv,
   listPages,
-  redactSecrets,
+  loadSdk,
+  optionalEnv,
+  redactor,
   type StreamDecoder,
   sdkTimeoutMs,
+  streamCut,
   streamSdk,
   unsafeHeaderValues
 } from "../kit/index.ts"
 import {
-  base,
   chatBody,
   chatFinishReason,
   chatUsage,
@@ -103,13 +105,7 @@ const linkedFetch = (input: string | URL | Request, init?: RequestInit): Promise
 
 const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigError> =>
   Effect.gen(function* () {
-    const sdk = yield* Effect.tryPromise({
-      try: () => import("openai"),
-      catch: () =>
-        ConfigError.fromProblems([
-          { path: "providers.openai", message: "the `openai` package is not installed: add it to use this provider" }
-        ])
-    })
+    const sdk = yield* loadSdk("providers.openai", "openai", () => import("openai"))
     const OpenAI = sdk.default
     const apiKey = Redacted.value(options.apiKey)
     if (apiKey.trim() === "") {
@@ -124,6 +120,7 @@ const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigErr
     ])
     if (unsafe !== undefined) return yield* unsafe
     const timeouts = resolveAttemptTimeouts(options)
+    const tools: ErrorTools = { redact: redactor([apiKey], keyLike) }
     const client = yield* Effect.try({
       try: () =>
         new OpenAI({
@@ -141,11 +138,10 @@ const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigErr
         ConfigError.fromProblems([
           {
             path: "providers.openai",
-            message: redactSecrets(error instanceof Error ? error.message : String(error), [apiKey])
+            message: tools.redact(error instanceof Error ? error.message : String(error))
           }
         ])
     })
-    const tools: ErrorTools = { redact: (text) => redactSecrets(text, [apiKey]).replace(keyLike, "[redacted]") }
     const context = (model: string): CallContext => ({
       provider,
       model,
@@ -258,24 +254,16 @@ const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigErr
               return events
             },
             onEnd: () => {
-              if (finish === undefined)
-                return Effect.fail(
-                  new NetworkError({
-                    ...base(ctx, requestId),
-                    message: `openai model ${model}: the stream ended before the model finished`
-                  })
-                )
+              if (finish === undefined) return streamCut("the model finished", requestId)
               const finishReason = chatFinishReason(finish)
-              if (finishReason === "content-filter" && !sawText) return Effect.fail(contentFiltered(ctx, requestId))
-              return Effect.succeed([
-                {
-                  _tag: "ProviderFinish" as const,
-                  finishReason,
-                  usage: usage ?? emptyUsage,
-                  model: servedModel,
-                  ...(requestId ? { requestId } : {})
-                }
-              ])
+              if (finishReason === "content-filter" && !sawText) throw contentFiltered(ctx, requestId)
+              return {
+                _tag: "ProviderFinish",
+                finishReason,
+                usage: usage ?? emptyUsage,
+                model: servedModel,
+                ...(requestId ? { requestId } : {})
+              }
             }
           }
         }
@@ -325,27 +313,19 @@ const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigErr
               }
             },
             onEnd: () => {
-              if (final === undefined)
-                return Effect.fail(
-                  new NetworkError({
-                    ...base(ctx, requestId),
-                    message: `openai model ${model}: the stream ended before the response completed`
-                  })
-                )
+              if (final === undefined) return streamCut("the response completed", requestId)
               if (final.status === "failed")
-                return Effect.fail(payloadError(ctx, final.error ?? { type: "server_error" }, requestId, tools))
+                throw payloadError(ctx, final.error ?? { type: "server_error" }, requestId, tools)
               const finishReason = responsesFinishReason(final)
               if ((finishReason === "content-filter" || responsesRefused(final)) && !sawText)
-                return Effect.fail(contentFiltered(ctx, requestId))
-              return Effect.succeed([
-                {
-                  _tag: "ProviderFinish" as const,
-                  finishReason,
-                  usage: responsesUsage(final.usage),
-                  model: final.model || servedModel,
-                  ...(requestId ? { requestId } : {})
-                }
-              ])
+                throw contentFiltered(ctx, requestId)
+              return {
+                _tag: "ProviderFinish",
+                finishReason,
+                usage: responsesUsage(final.usage),
+                model: final.model || servedModel,
+                ...(requestId ? { requestId } : {})
+              }
             }
           }
         }
@@ -380,28 +360,15 @@ export const OpenAIProvider = {
    * From the environment: OPENAI_API_KEY (required), OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID,
    * OPENAI_TIMEOUT_MS, OPENAI_API (`chat` or `responses`).
    */
-  layerConfig: Layer.effect(
-    LLMProvider,
-    Effect.gen(function* () {
-      const env = yield* Config.all({
-        apiKey: Config.Redacted("OPENAI_API_KEY"),
-        baseUrl: Config.option(Config.String("OPENAI_BASE_URL")),
-        organization: Config.option(Config.String("OPENAI_ORG_ID")),
-        project: Config.option(Config.String("OPENAI_PROJECT_ID")),
-        timeoutMs: Config.option(Config.Int("OPENAI_TIMEOUT_MS")),
-        api: Config.Literals(["chat", "responses"], "OPENAI_API").pipe(Config.withDefault("chat" as const))
-      })
-      const options: OpenAIOptions = {
-        apiKey: env.apiKey,
-        api: env.api,
-        ...Option.match(env.baseUrl, { onNone: () => ({}), onSome: (baseUrl) => ({ baseUrl }) }),
-        ...Option.match(env.organization, { onNone: () => ({}), onSome: (organization) => ({ organization }) }),
-        ...Option.match(env.project, { onNone: () => ({}), onSome: (project) => ({ project }) }),
-        ...Option.match(env.timeoutMs, { onNone: () => ({}), onSome: (timeoutMs) => ({ timeoutMs }) })
-      }
-      return yield* make(options).pipe(
-        Effect.mapError((error) => new Config.ConfigError(new ConfigProvider.SourceError({ message: error.message })))
-      )
-    })
+  layerConfig: layerFromEnv(
+    {
+      apiKey: Config.Redacted("OPENAI_API_KEY"),
+      baseUrl: optionalEnv(Config.String("OPENAI_BASE_URL")),
+      organization: optionalEnv(Config.String("OPENAI_ORG_ID")),
+      project: optionalEnv(Config.String("OPENAI_PROJECT_ID")),
+      timeoutMs: optionalEnv(Config.Int("OPENAI_TIMEOUT_MS")),
+      api: Config.Literals(["chat", "responses"], "OPENAI_API").pipe(Config.withDefault("chat" as const))
+    },
+    (options) => Layer.effect(LLMProvider, make(options))
   )
 }

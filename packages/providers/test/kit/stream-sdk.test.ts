@@ -21,15 +21,12 @@ const decoder = (): StreamDecoder<string> => {
       seen++
       return [{ _tag: "TextDelta", text: chunk }]
     },
-    onEnd: () =>
-      Effect.succeed([
-        {
-          _tag: "ProviderFinish",
-          finishReason: "stop",
-          model: `decoded ${seen}`,
-          usage: { inputTokens: 1, outputTokens: seen, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 }
-        }
-      ])
+    onEnd: () => ({
+      _tag: "ProviderFinish",
+      finishReason: "stop",
+      model: `decoded ${seen}`,
+      usage: { inputTokens: 1, outputTokens: seen, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 }
+    })
   }
 }
 
