@@ -14,7 +14,6 @@ import type {
 import {
   AuthenticationError,
   type ChatRequest,
-  ContentFilteredError,
   type FinishReason,
   InvalidRequestError,
   isLLMError,
@@ -121,26 +120,6 @@ const candidateText = (candidate: Candidate | undefined): string => {
 
 const calledTools = (candidate: Candidate | undefined): boolean =>
   (candidate?.content?.parts ?? []).some((part) => part.functionCall !== undefined)
-
-const blockedPrompt = (ctx: CallContext, response: GenerateContentResponse): ContentFilteredError => {
-  const feedback = response.promptFeedback
-  return new ContentFilteredError({
-    provider: ctx.provider,
-    model: ctx.model,
-    ...optionalField("requestId", response.responseId),
-    message: `${ctx.provider} model ${ctx.model} blocked the prompt (${feedback?.blockReason ?? "unknown reason"})${
-      feedback?.blockReasonMessage ? `: ${feedback.blockReasonMessage}` : ""
-    }. Rephrase the request or adjust the safety settings`
-  })
-}
-
-const blockedOutput = (ctx: CallContext, reason: string | undefined, requestId: string | undefined) =>
-  new ContentFilteredError({
-    provider: ctx.provider,
-    model: ctx.model,
-    ...optionalField("requestId", requestId),
-    message: `${ctx.provider} model ${ctx.model} stopped its answer (finishReason ${reason ?? "unknown"}) before writing any text (safety filter)`
-  })
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -267,8 +246,8 @@ const sameUsage = (a: Usage, b: Usage) =>
 const streamDecoder = (ctx: CallContext): StreamDecoder<GenerateContentResponse> => {
   let usage: Usage | undefined
   let rawReason: string | undefined
-  let sawText = false
   let sawToolCall = false
+  let promptBlocked = false
   let modelVersion: string | undefined
   let responseId: string | undefined
   return {
@@ -276,7 +255,7 @@ const streamDecoder = (ctx: CallContext): StreamDecoder<GenerateContentResponse>
       modelVersion ??= chunk.modelVersion
       responseId ??= chunk.responseId
       const candidate = chunk.candidates?.[0]
-      if (candidate === undefined && chunk.promptFeedback?.blockReason) throw blockedPrompt(ctx, chunk)
+      if (candidate === undefined && chunk.promptFeedback?.blockReason) promptBlocked = true
       const events: Array<ProviderStreamEvent> = []
       // The chunk's usage already counts its own text: report it first, so a consumer that stops
       // right after this text leaves the usage that billed it behind (a cut stream is billed from it).
@@ -288,21 +267,16 @@ const streamDecoder = (ctx: CallContext): StreamDecoder<GenerateContentResponse>
         }
       }
       const text = candidateText(candidate)
-      if (text !== "") {
-        sawText = true
-        events.push({ _tag: "TextDelta", text })
-      }
+      if (text !== "") events.push({ _tag: "TextDelta", text })
       if (calledTools(candidate)) sawToolCall = true
       if (candidate?.finishReason) rawReason = candidate.finishReason
       return events
     },
     onEnd: () => {
-      if (rawReason === undefined) return streamCut("the model finished", responseId)
-      const finishReason = googleFinishReason(rawReason, sawToolCall)
-      if (finishReason === "content-filter" && !sawText) throw blockedOutput(ctx, rawReason, responseId)
+      if (rawReason === undefined && !promptBlocked) return streamCut("the model finished", responseId)
       return {
         _tag: "ProviderFinish",
-        finishReason,
+        finishReason: promptBlocked ? "content-filter" : googleFinishReason(rawReason, sawToolCall),
         usage: usage ?? googleUsage(undefined),
         model: modelVersion ?? ctx.model,
         ...optionalField("requestId", responseId)
@@ -347,8 +321,6 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
     ).pipe(
       Effect.flatMap((response): Effect.Effect<ProviderResponse, LLMError> => {
         const candidate = response.candidates?.[0]
-        if (candidate === undefined && response.promptFeedback?.blockReason)
-          return Effect.fail(blockedPrompt(ctx, response))
         // Neither an answer, a block nor usage: not a generateContent response (a proxy, a wrong base_url).
         if (candidate === undefined && response.promptFeedback === undefined && response.usageMetadata === undefined)
           return Effect.fail(
@@ -358,13 +330,16 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
               message: `${provider} model ${model}: the server's answer is not a generateContent response (no candidates, no promptFeedback, no usage); check base_url`
             })
           )
-        const content = candidateText(candidate)
+        // A blocked prompt (no candidate) or a blocked answer is reported with its usage, whether text
+        // came first or not: the orchestrator decides (empty content: billed, then ContentFilteredError).
         const finishReason =
-          candidate === undefined ? "other" : googleFinishReason(candidate.finishReason, calledTools(candidate))
-        if (finishReason === "content-filter" && content === "")
-          return Effect.fail(blockedOutput(ctx, candidate?.finishReason, response.responseId))
+          candidate === undefined
+            ? response.promptFeedback?.blockReason
+              ? "content-filter"
+              : "other"
+            : googleFinishReason(candidate.finishReason, calledTools(candidate))
         return Effect.succeed({
-          content,
+          content: candidateText(candidate),
           provider,
           model: response.modelVersion ?? model,
           finishReason,

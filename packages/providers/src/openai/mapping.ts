@@ -215,12 +215,6 @@ export const responsesFinishReason = (response: OpenAIResponse): FinishReason =>
   }
 }
 
-export const contentFiltered = (ctx: CallContext, requestId: string | null | undefined) =>
-  new ContentFilteredError({
-    ...base(ctx, requestId),
-    message: `openai model ${ctx.model} produced nothing: its content filter stopped the answer. Rephrase the request`
-  })
-
 /** A 200 whose JSON is not the expected object: unreadable, like a malformed body (retryable). */
 export const notAResponse = (
   ctx: CallContext,

@@ -38,7 +38,6 @@ import {
   chatBody,
   chatFinishReason,
   chatUsage,
-  contentFiltered,
   type ErrorTools,
   isOpenAIChatModel,
   keyLike,
@@ -165,10 +164,10 @@ const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigErr
               return Effect.fail(notAResponse(ctx, completion, "chat completion"))
             const choice = completion.choices[0]
             const content = choice?.message?.content ?? ""
-            const finishReason = chatFinishReason(choice?.finish_reason)
-            const refused = !content && Boolean(choice?.message?.refusal)
-            if ((finishReason === "content-filter" || refused) && content === "")
-              return Effect.fail(contentFiltered(ctx, completion._request_id))
+            // A refusal instead of an answer is reported as a content filter with its usage: the
+            // orchestrator's one rule makes it an error and bills it, as for every provider.
+            const refused = content === "" && Boolean(choice?.message?.refusal)
+            const finishReason = refused ? "content-filter" : chatFinishReason(choice?.finish_reason)
             return Effect.succeed({
               content,
               provider,
@@ -198,9 +197,8 @@ const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigErr
           if (response.status === "failed")
             return Effect.fail(payloadError(ctx, response.error ?? { type: "server_error" }, requestId, tools))
           const content = responsesText(response)
-          const finishReason = responsesFinishReason(response)
-          if ((finishReason === "content-filter" || responsesRefused(response)) && content === "")
-            return Effect.fail(contentFiltered(ctx, requestId))
+          const finishReason =
+            content === "" && responsesRefused(response) ? "content-filter" : responsesFinishReason(response)
           return Effect.succeed({
             content,
             provider,
@@ -233,17 +231,13 @@ const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigErr
           let finish: string | null | undefined
           let usage: Usage | undefined
           let servedModel = model
-          let sawText = false
           return {
             onChunk: (chunk) => {
               const events: Array<ProviderStreamEvent> = []
               if (chunk.model) servedModel = chunk.model
               for (const choice of chunk.choices ?? []) {
                 const text = choice.delta?.content
-                if (text) {
-                  sawText = true
-                  events.push({ _tag: "TextDelta", text })
-                }
+                if (text) events.push({ _tag: "TextDelta", text })
                 if (choice.finish_reason) finish = choice.finish_reason
               }
               // Later chunks may repeat `usage: null` (moderation results): never let them erase it.
@@ -255,11 +249,9 @@ const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigErr
             },
             onEnd: () => {
               if (finish === undefined) return streamCut("the model finished", requestId)
-              const finishReason = chatFinishReason(finish)
-              if (finishReason === "content-filter" && !sawText) throw contentFiltered(ctx, requestId)
               return {
                 _tag: "ProviderFinish",
-                finishReason,
+                finishReason: chatFinishReason(finish),
                 usage: usage ?? emptyUsage,
                 model: servedModel,
                 ...(requestId ? { requestId } : {})
@@ -316,9 +308,7 @@ const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigErr
               if (final === undefined) return streamCut("the response completed", requestId)
               if (final.status === "failed")
                 throw payloadError(ctx, final.error ?? { type: "server_error" }, requestId, tools)
-              const finishReason = responsesFinishReason(final)
-              if ((finishReason === "content-filter" || responsesRefused(final)) && !sawText)
-                throw contentFiltered(ctx, requestId)
+              const finishReason = !sawText && responsesRefused(final) ? "content-filter" : responsesFinishReason(final)
               return {
                 _tag: "ProviderFinish",
                 finishReason,
