@@ -57,7 +57,7 @@ export const rawArm = (provider: BenchProvider, urls: SimulatorUrls, options: { 
   const model = benchModels[provider].active
   if (provider === "openai") {
     const client = new OpenAI({ apiKey: apiKeys.openai, baseURL: `${urls.openai}/v1`, maxRetries: 0 })
-    // The same body the orchestrator's adapter sends (chatBody in providers/src/openai.ts).
+    // The same body the orchestrator's adapter sends (chatBody in providers/src/openai/openai.ts).
     const body = {
       model,
       messages: [
@@ -87,7 +87,7 @@ export const rawArm = (provider: BenchProvider, urls: SimulatorUrls, options: { 
     }
   }
   const client = new Anthropic({ apiKey: apiKeys.anthropic, baseURL: urls.anthropic, maxRetries: 0 })
-  // The same body as toParams in providers/src/anthropic.ts.
+  // The same body as toParams in providers/src/anthropic/anthropic.ts.
   const body = { model, max_tokens: maxTokens, messages: [{ role: "user" as const, content: user }], system }
   return {
     plain: () => client.messages.create(body, requestOptions()),

@@ -8,8 +8,9 @@
  *
  * `npx pnpm@12.21.0 exec node bench/stream-micro.ts [chunks] [rounds]`
  */
+import { emptyUsage } from "@llm-orchestrator/core"
 import { Effect, Queue, Stream } from "effect"
-import { streamSdk } from "../packages/providers/src/internal/call.ts"
+import { streamSdk } from "../packages/providers/src/kit/call.ts"
 import { median } from "./stats.ts"
 
 const chunks = Number(process.argv[2] ?? 200)
@@ -79,7 +80,10 @@ const shapes: Record<string, () => Promise<void>> = {
           { provider: "openai", model: "bench", timeoutMs: 600_000, idleTimeoutMs: 60_000 },
           async () => source(),
           (e) => e as never,
-          () => ({ onChunk: (delta: Delta) => [delta], onEnd: () => Effect.succeed([]) })
+          () => ({
+            onChunk: (delta: Delta) => [delta],
+            onEnd: () => ({ _tag: "ProviderFinish", finishReason: "stop", usage: emptyUsage, model: "bench" })
+          })
         ),
         (e) => Effect.sync(() => (sink += e._tag === "TextDelta" ? e.text.length : 0))
       )

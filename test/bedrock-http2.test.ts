@@ -3,7 +3,7 @@
  * with the provider's `ca` option trusting a self-signed certificate made here: a streamed request is
  * answered and billed from its usage, and a stream stopped early or stalled closes its HTTP/2 stream
  * and leaves no connection open while the orchestrator and the simulator still run.
- * packages/providers/test/bedrock-http2.test.ts covers the provider layer (timeouts, listing, ...).
+ * packages/providers/test/bedrock/bedrock-http2.test.ts covers the provider layer (timeouts, listing, ...).
  */
 import { describe, expect, it } from "@effect/vitest"
 import { CostTracking } from "@llm-orchestrator/cost"

@@ -19,7 +19,8 @@ import {
 } from "@llm-orchestrator/providers"
 import { geminiSimulator, type Simulator, vertexSimulator } from "@llm-orchestrator/testing"
 import { ConfigProvider, Effect, Layer, Redacted, Stream } from "effect"
-import { googleError } from "../src/internal/google.ts"
+import { googleError } from "../src/google/google.ts"
+import { redactor } from "../src/kit/index.ts"
 
 const hello: ChatRequest = { messages: [{ role: "user", content: "hi" }] }
 const secret = "sk-canary-0123456789"
@@ -153,7 +154,7 @@ describe("the Google adapters refuse ids that could leave the model path", () =>
         })
       )
       expect((thrown as Error).message).toBe("invalid model parameter")
-      const error = googleError({ provider: "gemini", model: "gemini-2..5-flash" }, [secret])(thrown)
+      const error = googleError({ provider: "gemini", model: "gemini-2..5-flash" }, redactor([secret]))(thrown)
       expect(error._tag).toBe("InvalidRequestError")
       expect(error.message).toContain("the Google SDK refused the request before sending it (invalid model parameter)")
       expect(sim.requests).toEqual([])

@@ -413,7 +413,13 @@ const makeAdapter = (flavor: Flavor, pageSizeDefault: number): ProtocolAdapter =
     const last = index === ctx.chunks.length - 1
     const share = last ? 1 : (index + 1) / ctx.chunks.length
     return envelope(ctx, {
-      candidates: [candidate(text, last ? ctx.finishReason : undefined)],
+      // An output block with nothing written is a candidate with no parts, as in a plain answer.
+      candidates: [
+        candidate(
+          last && ctx.finishReason === "content-filter" && ctx.text === "" ? undefined : text,
+          last ? ctx.finishReason : undefined
+        )
+      ],
       usageMetadata: usageMetadata(ctx.usage, share)
     })
   }

@@ -575,7 +575,11 @@ export const openaiAdapter: ProtocolAdapter = {
         text: "",
         chunks: [],
         finishReason: "content-filter",
-        usage: { ...ctx.usage, outputTokens: ctx.usage.reasoningTokens }
+        // Nothing was written: only reasoning counts as output, unless the script says otherwise.
+        usage:
+          reply.usage?.outputTokens === undefined
+            ? { ...ctx.usage, outputTokens: ctx.usage.reasoningTokens }
+            : ctx.usage
       }
       const response = wantsStream(ctx.call) ? wholeStream(openaiAdapter, filtered) : openaiAdapter.generate(filtered)
       return reply.status === undefined ? response : { ...response, status: reply.status }

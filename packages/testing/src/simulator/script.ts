@@ -41,6 +41,8 @@ export interface ErrorReply {
   /** Sent as the provider's Retry-After form (header, or Gemini's RetryInfo detail). */
   readonly retryAfterSeconds?: number
   readonly firstByteDelayMs?: number
+  /** The usage a fault answered with HTTP 200 reports (a content filter); default: estimated. */
+  readonly usage?: Partial<Usage>
 }
 
 /** A streamed reply that goes wrong after `afterChunks` text deltas. Non-streamed calls see the fault at once. */

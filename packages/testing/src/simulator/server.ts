@@ -340,7 +340,11 @@ export class Simulator {
         return
       case "error": {
         await sleep(reply.firstByteDelayMs)
-        const ctx = this.context(call, route, { kind: "text", text: "" })
+        const ctx = this.context(call, route, {
+          kind: "text",
+          text: "",
+          ...(reply.usage ? { usage: reply.usage } : {})
+        })
         return this.send(res, this.adapter.error(ctx, reply))
       }
       case "text": {

@@ -25,7 +25,7 @@ import {
   type Simulator
 } from "@llm-orchestrator/testing"
 import { ConfigProvider, Effect, Layer, Redacted, Stream } from "effect"
-import { type BedrockOptions, BedrockProvider } from "../src/bedrock.ts"
+import { type BedrockOptions, BedrockProvider } from "../../src/bedrock/bedrock.ts"
 
 // The parsed YAML config must be accepted as is by the layer.
 const configFits = (config: BedrockConfig): BedrockOptions => config

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { type LLMError, NetworkError, type ProviderStreamEvent } from "@llm-orchestrator/core"
 import { Cause, Effect, type Exit, Stream } from "effect"
-import { type CallContext, maxBufferedEvents, type StreamDecoder, streamSdk } from "../src/internal/call.ts"
+import { type CallContext, maxBufferedEvents, type StreamDecoder, streamSdk } from "../../src/kit/call.ts"
 
 const ctx: CallContext = { provider: "openai", model: "gpt-4o-mini" }
 const mapError = (error: unknown): LLMError =>
@@ -21,15 +21,12 @@ const decoder = (): StreamDecoder<string> => {
       seen++
       return [{ _tag: "TextDelta", text: chunk }]
     },
-    onEnd: () =>
-      Effect.succeed([
-        {
-          _tag: "ProviderFinish",
-          finishReason: "stop",
-          model: `decoded ${seen}`,
-          usage: { inputTokens: 1, outputTokens: seen, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 }
-        }
-      ])
+    onEnd: () => ({
+      _tag: "ProviderFinish",
+      finishReason: "stop",
+      model: `decoded ${seen}`,
+      usage: { inputTokens: 1, outputTokens: seen, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 }
+    })
   }
 }
 

@@ -14,7 +14,7 @@ import {
   selfSignedCertificate
 } from "@llm-orchestrator/testing"
 import { Effect, Fiber, Layer, Redacted, Stream } from "effect"
-import { type BedrockOptions, BedrockProvider } from "../src/bedrock.ts"
+import { type BedrockOptions, BedrockProvider } from "../../src/bedrock/bedrock.ts"
 
 const certificate = selfSignedCertificate()
 const staticKeys = { accessKeyId: Redacted.make("AKIDBEDROCKH2TEST"), secretAccessKey: Redacted.make("h2-secret-key") }

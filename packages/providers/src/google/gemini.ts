@@ -4,9 +4,9 @@
  */
 import type { Model } from "@google/genai"
 import { ConfigError, LLMProvider, type ModelInfo } from "@llm-orchestrator/core"
-import { Config, Effect, Layer, Option, Redacted } from "effect"
-import { unsafeHeaderValues } from "./internal/call.ts"
-import { makeGoogleProvider } from "./internal/google.ts"
+import { Config, Effect, Layer, Redacted } from "effect"
+import { layerFromEnv, loadSdk, optionalEnv, redactor, unsafeHeaderValues } from "../kit/index.ts"
+import { makeGoogleProvider } from "./google.ts"
 
 export interface GeminiOptions {
   readonly apiKey: Redacted.Redacted<string>
@@ -43,7 +43,7 @@ const layer = (options: GeminiOptions): Layer.Layer<LLMProvider, ConfigError> =>
         )
       const unsafe = unsafeHeaderValues([["providers.gemini.api_key", apiKey]])
       if (unsafe !== undefined) return yield* Effect.fail(unsafe)
-      const { GoogleGenAI } = yield* Effect.promise(() => import("@google/genai"))
+      const { GoogleGenAI } = yield* loadSdk("providers.gemini", "@google/genai", () => import("@google/genai"))
       const client = new GoogleGenAI({
         apiKey,
         ...(options.baseUrl !== undefined ? { httpOptions: { baseUrl: options.baseUrl } } : {})
@@ -54,7 +54,7 @@ const layer = (options: GeminiOptions): Layer.Layer<LLMProvider, ConfigError> =>
           client,
           timeoutMs: options.timeoutMs,
           idleTimeoutMs: options.idleTimeoutMs,
-          secrets: [apiKey],
+          redact: redactor([apiKey]),
           modelInfo: geminiModelInfo
         })
       )
@@ -62,21 +62,17 @@ const layer = (options: GeminiOptions): Layer.Layer<LLMProvider, ConfigError> =>
   )
 
 /** GEMINI_API_KEY (or GOOGLE_API_KEY), GEMINI_BASE_URL, GEMINI_TIMEOUT_MS. */
-const layerConfig: Layer.Layer<LLMProvider, Config.ConfigError | ConfigError> = Layer.unwrap(
-  Effect.gen(function* () {
-    const apiKey = yield* Config.Redacted("GEMINI_API_KEY").pipe(
+const layerConfig = layerFromEnv(
+  {
+    apiKey: Config.Redacted("GEMINI_API_KEY").pipe(
       Config.orElse(() => Config.Redacted("GOOGLE_API_KEY")),
       // When neither is set, the error names the primary variable.
       Config.orElse(() => Config.Redacted("GEMINI_API_KEY"))
-    )
-    const baseUrl = yield* Config.option(Config.String("GEMINI_BASE_URL"))
-    const timeoutMs = yield* Config.option(Config.Int("GEMINI_TIMEOUT_MS"))
-    return layer({
-      apiKey,
-      ...(Option.isSome(baseUrl) ? { baseUrl: baseUrl.value } : {}),
-      ...(Option.isSome(timeoutMs) ? { timeoutMs: timeoutMs.value } : {})
-    })
-  })
+    ),
+    baseUrl: optionalEnv(Config.String("GEMINI_BASE_URL")),
+    timeoutMs: optionalEnv(Config.Int("GEMINI_TIMEOUT_MS"))
+  },
+  layer
 )
 
 export const GeminiProvider = { layer, layerConfig }

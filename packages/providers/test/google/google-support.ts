@@ -23,6 +23,27 @@ export const deltas = (events: ReadonlyArray<ProviderStreamEvent>) =>
 export const finishes = (events: ReadonlyArray<ProviderStreamEvent>) =>
   events.filter((e) => e._tag === "ProviderFinish")
 
+/**
+ * A blocked prompt or answer, plain and streamed: reported as `finishReason: "content-filter"` with no
+ * text and the usage the response carried, for the orchestrator to bill and turn into
+ * `ContentFilteredError` (test/content-filter.test.ts).
+ */
+export const expectContentFilterReported = (
+  generate: Effect.Effect<
+    { readonly content: string; readonly finishReason: FinishReason; readonly usage: Usage },
+    LLMError
+  >,
+  stream: Stream.Stream<ProviderStreamEvent, LLMError>,
+  usage: Usage
+) =>
+  Effect.gen(function* () {
+    expect(yield* generate).toMatchObject({ content: "", finishReason: "content-filter", usage })
+    const streamed = yield* collect(stream)
+    expect(streamed.error).toBeUndefined()
+    expect(deltas(streamed.events)).toEqual([])
+    expect(finishes(streamed.events)).toEqual([expect.objectContaining({ finishReason: "content-filter", usage })])
+  })
+
 interface RecordedPart {
   readonly text?: string
   readonly thought?: boolean

@@ -7,7 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { type FinishReason, LLMProvider, type ProviderStreamEvent, type Usage } from "@llm-orchestrator/core"
 import { bedrockSimulator, cassetteReply, loadCassettes } from "@llm-orchestrator/testing"
 import { Effect, Redacted, Stream } from "effect"
-import { BedrockProvider } from "../src/bedrock.ts"
+import { BedrockProvider } from "../../src/bedrock/bedrock.ts"
 
 interface RecordedUsage {
   readonly inputTokens: number

@@ -1,28 +1,19 @@
 /**
  * What every provider adapter needs around an SDK call, written once: the Effect interruption signal
  * passed to the SDK (so interrupting aborts the HTTP request), the per-attempt timeout, turning an SDK
- * async iterable into a `Stream` whose scope aborts the request, and the HTTP-status -> `LLMError`
- * defaults of DESIGN section 5 that each provider refines with its own error shapes.
+ * async iterable into a `Stream` whose scope aborts the request, and capped paginated listings.
  */
 import {
-  AuthenticationError,
-  ConfigError,
-  type ConfigProblem,
-  ContentFilteredError,
-  ContextLengthExceededError,
-  headerValueProblem,
-  InvalidRequestError,
   type LLMError,
-  ModelNotFoundError,
   NetworkError,
   optionalField,
+  type ProviderFinish,
   type ProviderId,
   type ProviderStreamEvent,
   ProviderUnavailableError,
-  RateLimitError,
   TimeoutError
 } from "@llm-orchestrator/core"
-import { Cause, Channel, Effect, Exit, Scope, Stream } from "effect"
+import { Cause, Channel, Effect, Scope, Stream } from "effect"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 
 /** Which call an error belongs to, and the timeouts it runs under (`resolveAttemptTimeouts`). */
@@ -101,9 +92,35 @@ export const callSdk = <A>(
 export interface StreamDecoder<Chunk> {
   /** Events for one SDK chunk (often none or one). Throwing an `LLMError` fails the stream. */
   readonly onChunk: (chunk: Chunk) => ReadonlyArray<ProviderStreamEvent>
-  /** Events once the SDK iterable ends: the `ProviderFinish`, or a failure when the stream was cut. */
-  readonly onEnd: () => Effect.Effect<ReadonlyArray<ProviderStreamEvent>, LLMError>
+  /**
+   * Once the SDK iterable ends: the `ProviderFinish`, or `streamCut(...)` when the provider's final
+   * event never came (the connection was cut). Throwing an `LLMError` fails the stream.
+   */
+  readonly onEnd: () => ProviderFinish | StreamCut
 }
+
+/** A stream that ended before its final event: what it lacked, and the request id if known. */
+export interface StreamCut {
+  readonly _tag: "StreamCut"
+  readonly before: string
+  readonly requestId?: string | undefined
+}
+
+/** The decoder's answer for a stream that ended before `before` (e.g. "message_stop"). */
+export const streamCut = (before: string, requestId?: string | null): StreamCut => ({
+  _tag: "StreamCut",
+  before,
+  ...optionalField("requestId", requestId ?? undefined)
+})
+
+/** The one error for a stream that ended before `before` (its final event, or its start). */
+export const streamEndedError = (ctx: CallContext, before: string, requestId?: string): NetworkError =>
+  new NetworkError({
+    provider: ctx.provider,
+    model: ctx.model,
+    ...optionalField("requestId", requestId),
+    message: `${ctx.provider} model ${ctx.model}: the stream ended before ${before}; the connection was probably cut`
+  })
 
 /**
  * A provider stream over an SDK async iterable. The request is opened when the stream starts, with
@@ -143,7 +160,7 @@ export const streamSdk = <Chunk>(
           feed.finish(Effect.fail(toError(error)))
         }
         try {
-          open(controller.signal).then((iterable) => pump(iterable, makeDecoder(), timer, feed, toError), fail)
+          open(controller.signal).then((iterable) => pump(ctx, iterable, makeDecoder(), timer, feed, toError), fail)
         } catch (error) {
           fail(error)
         }
@@ -336,6 +353,7 @@ const carriesText = (events: ReadonlyArray<ProviderStreamEvent>): boolean => {
  * (the request aborted), whatever the SDK still throws is dropped by the feed.
  */
 const pump = async <Chunk>(
+  ctx: CallContext,
   iterable: AsyncIterable<Chunk>,
   decoder: StreamDecoder<Chunk>,
   timer: StreamTimer,
@@ -357,9 +375,9 @@ const pump = async <Chunk>(
     // Some SDKs end their iterator quietly when aborted: the timeout must still surface.
     if (timer.fired !== undefined) throw new Error("stream timeout")
     feed.complete = true
-    const end = Effect.runSyncExit(Effect.suspend(decoder.onEnd))
-    if (Exit.isFailure(end)) return feed.finish(Effect.failCause(end.cause))
-    feed.push(end.value)
+    const end = decoder.onEnd()
+    if (end._tag === "StreamCut") return feed.finish(Effect.fail(streamEndedError(ctx, end.before, end.requestId)))
+    feed.push([end])
     feed.finish(Cause.done())
   } catch (error) {
     timer.clear()
@@ -413,160 +431,3 @@ export const listPages = <Item, Cursor>(
       )
     return fromPage(undefined, 1)
   })
-
-/**
- * Retry-After from response headers, in milliseconds: `retry-after-ms` (OpenAI, Anthropic), then
- * `retry-after` in seconds or as an HTTP date, then AWS's `x-amz-retry-after` (ms).
- */
-export const retryAfterMsFromHeaders = (get: (name: string) => string | null | undefined): number | undefined => {
-  const ms = Number.parseFloat(get("retry-after-ms") ?? "")
-  if (Number.isFinite(ms) && ms >= 0) return ms
-  const raw = get("retry-after")
-  if (raw) {
-    const seconds = Number.parseFloat(raw)
-    if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000
-    const date = Date.parse(raw)
-    if (Number.isFinite(date)) return Math.max(0, date - Date.now())
-  }
-  const amz = Number.parseFloat(get("x-amz-retry-after") ?? "")
-  if (Number.isFinite(amz) && amz >= 0) return amz
-  return undefined
-}
-
-export interface HttpFailure {
-  readonly status: number
-  /** The provider's own message (never the request headers: they hold the key). */
-  readonly message: string
-  readonly requestId?: string | undefined
-  readonly retryAfterMs?: number | undefined
-  /** Provider-specific recognition, decided by the adapter from the error body. */
-  readonly kind?: "context-length" | "content-filter" | "model-not-found" | "rate-limit" | "overloaded" | undefined
-}
-
-/** The DESIGN section 5 table for an HTTP failure, refined by the adapter's `kind`. */
-export const errorFromHttp = (ctx: CallContext, failure: HttpFailure): LLMError => {
-  const base = {
-    provider: ctx.provider,
-    model: ctx.model,
-    status: failure.status,
-    ...optionalField("requestId", failure.requestId)
-  }
-  const where = `${ctx.provider} model ${ctx.model}`
-  const said = failure.message ? `: ${failure.message}` : ""
-  switch (failure.kind) {
-    case "context-length":
-      return new ContextLengthExceededError({
-        ...base,
-        message: `${where}: the prompt is longer than the model's context window${said}. Shorten the messages or use a model with a larger context`
-      })
-    case "content-filter":
-      return new ContentFilteredError({ ...base, message: `${where} refused the content (safety filter)${said}` })
-    case "model-not-found":
-      return new ModelNotFoundError({
-        ...base,
-        suggestions: [],
-        message: `${where} not found${said}. Check the model id (\`llm-orchestrator models ${ctx.provider}\` lists them)`
-      })
-    case "rate-limit":
-      return new RateLimitError({
-        ...base,
-        ...optionalField("retryAfterMs", failure.retryAfterMs),
-        message: `${where} is rate limited (HTTP ${failure.status})${said}`
-      })
-    case "overloaded":
-      return new ProviderUnavailableError({ ...base, message: `${where} is overloaded${said}` })
-    case undefined:
-      break
-  }
-  const status = failure.status
-  if (status === 401 || status === 403)
-    return new AuthenticationError({
-      ...base,
-      message: `${where}: authentication failed (HTTP ${status})${said}. Check the provider's credentials in the config`
-    })
-  if (status === 404)
-    return new ModelNotFoundError({
-      ...base,
-      suggestions: [],
-      message: `${where} not found (HTTP 404)${said}. Check the model id (\`llm-orchestrator models ${ctx.provider}\` lists them)`
-    })
-  if (status === 408)
-    return new TimeoutError({ ...base, message: `${where}: the provider timed out (HTTP 408)${said}` })
-  if (status === 413)
-    return new ContextLengthExceededError({ ...base, message: `${where}: request too large (HTTP 413)${said}` })
-  if (status === 429)
-    return new RateLimitError({
-      ...base,
-      ...optionalField("retryAfterMs", failure.retryAfterMs),
-      message: `${where} is rate limited (HTTP 429)${said}`
-    })
-  if (status >= 500)
-    return new ProviderUnavailableError({ ...base, message: `${where} is unavailable (HTTP ${status})${said}` })
-  return new InvalidRequestError({ ...base, message: `${where} rejected the request (HTTP ${status})${said}` })
-}
-
-const connectionCodes = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CLOSED",
-  "ERR_STREAM_PREMATURE_CLOSE",
-  "ECONNABORTED"
-])
-
-/** The first system error code (ECONNRESET, ...) found on an error or its `cause` chain. */
-export const connectionErrorCode = (error: unknown): string | undefined => {
-  let current: unknown = error
-  for (let depth = 0; depth < 6 && typeof current === "object" && current !== null; depth++) {
-    const code = (current as { code?: unknown }).code
-    if (typeof code === "string" && connectionCodes.has(code)) return code
-    current = (current as { cause?: unknown }).cause
-  }
-  return undefined
-}
-
-/** A transport failure (no HTTP answer, or the connection died mid-response). */
-export const networkError = (ctx: CallContext, error: unknown): NetworkError => {
-  const code = connectionErrorCode(error)
-  const detail = error instanceof Error ? error.message : String(error)
-  return new NetworkError({
-    provider: ctx.provider,
-    model: ctx.model,
-    message: `${ctx.provider} model ${ctx.model}: connection failed${code ? ` (${code})` : ""}: ${detail}`
-  })
-}
-
-/**
- * Removes secrets from text that came back from a provider or an SDK (some echo the key they were
- * given). Adapters pass their own keys; short strings are skipped so ordinary words are never masked.
- */
-export const redactSecrets = (text: string, secrets: ReadonlyArray<string | undefined>): string => {
-  let out = text
-  for (const secret of secrets) {
-    if (secret && secret.length >= 6) out = out.split(secret).join("[redacted]")
-  }
-  return out
-}
-
-/**
- * A `ConfigError` when a value the SDK will put in an HTTP header cannot go there (a key from the
- * environment with a CRLF): found when the layer is built, not as a network error on every request.
- * `fields` pairs each config path with its value; the message never repeats the value.
- */
-export const unsafeHeaderValues = (
-  fields: ReadonlyArray<readonly [path: string, value: string | undefined]>
-): ConfigError | undefined => {
-  const problems: Array<ConfigProblem> = []
-  for (const [path, value] of fields) {
-    const problem = value === undefined ? undefined : headerValueProblem(value)
-    if (problem !== undefined)
-      problems.push({ path, message: `${problem}; check where it comes from (a key file read with its newline?)` })
-  }
-  return problems.length > 0 ? ConfigError.fromProblems(problems) : undefined
-}

@@ -14,7 +14,6 @@ import type {
 import {
   AuthenticationError,
   type ChatRequest,
-  ContentFilteredError,
   type FinishReason,
   InvalidRequestError,
   isLLMError,
@@ -41,18 +40,18 @@ import {
   type HttpFailure,
   listPages,
   networkError,
-  redactSecrets,
   type StreamDecoder,
+  streamCut,
   streamSdk
-} from "./call.ts"
+} from "../kit/index.ts"
 
 export interface GoogleBackend {
   readonly provider: "gemini" | "vertex"
   readonly client: GoogleGenAI
   readonly timeoutMs?: number | undefined
   readonly idleTimeoutMs?: number | undefined
-  /** Keys that must never appear in an error message. */
-  readonly secrets: ReadonlyArray<string | undefined>
+  /** Masks the keys that must never appear in an error message (`redactor`). */
+  readonly redact: (text: string) => string
   /** A listed model as `ModelInfo`, or undefined when it cannot chat. */
   readonly modelInfo: (model: Model) => ModelInfo | undefined
 }
@@ -122,26 +121,6 @@ const candidateText = (candidate: Candidate | undefined): string => {
 const calledTools = (candidate: Candidate | undefined): boolean =>
   (candidate?.content?.parts ?? []).some((part) => part.functionCall !== undefined)
 
-const blockedPrompt = (ctx: CallContext, response: GenerateContentResponse): ContentFilteredError => {
-  const feedback = response.promptFeedback
-  return new ContentFilteredError({
-    provider: ctx.provider,
-    model: ctx.model,
-    ...optionalField("requestId", response.responseId),
-    message: `${ctx.provider} model ${ctx.model} blocked the prompt (${feedback?.blockReason ?? "unknown reason"})${
-      feedback?.blockReasonMessage ? `: ${feedback.blockReasonMessage}` : ""
-    }. Rephrase the request or adjust the safety settings`
-  })
-}
-
-const blockedOutput = (ctx: CallContext, reason: string | undefined, requestId: string | undefined) =>
-  new ContentFilteredError({
-    provider: ctx.provider,
-    model: ctx.model,
-    ...optionalField("requestId", requestId),
-    message: `${ctx.provider} model ${ctx.model} stopped its answer (finishReason ${reason ?? "unknown"}) before writing any text (safety filter)`
-  })
-
 // ---------------------------------------------------------------------------------------------
 // Errors
 
@@ -182,11 +161,11 @@ const credentialProblem =
 const isApiError = (error: unknown): error is Error & { readonly status: number } =>
   error instanceof Error && error.name === "ApiError" && typeof (error as { status?: unknown }).status === "number"
 
-const fromApiError = (ctx: CallContext, error: Error & { status: number }, secrets: GoogleBackend["secrets"]) => {
+const fromApiError = (ctx: CallContext, error: Error & { status: number }, redact: GoogleBackend["redact"]) => {
   const rpc = rpcStatusOf(error.message)
   const status = error.status
   const rpcStatus = rpc?.status ?? ""
-  const message = redactSecrets(rpc?.message ?? error.message, secrets)
+  const message = redact(rpc?.message ?? error.message)
   const failure = (kind: HttpFailure["kind"], retryAfterMs?: number): LLMError =>
     errorFromHttp(ctx, { status, message: rpcStatus ? `${rpcStatus}: ${message}` : message, kind, retryAfterMs })
   const reasons = (rpc?.details ?? []).map((d) => d.reason)
@@ -226,11 +205,11 @@ const sdkArgumentError =
 
 /** Every error out of `@google/genai` (and google-auth-library, which it calls for Vertex tokens) as one LLMError. */
 export const googleError =
-  (ctx: CallContext, secrets: GoogleBackend["secrets"]) =>
+  (ctx: CallContext, redact: GoogleBackend["redact"]) =>
   (error: unknown): LLMError => {
     if (isLLMError(error)) return error
-    if (isApiError(error)) return fromApiError(ctx, error, secrets)
-    const text = redactSecrets(error instanceof Error ? error.message : String(error), secrets)
+    if (isApiError(error)) return fromApiError(ctx, error, redact)
+    const text = redact(error instanceof Error ? error.message : String(error))
     if (sdkArgumentError.test(text))
       return new InvalidRequestError({
         provider: ctx.provider,
@@ -246,7 +225,7 @@ export const googleError =
         model: ctx.model,
         message: `${ctx.provider}: could not get Google Cloud credentials (${text}). Set credentials_file, GOOGLE_APPLICATION_CREDENTIALS or run \`gcloud auth application-default login\``
       })
-    if (connectionErrorCode(error)) return networkError(ctx, error)
+    if (connectionErrorCode(error)) return networkError(ctx, error, redact)
     return new NetworkError({
       provider: ctx.provider,
       model: ctx.model,
@@ -267,8 +246,8 @@ const sameUsage = (a: Usage, b: Usage) =>
 const streamDecoder = (ctx: CallContext): StreamDecoder<GenerateContentResponse> => {
   let usage: Usage | undefined
   let rawReason: string | undefined
-  let sawText = false
   let sawToolCall = false
+  let promptBlocked = false
   let modelVersion: string | undefined
   let responseId: string | undefined
   return {
@@ -276,7 +255,7 @@ const streamDecoder = (ctx: CallContext): StreamDecoder<GenerateContentResponse>
       modelVersion ??= chunk.modelVersion
       responseId ??= chunk.responseId
       const candidate = chunk.candidates?.[0]
-      if (candidate === undefined && chunk.promptFeedback?.blockReason) throw blockedPrompt(ctx, chunk)
+      if (candidate === undefined && chunk.promptFeedback?.blockReason) promptBlocked = true
       const events: Array<ProviderStreamEvent> = []
       // The chunk's usage already counts its own text: report it first, so a consumer that stops
       // right after this text leaves the usage that billed it behind (a cut stream is billed from it).
@@ -288,41 +267,26 @@ const streamDecoder = (ctx: CallContext): StreamDecoder<GenerateContentResponse>
         }
       }
       const text = candidateText(candidate)
-      if (text !== "") {
-        sawText = true
-        events.push({ _tag: "TextDelta", text })
-      }
+      if (text !== "") events.push({ _tag: "TextDelta", text })
       if (calledTools(candidate)) sawToolCall = true
       if (candidate?.finishReason) rawReason = candidate.finishReason
       return events
     },
     onEnd: () => {
-      if (rawReason === undefined)
-        return Effect.fail(
-          new NetworkError({
-            provider: ctx.provider,
-            model: ctx.model,
-            ...optionalField("requestId", responseId),
-            message: `${ctx.provider} model ${ctx.model}: the stream ended before the model finished`
-          })
-        )
-      const finishReason = googleFinishReason(rawReason, sawToolCall)
-      if (finishReason === "content-filter" && !sawText) return Effect.fail(blockedOutput(ctx, rawReason, responseId))
-      return Effect.succeed([
-        {
-          _tag: "ProviderFinish" as const,
-          finishReason,
-          usage: usage ?? googleUsage(undefined),
-          model: modelVersion ?? ctx.model,
-          ...optionalField("requestId", responseId)
-        }
-      ])
+      if (rawReason === undefined && !promptBlocked) return streamCut("the model finished", responseId)
+      return {
+        _tag: "ProviderFinish",
+        finishReason: promptBlocked ? "content-filter" : googleFinishReason(rawReason, sawToolCall),
+        usage: usage ?? googleUsage(undefined),
+        model: modelVersion ?? ctx.model,
+        ...optionalField("requestId", responseId)
+      }
     }
   }
 }
 
 export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => {
-  const { client, provider, secrets } = backend
+  const { client, provider, redact } = backend
   const timeouts = resolveAttemptTimeouts(backend)
   const context = (model: string): CallContext => ({
     provider,
@@ -353,12 +317,10 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
     return callSdk(
       ctx,
       (signal) => client.models.generateContent(toGoogleParams(request, model, signal)),
-      googleError(ctx, secrets)
+      googleError(ctx, redact)
     ).pipe(
       Effect.flatMap((response): Effect.Effect<ProviderResponse, LLMError> => {
         const candidate = response.candidates?.[0]
-        if (candidate === undefined && response.promptFeedback?.blockReason)
-          return Effect.fail(blockedPrompt(ctx, response))
         // Neither an answer, a block nor usage: not a generateContent response (a proxy, a wrong base_url).
         if (candidate === undefined && response.promptFeedback === undefined && response.usageMetadata === undefined)
           return Effect.fail(
@@ -368,13 +330,16 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
               message: `${provider} model ${model}: the server's answer is not a generateContent response (no candidates, no promptFeedback, no usage); check base_url`
             })
           )
-        const content = candidateText(candidate)
+        // A blocked prompt (no candidate) or a blocked answer is reported with its usage, whether text
+        // came first or not: the orchestrator decides (empty content: billed, then ContentFilteredError).
         const finishReason =
-          candidate === undefined ? "other" : googleFinishReason(candidate.finishReason, calledTools(candidate))
-        if (finishReason === "content-filter" && content === "")
-          return Effect.fail(blockedOutput(ctx, candidate?.finishReason, response.responseId))
+          candidate === undefined
+            ? response.promptFeedback?.blockReason
+              ? "content-filter"
+              : "other"
+            : googleFinishReason(candidate.finishReason, calledTools(candidate))
         return Effect.succeed({
-          content,
+          content: candidateText(candidate),
           provider,
           model: response.modelVersion ?? model,
           finishReason,
@@ -392,7 +357,7 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
     return streamSdk(
       ctx,
       (signal) => client.models.generateContentStream(toGoogleParams(request, model, signal)),
-      googleError(ctx, secrets),
+      googleError(ctx, redact),
       () => streamDecoder(ctx)
     )
   }
@@ -414,7 +379,7 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
       const next = pager.params.config?.pageToken
       return { items, next: next ? next : undefined }
     },
-    googleError(listCtx, secrets)
+    googleError(listCtx, redact)
   )
 
   return { id: provider, generate, stream, listModels }

@@ -41,21 +41,25 @@ import {
   TimeoutError,
   type Usage
 } from "@llm-orchestrator/core"
-import { Config, Effect, Layer, Option, Redacted, Schema, Stream, type Types } from "effect"
+import { Config, Effect, Layer, Redacted, Stream, type Types } from "effect"
 import {
   type CallContext,
   callSdk,
   connectionErrorCode,
   errorFromHttp,
+  layerFromEnv,
   listPages,
+  loadSdk,
   networkError,
-  redactSecrets,
+  optionalEnv,
+  redactor,
   retryAfterMsFromHeaders,
   type StreamDecoder,
   sdkTimeoutMs,
+  streamCut,
   streamSdk,
   unsafeHeaderValues
-} from "./internal/call.ts"
+} from "../kit/index.ts"
 
 export interface AnthropicOptions {
   readonly apiKey: Redacted.Redacted<string>
@@ -181,7 +185,7 @@ const optionalRequestId = (requestId: string | null | undefined) => (requestId ?
 
 /** Maps anything the SDK throws (or a decoder's LLMError) to exactly one LLMError. */
 const errorMapper =
-  (sdk: Sdk, ctx: CallContext, secrets: ReadonlyArray<string>) =>
+  (sdk: Sdk, ctx: CallContext, redact: (text: string) => string) =>
   (error: unknown): LLMError => {
     if (isLLMError(error)) return error
     const where = `${provider} model ${ctx.model}`
@@ -194,11 +198,11 @@ const errorMapper =
       })
     if (error instanceof sdk.APIUserAbortError)
       return new NetworkError({ provider, model: ctx.model, message: `${where}: the request was aborted` })
-    if (error instanceof sdk.APIConnectionError) return redactNetwork(networkError(ctx, error.cause ?? error), secrets)
+    if (error instanceof sdk.APIConnectionError) return networkError(ctx, error.cause ?? error, redact)
     if (error instanceof sdk.APIError) {
       const body = (error.error ?? {}) as { request_id?: string }
       const requestId = error.requestID ?? body.request_id
-      const message = redactSecrets(error.apiMessage ?? error.message, secrets)
+      const message = redact(error.apiMessage ?? error.message)
       const type = error.type ?? undefined
       if (error.status === undefined) return midStreamError(ctx, type, message, requestId)
       const status = error.status
@@ -232,21 +236,16 @@ const errorMapper =
       return new NetworkError({
         provider,
         model: ctx.model,
-        message: `${where}: unreadable response from the API (${redactSecrets(error.message, secrets)})`
+        message: `${where}: unreadable response from the API (${redact(error.message)})`
       })
     if (error instanceof sdk.AnthropicError && connectionErrorCode(error) === undefined)
       return new InvalidRequestError({
         provider,
         model: ctx.model,
-        message: `${where}: the Anthropic SDK rejected the request: ${redactSecrets(error.message, secrets)}`
+        message: `${where}: the Anthropic SDK rejected the request: ${redact(error.message)}`
       })
-    return redactNetwork(networkError(ctx, error), secrets)
+    return networkError(ctx, error, redact)
   }
-
-const redactNetwork = (error: NetworkError, secrets: ReadonlyArray<string>): NetworkError => {
-  const message = redactSecrets(error.message, secrets)
-  return message === error.message ? error : new NetworkError({ provider, model: error.model, message })
-}
 
 /** `event: error` inside a 200 stream: the SDK throws an APIError with no status; classify by `error.type`. */
 const midStreamError = (
@@ -314,23 +313,14 @@ const makeDecoder = (ctx: CallContext, requestId: () => string | undefined) => (
     },
     onEnd: () =>
       stopped
-        ? Effect.succeed([
-            {
-              _tag: "ProviderFinish",
-              finishReason: finishReasonOf(stopReason),
-              usage: normaliseAnthropicUsage(wire),
-              model,
-              ...optionalRequestId(requestId())
-            }
-          ])
-        : Effect.fail(
-            new NetworkError({
-              provider,
-              model: ctx.model,
-              ...optionalRequestId(requestId()),
-              message: `${provider} model ${ctx.model}: the stream ended before message_stop (connection cut)`
-            })
-          )
+        ? {
+            _tag: "ProviderFinish",
+            finishReason: finishReasonOf(stopReason),
+            usage: normaliseAnthropicUsage(wire),
+            model,
+            ...optionalRequestId(requestId())
+          }
+        : streamCut("message_stop", requestId())
   }
 }
 
@@ -348,9 +338,9 @@ const toModelInfo = (model: AnthropicSdk.ModelInfo): ModelInfo => ({
 
 const make = (options: AnthropicOptions) =>
   Effect.gen(function* () {
-    const sdk: Sdk = yield* Effect.promise(() => import("@anthropic-ai/sdk"))
+    const sdk: Sdk = yield* loadSdk("providers.anthropic", "@anthropic-ai/sdk", () => import("@anthropic-ai/sdk"))
     const apiKey = Redacted.value(options.apiKey)
-    const secrets = [apiKey]
+    const redact = redactor([apiKey])
     const timeouts = resolveAttemptTimeouts(options)
     const client: Client = new sdk.Anthropic({
       apiKey,
@@ -380,7 +370,7 @@ const make = (options: AnthropicOptions) =>
           requestId = request_id ?? undefined
           return data
         },
-        errorMapper(sdk, ctx, secrets),
+        errorMapper(sdk, ctx, redact),
         makeDecoder(ctx, () => requestId)
       )
     }
@@ -414,7 +404,7 @@ const make = (options: AnthropicOptions) =>
       const params = toParams(request, model)
       if (params.max_tokens > nonStreamingMaxTokens) return generateOverStream(request, model)
       const ctx = context(model)
-      const mapError = errorMapper(sdk, ctx, secrets)
+      const mapError = errorMapper(sdk, ctx, redact)
       // The SDK puts the request-id header on the parsed message as `_request_id`: no `withResponse()`
       // (a second promise chain over the same response) is needed for it.
       return callSdk(ctx, (signal) => client.messages.create(params, { signal }), mapError).pipe(
@@ -455,7 +445,7 @@ const make = (options: AnthropicOptions) =>
           next: page.has_more && page.last_id ? page.last_id : undefined
         }
       },
-      errorMapper(sdk, listContext, secrets)
+      errorMapper(sdk, listContext, redact)
     )
 
     return LLMProvider.of({ id: provider, generate, stream, listModels })
@@ -476,28 +466,19 @@ const validate = (options: AnthropicOptions): Effect.Effect<AnthropicOptions, Co
   return problems.length > 0 ? Effect.fail(ConfigError.fromProblems(problems)) : Effect.succeed(options)
 }
 
-const optionalConfig = <A>(config: Config.Config<A>) => Config.option(config).pipe(Config.map(Option.getOrUndefined))
-
 export const AnthropicProvider = {
   /** The provider from explicit options (the orchestrator passes the parsed `providers.anthropic` config). */
   layer: (options: AnthropicOptions): Layer.Layer<LLMProvider, ConfigError> =>
     Layer.effect(LLMProvider, Effect.flatMap(validate(options), make)),
 
   /** The provider from ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL and ANTHROPIC_TIMEOUT_MS. */
-  layerConfig: Layer.effect(
-    LLMProvider,
-    Effect.gen(function* () {
-      const apiKey = yield* Config.schema(Schema.Redacted(Schema.NonEmptyString), "ANTHROPIC_API_KEY")
-      const baseUrl = yield* optionalConfig(Config.URL("ANTHROPIC_BASE_URL"))
-      const timeoutMs = yield* optionalConfig(Config.Int("ANTHROPIC_TIMEOUT_MS"))
-      return yield* Effect.flatMap(
-        validate({
-          apiKey,
-          ...(baseUrl !== undefined ? { baseUrl: baseUrl.toString().replace(/\/$/, "") } : {}),
-          ...(timeoutMs !== undefined && timeoutMs >= 0 ? { timeoutMs } : {})
-        }),
-        make
-      )
-    })
-  ) satisfies Layer.Layer<LLMProvider, Config.ConfigError | ConfigError>
+  layerConfig: layerFromEnv(
+    {
+      apiKey: Config.Redacted("ANTHROPIC_API_KEY"),
+      // Without a trailing slash: the SDK's paths start with one.
+      baseUrl: optionalEnv(Config.String("ANTHROPIC_BASE_URL").pipe(Config.map((url) => url.replace(/\/$/, "")))),
+      timeoutMs: optionalEnv(Config.Int("ANTHROPIC_TIMEOUT_MS"))
+    },
+    (options) => Layer.effect(LLMProvider, Effect.flatMap(validate(options), make))
+  )
 }

@@ -19,6 +19,7 @@ import {
   cassetteModel,
   collect,
   deltas,
+  expectContentFilterReported,
   expectedFromCassette,
   expectedGoogleUsage,
   finishes
@@ -223,28 +224,34 @@ describe("GeminiProvider: errors", () => {
     })
   )
 
-  it.live("a blocked prompt -> ContentFilteredError, plain and streamed", () =>
+  it.live("a blocked prompt -> finishReason content-filter with the prompt's usage, plain and streamed", () =>
     Effect.gen(function* () {
       const sim = yield* geminiSimulator()
-      sim.script({ kind: "error", fault: "content-filter" }, { kind: "error", fault: "content-filter" })
+      const blocked = { kind: "error", fault: "content-filter", usage: { inputTokens: 1200 } } as const
+      sim.script(blocked, blocked)
       const llm = yield* gemini(sim)
-      const plain = yield* Effect.flip(llm.generate(ask("x"), "gemini-2.5-flash"))
-      expect(plain).toMatchObject({ _tag: "ContentFilteredError", requestId: expect.stringMatching(/^req_/) })
-      expect(plain.message).toContain("SAFETY")
-      const streamed = yield* collect(llm.stream(ask("x"), "gemini-2.5-flash"))
-      expect(streamed.error?._tag).toBe("ContentFilteredError")
-      expect(deltas(streamed.events)).toEqual([])
+      // promptFeedback.blockReason with no candidates: usageMetadata counts only the prompt.
+      const usage = { inputTokens: 1200, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 }
+      yield* expectContentFilterReported(
+        llm.generate(ask("x"), "gemini-2.5-flash"),
+        llm.stream(ask("x"), "gemini-2.5-flash"),
+        usage
+      )
     })
   )
 
-  it.live("an output safety stop with no text -> ContentFilteredError, plain and streamed", () =>
+  it.live("an output safety stop with no text -> finishReason content-filter with its usage, plain and streamed", () =>
     Effect.gen(function* () {
       const sim = yield* geminiSimulator()
-      const blocked = { kind: "text", text: "", finishReason: "content-filter" } as const
+      const usage = { inputTokens: 1200, outputTokens: 35, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 }
+      const blocked = { kind: "text", text: "", finishReason: "content-filter", usage } as const
       sim.script(blocked, blocked)
       const llm = yield* gemini(sim)
-      expect((yield* Effect.flip(llm.generate(ask("x"), "gemini-2.5-flash")))._tag).toBe("ContentFilteredError")
-      expect((yield* collect(llm.stream(ask("x"), "gemini-2.5-flash"))).error?._tag).toBe("ContentFilteredError")
+      yield* expectContentFilterReported(
+        llm.generate(ask("x"), "gemini-2.5-flash"),
+        llm.stream(ask("x"), "gemini-2.5-flash"),
+        usage
+      )
     })
   )
 

@@ -26,6 +26,7 @@ import {
   cassetteModel,
   collect,
   deltas,
+  expectContentFilterReported,
   expectedFromCassette,
   expectedGoogleUsage,
   finishes
@@ -175,13 +176,25 @@ describe("VertexProvider: errors", () => {
     })
   )
 
-  it.live("a blocked prompt -> ContentFilteredError", () =>
+  it.live("a blocked prompt or answer -> finishReason content-filter with its usage, plain and streamed", () =>
     Effect.gen(function* () {
       const sim = yield* vertexSimulator()
-      sim.script({ kind: "error", fault: "content-filter" })
-      expect((yield* Effect.flip((yield* vertex(sim)).generate(ask("x"), "gemini-2.5-pro")))._tag).toBe(
-        "ContentFilteredError"
-      )
+      const prompt = { kind: "error", fault: "content-filter", usage: { inputTokens: 1200 } } as const
+      const answer = {
+        kind: "text",
+        text: "",
+        finishReason: "content-filter",
+        usage: { inputTokens: 1200, outputTokens: 35 }
+      } as const
+      sim.script(prompt, prompt, answer, answer)
+      const llm = yield* vertex(sim)
+      const noCache = { cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 }
+      for (const outputTokens of [0, 35])
+        yield* expectContentFilterReported(
+          llm.generate(ask("x"), "gemini-2.5-pro"),
+          llm.stream(ask("x"), "gemini-2.5-pro"),
+          { inputTokens: 1200, outputTokens, ...noCache }
+        )
     })
   )
 

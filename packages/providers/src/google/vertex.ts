@@ -6,10 +6,10 @@
  */
 import type { Model } from "@google/genai"
 import { ConfigError, LLMProvider, type ModelInfo } from "@llm-orchestrator/core"
-import { Config, Effect, Layer, Option, Redacted } from "effect"
+import { Config, Effect, Layer, Redacted } from "effect"
 import type { GoogleAuthOptions } from "google-auth-library"
-import { unsafeHeaderValues } from "./internal/call.ts"
-import { makeGoogleProvider } from "./internal/google.ts"
+import { layerFromEnv, loadSdk, optionalEnv, redactor, unsafeHeaderValues } from "../kit/index.ts"
+import { makeGoogleProvider } from "./google.ts"
 
 export interface VertexOptions {
   /** The Google Cloud project; required unless `apiKey` (express mode) or `baseUrl` is set. */
@@ -66,7 +66,7 @@ const layer = (options: VertexOptions): Layer.Layer<LLMProvider, ConfigError> =>
           "project",
           "Vertex AI needs a project: set providers.vertex.project (or GOOGLE_CLOUD_PROJECT), or api_key for express mode"
         )
-      const { GoogleGenAI } = yield* Effect.promise(() => import("@google/genai"))
+      const { GoogleGenAI } = yield* loadSdk("providers.vertex", "@google/genai", () => import("@google/genai"))
       const location = options.location ?? "global"
       const googleAuthOptions: GoogleAuthOptions = {
         // A known project spares ADC its own project lookup (a Cloud Resource Manager call for
@@ -98,7 +98,7 @@ const layer = (options: VertexOptions): Layer.Layer<LLMProvider, ConfigError> =>
           client,
           timeoutMs: options.timeoutMs,
           idleTimeoutMs: options.idleTimeoutMs,
-          secrets: [apiKey],
+          redact: redactor([apiKey]),
           modelInfo: vertexModelInfo
         })
       )
@@ -110,23 +110,16 @@ const layer = (options: VertexOptions): Layer.Layer<LLMProvider, ConfigError> =>
  * VERTEX_CREDENTIALS_FILE (else ADC reads GOOGLE_APPLICATION_CREDENTIALS itself), VERTEX_BASE_URL,
  * VERTEX_TIMEOUT_MS.
  */
-const layerConfig: Layer.Layer<LLMProvider, Config.ConfigError | ConfigError> = Layer.unwrap(
-  Effect.gen(function* () {
-    const project = yield* Config.option(Config.String("GOOGLE_CLOUD_PROJECT"))
-    const location = yield* Config.String("GOOGLE_CLOUD_LOCATION").pipe(Config.withDefault("global"))
-    const apiKey = yield* Config.option(Config.Redacted("VERTEX_API_KEY"))
-    const credentialsFile = yield* Config.option(Config.String("VERTEX_CREDENTIALS_FILE"))
-    const baseUrl = yield* Config.option(Config.String("VERTEX_BASE_URL"))
-    const timeoutMs = yield* Config.option(Config.Int("VERTEX_TIMEOUT_MS"))
-    return layer({
-      location,
-      ...(Option.isSome(project) ? { project: project.value } : {}),
-      ...(Option.isSome(apiKey) ? { apiKey: apiKey.value } : {}),
-      ...(Option.isSome(credentialsFile) ? { credentialsFile: credentialsFile.value } : {}),
-      ...(Option.isSome(baseUrl) ? { baseUrl: baseUrl.value } : {}),
-      ...(Option.isSome(timeoutMs) ? { timeoutMs: timeoutMs.value } : {})
-    })
-  })
+const layerConfig = layerFromEnv(
+  {
+    project: optionalEnv(Config.String("GOOGLE_CLOUD_PROJECT")),
+    location: Config.String("GOOGLE_CLOUD_LOCATION").pipe(Config.withDefault("global")),
+    apiKey: optionalEnv(Config.Redacted("VERTEX_API_KEY")),
+    credentialsFile: optionalEnv(Config.String("VERTEX_CREDENTIALS_FILE")),
+    baseUrl: optionalEnv(Config.String("VERTEX_BASE_URL")),
+    timeoutMs: optionalEnv(Config.Int("VERTEX_TIMEOUT_MS"))
+  },
+  layer
 )
 
 export const VertexProvider = { layer, layerConfig }

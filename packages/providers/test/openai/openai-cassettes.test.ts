@@ -14,7 +14,7 @@ import {
   startOpenAISimulator
 } from "@llm-orchestrator/testing"
 import { Effect, Redacted, Stream } from "effect"
-import { OpenAIProvider } from "../src/openai.ts"
+import { OpenAIProvider } from "../../src/openai/openai.ts"
 
 let sim: Simulator
 beforeAll(async () => {

@@ -1,0 +1,281 @@
+/**
+ * Bedrock's wire forms, apart from the SDK calls: chat requests as Converse input, stop reasons and
+ * usage, SDK exceptions -> `LLMError`, and the model listing assembled from foundation models and
+ * inference profiles.
+ */
+import type { FoundationModelSummary, InferenceProfileSummary } from "@aws-sdk/client-bedrock"
+import type {
+  Message as BedrockMessage,
+  ConverseCommandInput,
+  StopReason,
+  SystemContentBlock,
+  TokenUsage
+} from "@aws-sdk/client-bedrock-runtime"
+import {
+  AuthenticationError,
+  type ChatRequest,
+  ContextLengthExceededError,
+  type FinishReason,
+  InvalidRequestError,
+  isLLMError,
+  type LLMError,
+  type Message,
+  type ModelInfo,
+  ModelNotFoundError,
+  messageText,
+  NetworkError,
+  ProviderUnavailableError,
+  RateLimitError,
+  TimeoutError,
+  type Usage
+} from "@llm-orchestrator/core"
+import { type CallContext, connectionErrorCode, errorFromHttp, retryAfterMsFromHeaders } from "../kit/index.ts"
+
+const provider = "bedrock" as const
+
+// ---------------------------------------------------------------------------------------------------
+// Requests
+
+/**
+ * System messages become Converse `system` blocks. Consecutive messages of one role are merged into one
+ * Bedrock message (several text blocks), because Converse rejects conversations that do not alternate;
+ * empty texts are dropped, because Converse rejects blank text blocks.
+ */
+export const toConverseInput = (request: ChatRequest, model: string): ConverseCommandInput => {
+  const system: Array<SystemContentBlock> = []
+  const messages: Array<BedrockMessage> = []
+  for (const message of request.messages as ReadonlyArray<Message>) {
+    const text = messageText(message)
+    if (text.length === 0) continue
+    if (message.role === "system") {
+      system.push({ text })
+      continue
+    }
+    const last = messages.at(-1)
+    if (last?.role === message.role) last.content = [...(last.content ?? []), { text }]
+    else messages.push({ role: message.role, content: [{ text }] })
+  }
+  const inferenceConfig = {
+    ...(request.maxTokens !== undefined ? { maxTokens: request.maxTokens } : {}),
+    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+    ...(request.topP !== undefined ? { topP: request.topP } : {}),
+    ...(request.stop !== undefined && request.stop.length > 0 ? { stopSequences: [...request.stop] } : {})
+  }
+  return {
+    modelId: model,
+    messages,
+    ...(system.length > 0 ? { system } : {}),
+    ...(Object.keys(inferenceConfig).length > 0 ? { inferenceConfig } : {})
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Responses
+
+export const finishReasonFromStop = (stopReason: StopReason | string | undefined): FinishReason => {
+  switch (stopReason) {
+    case "end_turn":
+    case "stop_sequence":
+      return "stop"
+    case "max_tokens":
+    case "model_context_window_exceeded":
+      return "length"
+    case "tool_use":
+      return "tool-calls"
+    case "content_filtered":
+    case "guardrail_intervened":
+      return "content-filter"
+    default:
+      return "other"
+  }
+}
+
+/**
+ * Bedrock's `inputTokens` EXCLUDES the cached part of the prompt: the recorded
+ * test_bedrock_cache_usage_includes_cache_tokens exchange has inputTokens 13, cacheReadInputTokens 1504,
+ * outputTokens 5 and totalTokens 1522 (= 13 + 1504 + 5), and the cache-write recordings add up the same
+ * way. The domain's `inputTokens` counts ALL input once, so reads and writes are added back here.
+ * Bedrock reports no reasoning token count (reasoning is inside `outputTokens`), so `reasoningTokens`
+ * stays 0.
+ */
+export const usageFromBedrock = (usage: TokenUsage | undefined): Usage => {
+  const cacheReadTokens = usage?.cacheReadInputTokens ?? 0
+  const cacheWriteTokens = usage?.cacheWriteInputTokens ?? 0
+  return {
+    inputTokens: (usage?.inputTokens ?? 0) + cacheReadTokens + cacheWriteTokens,
+    outputTokens: usage?.outputTokens ?? 0,
+    cacheReadTokens,
+    cacheWriteTokens,
+    reasoningTokens: 0
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Errors
+
+interface AwsErrorLike {
+  readonly name?: string
+  readonly message?: string
+  readonly $metadata?: { readonly httpStatusCode?: number; readonly requestId?: string }
+  readonly $response?: { readonly headers?: Readonly<Record<string, string | undefined>> }
+}
+
+const contextOverflowPattern =
+  /too long|too large|context window|context length|exceeds? (the )?(model'?s? )?(context|maximum)|max(imum)?[ _]?tokens?\b.*exceed|exceed.*max(imum)?[ _]?tokens?/i
+const unknownModelPattern = /model identifier is invalid|model id(entifier)? .*(not found|does not exist|is not valid)/i
+// The bare id of a model that is only served through an inference profile ("us.anthropic...").
+const needsProfilePattern = /on-demand throughput isn.?t supported|inference profile/i
+
+const authErrorNames = new Set([
+  "AccessDeniedException",
+  "UnrecognizedClientException",
+  "ExpiredTokenException",
+  "ExpiredToken",
+  "InvalidSignatureException",
+  "IncompleteSignatureException",
+  "InvalidClientTokenId",
+  "MissingAuthenticationTokenException",
+  "SignatureDoesNotMatch",
+  "CredentialsProviderError",
+  "TokenProviderError"
+])
+const unavailableErrorNames = new Set([
+  "ServiceUnavailableException",
+  "InternalServerException",
+  "ModelStreamErrorException",
+  "ModelErrorException"
+])
+const rateLimitErrorNames = new Set(["ThrottlingException", "ModelNotReadyException", "ServiceQuotaExceededException"])
+
+/** One SDK failure -> one `LLMError` (DESIGN section 5). */
+export interface BedrockErrorContext {
+  /** Masks the static keys in messages (`redactor`). */
+  readonly redact: (text: string) => string
+  /** Where credentials come from, named in authentication errors ("profile x", "static keys", ...). */
+  readonly credentialSource: string
+  /** The request id of the stream response: exceptions inside an event stream carry no `$metadata`. */
+  readonly streamRequestId?: string | undefined
+}
+
+export const bedrockError = (ctx: CallContext, error: unknown, about: BedrockErrorContext): LLMError => {
+  if (isLLMError(error)) return error
+  const aws = (typeof error === "object" && error !== null ? error : {}) as AwsErrorLike
+  const name = aws.name ?? ""
+  const rawMessage = about.redact(aws.message ?? String(error))
+  const status = aws.$metadata?.httpStatusCode
+  const requestId = aws.$metadata?.requestId ?? about.streamRequestId
+  const base = {
+    provider,
+    model: ctx.model,
+    ...(status !== undefined && status >= 400 ? { status } : {}),
+    ...(requestId !== undefined ? { requestId } : {})
+  }
+  const where = `bedrock model ${ctx.model}`
+  const said = rawMessage ? `: ${rawMessage}` : ""
+
+  if (rateLimitErrorNames.has(name)) {
+    const headers = aws.$response?.headers
+    const retryAfterMs = headers ? retryAfterMsFromHeaders((header) => headers[header]) : undefined
+    return new RateLimitError({
+      ...base,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      message: `${where} is rate limited (${name})${said}`
+    })
+  }
+  if (unavailableErrorNames.has(name))
+    return new ProviderUnavailableError({ ...base, message: `${where} is unavailable (${name})${said}` })
+  if (name === "ModelTimeoutException")
+    return new TimeoutError({ ...base, message: `${where} timed out while processing the request${said}` })
+  // Recorded real 400s sometimes lack x-amzn-errortype (test_bedrock_error__0): the SDK cannot name them,
+  // so any 400 the SDK could not name is read like a ValidationException, from its message.
+  const unnamed400 = status === 400 && (name === "Unknown" || name === "")
+  if (name === "ValidationException" || unnamed400) {
+    if (unknownModelPattern.test(rawMessage))
+      return new ModelNotFoundError({
+        ...base,
+        suggestions: [],
+        message: `${where} not found${said}. Check the model id (\`llm-orchestrator models bedrock\` lists them)`
+      })
+    if (needsProfilePattern.test(rawMessage))
+      return new ModelNotFoundError({
+        ...base,
+        suggestions: [],
+        message: `${where} cannot be called directly${said}. Use its inference profile id (e.g. us.${ctx.model})`
+      })
+    if (contextOverflowPattern.test(rawMessage))
+      return new ContextLengthExceededError({
+        ...base,
+        message: `${where}: the prompt is longer than the model's context window${said}. Shorten the messages or use a model with a larger context`
+      })
+    return new InvalidRequestError({ ...base, message: `${where} rejected the request (ValidationException)${said}` })
+  }
+  if (authErrorNames.has(name))
+    return new AuthenticationError({
+      ...base,
+      message: `${where}: AWS authentication failed with ${about.credentialSource} (${name})${said}. Check providers.bedrock.profile / access keys (or the default AWS credential chain) and the IAM permissions for Bedrock`
+    })
+  if (name === "ResourceNotFoundException")
+    return new ModelNotFoundError({
+      ...base,
+      suggestions: [],
+      message: `${where} not found${said}. Check the model id (\`llm-orchestrator models bedrock\` lists them)`
+    })
+  if (name === "AbortError")
+    // Only reachable when something other than our own interruption aborted the request.
+    return new NetworkError({ ...base, message: `${where}: the request was aborted${said}` })
+  if (connectionErrorCode(error) !== undefined || status === undefined || status < 400)
+    // No HTTP error status: a refused/reset connection, a cut stream, or a body/frame that cannot be read
+    // (bad JSON, a wrong event-stream CRC).
+    return new NetworkError({
+      ...base,
+      message: `${where}: the connection failed or the response was unreadable${said}`
+    })
+  return errorFromHttp(ctx, { status, message: rawMessage, requestId })
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Model listing
+
+const foundationModelId = (arn: string | undefined) => arn?.split("foundation-model/")[1]
+
+/**
+ * Chat-capable models: text output, callable ON_DEMAND under their own id; a model that needs an
+ * inference profile (and every cross-region profile of a text model) is listed under the profile id.
+ */
+export const modelsFromListings = (
+  foundation: ReadonlyArray<FoundationModelSummary>,
+  profiles: ReadonlyArray<InferenceProfileSummary>
+): ReadonlyArray<ModelInfo> => {
+  const textModels = new Map<string, FoundationModelSummary>()
+  for (const model of foundation) {
+    // The SDK's InferenceType enum predates INFERENCE_PROFILE; the service sends it as a plain string.
+    const types: ReadonlyArray<string> = model.inferenceTypesSupported ?? []
+    if (!model.modelId || !(model.outputModalities ?? []).includes("TEXT")) continue
+    if (types.includes("ON_DEMAND") || types.includes("INFERENCE_PROFILE")) textModels.set(model.modelId, model)
+  }
+  const out = new Map<string, ModelInfo>()
+  for (const model of textModels.values()) {
+    if (!(model.inferenceTypesSupported ?? []).includes("ON_DEMAND")) continue
+    out.set(model.modelId ?? "", {
+      id: model.modelId ?? "",
+      provider,
+      ...(model.modelName ? { displayName: model.modelName } : {}),
+      ...(model.modelLifecycle?.status === "LEGACY" ? { deprecated: true } : {})
+    })
+  }
+  for (const profile of profiles) {
+    if (!profile.inferenceProfileId || (profile.status !== undefined && profile.status !== "ACTIVE")) continue
+    const underlying = (profile.models ?? [])
+      .map((m) => textModels.get(foundationModelId(m.modelArn) ?? ""))
+      .find((m) => m !== undefined)
+    if (!underlying || out.has(profile.inferenceProfileId)) continue
+    const displayName = profile.inferenceProfileName ?? underlying.modelName
+    out.set(profile.inferenceProfileId, {
+      id: profile.inferenceProfileId,
+      provider,
+      ...(displayName ? { displayName } : {}),
+      ...(underlying.modelLifecycle?.status === "LEGACY" ? { deprecated: true } : {})
+    })
+  }
+  return [...out.values()]
+}

@@ -1,0 +1,4 @@
+/** The adapter kit: what every provider module shares, imported from here. */
+export * from "./call.ts"
+export * from "./errors.ts"
+export * from "./setup.ts"
