@@ -1,5 +1,5 @@
 /**
- * Anthropic Messages API over the official `@anthropic-ai/sdk` 1.x (PROTOCOLS.md sections 2 and 6).
+ * Anthropic Messages API over the official `@anthropic-ai/sdk` 1.x (docs/ARCHITECTURE.md, "Providers on the wire" and "Usage semantics").
  *
  * Decisions worth knowing:
  * - `max_tokens` is required by the API. When the request gives none, `defaultMaxTokens(model)` picks

@@ -147,7 +147,7 @@ const unavailableErrorNames = new Set([
 ])
 const rateLimitErrorNames = new Set(["ThrottlingException", "ModelNotReadyException", "ServiceQuotaExceededException"])
 
-/** One SDK failure -> one `LLMError` (DESIGN section 5). */
+/** One SDK failure -> one `LLMError` (docs/ARCHITECTURE.md, "Errors"). */
 export interface BedrockErrorContext {
   /** Masks the static keys in messages (`redactor`). */
   readonly redact: (text: string) => string

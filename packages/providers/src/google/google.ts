@@ -1,6 +1,6 @@
 /**
  * What the Gemini API and Vertex AI providers share: both go through `@google/genai` and speak the
- * same generateContent body (PROTOCOLS.md sections 3, 4a, 6). The two modules only differ in how the
+ * same generateContent body (docs/ARCHITECTURE.md, "Providers on the wire" and "Usage semantics"). The two modules only differ in how the
  * client is built and how model listings are filtered.
  */
 import type {
@@ -85,7 +85,7 @@ export const toGoogleParams = (request: ChatRequest, model: string, signal: Abor
 // Responses
 
 /**
- * PROTOCOLS section 6: thoughts are outside `candidatesTokenCount`; cached tokens are inside
+ * docs/ARCHITECTURE.md, "Usage semantics": thoughts are outside `candidatesTokenCount`; cached tokens are inside
  * `promptTokenCount`. `toolUsePromptTokenCount` (grounding, code execution and URL context results fed
  * back to the model) is outside `promptTokenCount` too, and Google bills it as input.
  */

@@ -50,7 +50,7 @@ export interface HttpFailure {
   readonly kind?: "context-length" | "content-filter" | "model-not-found" | "rate-limit" | "overloaded" | undefined
 }
 
-/** The DESIGN section 5 table for an HTTP failure, refined by the adapter's `kind`. */
+/** The error table (docs/ARCHITECTURE.md, "Errors") for an HTTP failure, refined by the adapter's `kind`. */
 export const errorFromHttp = (ctx: CallContext, failure: HttpFailure): LLMError => {
   const base = {
     provider: ctx.provider,

@@ -96,7 +96,7 @@ export const payloadError = (
   return new ProviderUnavailableError({ ...fields, message: `${where} failed mid-response (${words.trim()}): ${said}` })
 }
 
-/** Every SDK failure as exactly one `LLMError` (DESIGN section 5). */
+/** Every SDK failure as exactly one `LLMError` (docs/ARCHITECTURE.md, "Errors"). */
 export const toLLMError = (ctx: CallContext, error: unknown, sdk: typeof OpenAIClient, tools: ErrorTools): LLMError => {
   if (isLLMError(error)) return error
   const where = `openai model ${ctx.model}`

@@ -1,5 +1,5 @@
 /**
- * OpenAI over the official `openai` SDK (PROTOCOLS.md sections 1 and 6): Chat Completions by default
+ * OpenAI over the official `openai` SDK (docs/ARCHITECTURE.md, "Providers on the wire" and "Usage semantics"): Chat Completions by default
  * (so any OpenAI-compatible `baseUrl` works), the Responses API with `api: "responses"`. The SDK is
  * loaded when the layer is built; its retries are off (the orchestrator owns them).
  */

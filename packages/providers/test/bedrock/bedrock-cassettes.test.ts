@@ -65,7 +65,7 @@ const recorded = (body: string | undefined, bodyBase64: string | undefined) => {
   return { text, stopReason, usage }
 }
 
-// DESIGN section 3 / the brief's table: Bedrock stop reasons -> the domain's finish reasons.
+// Bedrock stop reasons -> the domain's finish reasons.
 const expectedFinish: Record<string, FinishReason> = {
   end_turn: "stop",
   stop_sequence: "stop",

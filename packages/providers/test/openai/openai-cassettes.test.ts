@@ -41,7 +41,7 @@ interface WireUsage {
   readonly total_tokens?: number
 }
 
-/** PROTOCOLS.md section 6: OpenAI's counts are already totals (cached inside input, reasoning inside output). */
+/** docs/ARCHITECTURE.md, "Usage semantics": OpenAI's counts are already totals (cached inside input, reasoning inside output). */
 const usageOf = (u: WireUsage): Usage => {
   const input = u.prompt_tokens_details ?? u.input_tokens_details
   const output = u.completion_tokens_details ?? u.output_tokens_details
@@ -154,7 +154,7 @@ const expectedFrom = (cassette: Cassette): Expected => {
   }
 }
 
-/** The LLMError a recorded error body must become (DESIGN section 5, OpenAI's codes). */
+/** The LLMError a recorded error body must become (docs/ARCHITECTURE.md, "Errors", OpenAI's codes). */
 const expectedErrorTag = (cassette: Cassette): string => {
   const { error } = JSON.parse(cassette.response.body ?? "{}") as { error: { code: string | null } }
   if (error.code === "context_length_exceeded") return "ContextLengthExceededError"

@@ -1,6 +1,6 @@
 /**
  * `OpenAIProvider` through its layer, with the real `openai` SDK against the OpenAI simulator: both
- * APIs (Chat Completions, Responses), plain and streamed, listing, every error row of DESIGN section 5
+ * APIs (Chat Completions, Responses), plain and streamed, listing, every error row of docs/ARCHITECTURE.md, "Errors"
  * OpenAI can produce, mid-stream failures, interruption, timeouts and usage normalisation.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
@@ -289,7 +289,7 @@ describe("model listing", () => {
   )
 })
 
-describe("errors (DESIGN section 5)", () => {
+describe("errors (the error table of docs/ARCHITECTURE.md)", () => {
   const rows: ReadonlyArray<[FaultKind, LLMError["_tag"], number]> = [
     ["rate-limit", "RateLimitError", 429],
     ["overloaded", "ProviderUnavailableError", 503],

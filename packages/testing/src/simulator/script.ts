@@ -64,7 +64,7 @@ export interface HangReply {
   readonly kind: "hang"
 }
 
-/** A recorded exchange (../shared/cassettes) served as is. */
+/** A recorded exchange (packages/testing/cassettes) served as is. */
 export interface CassetteReply {
   readonly kind: "cassette"
   readonly status: number
