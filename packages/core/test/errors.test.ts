@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import {
   AuthenticationError,
   BudgetExceededError,
+  ConfigError,
   ContentFilteredError,
   ContextLengthExceededError,
   classifyError,
@@ -46,4 +47,20 @@ describe("classifyError: the error table of docs/ARCHITECTURE.md, row by row", (
       expect(error._tag).toBe("RateLimitError")
     })
   )
+})
+
+describe("ConfigError.fromProblems", () => {
+  it("one problem is the message; several are listed, a problem without a path without a prefix; none is 'invalid configuration'", () => {
+    expect(ConfigError.fromProblems([{ path: "retry.max_attempts", message: "must be 1 or more" }]).message).toBe(
+      "retry.max_attempts: must be 1 or more"
+    )
+    expect(
+      ConfigError.fromProblems([
+        { path: "", message: "the config is empty" },
+        { path: "active_model", message: "is required" }
+      ]).message
+    ).toBe("2 problems in the configuration:\n  - the config is empty\n  - active_model: is required")
+    const none = ConfigError.fromProblems([])
+    expect([none.path, none.message]).toEqual(["", "invalid configuration"])
+  })
 })

@@ -79,3 +79,26 @@ describe("editDistance with a limit", () => {
     expect(closest("x".repeat(100_000), ["api_key", "base_url", "timeout"])).toBeUndefined()
   })
 })
+
+describe("edit distance, by hand-counted pairs", () => {
+  it("insertions, deletions, substitutions and adjacent swaps, a swap at the very start included", () => {
+    const pairs: ReadonlyArray<[string, string, number]> = [
+      ["ab", "ba", 1], // a swap of the first two characters: the first row that can see a swap
+      ["abc", "acb", 1],
+      ["gtp-4o", "gpt-4o", 1],
+      ["ca", "abc", 3], // optimal string alignment: a swapped pair is not edited again
+      ["kitten", "sitting", 3],
+      ["", "abc", 3],
+      ["abc", "", 3],
+      ["a", "b", 1],
+      ["abcdef", "badcfe", 3]
+    ]
+    for (const [a, b, distance] of pairs) expect(editDistance(a, b), `${a} -> ${b}`).toBe(distance)
+  })
+
+  it("equal strings cost no table work", () => {
+    const before = editDistanceWork.cells
+    expect(editDistance("gpt-4o-mini", "gpt-4o-mini")).toBe(0)
+    expect(editDistanceWork.cells).toBe(before)
+  })
+})

@@ -225,8 +225,8 @@ const readCommon = (reader: Reader, path: string, raw: Record<string, unknown>, 
   if (baseUrl !== undefined && !isHttpUrl(baseUrl)) {
     reader.report(childPath(path, "base_url"), 'expected an http(s) URL such as "http://127.0.0.1:8080/v1"')
   }
-  const timeoutMs = readDuration(reader, childPath(path, "timeout"), raw.timeout, false, true)
-  const idleTimeoutMs = readDuration(reader, childPath(path, "idle_timeout"), raw.idle_timeout, false, true)
+  const timeoutMs = readDuration(reader, childPath(path, "timeout"), raw.timeout, true)
+  const idleTimeoutMs = readDuration(reader, childPath(path, "idle_timeout"), raw.idle_timeout, true)
   return {
     fallbackModels: fallbackModels ?? [],
     ...(baseUrl !== undefined && isHttpUrl(baseUrl) ? { baseUrl } : {}),
@@ -455,9 +455,9 @@ const readRetry = (reader: Reader, raw: unknown): RetryConfig => {
     min: 1,
     unit: "tries per model, the first included"
   })
-  const initialDelayMs = readDuration(reader, childPath(path, "initial_delay"), retry.initial_delay, false)
-  const maxDelayMs = readDuration(reader, childPath(path, "max_delay"), retry.max_delay, false)
-  const maxRetryAfterMs = readDuration(reader, childPath(path, "max_retry_after"), retry.max_retry_after, false)
+  const initialDelayMs = readDuration(reader, childPath(path, "initial_delay"), retry.initial_delay)
+  const maxDelayMs = readDuration(reader, childPath(path, "max_delay"), retry.max_delay)
+  const maxRetryAfterMs = readDuration(reader, childPath(path, "max_retry_after"), retry.max_retry_after)
   const result: RetryConfig = {
     maxAttempts: maxAttempts ?? defaultRetry.maxAttempts,
     initialDelayMs: initialDelayMs ?? defaultRetry.initialDelayMs,
@@ -505,7 +505,7 @@ const readCircuitBreaker = (reader: Reader, raw: unknown): CircuitBreakerConfig 
     integer: true,
     min: 1
   })
-  const cooldownMs = readDuration(reader, childPath(path, "cooldown"), breaker?.cooldown, false)
+  const cooldownMs = readDuration(reader, childPath(path, "cooldown"), breaker?.cooldown)
   return {
     failureThreshold: failureThreshold ?? defaultCircuitBreaker.failureThreshold,
     cooldownMs: cooldownMs ?? defaultCircuitBreaker.cooldownMs
@@ -516,7 +516,7 @@ const readDiscovery = (reader: Reader, raw: unknown): DiscoveryConfig => {
   const path = "discovery"
   const discovery = readMapping(reader, path, raw, ["validate", "ttl"])
   const validate = readBoolean(reader, childPath(path, "validate"), discovery?.validate)
-  const ttlMs = readDuration(reader, childPath(path, "ttl"), discovery?.ttl, false)
+  const ttlMs = readDuration(reader, childPath(path, "ttl"), discovery?.ttl)
   return { validate: validate ?? defaultDiscovery.validate, ttlMs: ttlMs ?? defaultDiscovery.ttlMs }
 }
 
@@ -643,7 +643,7 @@ const readConfig = (reader: Reader, root: Record<string, unknown>): Orchestrator
     circuitBreaker: readCircuitBreaker(reader, root.circuit_breaker),
     discovery: readDiscovery(reader, root.discovery),
     costTracking: readCostTracking(reader, root.cost_tracking),
-    ...optionalField("requestTimeoutMs", readDuration(reader, "request_timeout", root.request_timeout, false, true))
+    ...optionalField("requestTimeoutMs", readDuration(reader, "request_timeout", root.request_timeout, true))
   }
   if (activeProvider === undefined || activeModel === undefined) return undefined
   return { activeProvider, activeModel, ...config }
