@@ -634,6 +634,11 @@ const cases: ReadonlyArray<Case> = [
     ]
   },
   {
+    name: "invalid YAML: a message that names a colon is kept whole",
+    yaml: withOpenAI('retry: { max_attempts: 1, "initial_delay" 2s }\n'),
+    problems: [{ path: "", message: "invalid YAML at line 6, column 43: Missing , or : between flow map items" }]
+  },
+  {
     name: "invalid YAML: problems in file order (keys written twice come before a later syntax error)",
     yaml: "active_provider: openai\nactive_provider: openai\nactive_model: m\nactive_model: m\nproviders: [\n",
     problems: [

@@ -116,8 +116,11 @@ const providerList = providerIds.join(", ")
 // ---------------------------------------------------------------------------------------------------
 // YAML text -> plain value
 
-/** The part of a yaml message before ": <text quoted from the file>" (it could be part of a secret). */
-const withoutQuote = (message: string): string => message.split(/:\s/)[0]!.trim()
+/**
+ * The part of a yaml message before "word: <text quoted from the file>" (it could be part of a secret).
+ * A colon after a space is yaml naming the character itself ("Missing , or : between flow map items").
+ */
+const withoutQuote = (message: string): string => message.split(/(?<=\S):\s/)[0]!
 
 /**
  * yaml's messages are kept, but any part that may quote the file (a tag, an escape sequence, a block
