@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: config texts deliberately contain ${VAR} references
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
@@ -525,6 +525,133 @@ const cases: ReadonlyArray<Case> = [
     ]
   },
   {
+    name: "bedrock profile with only a secret key: the missing key id and the conflict",
+    yaml: "active_provider: bedrock\nactive_model: m\nproviders:\n  bedrock:\n    region: us-east-1\n    profile: dev\n    secret_access_key: s\n",
+    problems: [
+      {
+        path: "providers.bedrock.access_key_id",
+        message:
+          "is required when secret_access_key is set (static AWS keys go together); or remove secret_access_key to use the default AWS credential chain"
+      },
+      {
+        path: "providers.bedrock.profile",
+        message: "set either profile or the static keys (access_key_id, secret_access_key), not both"
+      }
+    ]
+  },
+  {
+    name: "an unknown provider key that no provider has lists the provider's keys",
+    yaml: withOpenAI("    colour: blue\n"),
+    problems: [
+      {
+        path: "providers.openai.colour",
+        message:
+          "unknown key; the keys here are api_key, fallback_models, base_url, timeout, idle_timeout, organization, project, api"
+      }
+    ]
+  },
+  {
+    name: "a key of two other providers names both",
+    yaml: "active_provider: anthropic\nactive_model: m\nproviders:\n  anthropic:\n    api_key: k\n    project: p\n",
+    problems: [
+      {
+        path: "providers.anthropic.project",
+        message:
+          "unknown key for anthropic (project is a key of openai and vertex); the keys here are api_key, fallback_models, base_url, timeout, idle_timeout"
+      }
+    ]
+  },
+  {
+    name: "active_provider when no known provider is configured (no empty configured list)",
+    yaml: "active_provider: openai\nactive_model: m\nproviders:\n  mistral: { api_key: k }\n",
+    problems: [
+      { path: "providers.mistral", message: `unknown provider; the providers are ${providerList}` },
+      { path: "active_provider", message: 'provider "openai" is not configured; add it under providers' }
+    ]
+  },
+  {
+    name: "initial_delay alone above the default max_delay (10 s)",
+    yaml: withOpenAI("retry: { initial_delay: 1m }\n"),
+    problems: [{ path: "retry.max_delay", message: "must be at least initial_delay" }]
+  },
+  {
+    name: "a chain entry without a provider",
+    yaml: withOpenAI("fallback:\n  chain:\n    - { model: gpt-4o }\n"),
+    problems: [{ path: "fallback.chain[0].provider", message: `is required; set it to one of ${providerList}` }]
+  },
+  {
+    name: "prices that are a list",
+    yaml: withOpenAI("cost_tracking:\n  prices: [gpt-4o]\n"),
+    problems: [
+      {
+        path: "cost_tracking.prices",
+        message: "expected a mapping of model names to {input, output} prices, got a list"
+      }
+    ]
+  },
+  {
+    name: "prices: input written with no value, every optional price negative, each with its unit",
+    yaml: withOpenAI(
+      "cost_tracking:\n  prices:\n    m: { input: null, output: 1, cache_read: -1, cache_write: -1, cache_write_1h: -1, web_search_per_thousand: -1 }\n"
+    ),
+    problems: [
+      { path: "cost_tracking.prices.m.input", message: "is required (USD per million input tokens)" },
+      {
+        path: "cost_tracking.prices.m.cache_read",
+        message: "must be a number that is not negative (USD per million tokens)"
+      },
+      {
+        path: "cost_tracking.prices.m.cache_write",
+        message: "must be a number that is not negative (USD per million tokens)"
+      },
+      {
+        path: "cost_tracking.prices.m.cache_write_1h",
+        message: "must be a number that is not negative (USD per million tokens)"
+      },
+      {
+        path: "cost_tracking.prices.m.web_search_per_thousand",
+        message: "must be a number that is not negative (USD per 1,000 web searches)"
+      }
+    ]
+  },
+  {
+    name: "invalid YAML: a bad escape in a double-quoted string (the escape is not quoted back)",
+    yaml: withOpenAI('    organization: "org\\q"\n'),
+    problems: [
+      {
+        path: "",
+        message:
+          "invalid YAML at line 6, column 23: invalid escape sequence in a double-quoted string; write \\\\ for a backslash, or use single quotes"
+      }
+    ]
+  },
+  {
+    name: "invalid YAML: a block scalar header with text after it (the text is cut from the message)",
+    yaml: withOpenAI("    organization: |2x  secret text\n      org\n"),
+    problems: [
+      { path: "", message: "invalid YAML at line 6, column 21: Block scalar header includes extra characters" },
+      { path: "", message: "invalid YAML at line 6, column 24: Not a YAML token" }
+    ]
+  },
+  {
+    name: "invalid YAML: a message that names a colon is kept whole",
+    yaml: withOpenAI('retry: { max_attempts: 1, "initial_delay" 2s }\n'),
+    problems: [{ path: "", message: "invalid YAML at line 6, column 43: Missing , or : between flow map items" }]
+  },
+  {
+    name: "invalid YAML: problems in file order (keys written twice come before a later syntax error)",
+    yaml: "active_provider: openai\nactive_provider: openai\nactive_model: m\nactive_model: m\nproviders: [\n",
+    problems: [
+      { path: "", message: "invalid YAML at line 2, column 1: Map keys must be unique" },
+      { path: "", message: "invalid YAML at line 4, column 1: Map keys must be unique" },
+      {
+        path: "",
+        message:
+          "invalid YAML at line 6, column 1: Flow sequence in block collection must be sufficiently indented and end with a ]"
+      }
+    ]
+  },
+  {
     name: "an enum value from a variable is not echoed",
     yaml: withOpenAI().replace("active_provider: openai", "active_provider: ${PROVIDER}"),
     env: { PROVIDER: "opnai" },
@@ -660,12 +787,43 @@ describe("loadConfig: the file", () => {
     })
   )
 
+  it.effect("a path through a regular file: the error code is named", () => {
+    const dir = mkdtempSync(join(tmpdir(), "llm-config-"))
+    const file = join(dir, "config.yaml")
+    writeFileSync(file, "")
+    return Effect.gen(function* () {
+      const error = yield* Effect.flip(loadConfig(join(file, "x.yaml")))
+      expect(error.problems).toEqual([
+        { path: "", message: `config file ${join(file, "x.yaml")} could not be read (ENOTDIR)` }
+      ])
+    }).pipe(Effect.ensuring(Effect.sync(() => rmSync(dir, { recursive: true }))))
+  })
+
+  // Root reads a mode-000 file; the kernel still refuses to read a write-only sysfs attribute, even to root.
+  const asRoot = process.getuid?.() === 0
+  const sysfsWriteOnly = "/sys/bus/pci/rescan"
+  it.effect.skipIf(asRoot && !existsSync(sysfsWriteOnly))("a file that may not be read (EACCES)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "llm-config-"))
+    const locked = join(dir, "locked.yaml")
+    writeFileSync(locked, "active_provider: openai\n")
+    chmodSync(locked, 0o000)
+    const path = asRoot ? sysfsWriteOnly : locked
+    return Effect.gen(function* () {
+      const error = yield* Effect.flip(loadConfig(path))
+      expect(error.problems).toEqual([
+        { path: "", message: `config file ${path} is not readable (permission denied); check its permissions` }
+      ])
+    }).pipe(Effect.ensuring(Effect.sync(() => rmSync(dir, { recursive: true }))))
+  })
+
   it.effect("messages about the whole file name it", () => {
     const dir = mkdtempSync(join(tmpdir(), "llm-config-"))
     const empty = join(dir, "empty.yaml")
     const broken = join(dir, "broken.yaml")
     writeFileSync(empty, "")
     writeFileSync(broken, "active_provider: openai\nproviders:\n  openai: {}\n   anthropic: {}\n")
+    const alias = join(dir, "alias.yaml")
+    writeFileSync(alias, "active_provider: openai\nactive_model: *model\n")
     return Effect.gen(function* () {
       const emptyError = yield* Effect.flip(loadConfig(empty))
       expect(emptyError.message).toBe(
@@ -677,6 +835,10 @@ describe("loadConfig: the file", () => {
           path: "",
           message: `invalid YAML in ${broken} at line 4, column 1: All mapping items must start at the same column`
         }
+      ])
+      const aliasError = yield* Effect.flip(loadConfig(alias))
+      expect(aliasError.problems).toEqual([
+        { path: "", message: `invalid YAML in ${alias}: Unresolved alias (the anchor must be set before the alias)` }
       ])
     }).pipe(Effect.ensuring(Effect.sync(() => rmSync(dir, { recursive: true }))))
   })

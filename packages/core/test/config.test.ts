@@ -286,6 +286,35 @@ cost_tracking: { enabled: true, log_path: ./costs.jsonl }
   )
 })
 
+describe("optional keys", () => {
+  it.effect("bedrock with only a profile keeps it; vertex without a location uses global", () =>
+    Effect.gen(function* () {
+      const config = yield* parseConfig(
+        "active_provider: bedrock\nactive_model: m\nproviders:\n  bedrock: { region: us-east-1, profile: dev }\n  vertex: { project: p }\n",
+        { env: {} }
+      )
+      expect(config.providers.bedrock).toEqual({ region: "us-east-1", profile: "dev", fallbackModels: [] })
+      expect(config.providers.vertex).toEqual({ project: "p", location: "global", fallbackModels: [] })
+    })
+  )
+
+  it.effect("keys written with no value load as absent; unwritten prices are absent, not undefined", () =>
+    Effect.gen(function* () {
+      const base = "active_provider: openai\nactive_model: m\nproviders:\n  openai: { api_key: k }\n"
+      const empty = yield* parseConfig(`${base}fallback:\n  chain:\ncost_tracking:\n  fsync:\n  prices:\n`, {
+        env: {}
+      })
+      expect(empty.fallback).toStrictEqual({ chain: [], onContentFilter: false })
+      expect(empty.costTracking).toStrictEqual({ enabled: true, prices: {} })
+      const priced = yield* parseConfig(`${base}cost_tracking:\n  prices:\n    m: { input: 1, output: 2 }\n`, {
+        env: {}
+      })
+      // toStrictEqual: a key set to undefined would read as "priced at undefined" to `key in price` checks.
+      expect(priced.costTracking.prices).toStrictEqual({ m: { input: 1, output: 2 } })
+    })
+  )
+})
+
 describe("variables and defaults", () => {
   const minimal = (extra: string) =>
     `active_provider: openai\nactive_model: gpt-4o-mini\nproviders:\n  openai:\n    api_key: k\n${extra}`

@@ -116,17 +116,21 @@ const providerList = providerIds.join(", ")
 // ---------------------------------------------------------------------------------------------------
 // YAML text -> plain value
 
-type Parsed = { readonly ok: true; readonly root: unknown } | { readonly ok: false }
+/**
+ * The part of a yaml message before "word: <text quoted from the file>" (it could be part of a secret).
+ * A colon after a space is yaml naming the character itself ("Missing , or : between flow map items").
+ */
+const withoutQuote = (message: string): string => message.split(/(?<=\S):\s/)[0]!
 
 /**
  * yaml's messages are kept, but any part that may quote the file (a tag, an escape sequence, a block
- * header) is cut: the quoted text could be part of a secret. The line and column say where to look.
+ * header) is cut. The line and column say where to look.
  */
 const safeYamlMessage = (error: YAMLError): string => {
   if (error.code === "BAD_DQ_ESCAPE") {
     return "invalid escape sequence in a double-quoted string; write \\\\ for a backslash, or use single quotes"
   }
-  return error.message.replace(/:\s[\s\S]*$/, "").trim()
+  return withoutQuote(error.message)
 }
 
 /**
@@ -145,6 +149,7 @@ const duplicateKeyOffsets = (document: Document.Parsed): Array<number> => {
       for (const pair of node.items) {
         const key = pair.key
         if (isScalar(key) && key.value !== "<<") {
+          // Stryker disable next-line OptionalChaining: equivalent, every key yaml parses from text has a range
           if (seen.has(key.value)) offsets.push(key.range?.[0] ?? 0)
           else seen.add(key.value)
         }
@@ -155,11 +160,12 @@ const duplicateKeyOffsets = (document: Document.Parsed): Array<number> => {
   return offsets
 }
 
-const parseYaml = (reader: Reader, text: string, source: string | undefined): Parsed => {
+/** The root mapping of a config text, or undefined when the text is not one (the problems are reported). */
+const parseYaml = (reader: Reader, text: string, source: string | undefined): Record<string, unknown> | undefined => {
   const where = source === undefined ? "the config" : `config file ${source}`
   if (text.trim() === "") {
     reader.report("", `${where} is empty; it needs at least active_provider, active_model and providers`)
-    return { ok: false }
+    return undefined
   }
   const lineCounter = new LineCounter()
   // prettyErrors would append the offending source line to each message (it may hold a secret).
@@ -173,32 +179,33 @@ const parseYaml = (reader: Reader, text: string, source: string | undefined): Pa
       const inFile = source === undefined ? "" : ` in ${source}`
       reader.report("", `invalid YAML${inFile} at line ${line}, column ${col}: ${message}`)
     }
-    return { ok: false }
+    return undefined
   }
   if (document.contents === null) {
     reader.report(
       "",
       `${where} is empty (only comments); it needs at least active_provider, active_model and providers`
     )
-    return { ok: false }
+    return undefined
   }
   let root: unknown
   try {
     root = document.toJS({ maxAliasCount: 100 })
   } catch (error) {
     // An alias to a missing anchor, or too many aliases (a "billion laughs" file), throws here.
-    const message = error instanceof Error ? error.message.replace(/:\s[\s\S]*$/, "").trim() : "cannot be read"
+    // Stryker disable next-line StringLiteral: equivalent, toJS throws only Error instances
+    const message = error instanceof Error ? withoutQuote(error.message) : "cannot be read"
     reader.report("", `invalid YAML${source === undefined ? "" : ` in ${source}`}: ${message}`)
-    return { ok: false }
+    return undefined
   }
   if (!isMapping(root)) {
     reader.report(
       "",
       `${where} must be a mapping of keys (active_provider, active_model, providers, ...), got ${describe(root)}`
     )
-    return { ok: false }
+    return undefined
   }
-  return { ok: true, root }
+  return root
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -239,6 +246,7 @@ const isHttpUrl = (text: string): boolean => {
   try {
     const url = new URL(text)
     return url.protocol === "http:" || url.protocol === "https:"
+    // Stryker disable next-line BlockStatement: equivalent, undefined is as falsy as false for both callers
   } catch {
     return false
   }
@@ -349,9 +357,12 @@ const readVertex = (reader: Reader, path: string, raw: Record<string, unknown>):
   }
 }
 
-/** For an unknown key, say when it belongs to another provider (`region` under openai). */
+/**
+ * For an unknown key, say when it belongs to another provider (`region` under openai). Only called for
+ * keys that are not `provider`'s own, so `provider` is never among the owners.
+ */
 const otherProviderHint = (provider: ProviderId) => (key: string) => {
-  const owners = providerIds.filter((id) => id !== provider && providerKeys[id].includes(key))
+  const owners = providerIds.filter((id) => providerKeys[id].includes(key))
   return owners.length === 0
     ? undefined
     : `unknown key for ${provider} (${key} is a key of ${owners.join(" and ")}); the keys here are ${providerKeys[provider].join(", ")}`
@@ -381,13 +392,11 @@ const readProviders = (reader: Reader, raw: unknown): { providers: ProvidersConf
     const providerPath = childPath(path, name)
     if (!(providerIds as ReadonlyArray<string>).includes(name)) {
       const suggestion = closest(name, providerIds)
-      if (suggestion !== undefined) suggested.push(suggestion)
-      reader.report(
-        providerPath,
-        suggestion
-          ? `unknown provider; did you mean ${suggestion}? Providers: ${providerList}`
-          : `unknown provider; the providers are ${providerList}`
-      )
+      if (suggestion === undefined) reader.report(providerPath, `unknown provider; the providers are ${providerList}`)
+      else {
+        suggested.push(suggestion)
+        reader.report(providerPath, `unknown provider; did you mean ${suggestion}? Providers: ${providerList}`)
+      }
       continue
     }
     const id = name as ProviderId
@@ -464,7 +473,8 @@ const readRetry = (reader: Reader, raw: unknown): RetryConfig => {
     maxDelayMs: maxDelayMs ?? defaultRetry.maxDelayMs,
     maxRetryAfterMs: maxRetryAfterMs ?? defaultRetry.maxRetryAfterMs
   }
-  if (result.maxDelayMs < result.initialDelayMs && (initialDelayMs !== undefined || maxDelayMs !== undefined)) {
+  // The defaults are in order, so this fires only when a delay was written.
+  if (result.maxDelayMs < result.initialDelayMs) {
     reader.report(childPath(path, "max_delay"), "must be at least initial_delay")
   }
   return result
@@ -492,6 +502,7 @@ const readFallback = (reader: Reader, raw: unknown, names: ProviderNames): Fallb
         `set it to one of ${providerList}`
       )
       const model = readModelId(reader, childPath(entryPath, "model"), entry.model, "set it to a model name", provider)
+      // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, a missing provider or model is always a reported problem, and a config with problems is not returned
       if (provider !== undefined && model !== undefined) chain.push({ provider, model })
     })
   }
@@ -558,6 +569,7 @@ const readPrices = (reader: Reader, path: string, raw: unknown): Record<string, 
       price.web_search_per_thousand,
       { min: 0, unit: "USD per 1,000 web searches" }
     )
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, a missing input or output price is always a reported problem, and a config with problems is not returned
     if (input === undefined || output === undefined) continue
     prices[model] = {
       input,
@@ -603,10 +615,7 @@ const readCostTracking = (reader: Reader, raw: unknown): CostTrackingConfig => {
     min: 1,
     unit: "records kept in memory while the log cannot be written"
   })
-  const fsync =
-    cost?.fsync === undefined || cost.fsync === null
-      ? undefined
-      : readEnum(reader, childPath(path, "fsync"), cost.fsync, ["batch", "none"] as const)
+  const fsync = readEnum(reader, childPath(path, "fsync"), cost?.fsync, ["batch", "none"] as const)
   return {
     enabled: enabled ?? true,
     ...(logPath !== undefined ? { logPath } : {}),
@@ -654,8 +663,8 @@ const analyse = (
   options: ParseConfigOptions
 ): { readonly problems: ReadonlyArray<ConfigProblem>; readonly config: OrchestratorConfig | undefined } => {
   const reader = new Reader(options.env ?? process.env)
-  const parsed = parseYaml(reader, yamlText, options.source)
-  const config = parsed.ok ? readConfig(reader, parsed.root as Record<string, unknown>) : undefined
+  const root = parseYaml(reader, yamlText, options.source)
+  const config = root === undefined ? undefined : readConfig(reader, root)
   return { problems: reader.problems, config: reader.problems.length === 0 ? config : undefined }
 }
 
@@ -674,9 +683,8 @@ export const parseConfig = (
   Effect.suspend(() => {
     const { problems, config } = analyse(yamlText, options)
     if (config !== undefined) return Effect.succeed(config)
-    return Effect.fail(
-      ConfigError.fromProblems(problems.length > 0 ? problems : [{ path: "", message: "invalid configuration" }])
-    )
+    // No config comes only with problems: every undefined the walker returns was reported.
+    return Effect.fail(ConfigError.fromProblems(problems))
   })
 
 /** Reads a config file's text; a missing or unreadable file is a `ConfigError` with path "". */
@@ -687,7 +695,8 @@ export const readConfigFile = (path: string): Effect.Effect<string, ConfigError>
   })
 
 const fileProblem = (path: string, cause: unknown): string => {
-  const code = typeof cause === "object" && cause !== null ? (cause as { code?: unknown }).code : undefined
+  // Object(): a cause that is not an object (never seen from readFile) reads as having no code.
+  const code: unknown = Object(cause).code
   switch (code) {
     case "ENOENT":
       return `config file ${path} not found; pass the path of your config file`
@@ -696,8 +705,11 @@ const fileProblem = (path: string, cause: unknown): string => {
       return `config file ${path} is not readable (permission denied); check its permissions`
     case "EISDIR":
       return `config file ${path} is a directory; pass the path of your config file`
-    default:
-      return `config file ${path} could not be read${typeof code === "string" ? ` (${code})` : ""}`
+    default: {
+      // Stryker disable next-line ConditionalExpression,StringLiteral: the "" branch is unreachable, readFile rejects only with errors that carry a string code
+      const detail = typeof code === "string" ? ` (${code})` : ""
+      return `config file ${path} could not be read${detail}`
+    }
   }
 }
 
