@@ -450,3 +450,17 @@ describe("times and attempts", () => {
     }).pipe(Effect.provide(t.layer))
   })
 })
+
+describe("a plain call's cost record", () => {
+  it.effect("has the attempt's own latency, a difference on the clock", () => {
+    const t = setup({ activeProvider: "openai", activeModel: "a", providers: { openai: {} } })
+    t.fake("openai").scriptModel("a", { text: "late", delayMs: 250 })
+    return Effect.gen(function* () {
+      yield* TestClock.adjust("1 second")
+      const fiber = yield* Effect.forkChild(LLMOrchestrator.use((llm) => llm.sendRequest(user("hi"))))
+      yield* TestClock.adjust("250 millis")
+      yield* Fiber.join(fiber)
+      expect(t.records.map((r) => [r.outcome, r.latencyMs])).toEqual([["success", 250]])
+    }).pipe(Effect.provide(t.layer))
+  })
+})

@@ -158,6 +158,7 @@ export const makeStreamGate = ({ runChain, recorder, tracker, pricing }: StreamG
     const billOnClose = Scope.addFinalizerExit(scope, (exit) => {
       if (current === undefined) return Effect.void
       const state = current
+      // Stryker disable next-line ConditionalExpression: equivalent, releasing no reservation does nothing
       if (state.reservation === undefined) return bill(exit, state)
       return Effect.ensuring(bill(exit, state), tracker.release(state.reservation))
     })
