@@ -202,7 +202,8 @@ const makeTracker = (config: CostTrackingConfig, book: PriceBook, sinks: Readonl
       reserve,
       release: (reservation) => Effect.sync(() => releaseNow(reservation)),
       flush: flushAll(sinks),
-      logHealth: sinks[0]?.health ?? Effect.succeed(undefined)
+      // The log is the first sink when there is one; another sink's health is not the log's.
+      logHealth: config.logPath === undefined ? Effect.succeed(undefined) : sinks[0]!.health
     })
   })
 

@@ -53,6 +53,20 @@ const memorySink = (name: string) => {
   return { state, layer }
 }
 
+/** A sink that reports health of its own. */
+const ledgerHealthy = CostSink.of({
+  name: "ledger",
+  offer: () => {},
+  flush: Effect.void,
+  health: Effect.succeed({
+    path: "ledger",
+    writtenRecords: 7,
+    bufferedRecords: 0,
+    lostRecords: 0,
+    lastError: undefined
+  })
+})
+
 const tempLog = () => nodePath.join(fs.mkdtempSync(nodePath.join(os.tmpdir(), "llm-sinks-")), "costs.jsonl")
 
 describe("cost sinks", () => {
@@ -98,6 +112,17 @@ describe("cost sinks", () => {
       expect([failure._tag, failure.message]).toEqual(["CostLogError", "ledger is down"])
       expect(after.state.flushes).toBe(1)
       expect((yield* readCostLog(path)).state).toHaveLength(1)
+    })
+  )
+
+  it.effect("without a log_path, another sink's health is not reported as the log's", () =>
+    Effect.gen(function* () {
+      const health = yield* CostTracker.use((tracker) => tracker.logHealth).pipe(
+        Effect.provide(
+          CostTracking.layer({ enabled: true, prices: {} }, { sinks: [Layer.succeed(CostSink, ledgerHealthy)] })
+        )
+      )
+      expect(health).toBeUndefined()
     })
   )
 
