@@ -3,8 +3,10 @@
  * later call must hit the memo. Run: `npx pnpm@12.21.0 exec node bench/price-lookup.ts`.
  * Exits 1 when a memoised lookup costs 1 us or more.
  */
+
 import type { ProviderId, Usage } from "@llm-orchestrator/core"
 import { makePricing } from "@llm-orchestrator/cost"
+import { priceSourcesByType } from "@llm-orchestrator/providers"
 
 const models: ReadonlyArray<readonly [ProviderId, string]> = [
   ["openai", "gpt-4o-mini"],
@@ -30,7 +32,7 @@ const coldSamples: Array<number> = []
 let firstEver = 0
 for (let round = 0; round <= coldRounds; round++) {
   for (const [provider, model] of models) {
-    const pricing = makePricing()
+    const pricing = makePricing({}, priceSourcesByType)
     const start = process.hrtime.bigint()
     pricing.costOf(provider, model, usage(round))
     const ns = Number(process.hrtime.bigint() - start)
@@ -42,7 +44,7 @@ coldSamples.sort((a, b) => a - b)
 const coldMedian = coldSamples[Math.floor(coldSamples.length / 2)]!
 
 // Memoised: one book, every model resolved once, then 1e6 calls across the models.
-const pricing = makePricing()
+const pricing = makePricing({}, priceSourcesByType)
 for (const [provider, model] of models) pricing.costOf(provider, model, usage(0))
 const calls = 1_000_000
 let sink = 0

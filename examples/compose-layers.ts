@@ -11,7 +11,7 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { CostTracking } from "@llm-orchestrator/cost"
-import { AnthropicProvider, OpenAIProvider } from "@llm-orchestrator/providers"
+import { AnthropicProvider, OpenAIProvider, priceSourcesByType } from "@llm-orchestrator/providers"
 import { Console, Effect, Layer, Redacted, Stream } from "effect"
 import { LLMOrchestrator } from "llm-orchestrator"
 import { usd } from "./format.ts"
@@ -45,7 +45,7 @@ export const orchestratorLayer = (context: ComposeLayersContext) =>
     fallback: { chain: [{ provider: "anthropic", model: "claude-haiku-4-5-20251001" }] }
   }).pipe(
     // The orchestrator records every call into the cost services; `prices` overrides the catalogue.
-    Layer.provide(CostTracking.layer({ enabled: true, prices: {} }))
+    Layer.provide(CostTracking.layer({ enabled: true, prices: {} }, { priceSources: priceSourcesByType }))
   )
 
 export const program = Effect.gen(function* () {

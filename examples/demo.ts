@@ -11,18 +11,11 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
 import { NodeRuntime } from "@effect/platform-node"
-import {
-  CostTracker,
-  LLMOrchestrator,
-  loadConfig,
-  type OrchestratorConfig,
-  type ProviderId,
-  parseConfig
-} from "@llm-orchestrator/core"
+import { CostTracker, LLMOrchestrator, type OrchestratorConfig, type ProviderId } from "@llm-orchestrator/core"
 import { CostTracking } from "@llm-orchestrator/cost"
-import { type SimulatorFleet, startSimulatorFleet } from "@llm-orchestrator/testing"
+import { type FleetProvider, type SimulatorFleet, startSimulatorFleet } from "@llm-orchestrator/testing"
 import { Console, Effect, Stream } from "effect"
-import { providerSetups } from "llm-orchestrator"
+import { loadConfig, parseConfig, priceSources, providerSetups } from "llm-orchestrator"
 import { attemptsTable, formatTable, usd } from "./format.ts"
 
 const { values } = parseArgs({
@@ -173,7 +166,7 @@ const program = Effect.gen(function* () {
         ]
     for (const [provider, model] of streamed) {
       if (fleet)
-        fleet[provider].scriptModel(model, {
+        fleet[provider as FleetProvider].scriptModel(model, {
           kind: "text",
           text: `${provider} says: code that keeps its word, / retries, then falls back with grace; / the bill adds up right.`,
           chunkDelayMs: 15
@@ -185,7 +178,7 @@ const program = Effect.gen(function* () {
   // One cost tracker for the whole tour, shared by every orchestrator built in it.
   yield* tour.pipe(
     Effect.provide(orchestratorFor(config, config.activeProvider, config.activeModel)),
-    Effect.provide(CostTracking.layer(config.costTracking))
+    Effect.provide(CostTracking.layer(config.costTracking, { priceSources: priceSources(config) }))
   )
 }).pipe(Effect.scoped)
 

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { CostTracking } from "@llm-orchestrator/cost"
-import { BedrockProvider } from "@llm-orchestrator/providers"
+import { BedrockProvider, priceSourcesByType } from "@llm-orchestrator/providers"
 import { bedrockSimulator, type Simulator, selfSignedCertificate } from "@llm-orchestrator/testing"
 import { Effect, Layer, Redacted, Stream } from "effect"
 import { LLMOrchestrator } from "llm-orchestrator"
@@ -35,7 +35,7 @@ const orchestratorOver = (sim: Simulator, idleTimeoutMs?: number) =>
       }
     },
     retry: { maxAttempts: 1 }
-  }).pipe(Layer.provide(CostTracking.layer({ enabled: true, prices: {} })))
+  }).pipe(Layer.provide(CostTracking.layer({ enabled: true, prices: {} }, { priceSources: priceSourcesByType })))
 
 describe("the orchestrator over Bedrock's HTTP/2 + TLS transport", () => {
   it.live("a streamed request: every delta in order, one Finish with the usage and its cost", () =>

@@ -7,10 +7,9 @@
  */
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import { type ProviderId, parseConfig } from "@llm-orchestrator/core"
-import { type Reply, simulatorFleet } from "@llm-orchestrator/testing"
+import { type FleetProvider, type Reply, simulatorFleet } from "@llm-orchestrator/testing"
 import { Effect, Stream } from "effect"
-import { LLMOrchestrator, layerFromConfig } from "llm-orchestrator"
+import { LLMOrchestrator, layerFromConfig, parseConfig } from "llm-orchestrator"
 import { fastRetry, readLog, tempDir, user } from "./support.ts"
 
 /** What the filtered answer reports: the prompt was read and some output was generated, then stopped. */
@@ -18,7 +17,7 @@ const usage = { inputTokens: 1200, outputTokens: 35 }
 
 interface Case {
   readonly name: string
-  readonly provider: ProviderId
+  readonly provider: FleetProvider
   readonly model: string
   /** OpenAI only: which API the provider speaks (default Chat Completions). */
   readonly api?: "responses"

@@ -6,8 +6,9 @@
  * LLMError, for every provider the format applies to: never a defect, a hang, or an unhandled rejection.
  * The hostile bodies are built with each simulator's own renderer, then broken, and served raw.
  */
-import type { ChatRequest, LLMError, ProviderId, StreamEvent } from "@llm-orchestrator/core"
+import type { ChatRequest, LLMError, StreamEvent } from "@llm-orchestrator/core"
 import {
+  type FleetProvider,
   type Frame,
   type RecordedRequest,
   type RenderContext,
@@ -123,7 +124,7 @@ const withDeadline = <A>(promise: Promise<A>, ms: number, what: string): Promise
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} hung for ${ms} ms`)), ms).unref())
   ])
 
-const callPlain = async (provider: ProviderId, runtime: ManagedRuntime.ManagedRuntime<LLMOrchestrator, unknown>) =>
+const callPlain = async (provider: FleetProvider, runtime: ManagedRuntime.ManagedRuntime<LLMOrchestrator, unknown>) =>
   outcomeOf(
     await withDeadline(
       runtime.runPromiseExit(LLMOrchestrator.use((llm) => llm.sendRequest(user("hostile")))),
@@ -133,7 +134,7 @@ const callPlain = async (provider: ProviderId, runtime: ManagedRuntime.ManagedRu
   )
 
 /** A stream call folded into the same shape: all text, the finish reason. */
-const callStream = async (provider: ProviderId, runtime: ManagedRuntime.ManagedRuntime<LLMOrchestrator, unknown>) =>
+const callStream = async (provider: FleetProvider, runtime: ManagedRuntime.ManagedRuntime<LLMOrchestrator, unknown>) =>
   outcomeOf(
     await withDeadline(
       runtime.runPromiseExit(
@@ -157,7 +158,7 @@ const callStream = async (provider: ProviderId, runtime: ManagedRuntime.ManagedR
 /** What the simulator would send for `text`, rendered by its own adapter, as raw parts to break. */
 const rendered = (
   fleet: SimulatorFleet,
-  provider: ProviderId,
+  provider: FleetProvider,
   call: RecordedRequest,
   text: string,
   chunks?: Array<string>
@@ -200,7 +201,10 @@ const raw = (status: number, headers: Readonly<Record<string, string>>, body: Bu
 })
 
 /** A real request of each kind, recorded once, so rendered bodies match what the SDK asked for. */
-const sampleCalls = async (provider: ProviderId, runtime: ManagedRuntime.ManagedRuntime<LLMOrchestrator, unknown>) => {
+const sampleCalls = async (
+  provider: FleetProvider,
+  runtime: ManagedRuntime.ManagedRuntime<LLMOrchestrator, unknown>
+) => {
   const sim = fleet[provider]
   await runtime.runPromise(LLMOrchestrator.use((llm) => llm.sendRequest(user("sample"))))
   const generateCall = sim.requests.filter((r) => r.kind === "generate").at(-1)!
@@ -209,7 +213,7 @@ const sampleCalls = async (provider: ProviderId, runtime: ManagedRuntime.Managed
   return { generateCall, streamCall }
 }
 
-const hostileRuntime = async (provider: ProviderId) =>
+const hostileRuntime = async (provider: FleetProvider) =>
   ManagedRuntime.make(
     layerFromConfig(
       await parseReliabilityConfig(fleet, {

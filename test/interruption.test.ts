@@ -6,8 +6,8 @@
  * no socket or timer behind. The cut points come from a seeded PRNG; the seed is printed.
  */
 import { join } from "node:path"
-import type { CostRecord, ProviderId, StreamEvent } from "@llm-orchestrator/core"
-import type { Simulator, SimulatorFleet } from "@llm-orchestrator/testing"
+import type { CostRecord, StreamEvent } from "@llm-orchestrator/core"
+import type { FleetProvider, Simulator, SimulatorFleet } from "@llm-orchestrator/testing"
 import { Cause, Deferred, Effect, Exit, Fiber, ManagedRuntime, Stream } from "effect"
 import { createOrchestrator, LLMOrchestrator, layerFromConfig } from "llm-orchestrator"
 import { describe, expect, it } from "vitest"
@@ -39,7 +39,7 @@ const expectAborted = async (sim: Simulator) => {
 }
 
 /** Providers that report usage while streaming (so a cut stream bills real counts, not an estimate). */
-const reportsUsageMidStream: Record<ProviderId, boolean> = {
+const reportsUsageMidStream: Record<FleetProvider, boolean> = {
   openai: false, // include_usage: only the last chunk
   bedrock: false, // the final metadata event
   anthropic: true, // message_start
@@ -51,7 +51,7 @@ type CutMethod = "stream-take" | "fiber-interrupt" | "facade-break" | "facade-si
 const cutMethods: ReadonlyArray<CutMethod> = ["stream-take", "fiber-interrupt", "facade-break", "facade-signal"]
 
 /** Both APIs over one fleet: an Effect runtime and a Promise facade, each with its own cost log. */
-const orchestrators = async (fleet: SimulatorFleet, provider: ProviderId) => {
+const orchestrators = async (fleet: SimulatorFleet, provider: FleetProvider) => {
   const dir = tempDir("llm-orchestrator-interruption-")
   const effectLog = join(dir, "effect-costs.jsonl")
   const facadeLog = join(dir, "facade-costs.jsonl")

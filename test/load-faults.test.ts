@@ -10,10 +10,10 @@
  * concurrent attempts reach the simulators in.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { isLLMError, type LLMError, parseConfig } from "@llm-orchestrator/core"
+import { isLLMError, type LLMError } from "@llm-orchestrator/core"
 import { type Reply, simulatorFleet } from "@llm-orchestrator/testing"
 import { Cause, Effect, Exit, Stream } from "effect"
-import { LLMOrchestrator, layerFromConfig } from "llm-orchestrator"
+import { LLMOrchestrator, layerFromConfig, parseConfig } from "llm-orchestrator"
 import { readLog, tempDir } from "./support.ts"
 
 const seeds = (process.env.LOAD_SEEDS ?? "11,12,13,14,15").split(",").map(Number)
@@ -125,7 +125,10 @@ describe("faults under load", () => {
             const config = {
               ...parsed,
               providers: Object.fromEntries(
-                Object.entries(parsed.providers).map(([id, p]) => [id, { ...p, timeoutMs: 2000 }])
+                Object.entries(parsed.providers).map(([id, p]) => [
+                  id,
+                  { ...p, settings: { ...p.settings, timeoutMs: 2000 } }
+                ])
               )
             }
             const one = (i: number): Effect.Effect<Outcome, never, LLMOrchestrator> => {

@@ -7,9 +7,9 @@
  * with the path each SDK builds for them.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { simulatorFleet } from "@llm-orchestrator/testing"
+import { type FleetProvider, simulatorFleet } from "@llm-orchestrator/testing"
 import { Effect, Stream } from "effect"
-import { type LLMError, LLMOrchestrator, layerFromConfig, type ProviderId, parseConfig } from "llm-orchestrator"
+import { type LLMError, LLMOrchestrator, layerFromConfig, parseConfig } from "llm-orchestrator"
 import { fastRetry, user } from "./support.ts"
 
 const hostileIds: ReadonlyArray<readonly [string, string]> = [
@@ -28,7 +28,11 @@ const hostileIds: ReadonlyArray<readonly [string, string]> = [
 ]
 
 /** Each provider as the active one; OpenAI twice, once per API. */
-const variants: ReadonlyArray<{ readonly name: string; readonly provider: ProviderId; readonly extraYaml?: string }> = [
+const variants: ReadonlyArray<{
+  readonly name: string
+  readonly provider: FleetProvider
+  readonly extraYaml?: string
+}> = [
   { name: "openai (chat)", provider: "openai" },
   { name: "openai (responses)", provider: "openai", extraYaml: "responses" },
   { name: "anthropic", provider: "anthropic" },
@@ -37,13 +41,13 @@ const variants: ReadonlyArray<{ readonly name: string; readonly provider: Provid
   { name: "vertex", provider: "vertex" }
 ]
 
-const fleetWith = (provider: ProviderId, responses: boolean) =>
+const fleetWith = (provider: FleetProvider, responses: boolean) =>
   Effect.gen(function* () {
     const fleet = yield* simulatorFleet()
     let yaml = fleet.configYaml({ activeProvider: provider, extraYaml: fastRetry })
     if (responses) yaml = yaml.replace("  openai:\n", "  openai:\n    api: responses\n")
     const config = yield* parseConfig(yaml)
-    if (responses) expect(config.providers.openai?.api).toBe("responses")
+    if (responses) expect(config.providers.openai?.settings).toMatchObject({ api: "responses" })
     return { fleet, layer: layerFromConfig(config) }
   })
 
@@ -52,7 +56,7 @@ const allRequests = (fleet: Effect.Success<ReturnType<typeof fleetWith>>["fleet"
     sim.requests.map((r) => `${sim.protocol} ${r.method} ${r.path}`)
   )
 
-const expectRejected = (error: LLMError, provider: ProviderId, id: string) => {
+const expectRejected = (error: LLMError, provider: FleetProvider, id: string) => {
   expect(error._tag).toBe("InvalidRequestError")
   expect(error.provider).toBe(provider)
   expect(error.model).toBe("(invalid model id)")
@@ -115,7 +119,7 @@ describe("hostile model ids never reach an SDK", () => {
 })
 
 describe("real model id shapes still go out", () => {
-  const sent: ReadonlyArray<{ readonly provider: ProviderId; readonly model: string; readonly path: string }> = [
+  const sent: ReadonlyArray<{ readonly provider: FleetProvider; readonly model: string; readonly path: string }> = [
     { provider: "openai", model: "ft:gpt-4o-mini:my-org::abc123", path: "/v1/chat/completions" },
     { provider: "anthropic", model: "claude-sonnet-4-5-20250929", path: "/v1/messages" },
     { provider: "gemini", model: "models/gemini-2.5-flash", path: "/v1/models/gemini-2.5-flash:generateContent" },

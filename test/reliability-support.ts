@@ -5,16 +5,21 @@
  */
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { type ProviderId, parseConfig } from "@llm-orchestrator/core"
-import { type FleetConfigOptions, type SimulatorFleet, startSimulatorFleet } from "@llm-orchestrator/testing"
+import {
+  type FleetConfigOptions,
+  type FleetProvider,
+  type SimulatorFleet,
+  startSimulatorFleet
+} from "@llm-orchestrator/testing"
 import { Effect } from "effect"
+import { parseConfig } from "llm-orchestrator"
 import { afterAll, beforeAll, expect } from "vitest"
 import { fastRetry, tempDir } from "./support.ts"
 
-export const providers: ReadonlyArray<ProviderId> = ["openai", "anthropic", "gemini", "bedrock", "vertex"]
+export const providers: ReadonlyArray<FleetProvider> = ["openai", "anthropic", "gemini", "bedrock", "vertex"]
 
 /** Each provider's active model in the fleet config, the one scripted replies target. */
-export const activeModels: Record<ProviderId, string> = {
+export const activeModels: Record<FleetProvider, string> = {
   openai: "gpt-4o-mini",
   anthropic: "claude-sonnet-4-6",
   gemini: "gemini-2.5-flash",

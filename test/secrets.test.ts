@@ -12,7 +12,14 @@ import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { inspect } from "node:util"
-import { type FaultKind, fleetCredentials, type SimulatorFleet, startSimulatorFleet } from "@llm-orchestrator/testing"
+import { bedrockType, openaiType } from "@llm-orchestrator/providers"
+import {
+  type FaultKind,
+  type FleetProvider,
+  fleetCredentials,
+  type SimulatorFleet,
+  startSimulatorFleet
+} from "@llm-orchestrator/testing"
 import { Cause, Effect, Exit, Layer, Logger, ManagedRuntime, Redacted, References, Stream } from "effect"
 import {
   createOrchestrator,
@@ -20,8 +27,8 @@ import {
   LLMOrchestrator,
   layerFromConfig,
   loadConfig,
-  type ProviderId,
-  parseConfig
+  parseConfig,
+  settingsOf
 } from "llm-orchestrator"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import {
@@ -79,14 +86,14 @@ const faults: ReadonlyArray<FaultKind> = [
 ]
 
 /** The provider's own key, as a careless provider (or proxy) would echo it back in an error message. */
-const keysOf: Record<ProviderId, ReadonlyArray<string>> = {
+const keysOf: Record<FleetProvider, ReadonlyArray<string>> = {
   openai: [fleetCredentials.openai],
   anthropic: [fleetCredentials.anthropic],
   gemini: [fleetCredentials.gemini],
   vertex: [fleetCredentials.vertex],
   bedrock: [fleetCredentials.bedrockAccessKeyId, fleetCredentials.bedrockSecretAccessKey, sessionToken]
 }
-const echo = (provider: ProviderId) => `Incorrect API key provided: ${keysOf[provider].join(" / ")}. Check it.`
+const echo = (provider: FleetProvider) => `Incorrect API key provided: ${keysOf[provider].join(" / ")}. Check it.`
 
 let fleet: SimulatorFleet
 beforeAll(async () => {
@@ -97,7 +104,7 @@ afterAll(async () => {
 })
 
 /** The simulators saw each provider's credentials on the wire (a header, or a SigV4 signature). */
-const expectKeysReceived = (provider: ProviderId) => {
+const expectKeysReceived = (provider: FleetProvider) => {
   const calls = fleet[provider].requests
   expect(calls.length).toBeGreaterThan(0)
   for (const call of calls) {
@@ -135,9 +142,10 @@ describe("secrets never leak", () => {
     for (const config of [fromText, fromFile]) {
       expose("config", config)
       expose("config.providers", config.providers)
-      expect(Redacted.value(config.providers.openai!.apiKey)).toBe(fleetCredentials.openai)
-      expect(Redacted.value(config.providers.bedrock!.sessionToken!)).toBe(sessionToken)
-      expect(Redacted.value(config.providers.bedrock!.secretAccessKey!)).toBe(fleetCredentials.bedrockSecretAccessKey)
+      const bedrock = settingsOf(config.providers, "bedrock", bedrockType)!
+      expect(Redacted.value(settingsOf(config.providers, "openai", openaiType)!.apiKey)).toBe(fleetCredentials.openai)
+      expect(Redacted.value(bedrock.sessionToken!)).toBe(sessionToken)
+      expect(Redacted.value(bedrock.secretAccessKey!)).toBe(fleetCredentials.bedrockSecretAccessKey)
     }
     expect(leaks()).toEqual([])
   })

@@ -5,12 +5,12 @@
  * only guards against a hang.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { LLMProvider, type ProviderId, parseConfig } from "@llm-orchestrator/core"
-import { simulatorFleet } from "@llm-orchestrator/testing"
+import { LLMProvider } from "@llm-orchestrator/core"
+import { type FleetProvider, simulatorFleet } from "@llm-orchestrator/testing"
 import { Effect, Stream } from "effect"
-import { providerSetups } from "llm-orchestrator"
+import { parseConfig, providerSetups } from "llm-orchestrator"
 
-const models: Record<ProviderId, string> = {
+const models: Record<FleetProvider, string> = {
   openai: "gpt-4o-mini",
   anthropic: "claude-sonnet-4-6",
   gemini: "gemini-2.5-flash",
@@ -19,21 +19,24 @@ const models: Record<ProviderId, string> = {
 }
 
 /** The provider's layer with a 10 s per-attempt timeout and a 300 ms idle timeout. */
-const idleSetup = (provider: ProviderId) =>
+const idleSetup = (provider: FleetProvider) =>
   Effect.gen(function* () {
     const fleet = yield* simulatorFleet()
     const config = yield* parseConfig(fleet.configYaml())
     const withTimeout = {
       ...config,
       providers: Object.fromEntries(
-        Object.entries(config.providers).map(([id, p]) => [id, { ...p, timeoutMs: 10_000, idleTimeoutMs: 300 }])
+        Object.entries(config.providers).map(([id, p]) => [
+          id,
+          { ...p, settings: { ...p.settings, timeoutMs: 10_000, idleTimeoutMs: 300 } }
+        ])
       )
     }
     return { fleet, layer: providerSetups(withTimeout)[provider]!.layer }
   })
 
 /** Streams to the end or the first failure, keeping the non-empty text deltas seen before it. */
-const streamDeltas = (provider: ProviderId) => {
+const streamDeltas = (provider: FleetProvider) => {
   const deltas: Array<string> = []
   const run = LLMProvider.use((llm) =>
     Stream.runForEach(llm.stream({ messages: [{ role: "user", content: "hi" }] }, models[provider]), (e) =>
@@ -44,7 +47,7 @@ const streamDeltas = (provider: ProviderId) => {
 }
 
 describe("stream idle timeout", () => {
-  for (const provider of Object.keys(models) as Array<ProviderId>) {
+  for (const provider of Object.keys(models) as Array<FleetProvider>) {
     it.live(`${provider}: a stream that hangs after two deltas`, () =>
       Effect.gen(function* () {
         const { fleet, layer } = yield* idleSetup(provider)

@@ -2,11 +2,11 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { type CostRecord, parseConfig } from "@llm-orchestrator/core"
+import type { CostRecord } from "@llm-orchestrator/core"
 import { type FleetConfigOptions, type SimulatorFleet, simulatorFleet } from "@llm-orchestrator/testing"
 import { Clock, Duration, Effect } from "effect"
 import { TestClock } from "effect/testing"
-import { layerFromConfig } from "llm-orchestrator"
+import { layerFromConfig, parseConfig } from "llm-orchestrator"
 
 export const tempDir = (prefix = "llm-orchestrator-test-") => mkdtempSync(join(tmpdir(), prefix))
 

@@ -7,10 +7,10 @@
 
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import { type Attempt, parseConfig, type StreamEvent } from "@llm-orchestrator/core"
+import type { Attempt, StreamEvent } from "@llm-orchestrator/core"
 import { json, type Simulator, type SimulatorFleet, simulatorFleet } from "@llm-orchestrator/testing"
 import { Effect, Fiber, Stream } from "effect"
-import { LLMOrchestrator, layerFromConfig } from "llm-orchestrator"
+import { LLMOrchestrator, layerFromConfig, parseConfig } from "llm-orchestrator"
 import { readLog, tempDir, user } from "./support.ts"
 
 const attemptsOf = (attempts: ReadonlyArray<Attempt>) =>

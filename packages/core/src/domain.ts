@@ -5,9 +5,12 @@
  */
 import { Schema } from "effect"
 
-export const ProviderId = Schema.Literals(["openai", "anthropic", "gemini", "bedrock", "vertex"])
+/**
+ * A provider instance: a key under `providers:` in the config (e.g. `openai`, or `openai-work` beside it).
+ * Which API it speaks is its provider type (docs/ARCHITECTURE.md, "Provider types and instances").
+ */
+export const ProviderId = Schema.String
 export type ProviderId = typeof ProviderId.Type
-export const providerIds: ReadonlyArray<ProviderId> = ProviderId.literals
 
 const TokenCount = Schema.Number.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(0))
 

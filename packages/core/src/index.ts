@@ -1,4 +1,5 @@
 export * from "./config/load.ts"
+export * as ConfigRead from "./config/read.ts"
 export * from "./config/types.ts"
 export * from "./cost.ts"
 export * from "./domain.ts"
@@ -7,5 +8,12 @@ export { optionalField } from "./internal/optional.ts"
 export { closestMatches } from "./internal/suggest.ts"
 export * from "./orchestrator/orchestrator.ts"
 export { retrySchedule } from "./orchestrator/policy.ts"
-export { headerValueProblem, maxModelIdLength, modelIdProblem, modelIdRule } from "./orchestrator/validate.ts"
+export {
+  headerValueProblem,
+  type ModelIdCheck,
+  maxModelIdLength,
+  modelIdProblem,
+  modelIdRule
+} from "./orchestrator/validate.ts"
 export * from "./provider.ts"
+export * from "./provider-type.ts"

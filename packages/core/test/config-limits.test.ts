@@ -9,8 +9,9 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import { type ConfigError, checkConfig, loadConfig, parseConfig } from "@llm-orchestrator/core"
+import type { ConfigError } from "@llm-orchestrator/core"
 import { Effect } from "effect"
+import { checkConfig, loadConfig, parseConfig } from "llm-orchestrator"
 
 const base = "active_provider: openai\nactive_model: gpt-4o-mini\nproviders:\n  openai:\n    api_key: k\n"
 

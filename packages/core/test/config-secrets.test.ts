@@ -1,8 +1,10 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: config texts deliberately contain ${VAR} references
+
 import { inspect } from "node:util"
 import { describe, expect, it } from "@effect/vitest"
-import { checkConfig, parseConfig } from "@llm-orchestrator/core"
 import { Effect, Exit, Redacted } from "effect"
+import { checkConfig, parseConfig } from "llm-orchestrator"
+import { seeds } from "./config-support.ts"
 
 const canary = "sk-SECRET-canary-1234567890"
 /** Any recognisable piece of the canary (a message quoting part of a key still leaks it). */
@@ -193,7 +195,7 @@ describe("no secret ever appears in a problem, an error, or a loaded config", ()
     it.effect(`the loaded config hides every secret (${name})`, () =>
       Effect.gen(function* () {
         const config = yield* parseConfig(yaml, { env: variables })
-        const { openai, anthropic, gemini, vertex, bedrock } = config.providers
+        const { openai, anthropic, gemini, vertex, bedrock } = seeds(config)
         const secrets = [
           openai!.apiKey,
           anthropic!.apiKey,

@@ -4,9 +4,11 @@
  * and when quoting is the fix, numbers and booleans that come from environment variables, bounds at
  * their edge, durations given as lists, model ids of an unknown provider, and one problem per key.
  */
+
 import { describe, expect, it } from "@effect/vitest"
-import { checkConfig, parseConfig } from "@llm-orchestrator/core"
 import { Effect, Redacted } from "effect"
+import { checkConfig, parseConfig } from "llm-orchestrator"
+import { seeds } from "./config-support.ts"
 
 const base = "active_provider: openai\nactive_model: gpt-4o-mini\nproviders:\n  openai:\n    api_key: sk-test\n"
 /** The problems of the base config plus `extra` (top-level YAML), as `path: message`. */
@@ -160,7 +162,7 @@ describe("variable references", () => {
   it.effect("a lone $ or { inside a default is text, not a nested reference", () =>
     Effect.gen(function* () {
       const config = yield* key("${K:-a$b{c}", {})
-      expect(Redacted.value(config.providers.openai!.apiKey)).toBe("a$b{c")
+      expect(Redacted.value(seeds(config).openai!.apiKey)).toBe("a$b{c")
     })
   )
 

@@ -1,23 +1,31 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: config texts deliberately contain ${VAR} references
+
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
 import {
-  checkConfig,
   defaultCircuitBreaker,
   defaultDiscovery,
   defaultRetry,
-  loadConfig,
   type OrchestratorConfig,
-  parseConfig
+  type ProviderInstance
 } from "@llm-orchestrator/core"
 import { Effect, Redacted } from "effect"
+import { checkConfig, loadConfig, parseConfig } from "llm-orchestrator"
+import { seeds } from "./config-support.ts"
+
+const isInstance = (value: unknown): value is ProviderInstance =>
+  typeof value === "object" && value !== null && "type" in value && "settings" in value
 
 const seed = (name: string) => fileURLToPath(new URL(`../../../examples/configs/${name}`, import.meta.url))
 
-/** The config with every Redacted replaced by `{ secret: value }`, so one toEqual checks secrets too. */
+/**
+ * The config with every Redacted replaced by `{ secret: value }`, so one toEqual checks secrets too,
+ * and each provider instance as its type's name beside its settings.
+ */
 const reveal = (value: unknown): unknown => {
   if (Redacted.isRedacted(value)) return { secret: Redacted.value(value) }
+  if (isInstance(value)) return { type: value.type.name, ...(reveal(value.settings) as object) }
   if (Array.isArray(value)) return value.map(reveal)
   if (typeof value === "object" && value !== null) {
     return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, reveal(inner)]))
@@ -42,7 +50,7 @@ describe("the seed configs load exactly as written", () => {
       expect(config.activeProvider).toBe("openai")
       expect(config.activeModel).toBe("gpt-4o-mini")
       expect(Object.keys(config.providers)).toEqual(["openai"])
-      const openai = config.providers.openai!
+      const openai = seeds(config).openai!
       expect(Redacted.isRedacted(openai.apiKey)).toBe(true)
       expect(Redacted.value(openai.apiKey)).toBe(env.OPENAI_API_KEY)
       expect(openai.fallbackModels).toEqual(["gpt-4o-mini"])
@@ -52,7 +60,12 @@ describe("the seed configs load exactly as written", () => {
         activeProvider: "openai",
         activeModel: "gpt-4o-mini",
         providers: {
-          openai: { apiKey: { secret: env.OPENAI_API_KEY }, fallbackModels: ["gpt-4o-mini"], api: "chat" }
+          openai: {
+            type: "openai",
+            apiKey: { secret: env.OPENAI_API_KEY },
+            fallbackModels: ["gpt-4o-mini"],
+            api: "chat"
+          }
         },
         costTracking: { enabled: true, logPath: "./dev_costs.log", prices: {} },
         ...defaults
@@ -65,7 +78,7 @@ describe("the seed configs load exactly as written", () => {
       const config = yield* loadConfig(seed("config.prod.yaml"), { env })
       expect(config.activeProvider).toBe("anthropic")
       expect(config.activeModel).toBe("claude-opus-4-20250514")
-      const anthropic = config.providers.anthropic!
+      const anthropic = seeds(config).anthropic!
       expect(Redacted.value(anthropic.apiKey)).toBe(env.ANTHROPIC_API_KEY)
       expect(anthropic.fallbackModels).toEqual(["claude-opus-4-20250514", "claude-sonnet-4-5"])
       expect(config.costTracking.logPath).toBe("/var/log/llm_costs.log")
@@ -74,6 +87,7 @@ describe("the seed configs load exactly as written", () => {
         activeModel: "claude-opus-4-20250514",
         providers: {
           anthropic: {
+            type: "anthropic",
             apiKey: { secret: env.ANTHROPIC_API_KEY },
             fallbackModels: ["claude-opus-4-20250514", "claude-sonnet-4-5"]
           }
@@ -84,20 +98,57 @@ describe("the seed configs load exactly as written", () => {
     })
   )
 
+  it.effect("config.local.yaml: an openai-compatible instance first, OpenAI after it", () =>
+    Effect.gen(function* () {
+      const config = yield* loadConfig(seed("config.local.yaml"), { env })
+      expect(reveal(config)).toEqual({
+        activeProvider: "local",
+        activeModel: "llama3.1:8b",
+        providers: {
+          local: {
+            type: "openai-compatible",
+            baseUrl: "http://127.0.0.1:11434/v1",
+            timeoutMs: 120_000,
+            fallbackModels: []
+          },
+          openai: { type: "openai", apiKey: { secret: env.OPENAI_API_KEY }, fallbackModels: [], api: "chat" }
+        },
+        fallback: { chain: [{ provider: "openai", model: "gpt-4o-mini" }], onContentFilter: false },
+        costTracking: {
+          enabled: true,
+          logPath: "./costs.jsonl",
+          prices: { "local/llama3.1:8b": { input: 0, output: 0 } }
+        },
+        retry: defaultRetry,
+        circuitBreaker: defaultCircuitBreaker,
+        discovery: defaultDiscovery
+      })
+    })
+  )
+
   it.effect("config.migration.yaml: two providers configured, one active; cost tracking defaults on, no log", () =>
     Effect.gen(function* () {
       const config = yield* loadConfig(seed("config.migration.yaml"), { env })
       expect(config.activeProvider).toBe("openai")
       expect(config.activeModel).toBe("gpt-4")
       expect(Object.keys(config.providers)).toEqual(["openai", "anthropic"])
-      expect(Redacted.value(config.providers.openai!.apiKey)).toBe(env.OPENAI_API_KEY)
-      expect(Redacted.value(config.providers.anthropic!.apiKey)).toBe(env.ANTHROPIC_API_KEY)
+      expect(Redacted.value(seeds(config).openai!.apiKey)).toBe(env.OPENAI_API_KEY)
+      expect(Redacted.value(seeds(config).anthropic!.apiKey)).toBe(env.ANTHROPIC_API_KEY)
       expect(reveal(config)).toEqual({
         activeProvider: "openai",
         activeModel: "gpt-4",
         providers: {
-          openai: { apiKey: { secret: env.OPENAI_API_KEY }, fallbackModels: ["gpt-4", "gpt-4o-mini"], api: "chat" },
-          anthropic: { apiKey: { secret: env.ANTHROPIC_API_KEY }, fallbackModels: ["claude-opus-4-20250514"] }
+          openai: {
+            type: "openai",
+            apiKey: { secret: env.OPENAI_API_KEY },
+            fallbackModels: ["gpt-4", "gpt-4o-mini"],
+            api: "chat"
+          },
+          anthropic: {
+            type: "anthropic",
+            apiKey: { secret: env.ANTHROPIC_API_KEY },
+            fallbackModels: ["claude-opus-4-20250514"]
+          }
         },
         costTracking: { enabled: true, prices: {} },
         ...defaults
@@ -111,7 +162,7 @@ describe("the seed configs load exactly as written", () => {
       const config = yield* loadConfig(seed("config.dev.yaml")).pipe(
         Effect.ensuring(Effect.sync(() => delete process.env.OPENAI_API_KEY))
       )
-      expect(Redacted.value(config.providers.openai!.apiKey)).toBe("sk-from-process-env")
+      expect(Redacted.value(seeds(config).openai!.apiKey)).toBe("sk-from-process-env")
     })
   )
 
@@ -204,6 +255,7 @@ cost_tracking:
         activeModel: "anthropic.claude-3-5-haiku-20241022-v1:0",
         providers: {
           openai: {
+            type: "openai",
             apiKey: { secret: secrets.OPENAI_API_KEY },
             fallbackModels: ["gpt-4o", "gpt-4o-mini"],
             baseUrl: "http://127.0.0.1:4010/v1",
@@ -212,9 +264,20 @@ cost_tracking:
             project: "proj_abc",
             api: "responses"
           },
-          anthropic: { apiKey: { secret: secrets.ANTHROPIC_API_KEY }, fallbackModels: [], timeoutMs: 120_000 },
-          gemini: { apiKey: { secret: secrets.GEMINI_API_KEY }, fallbackModels: ["gemini-2.5-flash"], timeoutMs: 500 },
+          anthropic: {
+            type: "anthropic",
+            apiKey: { secret: secrets.ANTHROPIC_API_KEY },
+            fallbackModels: [],
+            timeoutMs: 120_000
+          },
+          gemini: {
+            type: "gemini",
+            apiKey: { secret: secrets.GEMINI_API_KEY },
+            fallbackModels: ["gemini-2.5-flash"],
+            timeoutMs: 500
+          },
           bedrock: {
+            type: "bedrock",
             region: "eu-west-1",
             fallbackModels: [],
             timeoutMs: 3_600_000,
@@ -224,6 +287,7 @@ cost_tracking:
             sessionToken: { secret: secrets.AWS_SESSION_TOKEN }
           },
           vertex: {
+            type: "vertex",
             project: "my-project",
             location: "us-central1",
             credentialsFile: "/etc/gcp/wif.json",
@@ -278,9 +342,9 @@ cost_tracking: { enabled: true, log_path: ./costs.jsonl }
       const config = yield* parseConfig(design, {
         env: { OPENAI_API_KEY: "a", ANTHROPIC_API_KEY: "b", GEMINI_API_KEY: "c", GOOGLE_CLOUD_PROJECT: "proj-7" }
       })
-      expect(config.providers.bedrock).toEqual({ region: "us-east-1", fallbackModels: [] })
-      expect(config.providers.vertex).toEqual({ project: "proj-7", location: "global", fallbackModels: [] })
-      expect(config.providers.gemini!.fallbackModels).toEqual([])
+      expect(seeds(config).bedrock).toEqual({ region: "us-east-1", fallbackModels: [] })
+      expect(seeds(config).vertex).toEqual({ project: "proj-7", location: "global", fallbackModels: [] })
+      expect(seeds(config).gemini!.fallbackModels).toEqual([])
       expect(config.costTracking).toEqual({ enabled: true, logPath: "./costs.jsonl", prices: {} })
     })
   )
@@ -293,8 +357,8 @@ describe("optional keys", () => {
         "active_provider: bedrock\nactive_model: m\nproviders:\n  bedrock: { region: us-east-1, profile: dev }\n  vertex: { project: p }\n",
         { env: {} }
       )
-      expect(config.providers.bedrock).toEqual({ region: "us-east-1", profile: "dev", fallbackModels: [] })
-      expect(config.providers.vertex).toEqual({ project: "p", location: "global", fallbackModels: [] })
+      expect(seeds(config).bedrock).toEqual({ region: "us-east-1", profile: "dev", fallbackModels: [] })
+      expect(seeds(config).vertex).toEqual({ project: "p", location: "global", fallbackModels: [] })
     })
   )
 
@@ -325,9 +389,9 @@ describe("variables and defaults", () => {
       const unset = yield* parseConfig(text, { env: {} })
       const empty = yield* parseConfig(text, { env: { OPENAI_BASE_URL: "" } })
       const set = yield* parseConfig(text, { env: { OPENAI_BASE_URL: "http://127.0.0.1:9/v1" } })
-      expect(unset.providers.openai!.baseUrl).toBe("https://api.openai.com/v1")
-      expect(empty.providers.openai!.baseUrl).toBe("https://api.openai.com/v1")
-      expect(set.providers.openai!.baseUrl).toBe("http://127.0.0.1:9/v1")
+      expect(seeds(unset).openai!.baseUrl).toBe("https://api.openai.com/v1")
+      expect(seeds(empty).openai!.baseUrl).toBe("https://api.openai.com/v1")
+      expect(seeds(set).openai!.baseUrl).toBe("http://127.0.0.1:9/v1")
     })
   )
 
@@ -345,9 +409,9 @@ providers:
         env: { MODEL_FAMILY: "gpt-4o", KEY: "abc", FALLBACK_HOST: "10.0.0.2", PORT: "8080" }
       })
       expect(config.activeModel).toBe("gpt-4o-mini")
-      expect(Redacted.value(config.providers.openai!.apiKey)).toBe("pre-$-abc-post")
-      expect(config.providers.openai!.baseUrl).toBe("http://10.0.0.2:8080/v1")
-      expect(config.providers.openai!.organization).toBe("costs $5")
+      expect(Redacted.value(seeds(config).openai!.apiKey)).toBe("pre-$-abc-post")
+      expect(seeds(config).openai!.baseUrl).toBe("http://10.0.0.2:8080/v1")
+      expect(seeds(config).openai!.organization).toBe("costs $5")
     })
   )
 
@@ -368,7 +432,7 @@ cost_tracking: { enabled: "\${TRACK:-false}", budget_usd: "\${BUDGET}", allow_un
 discovery: { validate: "\${VALIDATE}" }
 `)
       const config = yield* parseConfig(text, { env: { ATTEMPTS: "4", BUDGET: "2.5", VALIDATE: "TRUE" } })
-      expect(config.providers.openai!.timeoutMs).toBe(45_000)
+      expect(seeds(config).openai!.timeoutMs).toBe(45_000)
       expect(config.retry.maxAttempts).toBe(4)
       expect(config.costTracking).toEqual({
         enabled: false,
@@ -395,12 +459,12 @@ discovery: { validate: "\${VALIDATE}" }
   it.effect("an optional key that expands to empty (${ORG:-}) is absent", () =>
     Effect.gen(function* () {
       const config = yield* parseConfig(minimal("    organization: ${ORG:-}\n    base_url: ${URL:-}\n"), { env: {} })
-      expect(config.providers.openai).toEqual({
-        apiKey: config.providers.openai!.apiKey,
+      expect(seeds(config).openai).toEqual({
+        apiKey: seeds(config).openai!.apiKey,
         fallbackModels: [],
         api: "chat"
       })
-      expect("organization" in config.providers.openai!).toBe(false)
+      expect("organization" in seeds(config).openai!).toBe(false)
     })
   )
 
@@ -410,9 +474,9 @@ discovery: { validate: "\${VALIDATE}" }
       const fromRegion = yield* parseConfig(text, { env: { AWS_REGION: "ap-south-1", AWS_DEFAULT_REGION: "x" } })
       const fromDefault = yield* parseConfig(text, { env: { AWS_DEFAULT_REGION: "ca-central-1" } })
       const written = yield* parseConfig(`${text}    region: us-west-2\n`, { env: { AWS_REGION: "ap-south-1" } })
-      expect(fromRegion.providers.bedrock!.region).toBe("ap-south-1")
-      expect(fromDefault.providers.bedrock!.region).toBe("ca-central-1")
-      expect(written.providers.bedrock!.region).toBe("us-west-2")
+      expect(seeds(fromRegion).bedrock!.region).toBe("ap-south-1")
+      expect(seeds(fromDefault).bedrock!.region).toBe("ca-central-1")
+      expect(seeds(written).bedrock!.region).toBe("us-west-2")
     })
   )
 
@@ -459,8 +523,8 @@ providers:
   openai: { <<: *common, api_key: k, fallback_models: [gpt-4o-mini] }
 `
       const config = yield* parseConfig(reused, { env: {} })
-      expect(config.providers.openai!.timeoutMs).toBe(20_000)
-      expect(config.providers.openai!.fallbackModels).toEqual(["gpt-4o-mini"])
+      expect(seeds(config).openai!.timeoutMs).toBe(20_000)
+      expect(seeds(config).openai!.fallbackModels).toEqual(["gpt-4o-mini"])
     })
   )
 })

@@ -5,10 +5,15 @@
  * a code-built orchestrator.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { checkConfig, maxModelIdLength, modelIdProblem, type ProviderId, providerIds } from "@llm-orchestrator/core"
+import { maxModelIdLength, modelIdProblem, type ProviderId } from "@llm-orchestrator/core"
+import { providerTypes } from "@llm-orchestrator/providers"
 import { type CassetteFolder, loadCassettes } from "@llm-orchestrator/testing"
 import { Effect, Layer } from "effect"
+import { checkConfig } from "llm-orchestrator"
 import { setup } from "./orchestrator-helpers.ts"
+
+/** A provider type's own model-id check (none for an unknown name). */
+const checkOf = (provider: ProviderId | undefined) => providerTypes.find((type) => type.name === provider)?.checkModelId
 
 /** The model each recorded request named, as its SDK would have been given it. */
 const recordedIds = (folder: CassetteFolder): ReadonlyArray<string> => {
@@ -94,18 +99,18 @@ describe("model ids: what passes", () => {
     it(`every model id recorded in cassettes/${folder} passes for ${provider}`, () => {
       const ids = recordedIds(folder)
       expect(ids.length).toBeGreaterThan(0)
-      expect(ids.map((id) => [id, modelIdProblem(id, provider)])).toEqual(ids.map((id) => [id, undefined]))
+      expect(ids.map((id) => [id, modelIdProblem(id, checkOf(provider))])).toEqual(ids.map((id) => [id, undefined]))
     })
 
   it("the documented id shapes pass for their provider", () => {
-    expect(shapes.map(([provider, id]) => [id, modelIdProblem(id, provider)])).toEqual(
+    expect(shapes.map(([provider, id]) => [id, modelIdProblem(id, checkOf(provider))])).toEqual(
       shapes.map(([, id]) => [id, undefined])
     )
   })
 
   it(`${maxModelIdLength} characters pass, one more does not`, () => {
-    expect(modelIdProblem("x".repeat(maxModelIdLength), "openai")).toBeUndefined()
-    expect(modelIdProblem("x".repeat(maxModelIdLength + 1), "openai")).toBe(
+    expect(modelIdProblem("x".repeat(maxModelIdLength), checkOf("openai"))).toBeUndefined()
+    expect(modelIdProblem("x".repeat(maxModelIdLength + 1), checkOf("openai"))).toBe(
       `it is ${maxModelIdLength + 1} characters long`
     )
   })
@@ -113,21 +118,23 @@ describe("model ids: what passes", () => {
 
 describe("model ids: what fails", () => {
   it("ids that could leave the model's path fail for every provider", () => {
-    for (const provider of [...providerIds, undefined])
+    for (const provider of [...providerTypes.map((type) => type.name), undefined])
       for (const [id, reason] of hostile)
-        expect(modelIdProblem(id, provider), `${provider} ${JSON.stringify(id).slice(0, 60)}`).toBe(reason)
+        expect(modelIdProblem(id, checkOf(provider)), `${provider} ${JSON.stringify(id).slice(0, 60)}`).toBe(reason)
   })
 
   it("Google ids: no ':' (a method name), no '..', '/' only in the forms each API uses", () => {
-    expect(modelIdProblem("gemini-2.5-flash:countTokens", "gemini")).toContain('":"')
-    expect(modelIdProblem("gemini-2.5-flash:countTokens", "vertex")).toContain('":"')
-    expect(modelIdProblem("gemini-2..5", "gemini")).toContain('".."')
-    expect(modelIdProblem("files/abc", "gemini")).toContain("models/ or tunedModels/")
-    expect(modelIdProblem("models/a/b", "gemini")).toContain("models/ or tunedModels/")
-    expect(modelIdProblem("projects/other/locations/us-central1/endpoints/1", "vertex")).toContain("names a project")
+    expect(modelIdProblem("gemini-2.5-flash:countTokens", checkOf("gemini"))).toContain('":"')
+    expect(modelIdProblem("gemini-2.5-flash:countTokens", checkOf("vertex"))).toContain('":"')
+    expect(modelIdProblem("gemini-2..5", checkOf("gemini"))).toContain('".."')
+    expect(modelIdProblem("files/abc", checkOf("gemini"))).toContain("models/ or tunedModels/")
+    expect(modelIdProblem("models/a/b", checkOf("gemini"))).toContain("models/ or tunedModels/")
+    expect(modelIdProblem("projects/other/locations/us-central1/endpoints/1", checkOf("vertex"))).toContain(
+      "names a project"
+    )
     // The same ids are fine where the model travels in the body or is percent-encoded.
-    expect(modelIdProblem("files/abc", "openai")).toBeUndefined()
-    expect(modelIdProblem("gemini-2..5", "bedrock")).toBeUndefined()
+    expect(modelIdProblem("files/abc", checkOf("openai"))).toBeUndefined()
+    expect(modelIdProblem("gemini-2..5", checkOf("bedrock"))).toBeUndefined()
   })
 })
 

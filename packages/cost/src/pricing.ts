@@ -15,6 +15,7 @@ import {
   type Cost,
   type ModelPrice,
   messageText,
+  type PriceSource,
   type ProviderId,
   type Usage
 } from "@llm-orchestrator/core"
@@ -47,35 +48,16 @@ export interface Rates {
   readonly price: ModelPrice
 }
 
-/** Our provider ids onto genai-prices' ones: Gemini and Vertex are both `google`, Bedrock is `aws`. */
-const catalogueProvider: Record<ProviderId, string> = {
-  openai: "openai",
-  anthropic: "anthropic",
-  gemini: "google",
-  vertex: "google",
-  bedrock: "aws"
-}
-
-/** Ids the SDKs may hand back in a longer form than the catalogue knows. */
-const modelCandidates = (provider: ProviderId, model: string): ReadonlyArray<string> => {
-  const trimmed = model.trim()
-  switch (provider) {
-    case "gemini":
-    case "vertex": {
-      // `models/gemini-2.5-pro`, `publishers/google/models/gemini-2.5-pro`, `projects/.../models/x`
-      const slash = trimmed.lastIndexOf("/")
-      return slash >= 0 ? [trimmed, trimmed.slice(slash + 1)] : [trimmed]
-    }
-    case "bedrock": {
-      // An inference-profile or foundation-model ARN ends in the id: `arn:aws:bedrock:...:inference-profile/us.x`.
-      const id = trimmed.startsWith("arn:") ? trimmed.slice(trimmed.lastIndexOf("/") + 1) : trimmed
-      // genai-prices resolves `us.` / `eu.` / `apac.` / `global.` profiles itself; stripping the geography
-      // is only a fallback for prefixes it does not know (which then price as the in-region model).
-      const unprefixed = id.replace(/^(?:us|eu|apac|global|us-gov|jp|au|ca)\./, "")
-      return unprefixed === id ? [id] : [id, unprefixed]
-    }
-    default:
-      return [trimmed]
+/**
+ * Where an instance that no `PriceSource` was given for is priced: the model id (or its last path
+ * segment) looked up across the whole catalogue. What a provider composed by hand, without its type's
+ * source, gets.
+ */
+const anyProvider: PriceSource = {
+  modelCandidates: (model) => {
+    const trimmed = model.trim()
+    const slash = trimmed.lastIndexOf("/")
+    return slash >= 0 ? [trimmed, trimmed.slice(slash + 1)] : [trimmed]
   }
 }
 
@@ -101,12 +83,17 @@ const toRate = (value: unknown): Rate | undefined => {
 
 const baseOf = (rate: Rate): number => (typeof rate === "number" ? rate : rate.base)
 
-/** Looks a model up in the catalogue (slow: called once per provider+model). */
-const fromCatalogue = (provider: ProviderId, model: string): Rates | undefined => {
-  for (const candidate of modelCandidates(provider, model)) {
+/**
+ * Looks a model up in the catalogue (slow: called once per provider+model). A source without a
+ * catalogue provider prices nothing from it (an OpenAI-compatible server with no `price_provider`).
+ */
+const fromCatalogue = (source: PriceSource, model: string): Rates | undefined => {
+  if (source !== anyProvider && source.catalogueProvider === undefined) return undefined
+  const options = source.catalogueProvider === undefined ? {} : { providerId: source.catalogueProvider }
+  for (const candidate of source.modelCandidates?.(model) ?? [model.trim()]) {
     let found: ReturnType<typeof calcPrice>
     try {
-      found = calcPrice({ input_tokens: 1, output_tokens: 1 }, candidate, { providerId: catalogueProvider[provider] })
+      found = calcPrice({ input_tokens: 1, output_tokens: 1 }, candidate, options)
     } catch {
       // Malformed catalogue data for this model: better unpriced than a wrong number.
       continue
@@ -267,19 +254,25 @@ export interface PriceBook {
 
 /**
  * A memoising price book. Overrides are keyed by model id as the caller passes it, or by
- * `provider/model` to override one provider only (the provider-qualified key wins).
+ * `provider/model` to override one provider instance only (the provider-qualified key wins). `sources`
+ * say where each instance's models are in the catalogue (its type's `price`); an instance without one
+ * is looked up across the whole catalogue.
  */
-export const makePriceBook = (overrides: Readonly<Record<string, ModelPrice>> = {}): PriceBook => {
+export const makePriceBook = (
+  overrides: Readonly<Record<string, ModelPrice>> = {},
+  sources: Readonly<Record<ProviderId, PriceSource>> = {}
+): PriceBook => {
   // provider -> model -> rates (null = known to be unpriced)
   const memo = new Map<ProviderId, Map<string, Rates | null>>()
 
   const resolve = (provider: ProviderId, model: string): Rates | null => {
     const qualified = `${provider}/${model}`
     const key = Object.hasOwn(overrides, qualified) ? qualified : Object.hasOwn(overrides, model) ? model : undefined
-    if (key === undefined) return fromCatalogue(provider, model) ?? null
+    const source = Object.hasOwn(sources, provider) ? sources[provider]! : anyProvider
+    if (key === undefined) return fromCatalogue(source, model) ?? null
     const price = overrides[key]!
     // Only an override without a web-search fee needs the catalogue (for its fee).
-    const catalogue = price.webSearchPerThousand === undefined ? fromCatalogue(provider, model) : undefined
+    const catalogue = price.webSearchPerThousand === undefined ? fromCatalogue(source, model) : undefined
     return ratesFromOverride(key, price, catalogue)
   }
 

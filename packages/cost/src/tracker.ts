@@ -24,6 +24,7 @@ import {
   defaultReserveOutputTokens,
   InvalidRequestError,
   type ModelPrice,
+  type PriceSource,
   Pricing,
   type ProviderId
 } from "@llm-orchestrator/core"
@@ -106,9 +107,12 @@ const validate = (config: CostTrackingConfig): Effect.Effect<void, ConfigError> 
   return problems.length === 0 ? Effect.void : Effect.fail(ConfigError.fromProblems(problems))
 }
 
-/** A Pricing service over config overrides and the genai-prices catalogue. */
-export const makePricing = (prices: Readonly<Record<string, ModelPrice>> = {}): Pricing["Service"] => {
-  const book = makePriceBook(prices)
+/** A Pricing service over config overrides and the genai-prices catalogue (`sources`: see `makePriceBook`). */
+export const makePricing = (
+  prices: Readonly<Record<string, ModelPrice>> = {},
+  sources: Readonly<Record<ProviderId, PriceSource>> = {}
+): Pricing["Service"] => {
+  const book = makePriceBook(prices, sources)
   return Pricing.of({ priceOf: book.priceOf, costOf: book.costOf })
 }
 
@@ -217,13 +221,18 @@ export const CostTracking = {
     options: {
       /** More sinks after the JSONL log (`log_path`), e.g. a ledger; each gets every record. */
       readonly sinks?: ReadonlyArray<Layer.Layer<CostSink, ConfigError>>
+      /**
+       * Where each provider instance's models are in the price catalogue (its type's `price`, as
+       * `priceSources(config)` of the main package gives them); others are looked up across it.
+       */
+      readonly priceSources?: Readonly<Record<ProviderId, PriceSource>>
     } = {}
   ): Layer.Layer<Pricing | CostTracker, ConfigError> =>
     Layer.effectContext(
       Effect.gen(function* () {
         yield* validate(config)
         // One price book for both: what a budget reserves and what a record costs use the same rates.
-        const book = makePriceBook(config.prices)
+        const book = makePriceBook(config.prices, options.priceSources)
         const pricing = Pricing.of({ priceOf: book.priceOf, costOf: book.costOf })
         if (!config.enabled) return Context.make(Pricing, pricing).pipe(Context.add(CostTracker, disabledTracker))
         const sinkLayers = [

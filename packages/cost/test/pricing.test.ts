@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { Cost, CostTrackingConfig, Usage } from "@llm-orchestrator/core"
 import { CostTracking, makePricing, Pricing } from "@llm-orchestrator/cost"
+import { priceSourcesByType } from "@llm-orchestrator/providers"
 import { Effect } from "effect"
 
 /** Hand computation of a cost from per-million prices (what each provider's pricing page describes). */
@@ -34,7 +35,7 @@ const usage = (partial: Partial<Usage>): Usage => ({
 })
 
 describe("catalogue prices match the providers' published prices", () => {
-  const pricing = makePricing()
+  const pricing = makePricing({}, priceSourcesByType)
 
   it("OpenAI gpt-4o-mini with cached input", () => {
     // https://openai.com/api/pricing: gpt-4o-mini $0.15 input, $0.075 cached input, $0.60 output per 1M.

@@ -14,6 +14,7 @@ import {
   readCostLog,
   reportFromRecords
 } from "@llm-orchestrator/cost"
+import { priceSourcesByType } from "@llm-orchestrator/providers"
 import { Effect, Layer } from "effect"
 
 const root = fs.mkdtempSync(nodePath.join(os.tmpdir(), "llm-cost-test-"))
@@ -25,7 +26,7 @@ const freshDir = () => {
   return dir
 }
 
-const pricing = makePricing()
+const pricing = makePricing({}, priceSourcesByType)
 const models: ReadonlyArray<[ProviderId, string]> = [
   ["openai", "gpt-4o-mini"],
   ["anthropic", "claude-sonnet-4-5"],

@@ -1,46 +1,44 @@
 /**
- * From a parsed config file to running services: one provider layer per configured provider (each
- * loads only its own SDK, when built), the cost services, and the orchestrator over them.
+ * From a parsed config file to running services: one provider layer per configured instance, built by
+ * its type (each loads only its own SDK, when built), the cost services, and the orchestrator over them.
  */
 import {
   type ConfigError,
   LLMOrchestrator as CoreOrchestrator,
   type CostTracker,
-  loadConfig,
   type OrchestratorConfig,
+  type PriceSource,
   type Pricing,
   type ProviderId,
   type ProviderSetup
 } from "@llm-orchestrator/core"
 import { CostTracking } from "@llm-orchestrator/cost"
-import {
-  AnthropicProvider,
-  BedrockProvider,
-  GeminiProvider,
-  OpenAIProvider,
-  VertexProvider
-} from "@llm-orchestrator/providers"
 import { Effect, Layer } from "effect"
+import { loadConfig } from "./config.ts"
 
-/** The provider layers a config asks for, keyed by provider id. */
-export const providerSetups = (config: OrchestratorConfig): { [P in ProviderId]?: ProviderSetup } => {
-  const { openai, anthropic, gemini, bedrock, vertex } = config.providers
-  return {
-    ...(openai ? { openai: { layer: OpenAIProvider.layer(openai), fallbackModels: openai.fallbackModels } } : {}),
-    ...(anthropic
-      ? { anthropic: { layer: AnthropicProvider.layer(anthropic), fallbackModels: anthropic.fallbackModels } }
-      : {}),
-    ...(gemini ? { gemini: { layer: GeminiProvider.layer(gemini), fallbackModels: gemini.fallbackModels } } : {}),
-    ...(bedrock ? { bedrock: { layer: BedrockProvider.layer(bedrock), fallbackModels: bedrock.fallbackModels } } : {}),
-    ...(vertex ? { vertex: { layer: VertexProvider.layer(vertex), fallbackModels: vertex.fallbackModels } } : {})
-  }
-}
+const byInstance = <A>(
+  config: OrchestratorConfig,
+  f: (instance: OrchestratorConfig["providers"][string]) => A
+): Record<ProviderId, A> =>
+  Object.fromEntries(Object.entries(config.providers).map(([name, instance]) => [name, f(instance)]))
+
+/** The provider layers a config asks for, keyed by instance name. */
+export const providerSetups = (config: OrchestratorConfig): Record<ProviderId, ProviderSetup> =>
+  byInstance(config, ({ type, settings }) => ({
+    layer: type.layer(settings),
+    fallbackModels: settings.fallbackModels,
+    checkModelId: type.checkModelId
+  }))
+
+/** Where each instance's models are in the price catalogue (for `CostTracking.layer`). */
+export const priceSources = (config: OrchestratorConfig): Record<ProviderId, PriceSource> =>
+  byInstance(config, ({ type, settings }) => type.instancePrice?.(settings) ?? type.price)
 
 export type OrchestratorServices = CoreOrchestrator | CostTracker | Pricing
 
 /** The orchestrator and the cost services it records into, from a parsed config. */
 export const layerFromConfig = (config: OrchestratorConfig): Layer.Layer<OrchestratorServices, ConfigError> => {
-  const cost = CostTracking.layer(config.costTracking)
+  const cost = CostTracking.layer(config.costTracking, { priceSources: priceSources(config) })
   const orchestrator = CoreOrchestrator.layer({
     activeProvider: config.activeProvider,
     activeModel: config.activeModel,

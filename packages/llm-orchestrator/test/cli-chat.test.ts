@@ -3,11 +3,14 @@
  * cost line on stderr (equal to the cost log's record), `--json`, `--no-stream`, `--provider` /
  * `--model` overrides, fallback attempts, and one-line typed errors.
  */
+
 import { readFileSync } from "node:fs"
-import { type ChatResponse, type CostRecord, type OrchestratorConfig, parseConfig } from "@llm-orchestrator/core"
+import type { ChatResponse, CostRecord, OrchestratorConfig } from "@llm-orchestrator/core"
 import { type SimulatorFleet, startSimulatorFleet } from "@llm-orchestrator/testing"
 import { Effect } from "effect"
+import { parseConfig } from "llm-orchestrator"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { seeds } from "../../core/test/config-support.ts"
 import { leakedSecrets, lines, runCli, tempDir } from "./cli-support.ts"
 
 const readLog = (path: string): Array<CostRecord> =>
@@ -102,7 +105,7 @@ describe("llm-orchestrator chat", { timeout: 60_000 }, () => {
 
   it("--provider anthropic switches provider (its first fallback model); --model picks the model", async () => {
     fleet.anthropic.script({ kind: "text", text: "Anthropic here." }, { kind: "text", text: "Haiku here." })
-    const [firstFallback, secondFallback] = fleetConfig.providers.anthropic!.fallbackModels
+    const [firstFallback, secondFallback] = seeds(fleetConfig).anthropic!.fallbackModels
     const switched = await runCli(["chat", "hi", "--provider", "anthropic", "--config", freshConfig()])
     expect(switched.code).toBe(0)
     expect(switched.stdout).toBe("Anthropic here.\n")
@@ -132,7 +135,7 @@ describe("llm-orchestrator chat", { timeout: 60_000 }, () => {
 
   it("shows the attempts when the request fell back to another model", async () => {
     const active = fleetConfig.activeModel
-    const next = fleetConfig.providers.openai!.fallbackModels.find((model) => model !== active)!
+    const next = seeds(fleetConfig).openai!.fallbackModels.find((model) => model !== active)!
     fleet.openai.scriptModel(active, { kind: "error", fault: "model-not-found" })
     fleet.openai.scriptModel(next, { kind: "text", text: "From the fallback." })
     const result = await runCli(["chat", "hi", "--config", freshConfig()])
@@ -159,7 +162,7 @@ describe("llm-orchestrator chat", { timeout: 60_000 }, () => {
     const unknown = await runCli(["chat", "hi", "--provider", "opnai", "--config", freshConfig()])
     expect(unknown.code).toBe(1)
     expect(lines(unknown.stderr)).toEqual([
-      'error: unknown provider "opnai"; the providers are openai, anthropic, gemini, bedrock, vertex'
+      'error: unknown provider "opnai"; did you mean openai? Configured providers: openai, anthropic, gemini, vertex, bedrock'
     ])
     // A config with only openai: asking for anthropic names what is configured.
     const onlyOpenAI = dir.file(

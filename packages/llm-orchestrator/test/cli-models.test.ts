@@ -72,7 +72,7 @@ describe("llm-orchestrator models", { timeout: 60_000 }, () => {
     expect(run.code).toBe(1)
     expect(run.stdout).toBe("")
     expect(lines(run.stderr)).toEqual([
-      'error: unknown provider "anthropc"; the providers are openai, anthropic, gemini, bedrock, vertex'
+      'error: unknown provider "anthropc"; did you mean anthropic? Configured providers: openai, anthropic, gemini, vertex, bedrock'
     ])
   })
 

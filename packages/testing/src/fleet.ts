@@ -10,6 +10,10 @@ import { startGeminiSimulator, startVertexSimulator } from "./simulator/google.t
 import { startOpenAISimulator } from "./simulator/openai.ts"
 import type { Simulator, SimulatorOptions } from "./simulator/server.ts"
 
+/** The providers the fleet simulates: one instance of each seed type, named like it. */
+export const fleetProviders = ["openai", "anthropic", "gemini", "bedrock", "vertex"] as const
+export type FleetProvider = (typeof fleetProviders)[number]
+
 export interface SimulatorFleet {
   readonly openai: Simulator
   readonly anthropic: Simulator
@@ -22,7 +26,7 @@ export interface SimulatorFleet {
 }
 
 export interface FleetConfigOptions {
-  readonly activeProvider?: "openai" | "anthropic" | "gemini" | "bedrock" | "vertex"
+  readonly activeProvider?: FleetProvider
   readonly activeModel?: string
   /** `cost_tracking.log_path`; no log when absent. */
   readonly costLogPath?: string

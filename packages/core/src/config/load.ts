@@ -7,12 +7,13 @@
  * for unknown keys, the variable behind a missing `${VAR}`, and never the value of a secret.
  */
 import { readFile } from "node:fs/promises"
-import { Effect, type Redacted } from "effect"
+import { Effect } from "effect"
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument, type YAMLError } from "yaml"
-import { type ModelPrice, type ProviderId, providerIds } from "../domain.ts"
+import type { ModelPrice } from "../domain.ts"
 import { ConfigError, type ConfigProblem } from "../errors.ts"
 import { optionalField } from "../internal/optional.ts"
 import { closest } from "../internal/suggest.ts"
+import { modelIdOwner, type ProviderInstance, type ProviderType } from "../provider-type.ts"
 import {
   childPath,
   describe,
@@ -26,14 +27,9 @@ import {
   readModelId,
   readModelList,
   readNumber,
-  readOptionalHeaderValue,
-  readOptionalSecret,
-  readOptionalString,
-  readRequiredSecret
+  readOptionalString
 } from "./read.ts"
 import {
-  type AnthropicConfig,
-  type BedrockConfig,
   type ChainEntry,
   type CircuitBreakerConfig,
   type CostTrackingConfig,
@@ -42,12 +38,9 @@ import {
   defaultDiscovery,
   defaultRetry,
   type FallbackConfig,
-  type GeminiConfig,
-  type OpenAIConfig,
   type OrchestratorConfig,
   type ProvidersConfig,
-  type RetryConfig,
-  type VertexConfig
+  type RetryConfig
 } from "./types.ts"
 
 export interface ParseConfigOptions {
@@ -72,46 +65,21 @@ const topLevelKeys = [
   "cost_tracking",
   "request_timeout"
 ]
-const commonProviderKeys = ["api_key", "fallback_models", "base_url", "timeout", "idle_timeout"]
-const providerKeys: Readonly<Record<ProviderId, ReadonlyArray<string>>> = {
-  openai: [...commonProviderKeys, "organization", "project", "api"],
-  anthropic: commonProviderKeys,
-  gemini: commonProviderKeys,
-  bedrock: [
-    "region",
-    "profile",
-    "access_key_id",
-    "secret_access_key",
-    "session_token",
-    "fallback_models",
-    "base_url",
-    "timeout",
-    "idle_timeout"
-  ],
-  vertex: [
-    "project",
-    "location",
-    "credentials_file",
-    "api_key",
-    "fallback_models",
-    "base_url",
-    "timeout",
-    "idle_timeout"
-  ]
+/** Instance names go into cost records, logs and CLI output: short, plain words. */
+const instanceName = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
+
+/** The provider types a config may use, by name, with the lists messages need. */
+interface TypeIndex {
+  readonly byName: ReadonlyMap<string, ProviderType>
+  readonly names: ReadonlyArray<string>
+  readonly list: string
 }
-const apiKeyVariable: Readonly<Record<"openai" | "anthropic" | "gemini", string>> = {
-  openai: "OPENAI_API_KEY",
-  anthropic: "ANTHROPIC_API_KEY",
-  gemini: "GEMINI_API_KEY"
+
+const indexTypes = (types: ReadonlyArray<ProviderType>): TypeIndex => {
+  const byName = new Map(types.map((type) => [type.name, type]))
+  const names = [...byName.keys()]
+  return { byName, names, list: names.join(", ") }
 }
-const exampleModel: Readonly<Record<ProviderId, string>> = {
-  openai: "gpt-4o-mini",
-  anthropic: "claude-sonnet-4-5",
-  gemini: "gemini-2.5-flash",
-  bedrock: "anthropic.claude-3-5-haiku-20241022-v1:0",
-  vertex: "gemini-2.5-flash"
-}
-const providerList = providerIds.join(", ")
 
 // ---------------------------------------------------------------------------------------------------
 // YAML text -> plain value
@@ -212,21 +180,21 @@ const parseYaml = (reader: Reader, text: string, source: string | undefined): Re
 // plain value -> OrchestratorConfig
 
 interface ProviderNames {
-  /** Providers written under `providers` (whether or not their settings are valid). */
-  readonly configured: ReadonlyArray<ProviderId>
-  /** Provider names that an unknown `providers.<name>` was suggested as: not reported twice. */
+  /** Instances written under `providers` (whether or not their settings are valid), with their types. */
+  readonly configured: ReadonlyMap<string, ProviderType>
+  /** Names that an unknown `providers.<name>` was suggested as: not reported twice. */
   readonly suggested: ReadonlyArray<string>
   /** False when `providers` itself is missing, empty or not a mapping (already reported once). */
   readonly usable: boolean
 }
 
-const readCommon = (reader: Reader, path: string, raw: Record<string, unknown>, provider: ProviderId) => {
+const readCommon = (reader: Reader, path: string, raw: Record<string, unknown>, name: string, type: ProviderType) => {
   const fallbackModels = readModelList(
     reader,
     childPath(path, "fallback_models"),
     raw.fallback_models,
-    exampleModel[provider],
-    provider
+    type.exampleModel,
+    modelIdOwner(name, type)
   )
   const baseUrl = readOptionalString(reader, childPath(path, "base_url"), raw.base_url)
   if (baseUrl !== undefined && !isHttpUrl(baseUrl)) {
@@ -252,207 +220,123 @@ const isHttpUrl = (text: string): boolean => {
   }
 }
 
-const readApiKey = (
-  reader: Reader,
-  path: string,
-  raw: Record<string, unknown>,
-  provider: keyof typeof apiKeyVariable
-) => readRequiredSecret(reader, childPath(path, "api_key"), raw.api_key, `set it to \${${apiKeyVariable[provider]}}`)
-
-const readOpenAI = (reader: Reader, path: string, raw: Record<string, unknown>): OpenAIConfig | undefined => {
-  const apiKey = readApiKey(reader, path, raw, "openai")
-  const common = readCommon(reader, path, raw, "openai")
-  const organization = readOptionalHeaderValue(reader, childPath(path, "organization"), raw.organization)
-  const project = readOptionalHeaderValue(reader, childPath(path, "project"), raw.project)
-  const api = readEnum(reader, childPath(path, "api"), raw.api, ["chat", "responses"] as const, {
-    noun: "api"
-  })
-  if (apiKey === undefined) return undefined
-  return {
-    apiKey,
-    ...common,
-    ...(organization !== undefined ? { organization } : {}),
-    ...(project !== undefined ? { project } : {}),
-    api: api ?? "chat"
-  }
-}
-
-const readKeyOnly = (
-  reader: Reader,
-  path: string,
-  raw: Record<string, unknown>,
-  provider: "anthropic" | "gemini"
-): AnthropicConfig | GeminiConfig | undefined => {
-  const apiKey = readApiKey(reader, path, raw, provider)
-  const common = readCommon(reader, path, raw, provider)
-  return apiKey === undefined ? undefined : { apiKey, ...common }
-}
-
-const readBedrock = (reader: Reader, path: string, raw: Record<string, unknown>): BedrockConfig | undefined => {
-  const regionPath = childPath(path, "region")
-  const writtenRegion = readOptionalString(reader, regionPath, raw.region)
-  const region =
-    writtenRegion ??
-    (reader.hasProblemAt(regionPath)
-      ? undefined
-      : reader.env.AWS_REGION ||
-        reader.env.AWS_DEFAULT_REGION ||
-        reader.report(regionPath, `is required; set ${regionPath} or AWS_REGION`))
-  const profile = readOptionalString(reader, childPath(path, "profile"), raw.profile)
-  const accessKeyId = readOptionalSecret(reader, childPath(path, "access_key_id"), raw.access_key_id)
-  const secretAccessKey = readOptionalSecret(reader, childPath(path, "secret_access_key"), raw.secret_access_key)
-  const sessionToken = readOptionalSecret(reader, childPath(path, "session_token"), raw.session_token)
-  const common = readCommon(reader, path, raw, "bedrock")
-  // Static keys are all-or-nothing: half a key pair would silently fall back to another credential.
-  const keyProblem = (missing: string, present: string) =>
-    reader.report(
-      childPath(path, missing),
-      `is required when ${present} is set (static AWS keys go together); or remove ${present} to use the default AWS credential chain`
-    )
-  const keyPaths = ["access_key_id", "secret_access_key", "session_token"].map((key) => childPath(path, key))
-  if (!keyPaths.some((keyPath) => reader.hasProblemAt(keyPath))) {
-    if (accessKeyId !== undefined && secretAccessKey === undefined) keyProblem("secret_access_key", "access_key_id")
-    else if (secretAccessKey !== undefined && accessKeyId === undefined)
-      keyProblem("access_key_id", "secret_access_key")
-    else if (sessionToken !== undefined && accessKeyId === undefined) {
-      reader.report(
-        childPath(path, "session_token"),
-        "needs access_key_id and secret_access_key (a session token belongs to a static key pair)"
-      )
-    }
-  }
-  if (profile !== undefined && (accessKeyId !== undefined || secretAccessKey !== undefined)) {
-    reader.report(
-      childPath(path, "profile"),
-      "set either profile or the static keys (access_key_id, secret_access_key), not both"
-    )
-  }
-  if (region === undefined) return undefined
-  return {
-    region,
-    ...common,
-    ...(profile !== undefined ? { profile } : {}),
-    ...(accessKeyId !== undefined ? { accessKeyId } : {}),
-    ...(secretAccessKey !== undefined ? { secretAccessKey } : {}),
-    ...(sessionToken !== undefined ? { sessionToken } : {})
-  }
-}
-
-const readVertex = (reader: Reader, path: string, raw: Record<string, unknown>): VertexConfig => {
-  const project = readOptionalString(reader, childPath(path, "project"), raw.project)
-  const location = readOptionalString(reader, childPath(path, "location"), raw.location)
-  const credentialsFile = readOptionalString(reader, childPath(path, "credentials_file"), raw.credentials_file)
-  const apiKey: Redacted.Redacted<string> | undefined = readOptionalSecret(
-    reader,
-    childPath(path, "api_key"),
-    raw.api_key
-  )
-  const common = readCommon(reader, path, raw, "vertex")
-  return {
-    ...common,
-    ...(project !== undefined ? { project } : {}),
-    location: location ?? "global",
-    ...(credentialsFile !== undefined ? { credentialsFile } : {}),
-    ...(apiKey !== undefined ? { apiKey } : {})
-  }
+/**
+ * For an unknown key, say when it belongs to another provider type (`region` under openai). Only called
+ * for keys that are not `type`'s own, so `type` is never among the owners.
+ */
+const otherTypeHint = (types: TypeIndex, name: string, type: ProviderType) => (key: string) => {
+  const owners = types.names.filter((other) => types.byName.get(other)!.keys.includes(key))
+  return owners.length === 0
+    ? undefined
+    : `unknown key for ${name} (${key} is a key of ${owners.join(" and ")}); the keys here are ${["type", ...type.keys].join(", ")}`
 }
 
 /**
- * For an unknown key, say when it belongs to another provider (`region` under openai). Only called for
- * keys that are not `provider`'s own, so `provider` is never among the owners.
+ * The type of instance `name`: its `type:` when written, else the type named like the instance. Unknown
+ * types are reported (with a suggestion, remembered in `suggested`).
  */
-const otherProviderHint = (provider: ProviderId) => (key: string) => {
-  const owners = providerIds.filter((id) => providerKeys[id].includes(key))
-  return owners.length === 0
-    ? undefined
-    : `unknown key for ${provider} (${key} is a key of ${owners.join(" and ")}); the keys here are ${providerKeys[provider].join(", ")}`
+const readInstanceType = (
+  reader: Reader,
+  types: TypeIndex,
+  path: string,
+  name: string,
+  raw: unknown,
+  suggested: Array<string>
+): ProviderType | undefined => {
+  const written = isMapping(raw) ? raw.type : undefined
+  if (written === undefined || written === null) {
+    const type = types.byName.get(name)
+    if (type !== undefined) return type
+    const suggestion = closest(name, types.names)
+    if (suggestion === undefined) {
+      return reader.report(
+        path,
+        `unknown provider; the provider types are ${types.list} (a name of your own needs type: set to one of them)`
+      )
+    }
+    suggested.push(suggestion)
+    return reader.report(
+      path,
+      `unknown provider; did you mean ${suggestion}? Providers: ${types.list} (a name of your own needs type: set to one of them)`
+    )
+  }
+  const typeName = readEnum(reader, childPath(path, "type"), written, types.names, {
+    noun: "provider type",
+    plural: "provider types"
+  })
+  return typeName === undefined ? undefined : types.byName.get(typeName)
 }
 
-const readProviders = (reader: Reader, raw: unknown): { providers: ProvidersConfig; names: ProviderNames } => {
+const readProviders = (
+  reader: Reader,
+  types: TypeIndex,
+  raw: unknown
+): { providers: ProvidersConfig; names: ProviderNames } => {
   const path = "providers"
-  const configured: Array<ProviderId> = []
+  const configured = new Map<string, ProviderType>()
   const suggested: Array<string> = []
-  const providers: { -readonly [K in keyof ProvidersConfig]: ProvidersConfig[K] } = {}
+  const providers: Record<string, ProviderInstance> = {}
   if (raw === undefined || raw === null) {
-    reader.report(path, `is required; configure at least one provider (${providerList})`)
+    reader.report(path, `is required; configure at least one provider (${types.list})`)
     return { providers, names: { configured, suggested, usable: false } }
   }
   if (!isMapping(raw)) {
-    reader.report(
-      path,
-      `expected a mapping of provider names (${providerList}) to their settings, got ${describe(raw)}`
-    )
+    reader.report(path, `expected a mapping of provider names (${types.list}) to their settings, got ${describe(raw)}`)
     return { providers, names: { configured, suggested, usable: false } }
   }
   if (Object.keys(raw).length === 0) {
-    reader.report(path, `is empty; configure at least one provider (${providerList})`)
+    reader.report(path, `is empty; configure at least one provider (${types.list})`)
     return { providers, names: { configured, suggested, usable: false } }
   }
   for (const name of Object.keys(raw)) {
     const providerPath = childPath(path, name)
-    if (!(providerIds as ReadonlyArray<string>).includes(name)) {
-      const suggestion = closest(name, providerIds)
-      if (suggestion === undefined) reader.report(providerPath, `unknown provider; the providers are ${providerList}`)
-      else {
-        suggested.push(suggestion)
-        reader.report(providerPath, `unknown provider; did you mean ${suggestion}? Providers: ${providerList}`)
-      }
+    const type = readInstanceType(reader, types, providerPath, name, raw[name], suggested)
+    if (type === undefined) continue
+    if (!instanceName.test(name)) {
+      reader.report(
+        providerPath,
+        "is not a usable provider name: names are 1 to 64 letters, digits and _ . -, starting with a letter or a digit"
+      )
       continue
     }
-    const id = name as ProviderId
-    configured.push(id)
+    configured.set(name, type)
+    const keys = ["type", ...type.keys]
     const settings = readMapping(
       reader,
       providerPath,
       raw[name],
-      providerKeys[id],
-      `a mapping of ${id} settings (${providerKeys[id].join(", ")})`,
-      otherProviderHint(id)
+      keys,
+      `a mapping of ${type.name} settings (${keys.join(", ")})`,
+      otherTypeHint(types, name, type)
     )
     if (settings === undefined) continue
-    switch (id) {
-      case "openai": {
-        const openai = readOpenAI(reader, providerPath, settings)
-        if (openai) providers.openai = openai
-        break
-      }
-      case "anthropic": {
-        const anthropic = readKeyOnly(reader, providerPath, settings, "anthropic")
-        if (anthropic) providers.anthropic = anthropic
-        break
-      }
-      case "gemini": {
-        const gemini = readKeyOnly(reader, providerPath, settings, "gemini")
-        if (gemini) providers.gemini = gemini
-        break
-      }
-      case "bedrock": {
-        const bedrock = readBedrock(reader, providerPath, settings)
-        if (bedrock) providers.bedrock = bedrock
-        break
-      }
-      case "vertex":
-        providers.vertex = readVertex(reader, providerPath, settings)
-        break
-    }
+    const own = type.readSettings({ reader, path: providerPath, raw: settings })
+    const common = readCommon(reader, providerPath, settings, name, type)
+    if (own !== undefined) providers[name] = { type, settings: { ...common, ...own } }
   }
   return { providers, names: { configured, suggested, usable: true } }
 }
 
-/** A provider name that must also be configured under `providers` (active_provider, chain entries). */
+/** The name of a configured instance (active_provider, chain entries), with its type. */
 const readConfiguredProvider = (
   reader: Reader,
+  types: TypeIndex,
   path: string,
   raw: unknown,
   names: ProviderNames,
   missingFix: string
-): ProviderId | undefined => {
-  const id = readEnum(reader, path, raw, providerIds, { noun: "provider", plural: "providers", missingFix })
-  if (id === undefined || names.configured.includes(id)) return id
+): { readonly name: string; readonly type: ProviderType } | undefined => {
+  const written = typeof raw === "string" ? raw.trim() : undefined
   // Already reported: `providers` is unusable, or `providers.opnai` said "did you mean openai?".
-  if (!names.usable || names.suggested.includes(id)) return undefined
-  const configured = names.configured.length > 0 ? ` (configured: ${names.configured.join(", ")})` : ""
-  return reader.report(path, `provider "${id}" is not configured; add it under providers${configured}`)
+  if (written !== undefined && (!names.usable || names.suggested.includes(written))) return undefined
+  if (written !== undefined && !names.configured.has(written) && types.byName.has(written)) {
+    const configured = names.configured.size > 0 ? ` (configured: ${[...names.configured.keys()].join(", ")})` : ""
+    return reader.report(path, `provider "${written}" is not configured; add it under providers${configured}`)
+  }
+  const known = names.configured.size > 0 ? [...names.configured.keys()] : types.names
+  const name = readEnum(reader, path, raw, known, { noun: "provider", plural: "providers", missingFix })
+  const type = name === undefined ? undefined : names.configured.get(name)
+  return name === undefined || type === undefined ? undefined : { name, type }
 }
 
 const readRetry = (reader: Reader, raw: unknown): RetryConfig => {
@@ -480,7 +364,7 @@ const readRetry = (reader: Reader, raw: unknown): RetryConfig => {
   return result
 }
 
-const readFallback = (reader: Reader, raw: unknown, names: ProviderNames): FallbackConfig => {
+const readFallback = (reader: Reader, types: TypeIndex, raw: unknown, names: ProviderNames): FallbackConfig => {
   const path = "fallback"
   const fallback = readMapping(reader, path, raw, ["chain", "on_content_filter"])
   const onContentFilter = readBoolean(reader, childPath(path, "on_content_filter"), fallback?.on_content_filter)
@@ -496,14 +380,21 @@ const readFallback = (reader: Reader, raw: unknown, names: ProviderNames): Fallb
       if (entry === undefined) return
       const provider = readConfiguredProvider(
         reader,
+        types,
         childPath(entryPath, "provider"),
         entry.provider,
         names,
-        `set it to one of ${providerList}`
+        `set it to one of ${names.configured.size > 0 ? [...names.configured.keys()].join(", ") : types.list}`
       )
-      const model = readModelId(reader, childPath(entryPath, "model"), entry.model, "set it to a model name", provider)
+      const model = readModelId(
+        reader,
+        childPath(entryPath, "model"),
+        entry.model,
+        "set it to a model name",
+        provider && modelIdOwner(provider.name, provider.type)
+      )
       // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, a missing provider or model is always a reported problem, and a config with problems is not returned
-      if (provider !== undefined && model !== undefined) chain.push({ provider, model })
+      if (provider !== undefined && model !== undefined) chain.push({ provider: provider.name, model })
     })
   }
   return { chain, onContentFilter: onContentFilter ?? false }
@@ -628,64 +519,90 @@ const readCostTracking = (reader: Reader, raw: unknown): CostTrackingConfig => {
   }
 }
 
-const readConfig = (reader: Reader, root: Record<string, unknown>): OrchestratorConfig | undefined => {
+const readConfig = (
+  reader: Reader,
+  types: TypeIndex,
+  root: Record<string, unknown>
+): OrchestratorConfig | undefined => {
   readMapping(reader, "", root, topLevelKeys)
-  const { providers, names } = readProviders(reader, root.providers)
-  const activeProvider = readConfiguredProvider(
+  const { providers, names } = readProviders(reader, types, root.providers)
+  const active = readConfiguredProvider(
     reader,
+    types,
     "active_provider",
     root.active_provider,
     names,
-    `set it to the provider to use (${names.configured.length > 0 ? names.configured.join(", ") : providerList})`
+    `set it to the provider to use (${names.configured.size > 0 ? [...names.configured.keys()].join(", ") : types.list})`
   )
+  const example = active?.type.exampleModel ?? types.byName.values().next().value?.exampleModel
   const activeModel = readModelId(
     reader,
     "active_model",
     root.active_model,
-    `set it to the model to use, e.g. ${exampleModel[activeProvider ?? "openai"]}`,
-    activeProvider
+    `set it to the model to use${example === undefined ? "" : `, e.g. ${example}`}`,
+    active && modelIdOwner(active.name, active.type)
   )
   const config = {
     providers,
     retry: readRetry(reader, root.retry),
-    fallback: readFallback(reader, root.fallback, names),
+    fallback: readFallback(reader, types, root.fallback, names),
     circuitBreaker: readCircuitBreaker(reader, root.circuit_breaker),
     discovery: readDiscovery(reader, root.discovery),
     costTracking: readCostTracking(reader, root.cost_tracking),
     ...optionalField("requestTimeoutMs", readDuration(reader, "request_timeout", root.request_timeout, true))
   }
-  if (activeProvider === undefined || activeModel === undefined) return undefined
-  return { activeProvider, activeModel, ...config }
+  if (active === undefined || activeModel === undefined) return undefined
+  return { activeProvider: active.name, activeModel, ...config }
 }
 
 const analyse = (
+  types: TypeIndex,
   yamlText: string,
   options: ParseConfigOptions
 ): { readonly problems: ReadonlyArray<ConfigProblem>; readonly config: OrchestratorConfig | undefined } => {
   const reader = new Reader(options.env ?? process.env)
   const root = parseYaml(reader, yamlText, options.source)
-  const config = root === undefined ? undefined : readConfig(reader, root)
+  const config = root === undefined ? undefined : readConfig(reader, types, root)
   return { problems: reader.problems, config: reader.problems.length === 0 ? config : undefined }
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Public API
 
-/** Every problem of a config text at once (what `llm-orchestrator check` prints); empty when valid. */
-export const checkConfig = (yamlText: string, options: ParseConfigOptions = {}): ReadonlyArray<ConfigProblem> =>
-  analyse(yamlText, options).problems
+export interface ConfigLoader {
+  /** Every problem of a config text at once (what `llm-orchestrator check` prints); empty when valid. */
+  readonly checkConfig: (yamlText: string, options?: ParseConfigOptions) => ReadonlyArray<ConfigProblem>
+  /** Parses and validates a config text; fails with one `ConfigError` listing every problem. */
+  readonly parseConfig: (
+    yamlText: string,
+    options?: ParseConfigOptions
+  ) => Effect.Effect<OrchestratorConfig, ConfigError>
+  /** Reads, parses and validates a config file. */
+  readonly loadConfig: (path: string, options?: LoadConfigOptions) => Effect.Effect<OrchestratorConfig, ConfigError>
+}
 
-/** Parses and validates a config text; fails with one `ConfigError` listing every problem. */
-export const parseConfig = (
-  yamlText: string,
-  options: ParseConfigOptions = {}
-): Effect.Effect<OrchestratorConfig, ConfigError> =>
-  Effect.suspend(() => {
-    const { problems, config } = analyse(yamlText, options)
-    if (config !== undefined) return Effect.succeed(config)
-    // No config comes only with problems: every undefined the walker returns was reported.
-    return Effect.fail(ConfigError.fromProblems(problems))
-  })
+/**
+ * The config functions for a list of provider types (the providers package's `providerTypes` for the
+ * built-in ones; a later type of the same name replaces an earlier one).
+ */
+export const makeConfigLoader = (providerTypes: ReadonlyArray<ProviderType>): ConfigLoader => {
+  const types = indexTypes(providerTypes)
+  const parseConfig = (yamlText: string, options: ParseConfigOptions = {}) =>
+    Effect.suspend(() => {
+      const { problems, config } = analyse(types, yamlText, options)
+      if (config !== undefined) return Effect.succeed(config)
+      // No config comes only with problems: every undefined the walker returns was reported.
+      return Effect.fail(ConfigError.fromProblems(problems))
+    })
+  return {
+    checkConfig: (yamlText, options = {}) => analyse(types, yamlText, options).problems,
+    parseConfig,
+    loadConfig: (path, options = {}) =>
+      readConfigFile(path).pipe(
+        Effect.flatMap((text) => parseConfig(text, { source: path, ...(options.env ? { env: options.env } : {}) }))
+      )
+  }
+}
 
 /** Reads a config file's text; a missing or unreadable file is a `ConfigError` with path "". */
 export const readConfigFile = (path: string): Effect.Effect<string, ConfigError> =>
@@ -712,12 +629,3 @@ const fileProblem = (path: string, cause: unknown): string => {
     }
   }
 }
-
-/** Reads, parses and validates a config file. */
-export const loadConfig = (
-  path: string,
-  options: LoadConfigOptions = {}
-): Effect.Effect<OrchestratorConfig, ConfigError> =>
-  readConfigFile(path).pipe(
-    Effect.flatMap((text) => parseConfig(text, { source: path, ...(options.env ? { env: options.env } : {}) }))
-  )

@@ -6,10 +6,9 @@
  * any other value may be a secret written in the wrong place, or come from a secret variable.
  */
 import { Redacted } from "effect"
-import type { ProviderId } from "../domain.ts"
 import type { ConfigProblem } from "../errors.ts"
 import { closest } from "../internal/suggest.ts"
-import { headerValueProblem, modelIdProblem, modelIdRule } from "../orchestrator/validate.ts"
+import { headerValueProblem, type ModelIdCheck, modelIdProblem, modelIdRule } from "../orchestrator/validate.ts"
 import { parseDurationMs } from "./duration.ts"
 import { expandVariables } from "./expand.ts"
 
@@ -308,8 +307,14 @@ export const readDuration = (
   return ms
 }
 
+/** Whose model ids a key holds: the provider's name for messages and its type's own check. */
+export interface ModelIdOwner {
+  readonly provider: string
+  readonly check?: ModelIdCheck | undefined
+}
+
 /**
- * A model id (trimmed) that is safe to send to `provider` (any provider's rules when unknown): the
+ * A model id (trimmed) that is safe to send to `owner` (the common rule alone when unknown): the
  * same check `sendRequest` applies to `request.model`.
  */
 export const readModelId = (
@@ -317,17 +322,17 @@ export const readModelId = (
   path: string,
   value: unknown,
   missingFix: string,
-  provider: ProviderId | undefined,
+  owner: ModelIdOwner | undefined,
   expected = "a string"
 ): string | undefined => {
   const model = readRequiredString(reader, path, value, missingFix, expected)?.trim()
   if (model === undefined) return undefined
-  const problem = modelIdProblem(model, provider)
+  const problem = modelIdProblem(model, owner?.check)
   return problem === undefined
     ? model
     : reader.report(
         path,
-        `is not a valid ${provider === undefined ? "" : `${provider} `}model id: ${problem}; ${modelIdRule}`
+        `is not a valid ${owner === undefined ? "" : `${owner.provider} `}model id: ${problem}; ${modelIdRule}`
       )
 }
 
@@ -340,7 +345,7 @@ export const readModelList = (
   path: string,
   value: unknown,
   example: string,
-  provider: ProviderId
+  owner: ModelIdOwner
 ): ReadonlyArray<string> | undefined => {
   if (value === undefined) return undefined
   if (value === null || (Array.isArray(value) && value.length === 0)) {
@@ -354,7 +359,7 @@ export const readModelList = (
       reader.report(childPath(path, index), "is empty; write a model name, or remove the item")
       continue
     }
-    const model = readModelId(reader, childPath(path, index), item, "write a model name", provider, "a model name")
+    const model = readModelId(reader, childPath(path, index), item, "write a model name", owner, "a model name")
     if (model !== undefined) models.push(model)
   }
   return models.length === value.length ? models : undefined

@@ -1,72 +1,14 @@
 /**
  * The validated, typed configuration (docs/ARCHITECTURE.md, "Config"). YAML keys are snake_case; these fields are
  * their camelCase forms. Durations are milliseconds; prices are USD per million tokens.
- * Every secret is a `Redacted` from the moment it is read.
+ * Every secret is a `Redacted` from the moment it is read. A provider's own settings are its type's
+ * (provider-type.ts).
  */
-import type { Redacted } from "effect"
 import type { ModelPrice, ProviderId } from "../domain.ts"
+import type { ProviderInstance } from "../provider-type.ts"
 
-interface ProviderCommon {
-  /** `fallback_models`, in order; the chain never repeats the active model. */
-  readonly fallbackModels: ReadonlyArray<string>
-  /** `base_url`: an OpenAI-compatible server, a proxy, or a simulator. */
-  readonly baseUrl?: string
-  /**
-   * `timeout` per attempt: a whole non-streamed call, or a stream until its first text (YAML: seconds
-   * as a number, or "500ms" / "30s" / "2m"). Absent: `defaultTimeouts.attemptMs`; 0 (`0` or `none`): off.
-   */
-  readonly timeoutMs?: number
-  /**
-   * `idle_timeout`: once a stream's text has begun, the longest wait for more text or its end.
-   * Absent: `defaultTimeouts.idleMs`, or `timeout` when that is shorter; 0: off.
-   */
-  readonly idleTimeoutMs?: number
-}
-
-export interface OpenAIConfig extends ProviderCommon {
-  readonly apiKey: Redacted.Redacted<string>
-  readonly organization?: string
-  readonly project?: string
-  /** `api`: Chat Completions (default) or the Responses API. */
-  readonly api: "chat" | "responses"
-}
-
-export interface AnthropicConfig extends ProviderCommon {
-  readonly apiKey: Redacted.Redacted<string>
-}
-
-export interface GeminiConfig extends ProviderCommon {
-  readonly apiKey: Redacted.Redacted<string>
-}
-
-export interface BedrockConfig extends ProviderCommon {
-  /** Required; also read from AWS_REGION / AWS_DEFAULT_REGION when the key is absent. */
-  readonly region: string
-  /** A named profile of the shared AWS config; otherwise the default credential chain. */
-  readonly profile?: string
-  /** Static keys (`access_key_id`, `secret_access_key`, `session_token`), all-or-nothing. */
-  readonly accessKeyId?: Redacted.Redacted<string>
-  readonly secretAccessKey?: Redacted.Redacted<string>
-  readonly sessionToken?: Redacted.Redacted<string>
-}
-
-export interface VertexConfig extends ProviderCommon {
-  readonly project?: string
-  /** e.g. us-central1, or global (default). */
-  readonly location: string
-  /** `credentials_file`: service-account or Workload Identity Federation JSON; otherwise ADC. */
-  readonly credentialsFile?: string
-  /** Express mode: an API key instead of ADC. */
-  readonly apiKey?: Redacted.Redacted<string>
-}
-
-export interface ProvidersConfig {
-  readonly openai?: OpenAIConfig
-  readonly anthropic?: AnthropicConfig
-  readonly gemini?: GeminiConfig
-  readonly bedrock?: BedrockConfig
-  readonly vertex?: VertexConfig
-}
+/** `providers:`: the configured instances by name (a name is also the default type). */
+export type ProvidersConfig = Readonly<Record<string, ProviderInstance>>
 
 export interface RetryConfig {
   /** `max_attempts` per model, the first try included (default 3). */

@@ -7,12 +7,17 @@
 import type { Attempt, ChatRequest, ProviderId } from "../domain.ts"
 import type { ConfigProblem } from "../errors.ts"
 import type { ChainEntry, CircuitBreaker } from "./policy.ts"
-import { modelIdProblem, modelIdRule } from "./validate.ts"
+import { type ModelIdCheck, modelIdProblem, modelIdRule } from "./validate.ts"
 
 export interface ChainOptions {
   readonly activeProvider: ProviderId
   readonly activeModel: string
-  readonly providers: { readonly [P in ProviderId]?: { readonly fallbackModels?: ReadonlyArray<string> } | undefined }
+  readonly providers: Readonly<
+    Record<
+      ProviderId,
+      { readonly fallbackModels?: ReadonlyArray<string>; readonly checkModelId?: ModelIdCheck | undefined } | undefined
+    >
+  >
   readonly fallback?: { readonly chain?: ReadonlyArray<ChainEntry> }
 }
 
@@ -20,14 +25,12 @@ export interface ChainOptions {
 export const invalidModelIds = (options: ChainOptions): Array<ConfigProblem> => {
   const problems: Array<ConfigProblem> = []
   const check = (path: string, model: string, provider: ProviderId): void => {
-    const problem = modelIdProblem(model, provider)
+    const problem = modelIdProblem(model, options.providers[provider]?.checkModelId)
     if (problem !== undefined)
       problems.push({ path, message: `is not a valid ${provider} model id: ${problem}; ${modelIdRule}` })
   }
   check("activeModel", options.activeModel, options.activeProvider)
-  for (const [id, setup] of Object.entries(options.providers) as Array<
-    [ProviderId, ChainOptions["providers"][ProviderId]]
-  >)
+  for (const [id, setup] of Object.entries(options.providers))
     for (const [i, model] of (setup?.fallbackModels ?? []).entries())
       check(`providers.${id}.fallbackModels[${i}]`, model, id)
   for (const [i, entry] of (options.fallback?.chain ?? []).entries())

@@ -24,22 +24,26 @@ import { LLMProvider, type LLMProviderShape } from "../provider.ts"
 import { type AttemptTicket, contentFiltered, makeAttemptRecorder, type RequestRun } from "./attempts.ts"
 import { invalidModelIds, makeChainPlanner } from "./chain.ts"
 import { makeModelCatalog } from "./discovery.ts"
+import { asInstance } from "./instance.ts"
 import { makeCircuitBreaker } from "./policy.ts"
 import { makeChainRunner } from "./runner.ts"
 import { makeStreamGate } from "./stream-gate.ts"
-import { validateRequest } from "./validate.ts"
+import { type ModelIdCheck, validateRequest } from "./validate.ts"
 
 export interface ProviderSetup {
   /** The provider's layer, e.g. `OpenAIProvider.layer({ apiKey })`. */
   readonly layer: Layer.Layer<LLMProvider, ConfigError | Config.ConfigError>
   /** Tried in order after the active model (when this is the active provider). */
   readonly fallbackModels?: ReadonlyArray<string>
+  /** Its type's narrowing of model ids (`ProviderType.checkModelId`), applied to configured and requested ids. */
+  readonly checkModelId?: ModelIdCheck | undefined
 }
 
 export interface LLMOrchestratorOptions {
   readonly activeProvider: ProviderId
   readonly activeModel: string
-  readonly providers: { readonly [P in ProviderId]?: ProviderSetup }
+  /** By instance name: errors, model lists and cost records name the instance. */
+  readonly providers: Readonly<Record<ProviderId, ProviderSetup | undefined>>
   readonly retry?: Partial<RetryConfig>
   readonly fallback?: Partial<FallbackConfig>
   readonly circuitBreaker?: Partial<CircuitBreakerConfig>
@@ -80,12 +84,13 @@ const make = (options: LLMOrchestratorOptions) =>
 
     // Each provider layer is built once, in the orchestrator's scope (SDK clients live as long as it).
     const providers = new Map<ProviderId, LLMProviderShape>()
-    for (const [id, setup] of Object.entries(options.providers) as Array<[ProviderId, ProviderSetup | undefined]>) {
+    for (const [id, setup] of Object.entries(options.providers)) {
       if (!setup) continue
       const context = yield* Layer.build(setup.layer)
-      providers.set(id, Context.get(context, LLMProvider))
+      providers.set(id, asInstance(id, Context.get(context, LLMProvider)))
     }
 
+    const activeModelCheck = options.providers[options.activeProvider]?.checkModelId
     const tracker = yield* CostTracker
     const pricing = yield* Pricing
     const discovery: DiscoveryConfig = { ...defaultDiscovery, ...options.discovery }
@@ -110,7 +115,7 @@ const make = (options: LLMOrchestratorOptions) =>
     /** Validation and budget: both fail before anything is sent. */
     const begin = (request: ChatRequest, stream: boolean): Effect.Effect<RequestRun, LLMError> => {
       const model = request?.model ?? options.activeModel
-      const invalid = validateRequest(request, options.activeProvider, model)
+      const invalid = validateRequest(request, options.activeProvider, model, activeModelCheck)
       if (invalid) return Effect.fail(invalid)
       return Effect.as(tracker.checkBudget(options.activeProvider, model), {
         requestId: randomUUID(),

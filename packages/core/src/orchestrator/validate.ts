@@ -31,14 +31,16 @@ const describeCharacter = (ch: string): string => {
   return code < 0x7f ? `"${ch}"` : `a non-ASCII character (${hex})`
 }
 
+/** A provider type's own narrowing of model ids (after the common rule): why `model` is refused, or undefined. */
+export type ModelIdCheck = (model: string) => string | undefined
+
 /**
- * Why `model` cannot be sent to `provider`, or undefined when it can. Model ids end up in URL paths
- * (Gemini and Vertex AI put them there unencoded, after `tModel`'s weak `..` check), so an id must
- * not be able to leave the model's path: no `%`, `?`, `#`, `\`, whitespace or control characters,
- * no `.`/`..` or empty path segments, and a bounded length. Per provider, `/` and `:` are narrowed
- * to the forms the provider uses (`models/x` on Gemini, `publisher/model` on Vertex AI).
+ * Why `model` cannot be sent, or undefined when it can. Model ids end up in URL paths (some SDKs put
+ * them there unencoded), so an id must not be able to leave the model's path: no `%`, `?`, `#`, `\`,
+ * whitespace or control characters, no `.`/`..` or empty path segments, and a bounded length. A
+ * provider type may narrow this further with its own `check` (e.g. the forms of `/` and `:` it uses).
  */
-export const modelIdProblem = (model: unknown, provider?: ProviderId): string | undefined => {
+export const modelIdProblem = (model: unknown, check?: ModelIdCheck): string | undefined => {
   if (typeof model !== "string" || model.length === 0) return "it is empty or not a string"
   if (model.length > maxModelIdLength) return `it is ${model.length} characters long`
   if (!modelIdShape.test(model)) {
@@ -46,22 +48,7 @@ export const modelIdProblem = (model: unknown, provider?: ProviderId): string | 
     for (const ch of model) if (!modelIdCharacter.test(ch)) return `it contains ${describeCharacter(ch)}`
   }
   if (dotOrEmptySegment.test(model)) return 'it has an empty, "." or ".." path segment'
-  if ((provider === "gemini" || provider === "vertex") && model.includes(".."))
-    return 'it contains ".." (the Google SDK refuses it)'
-  switch (provider) {
-    case "gemini":
-      if (model.includes(":")) return 'it contains ":" (Gemini reads it as a method name)'
-      if (model.includes("/") && !/^(?:models|tunedModels)\/[^/]+$/.test(model))
-        return 'it contains "/" other than a models/ or tunedModels/ prefix'
-      return undefined
-    case "vertex":
-      if (model.includes(":")) return 'it contains ":" (Vertex AI reads it as a method name)'
-      if (model.startsWith("projects/"))
-        return "it names a project (projects/...); the configured project and location are used, so write the model alone, e.g. publishers/google/models/gemini-2.5-flash"
-      return undefined
-    default:
-      return undefined
-  }
+  return check?.(model)
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -131,10 +118,11 @@ const problemIn = (request: ChatRequest): string | undefined => {
 export const validateRequest = (
   request: ChatRequest,
   provider: ProviderId,
-  model: string
+  model: string,
+  check?: ModelIdCheck
 ): InvalidRequestError | undefined => {
-  // request.model replaces the active provider's model, so it is checked against that provider.
-  const modelProblem = request?.model === undefined ? undefined : modelIdProblem(request.model, provider)
+  // request.model replaces the active provider's model, so it is checked against that provider's type.
+  const modelProblem = request?.model === undefined ? undefined : modelIdProblem(request.model, check)
   if (modelProblem !== undefined)
     return new InvalidRequestError({
       provider,

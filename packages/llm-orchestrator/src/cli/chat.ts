@@ -5,18 +5,10 @@
  * `--json` shows what the plain command did), with `latencyMs` measured by the CLI around the stream.
  * `--provider` / `--model` replace the config's active provider/model for this run.
  */
-import {
-  type Attempt,
-  type ChatRequest,
-  type ChatResponse,
-  type Cost,
-  type Finish,
-  loadConfig,
-  type Message,
-  type Usage
-} from "@llm-orchestrator/core"
+import type { Attempt, ChatRequest, ChatResponse, Cost, Finish, Message, Usage } from "@llm-orchestrator/core"
 import { Effect, Option, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import { loadConfig } from "../config.ts"
 import { LLMOrchestrator } from "../orchestrator.ts"
 import { layerFromConfig } from "../wiring.ts"
 import { applyOverride } from "./config.ts"

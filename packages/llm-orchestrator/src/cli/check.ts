@@ -4,16 +4,11 @@
  * problems. A valid config gets a short summary. Secrets are never printed: the summary shows only
  * non-secret settings, and `checkConfig` never quotes a secret's value.
  */
-import {
-  checkConfig,
-  type OrchestratorConfig,
-  type ProviderId,
-  parseConfig,
-  readConfigFile
-} from "@llm-orchestrator/core"
+import { type OrchestratorConfig, type ProviderId, readConfigFile } from "@llm-orchestrator/core"
 import { resolveLogPath } from "@llm-orchestrator/cost"
 import { Effect, Option } from "effect"
 import { Argument, Command } from "effect/cli"
+import { checkConfig, parseConfig } from "../config.ts"
 import { configuredProviders } from "./config.ts"
 import { CliFailure } from "./failure.ts"
 import { formatTable, formatUsd, printOut } from "./output.ts"
@@ -22,37 +17,17 @@ import { root } from "./root.ts"
 /** A base URL without any user:password part (someone may have put a proxy credential there). */
 const safeUrl = (url: string): string => url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1")
 
-/** The non-secret settings of one provider: where it connects, how it authenticates, its fallbacks. */
+/** The non-secret settings of one instance: its type, where it connects, how it authenticates, its fallbacks. */
 const providerDetails = (config: OrchestratorConfig, id: ProviderId): string => {
-  const details: Array<string> = []
-  const common = config.providers[id]
-  if (common === undefined) return ""
-  switch (id) {
-    case "bedrock": {
-      const bedrock = config.providers.bedrock!
-      details.push(`region ${bedrock.region}`)
-      details.push(
-        bedrock.accessKeyId ? "static keys" : bedrock.profile ? `profile ${bedrock.profile}` : "default AWS credentials"
-      )
-      break
-    }
-    case "vertex": {
-      const vertex = config.providers.vertex!
-      details.push(`project ${vertex.project ?? "(from ADC)"}`, `location ${vertex.location}`)
-      details.push(vertex.apiKey ? "API key" : vertex.credentialsFile ? `credentials ${vertex.credentialsFile}` : "ADC")
-      break
-    }
-    case "openai":
-      details.push("API key", `${config.providers.openai!.api} API`)
-      break
-    default:
-      details.push("API key")
-  }
-  if (common.baseUrl !== undefined) details.push(`base_url ${safeUrl(common.baseUrl)}`)
+  const instance = config.providers[id]
+  if (instance === undefined) return ""
+  const { type, settings } = instance
+  const details = [...(type.name === id ? [] : [`type ${type.name}`]), ...type.describe(settings)]
+  if (settings.baseUrl !== undefined) details.push(`base_url ${safeUrl(settings.baseUrl)}`)
   const ms = (value: number) => (value === 0 ? "none" : `${value} ms`)
-  if (common.timeoutMs !== undefined) details.push(`timeout ${ms(common.timeoutMs)}`)
-  if (common.idleTimeoutMs !== undefined) details.push(`idle_timeout ${ms(common.idleTimeoutMs)}`)
-  if (common.fallbackModels.length > 0) details.push(`fallback ${common.fallbackModels.join(", ")}`)
+  if (settings.timeoutMs !== undefined) details.push(`timeout ${ms(settings.timeoutMs)}`)
+  if (settings.idleTimeoutMs !== undefined) details.push(`idle_timeout ${ms(settings.idleTimeoutMs)}`)
+  if (settings.fallbackModels.length > 0) details.push(`fallback ${settings.fallbackModels.join(", ")}`)
   return details.join("; ")
 }
 

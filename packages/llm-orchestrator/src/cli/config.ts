@@ -2,12 +2,14 @@
  * Provider names from the command line, checked against the loaded config, and the `--provider` /
  * `--model` overrides of `chat` applied to it.
  */
-import { type OrchestratorConfig, type ProviderId, providerIds } from "@llm-orchestrator/core"
+import { closestMatches, type OrchestratorConfig, type ProviderId } from "@llm-orchestrator/core"
+import { providerTypes } from "@llm-orchestrator/providers"
 import { Effect } from "effect"
 import { CliFailure } from "./failure.ts"
 
+/** The configured provider instances, in config order. */
 export const configuredProviders = (config: OrchestratorConfig): ReadonlyArray<ProviderId> =>
-  providerIds.filter((id) => config.providers[id] !== undefined)
+  Object.keys(config.providers)
 
 /** A provider named on the command line: known, and configured in this config. */
 export const requireConfiguredProvider = (
@@ -15,18 +17,23 @@ export const requireConfiguredProvider = (
   name: string
 ): Effect.Effect<ProviderId, CliFailure> => {
   const configured = configuredProviders(config)
-  const id = providerIds.find((p) => p === name)
-  if (id === undefined) {
-    return Effect.fail(CliFailure.failure(`unknown provider "${name}"; the providers are ${providerIds.join(", ")}`))
-  }
-  if (!configured.includes(id)) {
+  if (configured.includes(name)) return Effect.succeed(name)
+  if (providerTypes.some((type) => type.name === name)) {
     return Effect.fail(
       CliFailure.failure(
-        `provider ${id} is not configured; add providers.${id} to the config (configured: ${configured.join(", ")})`
+        `provider ${name} is not configured; add providers.${name} to the config (configured: ${configured.join(", ")})`
       )
     )
   }
-  return Effect.succeed(id)
+  const [suggestion] = closestMatches(name, configured, 1)
+  const list = configured.join(", ")
+  return Effect.fail(
+    CliFailure.failure(
+      suggestion === undefined
+        ? `unknown provider "${name}"; the configured providers are ${list}`
+        : `unknown provider "${name}"; did you mean ${suggestion}? Configured providers: ${list}`
+    )
+  )
 }
 
 export interface ModelOverride {
@@ -49,7 +56,7 @@ export const applyOverride = (
     const provider = yield* requireConfiguredProvider(config, override.provider)
     if (override.model !== undefined) return { ...config, activeProvider: provider, activeModel: override.model }
     if (provider === config.activeProvider) return config
-    const model = config.providers[provider]?.fallbackModels[0]
+    const model = config.providers[provider]?.settings.fallbackModels[0]
     if (model === undefined) {
       return yield* Effect.fail(
         CliFailure.usage(`--provider ${provider} needs --model: providers.${provider} has no fallback_models`)

@@ -6,10 +6,11 @@
  * Tag rows overlap (a call tagged feature=a and tenant=b counts in both), so with `--by tag` the
  * TOTAL row is the log's total, not the sum of the rows above it.
  */
-import { type CostBucket, type CostRecord, type CostReport, loadConfig } from "@llm-orchestrator/core"
+import type { CostBucket, CostRecord, CostReport } from "@llm-orchestrator/core"
 import { reportFromLog, resolveLogPath } from "@llm-orchestrator/cost"
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import { loadConfig } from "../config.ts"
 import { CliFailure } from "./failure.ts"
 import { type Column, formatCount, formatTable, formatUsd, printErr, printJson, printOut } from "./output.ts"
 import { root } from "./root.ts"

@@ -6,9 +6,10 @@
  * down) does not hide the others: its error goes to stderr and the command exits 1 after printing
  * what the other providers returned.
  */
-import { loadConfig, type ModelInfo, type ProviderId } from "@llm-orchestrator/core"
+import type { ModelInfo, ProviderId } from "@llm-orchestrator/core"
 import { Effect, Option, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import { loadConfig } from "../config.ts"
 import { LLMOrchestrator } from "../orchestrator.ts"
 import { layerFromConfig } from "../wiring.ts"
 import { configuredProviders, requireConfiguredProvider } from "./config.ts"
@@ -42,7 +43,7 @@ export const modelsCommand = Command.make(
   "models",
   {
     provider: Argument.String("provider").pipe(
-      Argument.withDescription("Only this provider (openai, anthropic, gemini, bedrock, vertex)"),
+      Argument.withDescription("Only this provider instance (a key under providers in the config)"),
       Argument.optional
     ),
     refresh: Flag.Boolean("refresh").pipe(

@@ -7,6 +7,7 @@ import { ConfigError, LLMProvider, type ModelInfo } from "@llm-orchestrator/core
 import { Config, Effect, Layer, Redacted } from "effect"
 import { layerFromEnv, loadSdk, optionalEnv, redactor, unsafeHeaderValues } from "../kit/index.ts"
 import { makeGoogleProvider } from "./google.ts"
+import { checkGeminiModelId } from "./model-ids.ts"
 
 export interface GeminiOptions {
   readonly apiKey: Redacted.Redacted<string>
@@ -55,7 +56,8 @@ const layer = (options: GeminiOptions): Layer.Layer<LLMProvider, ConfigError> =>
           timeoutMs: options.timeoutMs,
           idleTimeoutMs: options.idleTimeoutMs,
           redact: redactor([apiKey]),
-          modelInfo: geminiModelInfo
+          modelInfo: geminiModelInfo,
+          checkModelId: checkGeminiModelId
         })
       )
     })

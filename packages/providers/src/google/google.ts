@@ -19,6 +19,7 @@ import {
   isLLMError,
   type LLMError,
   type LLMProviderShape,
+  type ModelIdCheck,
   type ModelInfo,
   messageText,
   modelIdProblem,
@@ -54,6 +55,8 @@ export interface GoogleBackend {
   readonly redact: (text: string) => string
   /** A listed model as `ModelInfo`, or undefined when it cannot chat. */
   readonly modelInfo: (model: Model) => ModelInfo | undefined
+  /** The API's narrowing of model ids (model-ids.ts), checked before every call. */
+  readonly checkModelId: ModelIdCheck
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -300,7 +303,7 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
    * never reaches it, even when this provider is used without the orchestrator (which checks first).
    */
   const invalidModel = (model: string): InvalidRequestError | undefined => {
-    const problem = modelIdProblem(model, provider)
+    const problem = modelIdProblem(model, backend.checkModelId)
     return problem === undefined
       ? undefined
       : new InvalidRequestError({

@@ -10,6 +10,7 @@ import { Config, Effect, Layer, Redacted } from "effect"
 import type { GoogleAuthOptions } from "google-auth-library"
 import { layerFromEnv, loadSdk, optionalEnv, redactor, unsafeHeaderValues } from "../kit/index.ts"
 import { makeGoogleProvider } from "./google.ts"
+import { checkVertexModelId } from "./model-ids.ts"
 
 export interface VertexOptions {
   /** The Google Cloud project; required unless `apiKey` (express mode) or `baseUrl` is set. */
@@ -99,7 +100,8 @@ const layer = (options: VertexOptions): Layer.Layer<LLMProvider, ConfigError> =>
           timeoutMs: options.timeoutMs,
           idleTimeoutMs: options.idleTimeoutMs,
           redact: redactor([apiKey]),
-          modelInfo: vertexModelInfo
+          modelInfo: vertexModelInfo,
+          checkModelId: checkVertexModelId
         })
       )
     })

@@ -11,7 +11,6 @@ import {
   LLMProvider,
   type LLMProviderShape,
   type ModelInfo,
-  type OpenAIConfig,
   type ProviderResponse,
   type ProviderStreamEvent,
   resolveAttemptTimeouts,
@@ -68,9 +67,20 @@ export interface OpenAIOptions {
   readonly api?: "chat" | "responses"
 }
 
-// The orchestrator passes the parsed YAML config straight in.
-const _configIsAccepted = (config: OpenAIConfig): OpenAIOptions => config
-void _configIsAccepted
+/**
+ * Any server that speaks OpenAI's Chat Completions (Ollama, vLLM, Groq, OpenRouter, DeepSeek, Mistral,
+ * Together): the OpenAI SDK pointed at `baseUrl`, with or without a key.
+ */
+export interface OpenAICompatibleOptions {
+  /** e.g. `http://localhost:11434/v1` (the SDK appends `/chat/completions`). */
+  readonly baseUrl: string
+  /** Sent as a bearer token when set; a server that needs none gets no Authorization header. */
+  readonly apiKey?: Redacted.Redacted<string>
+  readonly timeoutMs?: number
+  readonly idleTimeoutMs?: number
+}
+
+type ClientOptions = Omit<OpenAIOptions, "apiKey"> & { readonly apiKey: Redacted.Redacted<string> | undefined }
 
 const provider = "openai" as const
 
@@ -102,11 +112,14 @@ const linkedFetch = (input: string | URL | Request, init?: RequestInit): Promise
 
 // ---- The layer --------------------------------------------------------------------------------------
 
-const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigError> =>
+const make = (options: ClientOptions): Effect.Effect<LLMProviderShape, ConfigError> =>
   Effect.gen(function* () {
     const sdk = yield* loadSdk("providers.openai", "openai", () => import("openai"))
     const OpenAI = sdk.default
-    const apiKey = Redacted.value(options.apiKey)
+    // Keyless (a compatible server): the SDK insists on a key, so it gets a placeholder that the
+    // `Authorization: null` default header then keeps off the wire.
+    const keyless = options.apiKey === undefined
+    const apiKey = options.apiKey === undefined ? "unused" : Redacted.value(options.apiKey)
     if (apiKey.trim() === "") {
       return yield* ConfigError.fromProblems([
         { path: "providers.openai.api_key", message: "the OpenAI API key is empty: set OPENAI_API_KEY" }
@@ -124,6 +137,7 @@ const make = (options: OpenAIOptions): Effect.Effect<LLMProviderShape, ConfigErr
       try: () =>
         new OpenAI({
           apiKey,
+          ...(keyless ? { defaultHeaders: { Authorization: null } } : {}),
           maxRetries: 0,
           organization: options.organization ?? null,
           project: options.project ?? null,
@@ -361,4 +375,10 @@ export const OpenAIProvider = {
     },
     (options) => Layer.effect(LLMProvider, make(options))
   )
+}
+
+export const OpenAICompatibleProvider = {
+  /** Chat Completions only: compatible servers rarely implement the Responses API. */
+  layer: (options: OpenAICompatibleOptions): Layer.Layer<LLMProvider, ConfigError> =>
+    Layer.effect(LLMProvider, make({ ...options, apiKey: options.apiKey, api: "chat" }))
 }

@@ -3,9 +3,9 @@
  * simulator: text, streams, usage normalisation, listing with pagination, every error row Anthropic
  * can produce, cut/malformed/interrupted/timed-out streams, and every recorded cassette.
  */
+
 import { describe, expect, it } from "@effect/vitest"
 import {
-  type AnthropicConfig,
   type ChatRequest,
   type LLMError,
   LLMProvider,
@@ -29,13 +29,14 @@ import {
   startAnthropicSimulator
 } from "@llm-orchestrator/testing"
 import { ConfigProvider, Effect, Fiber, Layer, Redacted, Stream } from "effect"
+import type { AnthropicSettings } from "../../src/anthropic/type.ts"
 
 const apiKey = "sk-ant-api03-secret-test-key-0123456789"
 const model = "claude-sonnet-4-6"
 const hello: ChatRequest = { messages: [{ role: "user", content: "Hello" }] }
 
 // The orchestrator passes the parsed YAML config straight in: it must be assignable to the options.
-const fromConfig = (config: AnthropicConfig): AnthropicOptions => config
+const fromConfig = (config: AnthropicSettings): AnthropicOptions => config
 void fromConfig
 
 const getProvider = Effect.gen(function* () {

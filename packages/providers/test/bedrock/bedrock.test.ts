@@ -3,12 +3,12 @@
  * listing, every error row Bedrock can produce, cut and malformed streams, interruption, timeouts,
  * credentials and config, usage normalisation, and every recorded cassette.
  */
+
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import {
-  type BedrockConfig,
   type ChatRequest,
   ConfigError,
   LLMProvider,
@@ -26,9 +26,10 @@ import {
 } from "@llm-orchestrator/testing"
 import { ConfigProvider, Effect, Layer, Redacted, Stream } from "effect"
 import { type BedrockOptions, BedrockProvider } from "../../src/bedrock/bedrock.ts"
+import type { BedrockSettings } from "../../src/bedrock/type.ts"
 
 // The parsed YAML config must be accepted as is by the layer.
-const configFits = (config: BedrockConfig): BedrockOptions => config
+const configFits = (config: BedrockSettings): BedrockOptions => config
 void configFits
 
 const accessKeyId = "AKIDBEDROCKTEST"

@@ -1,9 +1,10 @@
 /**
  * GeminiProvider through its layer, with the real `@google/genai` SDK against the Gemini simulator.
  */
+
 import { createServer } from "node:net"
 import { describe, expect, it } from "@effect/vitest"
-import { type ChatRequest, type GeminiConfig, LLMProvider, type Usage } from "@llm-orchestrator/core"
+import { type ChatRequest, LLMProvider, type Usage } from "@llm-orchestrator/core"
 import { type GeminiOptions, GeminiProvider } from "@llm-orchestrator/providers"
 import {
   cassetteReply,
@@ -15,6 +16,7 @@ import {
   type Simulator
 } from "@llm-orchestrator/testing"
 import { ConfigProvider, Effect, Redacted, Stream } from "effect"
+import type { GeminiSettings } from "../../src/google/type.ts"
 import {
   cassetteModel,
   collect,
@@ -28,7 +30,7 @@ import {
 const API_KEY = "AIzaSy-gemini-test-key-0123456789"
 
 // The orchestrator passes the parsed YAML config straight in.
-const fromConfig = (config: GeminiConfig): GeminiOptions => config
+const fromConfig = (config: GeminiSettings): GeminiOptions => config
 void fromConfig
 
 /** The provider service built by `GeminiProvider.layer`, pointed at the simulator. */

@@ -3,13 +3,14 @@
  * Vertex simulator. Credentials are an injected auth client, an API key (express mode), or the real
  * google-auth-library ADC path with a Workload Identity Federation file whose STS is a local server.
  */
+
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { createServer, type IncomingMessage } from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import { type ChatRequest, LLMProvider, type Usage, type VertexConfig } from "@llm-orchestrator/core"
+import { type ChatRequest, LLMProvider, type Usage } from "@llm-orchestrator/core"
 import { type VertexOptions, VertexProvider } from "@llm-orchestrator/providers"
 import {
   cassetteReply,
@@ -22,6 +23,7 @@ import {
 } from "@llm-orchestrator/testing"
 import { ConfigProvider, Effect, Redacted, Stream } from "effect"
 import { OAuth2Client } from "google-auth-library"
+import type { VertexSettings } from "../../src/google/type.ts"
 import {
   cassetteModel,
   collect,
@@ -33,7 +35,7 @@ import {
 } from "./google-support.ts"
 
 // The orchestrator passes the parsed YAML config straight in.
-const fromConfig = (config: VertexConfig): VertexOptions => config
+const fromConfig = (config: VertexSettings): VertexOptions => config
 void fromConfig
 
 const ACCESS_TOKEN = "ya29.injected-test-token"

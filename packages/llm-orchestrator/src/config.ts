@@ -1,0 +1,8 @@
+/**
+ * The config functions over the built-in provider types (docs/ARCHITECTURE.md, "Config"). With a
+ * provider type of your own: `makeConfigLoader([...providerTypes, myType])` from the core package.
+ */
+import { makeConfigLoader } from "@llm-orchestrator/core"
+import { providerTypes } from "@llm-orchestrator/providers"
+
+export const { checkConfig, parseConfig, loadConfig } = makeConfigLoader(providerTypes)

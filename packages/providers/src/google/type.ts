@@ -1,0 +1,68 @@
+/**
+ * The `gemini` and `vertex` provider types: config keys, layers, prices and `check` lines
+ * (docs/ARCHITECTURE.md). Both speak the Google GenAI API through one module (google.ts).
+ */
+import { ConfigRead, commonProviderKeys, type ProviderSettings, type ProviderType } from "@llm-orchestrator/core"
+import type { Redacted } from "effect"
+import { readApiKey } from "../kit/config.ts"
+import { GeminiProvider } from "./gemini.ts"
+import { checkGeminiModelId, checkVertexModelId, googleModelCandidates } from "./model-ids.ts"
+import { VertexProvider } from "./vertex.ts"
+
+export interface GeminiSettings extends ProviderSettings {
+  readonly apiKey: Redacted.Redacted<string>
+}
+
+export interface VertexSettings extends ProviderSettings {
+  readonly project?: string
+  /** e.g. us-central1, or global (default). */
+  readonly location: string
+  /** `credentials_file`: service-account or Workload Identity Federation JSON; otherwise ADC. */
+  readonly credentialsFile?: string
+  /** Express mode: an API key instead of ADC. */
+  readonly apiKey?: Redacted.Redacted<string>
+}
+
+/** Gemini and Vertex AI models are one catalogue provider, `google`. */
+const googlePrices = { catalogueProvider: "google", modelCandidates: googleModelCandidates }
+
+export const geminiType: ProviderType<GeminiSettings> = {
+  name: "gemini",
+  keys: ["api_key", ...commonProviderKeys],
+  exampleModel: "gemini-2.5-flash",
+  checkModelId: checkGeminiModelId,
+  price: googlePrices,
+  readSettings: (input) => {
+    const apiKey = readApiKey(input, "GEMINI_API_KEY")
+    return apiKey === undefined ? undefined : { apiKey }
+  },
+  layer: (settings) => GeminiProvider.layer(settings),
+  describe: () => ["API key"]
+}
+
+export const vertexType: ProviderType<VertexSettings> = {
+  name: "vertex",
+  keys: ["project", "location", "credentials_file", "api_key", ...commonProviderKeys],
+  exampleModel: "gemini-2.5-flash",
+  checkModelId: checkVertexModelId,
+  price: googlePrices,
+  readSettings: ({ reader, path, raw }) => {
+    const read = (key: string) => ConfigRead.readOptionalString(reader, ConfigRead.childPath(path, key), raw[key])
+    const project = read("project")
+    const location = read("location")
+    const credentialsFile = read("credentials_file")
+    const apiKey = ConfigRead.readOptionalSecret(reader, ConfigRead.childPath(path, "api_key"), raw.api_key)
+    return {
+      ...(project !== undefined ? { project } : {}),
+      location: location ?? "global",
+      ...(credentialsFile !== undefined ? { credentialsFile } : {}),
+      ...(apiKey !== undefined ? { apiKey } : {})
+    }
+  },
+  layer: (settings) => VertexProvider.layer(settings),
+  describe: (settings) => [
+    `project ${settings.project ?? "(from ADC)"}`,
+    `location ${settings.location}`,
+    settings.apiKey ? "API key" : settings.credentialsFile ? `credentials ${settings.credentialsFile}` : "ADC"
+  ]
+}
