@@ -7,6 +7,7 @@ export default {
   mutate: [
     "packages/core/src/orchestrator/attempts.ts",
     "packages/core/src/orchestrator/chain.ts",
+    "packages/core/src/orchestrator/instance.ts",
     "packages/core/src/orchestrator/orchestrator.ts",
     "packages/core/src/orchestrator/policy.ts",
     "packages/core/src/orchestrator/runner.ts",
