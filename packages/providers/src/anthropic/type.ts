@@ -1,12 +1,9 @@
 /** The `anthropic` provider type: config keys, layer, prices and `check` line (docs/ARCHITECTURE.md). */
 import { commonProviderKeys, type ProviderSettings, type ProviderType } from "@llm-orchestrator/core"
-import type { Redacted } from "effect"
 import { readApiKey } from "../kit/config.ts"
-import { AnthropicProvider } from "./anthropic.ts"
+import { type AnthropicOptions, AnthropicProvider } from "./anthropic.ts"
 
-export interface AnthropicSettings extends ProviderSettings {
-  readonly apiKey: Redacted.Redacted<string>
-}
+export interface AnthropicSettings extends AnthropicOptions, ProviderSettings {}
 
 export const anthropicType: ProviderType<AnthropicSettings> = {
   name: "anthropic",

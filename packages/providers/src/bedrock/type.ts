@@ -1,18 +1,9 @@
 /** The `bedrock` provider type: config keys, layer, prices and `check` line (docs/ARCHITECTURE.md). */
 import { ConfigRead, commonProviderKeys, type ProviderSettings, type ProviderType } from "@llm-orchestrator/core"
-import type { Redacted } from "effect"
-import { BedrockProvider } from "./bedrock.ts"
+import { type BedrockOptions, BedrockProvider } from "./bedrock.ts"
 
-export interface BedrockSettings extends ProviderSettings {
-  /** Required; also read from AWS_REGION / AWS_DEFAULT_REGION when the key is absent. */
-  readonly region: string
-  /** A named profile of the shared AWS config; otherwise the default credential chain. */
-  readonly profile?: string
-  /** Static keys (`access_key_id`, `secret_access_key`, `session_token`), all-or-nothing. */
-  readonly accessKeyId?: Redacted.Redacted<string>
-  readonly secretAccessKey?: Redacted.Redacted<string>
-  readonly sessionToken?: Redacted.Redacted<string>
-}
+/** The adapter's options as the config gives them (`ca` has no YAML key: code only). */
+export interface BedrockSettings extends BedrockOptions, ProviderSettings {}
 
 /**
  * An inference-profile or foundation-model ARN ends in the id: `arn:aws:bedrock:...:inference-profile/us.x`.

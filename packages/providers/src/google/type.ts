@@ -3,24 +3,16 @@
  * (docs/ARCHITECTURE.md). Both speak the Google GenAI API through one module (google.ts).
  */
 import { ConfigRead, commonProviderKeys, type ProviderSettings, type ProviderType } from "@llm-orchestrator/core"
-import type { Redacted } from "effect"
 import { readApiKey } from "../kit/config.ts"
-import { GeminiProvider } from "./gemini.ts"
+import { type GeminiOptions, GeminiProvider } from "./gemini.ts"
 import { checkGeminiModelId, checkVertexModelId, googleModelCandidates } from "./model-ids.ts"
-import { VertexProvider } from "./vertex.ts"
+import { type VertexOptions, VertexProvider } from "./vertex.ts"
 
-export interface GeminiSettings extends ProviderSettings {
-  readonly apiKey: Redacted.Redacted<string>
-}
+export interface GeminiSettings extends GeminiOptions, ProviderSettings {}
 
-export interface VertexSettings extends ProviderSettings {
-  readonly project?: string
-  /** e.g. us-central1, or global (default). */
+/** The adapter's options as the config gives them: `location` always set (`googleAuthOptions`: code only). */
+export interface VertexSettings extends VertexOptions, ProviderSettings {
   readonly location: string
-  /** `credentials_file`: service-account or Workload Identity Federation JSON; otherwise ADC. */
-  readonly credentialsFile?: string
-  /** Express mode: an API key instead of ADC. */
-  readonly apiKey?: Redacted.Redacted<string>
 }
 
 /** Gemini and Vertex AI models are one catalogue provider, `google`. */

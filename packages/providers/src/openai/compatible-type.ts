@@ -4,12 +4,10 @@
  * `cost_tracking.prices`, or from the catalogue's provider named by `price_provider` (docs/ARCHITECTURE.md).
  */
 import { ConfigRead, type ProviderSettings, type ProviderType } from "@llm-orchestrator/core"
-import type { Redacted } from "effect"
-import { OpenAICompatibleProvider } from "./openai.ts"
+import { type OpenAICompatibleOptions, OpenAICompatibleProvider } from "./openai.ts"
 
-export interface OpenAICompatibleSettings extends ProviderSettings {
+export interface OpenAICompatibleSettings extends OpenAICompatibleOptions, ProviderSettings {
   readonly baseUrl: string
-  readonly apiKey?: Redacted.Redacted<string>
   /** `price_provider`: the catalogue provider whose prices its models have (e.g. `deepseek`, `mistral`). */
   readonly priceProvider?: string
 }

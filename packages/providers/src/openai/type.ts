@@ -1,14 +1,10 @@
 /** The `openai` provider type: config keys, layer, prices and `check` line (docs/ARCHITECTURE.md). */
 import { ConfigRead, commonProviderKeys, type ProviderSettings, type ProviderType } from "@llm-orchestrator/core"
-import type { Redacted } from "effect"
 import { readApiKey } from "../kit/config.ts"
-import { OpenAIProvider } from "./openai.ts"
+import { type OpenAIOptions, OpenAIProvider } from "./openai.ts"
 
-export interface OpenAISettings extends ProviderSettings {
-  readonly apiKey: Redacted.Redacted<string>
-  readonly organization?: string
-  readonly project?: string
-  /** `api`: Chat Completions (default) or the Responses API. */
+/** The adapter's options as the config gives them: `api` always set. */
+export interface OpenAISettings extends OpenAIOptions, ProviderSettings {
   readonly api: "chat" | "responses"
 }
 
