@@ -75,10 +75,12 @@ describe("provider instances", () => {
         "personal:openai",
         "local:openai-compatible"
       ])
-      const response = yield* LLMOrchestrator.use((llm) => llm.sendRequest(user("hi"))).pipe(
-        Effect.tap(() => CostTracker.use((tracker) => tracker.flush)),
-        Effect.provide(layerFromConfig(config))
-      )
+      const { response, listed } = yield* Effect.gen(function* () {
+        const llm = yield* LLMOrchestrator
+        const response = yield* llm.sendRequest(user("hi"))
+        yield* CostTracker.use((tracker) => tracker.flush)
+        return { response, listed: yield* llm.getAvailableModels() }
+      }).pipe(Effect.provide(layerFromConfig(config)))
       expect(attemptsOf(response.attempts)).toEqual([
         "work/gpt-4o-mini:error",
         "work/gpt-4o-mini:error",
@@ -97,6 +99,13 @@ describe("provider instances", () => {
       // One line per token-consuming attempt: the failures consumed none.
       expect(records.map((r) => `${r.provider}/${r.model}:${r.outcome}`)).toEqual(["local/llama3.1:8b:success"])
       expect(records.at(-1)?.cost?.total).toBe(response.cost?.total)
+      expect(response.requestId).toBeDefined()
+      expect(records.at(-1)?.providerRequestId).toBe(response.requestId)
+      // Each instance lists its server's models under its own name.
+      const listedBy = (provider: string) => listed.filter((m) => m.provider === provider).map((m) => m.id)
+      expect(listed.length).toBe(3 * listedBy("work").length)
+      expect(listedBy("personal")).toEqual(listedBy("work"))
+      expect(listedBy("local")).toContain("llama3.1:8b")
     }).pipe(Effect.scoped)
   )
 
@@ -114,6 +123,7 @@ describe("provider instances", () => {
       )
       sims.work.scriptModel("gpt-4o", { kind: "error", fault: "auth" })
       const events = yield* LLMOrchestrator.use((llm) => Stream.runCollect(llm.sendStreamingRequest(user("hi")))).pipe(
+        Effect.tap(() => CostTracker.use((tracker) => tracker.flush)),
         Effect.provide(layerFromConfig(config))
       )
       const finish = events.at(-1)
@@ -135,6 +145,10 @@ describe("provider instances", () => {
         undefined
       ])
       expect(bearer(sims.personal)).toEqual([`Bearer ${keys.personal}`])
+      expect(finish.requestId).toBeDefined()
+      expect(readLog(logPath).map((r) => [r.provider, r.outcome, r.providerRequestId])).toEqual([
+        ["personal", "success", finish.requestId]
+      ])
     }).pipe(Effect.scoped)
   )
 
