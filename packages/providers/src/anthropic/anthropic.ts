@@ -88,7 +88,7 @@ export const nonStreamingMaxTokens = Math.floor((600 * 128_000) / 3600)
 export const defaultMaxTokens = (model: string): number => {
   if (/^claude-3-5-/.test(model)) return 8_192
   if (/^claude-3-7-/.test(model)) return 16_384
-  if (/^claude-(3-|2|instant)/.test(model)) return 4_096
+  // claude-opus-4, claude-sonnet-4-5, ...; claude-3-opus, claude-2.1 and claude-instant fall through to 4,096.
   if (/^claude-[a-z]+-([4-9]|\d\d)/.test(model)) return 16_384
   return 4_096
 }

@@ -1,0 +1,289 @@
+/**
+ * The Anthropic adapter's rules, row by row, through the real SDK against the simulator (found by
+ * mutation testing: each row fails when its branch is changed):
+ * - an HTTP error is classified by its status OR its `error.type` (each alone decides), and an
+ *   `event: error` inside a 200 stream by its type alone; tag, fields and exact message are checked;
+ * - `max_tokens` by model family; no `stop_sequences` for an empty list; stream usage counters that a
+ *   `message_delta` leaves out or nulls keep `message_start`'s values.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { type LLMError, LLMProvider } from "@llm-orchestrator/core"
+import { AnthropicProvider, defaultMaxTokens } from "@llm-orchestrator/providers"
+import { anthropicSimulator } from "@llm-orchestrator/testing"
+import { Effect, Redacted, Stream } from "effect"
+
+const model = "claude-sonnet-4-6"
+const hello = { messages: [{ role: "user" as const, content: "Hello" }] }
+const where = `anthropic model ${model}`
+
+/** One call against a fresh simulator that answers with `reply`; the error it ends in. */
+const failureOf = (
+  reply: { readonly status: number; readonly headers: Record<string, string>; readonly body: string },
+  stream = false
+) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const sim = yield* anthropicSimulator()
+      sim.script({ kind: "cassette", ...reply })
+      const provider = yield* Effect.provide(
+        Effect.service(LLMProvider),
+        AnthropicProvider.layer({ apiKey: Redacted.make("sk-ant-test-0000"), baseUrl: sim.url })
+      )
+      return yield* Effect.flip(
+        stream ? Stream.runDrain(provider.stream(hello, model)) : provider.generate(hello, model)
+      )
+    })
+  )
+
+const fields = (error: LLMError) => ({
+  tag: error._tag,
+  message: error.message,
+  status: "status" in error ? error.status : undefined,
+  requestId: "requestId" in error ? error.requestId : undefined
+})
+
+/** An HTTP error answer in Anthropic's form. */
+const httpError = (status: number, type: string, message: string, headers: Record<string, string> = {}) => ({
+  status,
+  headers: { "content-type": "application/json", "request-id": "req_err_1", ...headers },
+  body: JSON.stringify({ type: "error", error: { type, message } })
+})
+
+describe("an HTTP error: its status or its type decides", () => {
+  const rows: ReadonlyArray<readonly [string, ReturnType<typeof httpError>, string, string]> = [
+    [
+      "402 billing",
+      httpError(402, "billing_error", "credit balance too low"),
+      "AuthenticationError",
+      `${where}: the Anthropic account cannot be billed (HTTP 402): credit balance too low. Check the plan and credit balance of the key's organisation`
+    ],
+    [
+      "billing type on a 400",
+      httpError(400, "billing_error", "no credit"),
+      "AuthenticationError",
+      `${where}: the Anthropic account cannot be billed (HTTP 400): no credit. Check the plan and credit balance of the key's organisation`
+    ],
+    [
+      "402 of another type",
+      httpError(402, "api_error", "payment required"),
+      "AuthenticationError",
+      `${where}: the Anthropic account cannot be billed (HTTP 402): payment required. Check the plan and credit balance of the key's organisation`
+    ],
+    ["overloaded type on a 400", httpError(400, "overloaded_error", "Overloaded"), "ProviderUnavailableError", ""],
+    ["rate-limit type on a 400", httpError(400, "rate_limit_error", "slow down"), "RateLimitError", ""],
+    ["429 of another type", httpError(429, "api_error", "slow down"), "RateLimitError", ""],
+    [
+      "400 prompt too long",
+      httpError(400, "invalid_request_error", "prompt is too long: 250000 tokens > 200000 maximum"),
+      "ContextLengthExceededError",
+      ""
+    ],
+    [
+      "422 prompt too long is not a context error",
+      httpError(422, "invalid_request_error", "prompt is too long"),
+      "InvalidRequestError",
+      ""
+    ],
+    ["not-found type on a 400", httpError(400, "not_found_error", "model: nope"), "ModelNotFoundError", ""],
+    ["404 of another type", httpError(404, "api_error", "no such thing"), "ModelNotFoundError", ""]
+  ]
+  for (const [name, reply, tag, message] of rows)
+    it.live(name, () =>
+      Effect.gen(function* () {
+        const error = fields(yield* failureOf(reply))
+        expect([error.tag, error.status, error.requestId]).toEqual([tag, reply.status, "req_err_1"])
+        if (message !== "") expect(error.message).toBe(message)
+      })
+    )
+
+  it.live("a 429's retry-after header becomes retryAfterMs", () =>
+    Effect.gen(function* () {
+      const error = yield* failureOf(httpError(429, "rate_limit_error", "slow down", { "retry-after": "7" }))
+      expect(error._tag === "RateLimitError" ? error.retryAfterMs : undefined).toBe(7000)
+    })
+  )
+
+  it.live("a non-JSON 200 body is an unreadable response (NetworkError)", () =>
+    Effect.gen(function* () {
+      const error = yield* failureOf({ status: 200, headers: { "content-type": "application/json" }, body: "{oops" })
+      expect(error._tag).toBe("NetworkError")
+      expect(error.message).toMatch(new RegExp(`^${where}: unreadable response from the API \\(`))
+    })
+  )
+})
+
+/** A 200 stream that starts a message, then reports `event: error` of `type`. */
+const streamError = (type: string | undefined, message: string) => ({
+  status: 200,
+  headers: { "content-type": "text/event-stream", "request-id": "req_stream_1" },
+  body: [
+    "event: message_start",
+    `data: ${JSON.stringify({
+      type: "message_start",
+      message: {
+        id: "msg_1",
+        type: "message",
+        role: "assistant",
+        model,
+        content: [],
+        stop_reason: null,
+        usage: { input_tokens: 5, output_tokens: 1 }
+      }
+    })}`,
+    "",
+    "event: error",
+    `data: ${JSON.stringify({ type: "error", error: type === undefined ? { message } : { type, message } })}`,
+    "",
+    ""
+  ].join("\n")
+})
+
+describe("an error event inside a 200 stream: its type decides", () => {
+  const rows: ReadonlyArray<readonly [string | undefined, string, string, string]> = [
+    ["rate_limit_error", "slow", "RateLimitError", `${where} was rate limited mid-stream: slow`],
+    ["authentication_error", "bad key", "AuthenticationError", `${where}: authentication_error mid-stream: bad key`],
+    ["permission_error", "denied", "AuthenticationError", `${where}: permission_error mid-stream: denied`],
+    ["billing_error", "no credit", "AuthenticationError", `${where}: billing_error mid-stream: no credit`],
+    ["not_found_error", "gone", "ModelNotFoundError", `${where} not found: gone`],
+    [
+      "invalid_request_error",
+      "prompt is too long: 250000 tokens",
+      "ContextLengthExceededError",
+      `${where}: the prompt is longer than the model's context window: prompt is too long: 250000 tokens`
+    ],
+    [
+      "request_too_large",
+      "too big",
+      "ContextLengthExceededError",
+      `${where}: the prompt is longer than the model's context window: too big`
+    ],
+    [
+      "invalid_request_error",
+      "bad field",
+      "InvalidRequestError",
+      `${where} rejected the request mid-stream: bad field`
+    ],
+    [
+      "overloaded_error",
+      "Overloaded",
+      "ProviderUnavailableError",
+      `${where} failed mid-stream (overloaded_error): Overloaded`
+    ],
+    [undefined, "what", "ProviderUnavailableError", `${where} failed mid-stream (unknown error): what`]
+  ]
+  for (const [type, message, tag, expected] of rows)
+    it.live(`${type ?? "no type"}: ${message}`, () =>
+      Effect.gen(function* () {
+        const error = fields(yield* failureOf(streamError(type, message), true))
+        expect(error).toEqual({ tag, message: expected, status: undefined, requestId: "req_stream_1" })
+        if (error.tag === "ModelNotFoundError")
+          expect((yield* failureOf(streamError(type, message), true)) as unknown).toMatchObject({ suggestions: [] })
+      })
+    )
+})
+
+describe("what the adapter sends and keeps", () => {
+  it("max_tokens without maxTokens: by model family, prefixes anchored at the start of the id", () => {
+    expect(defaultMaxTokens("claude-opus-4-1-20250805")).toBe(16_384)
+    expect(defaultMaxTokens("claude-opus-10")).toBe(16_384)
+    expect(defaultMaxTokens("claude-2.1")).toBe(4_096)
+    expect(defaultMaxTokens("claude-instant-1.2")).toBe(4_096)
+    // An id that only contains a family name (a proxy's alias) gets the safe default.
+    expect(defaultMaxTokens("my-claude-3-5-sonnet")).toBe(4_096)
+    expect(defaultMaxTokens("my-claude-3-7-sonnet")).toBe(4_096)
+    expect(defaultMaxTokens("my-claude-opus-4")).toBe(4_096)
+  })
+
+  it.live("an empty stop list sends no stop_sequences", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const sim = yield* anthropicSimulator()
+        const provider = yield* Effect.provide(
+          Effect.service(LLMProvider),
+          AnthropicProvider.layer({ apiKey: Redacted.make("sk-ant-test-0000"), baseUrl: sim.url })
+        )
+        yield* provider.generate({ ...hello, stop: [] }, model)
+        yield* provider.generate({ ...hello, stop: ["END"] }, model)
+        expect(sim.requests.map((r) => (r.body as { stop_sequences?: unknown }).stop_sequences)).toEqual([
+          undefined,
+          ["END"]
+        ])
+      })
+    )
+  )
+
+  it.live("a message_delta that reports only some counters keeps message_start's others", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const sim = yield* anthropicSimulator()
+        const event = (name: string, data: object) => [`event: ${name}`, `data: ${JSON.stringify(data)}`, ""]
+        const start = {
+          type: "message_start",
+          message: {
+            id: "msg_1",
+            type: "message",
+            role: "assistant",
+            model,
+            content: [],
+            stop_reason: null,
+            usage: {
+              input_tokens: 100,
+              output_tokens: 1,
+              cache_read_input_tokens: 50,
+              cache_creation_input_tokens: 20,
+              cache_creation: { ephemeral_1h_input_tokens: 20 },
+              output_tokens_details: { thinking_tokens: 3 },
+              server_tool_use: { web_search_requests: 2 }
+            }
+          }
+        }
+        const body = [
+          ...event("message_start", start),
+          ...event("content_block_start", {
+            type: "content_block_start",
+            index: 0,
+            content_block: { type: "text", text: "" }
+          }),
+          ...event("content_block_delta", {
+            type: "content_block_delta",
+            index: 0,
+            delta: { type: "text_delta", text: "hi" }
+          }),
+          ...event("content_block_stop", { type: "content_block_stop", index: 0 }),
+          // Absent and null counters: what message_start said stands.
+          ...event("message_delta", {
+            type: "message_delta",
+            delta: { stop_reason: "end_turn", stop_sequence: null },
+            usage: {
+              output_tokens: 7,
+              input_tokens: null,
+              cache_read_input_tokens: null,
+              cache_creation_input_tokens: null,
+              cache_creation: null,
+              output_tokens_details: null,
+              server_tool_use: null
+            }
+          }),
+          ...event("message_stop", { type: "message_stop" }),
+          ""
+        ].join("\n")
+        sim.script({ kind: "cassette", status: 200, headers: { "content-type": "text/event-stream" }, body })
+        const provider = yield* Effect.provide(
+          Effect.service(LLMProvider),
+          AnthropicProvider.layer({ apiKey: Redacted.make("sk-ant-test-0000"), baseUrl: sim.url })
+        )
+        const events = yield* Stream.runCollect(provider.stream(hello, model))
+        const finish = events.at(-1)
+        expect(finish?._tag === "ProviderFinish" ? finish.usage : undefined).toEqual({
+          inputTokens: 170,
+          outputTokens: 7,
+          cacheReadTokens: 50,
+          cacheWriteTokens: 20,
+          cacheWrite1hTokens: 20,
+          reasoningTokens: 3,
+          webSearches: 2
+        })
+      })
+    )
+  )
+})
