@@ -10,7 +10,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { type LLMError, LLMProvider } from "@llm-orchestrator/core"
 import { AnthropicProvider, defaultMaxTokens } from "@llm-orchestrator/providers"
 import { anthropicSimulator } from "@llm-orchestrator/testing"
-import { Effect, Redacted, Stream } from "effect"
+import { Effect, Layer, Redacted, Stream } from "effect"
 
 const model = "claude-sonnet-4-6"
 const hello = { messages: [{ role: "user" as const, content: "Hello" }] }
@@ -285,5 +285,87 @@ describe("what the adapter sends and keeps", () => {
         })
       })
     )
+  )
+
+  /** A 200 stream: message_start naming `wireModel`, one text delta, then `stopReason`. */
+  const shortStream = (wireModel: string, stopReason: string) => {
+    const event = (name: string, data: object) => [`event: ${name}`, `data: ${JSON.stringify(data)}`, ""]
+    return [
+      ...event("message_start", {
+        type: "message_start",
+        message: {
+          id: "msg_2",
+          type: "message",
+          role: "assistant",
+          model: wireModel,
+          content: [],
+          stop_reason: null,
+          usage: { input_tokens: 3, output_tokens: 1 }
+        }
+      }),
+      ...event("content_block_delta", {
+        type: "content_block_delta",
+        index: 0,
+        delta: { type: "text_delta", text: "ok" }
+      }),
+      ...event("message_delta", {
+        type: "message_delta",
+        delta: { stop_reason: stopReason, stop_sequence: null },
+        usage: { output_tokens: 2 }
+      }),
+      ...event("message_stop", { type: "message_stop" }),
+      ""
+    ].join("\n")
+  }
+
+  it.live(
+    "a stream's finish names the model the API answered with (the requested one when it names none), and an unknown stop reason is 'other'",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const sim = yield* anthropicSimulator()
+          const sse = { status: 200, headers: { "content-type": "text/event-stream" } } as const
+          sim.script(
+            { kind: "cassette", ...sse, body: shortStream("claude-sonnet-4-6-20260101", "end_turn") },
+            { kind: "cassette", ...sse, body: shortStream("", "brand_new_reason") }
+          )
+          const provider = yield* Effect.provide(
+            Effect.service(LLMProvider),
+            AnthropicProvider.layer({ apiKey: Redacted.make("sk-ant-test-0000"), baseUrl: sim.url })
+          )
+          const finishOf = Effect.map(Stream.runCollect(provider.stream(hello, model)), (events) => {
+            const last = events.at(-1)
+            return last?._tag === "ProviderFinish" ? [last.model, last.finishReason] : []
+          })
+          expect(yield* finishOf).toEqual(["claude-sonnet-4-6-20260101", "stop"])
+          expect(yield* finishOf).toEqual([model, "other"])
+        })
+      )
+  )
+
+  it.live("options given in code are checked when the layer is built, every problem at once", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(
+        Layer.build(
+          AnthropicProvider.layer({
+            apiKey: Redacted.make(" "),
+            baseUrl: "not a url",
+            timeoutMs: -1,
+            idleTimeoutMs: Number.NaN
+          })
+        ).pipe(Effect.scoped)
+      )
+      expect(error._tag === "ConfigError" ? error.problems : []).toEqual([
+        { path: "providers.anthropic.api_key", message: "is empty; set ANTHROPIC_API_KEY" },
+        { path: "providers.anthropic.base_url", message: "is not a URL: not a url" },
+        { path: "providers.anthropic.timeout", message: "must be a duration, or 0 for none" },
+        { path: "providers.anthropic.idle_timeout", message: "must be a duration, or 0 for none" }
+      ])
+      // 0 means none, and is accepted.
+      const ok = yield* Layer.build(
+        AnthropicProvider.layer({ apiKey: Redacted.make("k"), timeoutMs: 0, idleTimeoutMs: 0 })
+      ).pipe(Effect.scoped, Effect.exit)
+      expect(ok._tag).toBe("Success")
+    })
   )
 })
