@@ -368,4 +368,37 @@ describe("what the adapter sends and keeps", () => {
       expect(ok._tag).toBe("Success")
     })
   )
+
+  it.live("a refused connection names its code; a stream cut before message_stop says what was missing", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        // A port nothing listens on: take one from a simulator, then close it.
+        const closed = yield* Effect.scoped(Effect.map(anthropicSimulator(), (sim) => sim.url))
+        const refused = yield* Effect.provide(
+          Effect.service(LLMProvider),
+          AnthropicProvider.layer({ apiKey: Redacted.make("sk-ant-test-0000"), baseUrl: closed })
+        )
+        const error = yield* Effect.flip(refused.generate(hello, model))
+        // The cause's message (what fetch said), not the SDK's generic "Connection error.".
+        expect([error._tag, error.message])
+          .toEqual(["NetworkError", `${where}: connection failed (ECONNREFUSED): fetch failed`])
+          .toEqual([
+            "NetworkError",
+            expect.stringMatching(new RegExp(`^${where}: connection failed \\(ECONNREFUSED\\): `))
+          ])
+        const sim = yield* anthropicSimulator()
+        const cut = shortStream(model, "end_turn").replace(/event: message_stop[\s\S]*$/, "")
+        sim.script({ kind: "cassette", status: 200, headers: { "content-type": "text/event-stream" }, body: cut })
+        const provider = yield* Effect.provide(
+          Effect.service(LLMProvider),
+          AnthropicProvider.layer({ apiKey: Redacted.make("sk-ant-test-0000"), baseUrl: sim.url })
+        )
+        const cutError = yield* Effect.flip(Stream.runDrain(provider.stream(hello, model)))
+        expect([cutError._tag, cutError.message]).toEqual([
+          "NetworkError",
+          `${where}: the stream ended before message_stop; the connection was probably cut`
+        ])
+      })
+    )
+  )
 })
