@@ -501,21 +501,23 @@ describe("what the adapter sends and keeps", () => {
       )
   )
 
-  it.live("layerConfig drops a trailing slash from ANTHROPIC_BASE_URL (the SDK's paths start with one)", () =>
-    Effect.scoped(
-      Effect.gen(function* () {
-        const sim = yield* anthropicSimulator()
-        const env = ConfigProvider.fromUnknown({
-          ANTHROPIC_API_KEY: "sk-ant-env-0000",
-          ANTHROPIC_BASE_URL: `${sim.url}/`
+  it.live(
+    "layerConfig takes ANTHROPIC_BASE_URL with a trailing slash (the SDK joins it without doubling the slash)",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const sim = yield* anthropicSimulator()
+          const env = ConfigProvider.fromUnknown({
+            ANTHROPIC_API_KEY: "sk-ant-env-0000",
+            ANTHROPIC_BASE_URL: `${sim.url}/`
+          })
+          const provider = yield* Effect.provide(
+            Effect.service(LLMProvider),
+            AnthropicProvider.layerConfig.pipe(Layer.provide(ConfigProvider.layer(env)))
+          )
+          yield* provider.generate(hello, model)
+          expect(sim.requests.map((r) => r.path)).toEqual(["/v1/messages"])
         })
-        const provider = yield* Effect.provide(
-          Effect.service(LLMProvider),
-          AnthropicProvider.layerConfig.pipe(Layer.provide(ConfigProvider.layer(env)))
-        )
-        yield* provider.generate(hello, model)
-        expect(sim.requests.map((r) => r.path)).toEqual(["/v1/messages"])
-      })
-    )
+      )
   )
 })
