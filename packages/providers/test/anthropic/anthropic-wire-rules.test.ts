@@ -16,6 +16,31 @@ const model = "claude-sonnet-4-6"
 const hello = { messages: [{ role: "user" as const, content: "Hello" }] }
 const where = `anthropic model ${model}`
 
+/** The provider over `baseUrl` (a simulator, or a closed port). */
+const providerAt = (baseUrl: string) =>
+  Effect.provide(
+    Effect.service(LLMProvider),
+    AnthropicProvider.layer({ apiKey: Redacted.make("sk-ant-test-0000"), baseUrl })
+  )
+
+/** One server-sent event, as lines. */
+const sseEvent = (name: string, data: object) => [`event: ${name}`, `data: ${JSON.stringify(data)}`, ""]
+
+/** message_start of a message from `wireModel` with `usage`. */
+const messageStart = (wireModel: string, usage: object) =>
+  sseEvent("message_start", {
+    type: "message_start",
+    message: {
+      id: "msg_1",
+      type: "message",
+      role: "assistant",
+      model: wireModel,
+      content: [],
+      stop_reason: null,
+      usage
+    }
+  })
+
 /** One call against a fresh simulator that answers with `reply`; the error it ends in. */
 const failureOf = (
   reply: { readonly status: number; readonly headers: Record<string, string>; readonly body: string },
@@ -25,10 +50,7 @@ const failureOf = (
     Effect.gen(function* () {
       const sim = yield* anthropicSimulator()
       sim.script({ kind: "cassette", ...reply })
-      const provider = yield* Effect.provide(
-        Effect.service(LLMProvider),
-        AnthropicProvider.layer({ apiKey: Redacted.make("sk-ant-test-0000"), baseUrl: sim.url })
-      )
+      const provider = yield* providerAt(sim.url)
       return yield* Effect.flip(
         stream ? Stream.runDrain(provider.stream(hello, model)) : provider.generate(hello, model)
       )
@@ -117,20 +139,7 @@ const streamError = (type: string | undefined, message: string) => ({
   status: 200,
   headers: { "content-type": "text/event-stream", "request-id": "req_stream_1" },
   body: [
-    "event: message_start",
-    `data: ${JSON.stringify({
-      type: "message_start",
-      message: {
-        id: "msg_1",
-        type: "message",
-        role: "assistant",
-        model,
-        content: [],
-        stop_reason: null,
-        usage: { input_tokens: 5, output_tokens: 1 }
-      }
-    })}`,
-    "",
+    ...messageStart(model, { input_tokens: 5, output_tokens: 1 }),
     "event: error",
     `data: ${JSON.stringify({ type: "error", error: type === undefined ? { message } : { type, message } })}`,
     "",
@@ -198,10 +207,7 @@ describe("what the adapter sends and keeps", () => {
     Effect.scoped(
       Effect.gen(function* () {
         const sim = yield* anthropicSimulator()
-        const provider = yield* Effect.provide(
-          Effect.service(LLMProvider),
-          AnthropicProvider.layer({ apiKey: Redacted.make("sk-ant-test-0000"), baseUrl: sim.url })
-        )
+        const provider = yield* providerAt(sim.url)
         yield* provider.generate({ ...hello, stop: [] }, model)
         yield* provider.generate({ ...hello, stop: ["END"] }, model)
         expect(sim.requests.map((r) => (r.body as { stop_sequences?: unknown }).stop_sequences)).toEqual([
@@ -216,42 +222,30 @@ describe("what the adapter sends and keeps", () => {
     Effect.scoped(
       Effect.gen(function* () {
         const sim = yield* anthropicSimulator()
-        const event = (name: string, data: object) => [`event: ${name}`, `data: ${JSON.stringify(data)}`, ""]
-        const start = {
-          type: "message_start",
-          message: {
-            id: "msg_1",
-            type: "message",
-            role: "assistant",
-            model,
-            content: [],
-            stop_reason: null,
-            usage: {
-              input_tokens: 100,
-              output_tokens: 1,
-              cache_read_input_tokens: 50,
-              cache_creation_input_tokens: 20,
-              cache_creation: { ephemeral_1h_input_tokens: 20 },
-              output_tokens_details: { thinking_tokens: 3 },
-              server_tool_use: { web_search_requests: 2 }
-            }
-          }
+        const startUsage = {
+          input_tokens: 100,
+          output_tokens: 1,
+          cache_read_input_tokens: 50,
+          cache_creation_input_tokens: 20,
+          cache_creation: { ephemeral_1h_input_tokens: 20 },
+          output_tokens_details: { thinking_tokens: 3 },
+          server_tool_use: { web_search_requests: 2 }
         }
         const body = [
-          ...event("message_start", start),
-          ...event("content_block_start", {
+          ...messageStart(model, startUsage),
+          ...sseEvent("content_block_start", {
             type: "content_block_start",
             index: 0,
             content_block: { type: "text", text: "" }
           }),
-          ...event("content_block_delta", {
+          ...sseEvent("content_block_delta", {
             type: "content_block_delta",
             index: 0,
             delta: { type: "text_delta", text: "hi" }
           }),
-          ...event("content_block_stop", { type: "content_block_stop", index: 0 }),
+          ...sseEvent("content_block_stop", { type: "content_block_stop", index: 0 }),
           // Absent and null counters: what message_start said stands.
-          ...event("message_delta", {
+          ...sseEvent("message_delta", {
             type: "message_delta",
             delta: { stop_reason: "end_turn", stop_sequence: null },
             usage: {
@@ -264,14 +258,11 @@ describe("what the adapter sends and keeps", () => {
               server_tool_use: null
             }
           }),
-          ...event("message_stop", { type: "message_stop" }),
+          ...sseEvent("message_stop", { type: "message_stop" }),
           ""
         ].join("\n")
         sim.script({ kind: "cassette", status: 200, headers: { "content-type": "text/event-stream" }, body })
-        const provider = yield* Effect.provide(
-          Effect.service(LLMProvider),
-          AnthropicProvider.layer({ apiKey: Redacted.make("sk-ant-test-0000"), baseUrl: sim.url })
-        )
+        const provider = yield* providerAt(sim.url)
         const events = yield* Stream.runCollect(provider.stream(hello, model))
         const finish = events.at(-1)
         expect(finish?._tag === "ProviderFinish" ? finish.usage : undefined).toEqual({
@@ -289,31 +280,19 @@ describe("what the adapter sends and keeps", () => {
 
   /** A 200 stream: message_start naming `wireModel`, one text delta, then `stopReason`. */
   const shortStream = (wireModel: string, stopReason: string) => {
-    const event = (name: string, data: object) => [`event: ${name}`, `data: ${JSON.stringify(data)}`, ""]
     return [
-      ...event("message_start", {
-        type: "message_start",
-        message: {
-          id: "msg_2",
-          type: "message",
-          role: "assistant",
-          model: wireModel,
-          content: [],
-          stop_reason: null,
-          usage: { input_tokens: 3, output_tokens: 1 }
-        }
-      }),
-      ...event("content_block_delta", {
+      ...messageStart(wireModel, { input_tokens: 3, output_tokens: 1 }),
+      ...sseEvent("content_block_delta", {
         type: "content_block_delta",
         index: 0,
         delta: { type: "text_delta", text: "ok" }
       }),
-      ...event("message_delta", {
+      ...sseEvent("message_delta", {
         type: "message_delta",
         delta: { stop_reason: stopReason, stop_sequence: null },
         usage: { output_tokens: 2 }
       }),
-      ...event("message_stop", { type: "message_stop" }),
+      ...sseEvent("message_stop", { type: "message_stop" }),
       ""
     ].join("\n")
   }
@@ -329,10 +308,7 @@ describe("what the adapter sends and keeps", () => {
             { kind: "cassette", ...sse, body: shortStream("claude-sonnet-4-6-20260101", "end_turn") },
             { kind: "cassette", ...sse, body: shortStream("", "brand_new_reason") }
           )
-          const provider = yield* Effect.provide(
-            Effect.service(LLMProvider),
-            AnthropicProvider.layer({ apiKey: Redacted.make("sk-ant-test-0000"), baseUrl: sim.url })
-          )
+          const provider = yield* providerAt(sim.url)
           const finishOf = Effect.map(Stream.runCollect(provider.stream(hello, model)), (events) => {
             const last = events.at(-1)
             return last?._tag === "ProviderFinish" ? [last.model, last.finishReason] : []
@@ -374,10 +350,7 @@ describe("what the adapter sends and keeps", () => {
       Effect.gen(function* () {
         // A port nothing listens on: take one from a simulator, then close it.
         const closed = yield* Effect.scoped(Effect.map(anthropicSimulator(), (sim) => sim.url))
-        const refused = yield* Effect.provide(
-          Effect.service(LLMProvider),
-          AnthropicProvider.layer({ apiKey: Redacted.make("sk-ant-test-0000"), baseUrl: closed })
-        )
+        const refused = yield* providerAt(closed)
         const error = yield* Effect.flip(refused.generate(hello, model))
         // The cause's message (what fetch said), not the SDK's generic "Connection error.".
         expect([error._tag, error.message]).toEqual([
@@ -387,10 +360,7 @@ describe("what the adapter sends and keeps", () => {
         const sim = yield* anthropicSimulator()
         const cut = shortStream(model, "end_turn").replace(/event: message_stop[\s\S]*$/, "")
         sim.script({ kind: "cassette", status: 200, headers: { "content-type": "text/event-stream" }, body: cut })
-        const provider = yield* Effect.provide(
-          Effect.service(LLMProvider),
-          AnthropicProvider.layer({ apiKey: Redacted.make("sk-ant-test-0000"), baseUrl: sim.url })
-        )
+        const provider = yield* providerAt(sim.url)
         const cutError = yield* Effect.flip(Stream.runDrain(provider.stream(hello, model)))
         expect([cutError._tag, cutError.message]).toEqual([
           "NetworkError",
@@ -405,10 +375,7 @@ describe("what the adapter sends and keeps", () => {
     Effect.gen(function* () {
       const sim = yield* anthropicSimulator()
       sim.script(...replies.map((reply) => ({ kind: "cassette" as const, ...reply })))
-      return yield* Effect.provide(
-        Effect.service(LLMProvider),
-        AnthropicProvider.layer({ apiKey: Redacted.make("sk-ant-test-0000"), baseUrl: sim.url })
-      )
+      return yield* providerAt(sim.url)
     })
   const json = (body: object) => ({
     status: 200,
@@ -421,8 +388,8 @@ describe("what the adapter sends and keeps", () => {
     () =>
       Effect.scoped(
         Effect.gen(function* () {
-          const event = (name: string, data: object) => [`event: ${name}`, `data: ${JSON.stringify(data)}`, ""]
-          const delta = (d: object) => event("content_block_delta", { type: "content_block_delta", index: 0, delta: d })
+          const delta = (d: object) =>
+            sseEvent("content_block_delta", { type: "content_block_delta", index: 0, delta: d })
           const body = shortStream(model, "end_turn").replace(
             "event: content_block_delta",
             [
