@@ -7,7 +7,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { type LLMError, NetworkError, type ProviderStreamEvent } from "@llm-orchestrator/core"
 import { Cause, Effect, type Exit, Stream } from "effect"
-import { type CallContext, maxBufferedEvents, type StreamDecoder, streamSdk } from "../../src/kit/call.ts"
+import { type CallContext, maxBufferedEvents, type StreamDecoder, streamCut, streamSdk } from "../../src/kit/call.ts"
 
 const ctx: CallContext = { provider: "openai", model: "gpt-4o-mini" }
 const mapError = (error: unknown): LLMError =>
@@ -230,6 +230,236 @@ describe("streamSdk", () => {
           }
         )
         expect(consumed).toBe(3 * maxBufferedEvents)
+      })
+    )
+  })
+
+  describe("hand-over, timers and the end of the feed, rule by rule", () => {
+    /**
+     * An SDK stream that yields `chunks` with no I/O between them, then (with `hang`) waits until it
+     * is aborted. It ignores the abort while it has chunks left, as a parser draining its buffer does.
+     */
+    const scripted = (chunks: ReadonlyArray<string>, hang = false) => {
+      const state = { yielded: 0, finished: false, signal: undefined as AbortSignal | undefined }
+      const open = async (signal: AbortSignal): Promise<AsyncIterable<string>> => {
+        state.signal = signal
+        return (async function* () {
+          try {
+            for (const chunk of chunks) {
+              state.yielded++
+              yield chunk
+            }
+            if (hang)
+              await new Promise((_, reject) => signal.addEventListener("abort", () => reject(new Error("aborted"))))
+          } finally {
+            state.finished = true
+          }
+        })()
+      }
+      return { state, open }
+    }
+    const failure = (exit: Exit.Exit<unknown, LLMError>) =>
+      exit._tag === "Failure" ? (Cause.squash(exit.cause) as LLMError) : undefined
+    /** Waits (real time, at most `ms`) until `done()`; the test then asserts what it found. */
+    const until = (done: () => boolean, ms = 2000) =>
+      Effect.promise(async () => {
+        const deadline = Date.now() + ms
+        while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
+      })
+    const many = (n: number) => Array.from({ length: n }, (_, i) => `w${i} `)
+
+    it.live(
+      "the first text is handed over at once even with other events in its chunk; an empty delta alone is not text",
+      () =>
+        Effect.gen(function* () {
+          const withEmptyFirst: () => StreamDecoder<string> = () => {
+            const inner = decoder()
+            return {
+              onChunk: (chunk) => [{ _tag: "TextDelta", text: "" }, ...inner.onChunk(chunk)],
+              onEnd: inner.onEnd
+            }
+          }
+          const { open } = scripted(many(50))
+          const chunks = yield* Stream.runCollect(Stream.chunks(streamSdk(ctx, open, mapError, withEmptyFirst)))
+          expect(chunks[0]!.map((e) => (e._tag === "TextDelta" ? e.text : e._tag))).toEqual(["", "w0 "])
+
+          // An empty delta first: nothing to hurry for, so it waits for the rest of the burst.
+          const emptyFirst = scripted(["", ...many(50)])
+          const later = yield* Stream.runCollect(Stream.chunks(streamSdk(ctx, emptyFirst.open, mapError, decoder)))
+          expect(texts(later[0]!)).toContain("w0 ")
+        })
+    )
+
+    it.live("a consumer that does not take: the SDK is read exactly the buffer's size ahead", () =>
+      Effect.gen(function* () {
+        const { state, open } = scripted(many(3 * maxBufferedEvents))
+        let ahead = -1
+        yield* Stream.runForEach(streamSdk(ctx, open, mapError, decoder), () =>
+          ahead === -1
+            ? Effect.andThen(
+                Effect.sleep("50 millis"),
+                Effect.sync(() => {
+                  ahead = state.yielded
+                })
+              )
+            : Effect.void
+        )
+        // The first text went to the consumer, then the feed filled up and reading stopped.
+        expect(ahead).toBe(1 + maxBufferedEvents)
+      })
+    )
+
+    it.live("without timeouts, or with no idle timeout, a slow stream is waited for", () =>
+      Effect.gen(function* () {
+        const paced = (timeouts: Partial<CallContext>) => {
+          const open = async (signal: AbortSignal): Promise<AsyncIterable<string>> =>
+            (async function* () {
+              for (const word of many(4)) {
+                await new Promise((resolve) => setTimeout(resolve, 25))
+                if (signal.aborted) throw new Error("aborted")
+                yield word
+              }
+            })()
+          return Effect.exit(Stream.runDrain(streamSdk({ ...ctx, ...timeouts }, open, mapError, decoder)))
+        }
+        expect((yield* paced({}))._tag).toBe("Success")
+        expect((yield* paced({ idleTimeoutMs: 1000 }))._tag).toBe("Success")
+        expect((yield* paced({ timeoutMs: 1000 }))._tag).toBe("Success")
+      })
+    )
+
+    it.live("a provider that stalls after the consumer caught up is still caught by the idle timeout", () =>
+      Effect.gen(function* () {
+        const { open } = scripted(many(2 * maxBufferedEvents), true)
+        let first = true
+        const exit = yield* Effect.exit(
+          Stream.runForEach(streamSdk({ ...ctx, timeoutMs: 5000, idleTimeoutMs: 100 }, open, mapError, decoder), () => {
+            if (!first) return Effect.void
+            first = false
+            // Longer than the idle timeout, while the feed is full: our silence, not the provider's.
+            return Effect.sleep("150 millis")
+          })
+        ).pipe(Effect.timeout("3 seconds"))
+        expect(failure(exit)).toMatchObject({ _tag: "TimeoutError", timeoutMs: 100 })
+        expect(failure(exit)!.message).toContain("stalled mid-stream")
+      })
+    )
+
+    it.live("a full buffer of non-text events before any text does not stop the attempt timeout", () =>
+      Effect.gen(function* () {
+        const { open } = scripted(Array(maxBufferedEvents + 10).fill(""), true)
+        let first = true
+        const exit = yield* Effect.exit(
+          Stream.runForEach(streamSdk({ ...ctx, timeoutMs: 100, idleTimeoutMs: 100 }, open, mapError, decoder), () => {
+            if (!first) return Effect.void
+            first = false
+            return Effect.sleep("20 millis")
+          })
+        ).pipe(Effect.timeout("3 seconds"))
+        expect(failure(exit)).toMatchObject({ _tag: "TimeoutError", timeoutMs: 100 })
+        expect(failure(exit)!.message).toContain("sent no text within")
+
+        // And the idle timeout does not start early: text 100 ms in is within the 300 ms attempt timeout.
+        const late = async (): Promise<AsyncIterable<string>> =>
+          (async function* () {
+            for (let i = 0; i < maxBufferedEvents + 10; i++) yield ""
+            await new Promise((resolve) => setTimeout(resolve, 100))
+            yield "finally "
+          })()
+        const delivered: Array<string> = []
+        yield* Stream.runForEach(
+          streamSdk({ ...ctx, timeoutMs: 300, idleTimeoutMs: 30 }, late, mapError, decoder),
+          (event) =>
+            event._tag === "TextDelta" && event.text !== ""
+              ? Effect.sync(() => delivered.push(event.text))
+              : Effect.sleep("1 millis")
+        )
+        expect(delivered).toEqual(["finally "])
+      })
+    )
+
+    it.live(
+      "a consumer that leaves while the reader waits for space releases it: the SDK iterator runs to its end",
+      () =>
+        Effect.gen(function* () {
+          const { state, open } = scripted(many(3 * maxBufferedEvents))
+          // Slow over both events taken, so the reader has filled the feed again when the consumer leaves.
+          const taken = yield* Stream.runCollect(
+            Stream.take(
+              Stream.tap(streamSdk(ctx, open, mapError, decoder), () => Effect.sleep("20 millis")),
+              2
+            )
+          )
+          expect(texts(taken)).toEqual(["w0 ", "w1 "])
+          expect(state.signal!.aborted).toBe(true)
+          // What the SDK still yields goes nowhere, and nothing waits for a consumer that has gone.
+          yield* until(() => state.finished)
+          expect(state.yielded).toBe(3 * maxBufferedEvents)
+        })
+    )
+
+    it.live("no timer outlives the SDK: a request read to its end is not aborted while the consumer finishes", () =>
+      Effect.gen(function* () {
+        const { state, open } = scripted(many(5))
+        let abortedWhileFinishing: boolean | undefined
+        yield* Stream.runForEach(
+          streamSdk({ ...ctx, timeoutMs: 30, idleTimeoutMs: 30 }, open, mapError, decoder),
+          (event) =>
+            event._tag === "ProviderFinish"
+              ? // The SDK is done; a consumer slower than the idle timeout over the last event is no stall.
+                Effect.andThen(
+                  Effect.sleep("80 millis"),
+                  Effect.sync(() => {
+                    abortedWhileFinishing = state.signal!.aborted
+                  })
+                )
+              : Effect.void
+        )
+        expect(abortedWhileFinishing).toBe(false)
+      })
+    )
+
+    it.live("a stream's timers never keep the process alive", () =>
+      Effect.gen(function* () {
+        const pendingTimers = () => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length
+        const before = pendingTimers()
+        let during = -1
+        const { open } = scripted(many(3))
+        yield* Stream.runForEach(
+          streamSdk({ ...ctx, timeoutMs: 60_000, idleTimeoutMs: 60_000 }, open, mapError, decoder),
+          () =>
+            Effect.sync(() => {
+              during = Math.max(during, pendingTimers())
+            })
+        )
+        expect(during).toBe(before)
+      })
+    )
+
+    it.live("the end reaches a waiting consumer as the end, never as an empty chunk", () =>
+      Effect.gen(function* () {
+        const cut: () => StreamDecoder<string> = () => ({
+          onChunk: (chunk) => [{ _tag: "TextDelta", text: chunk }],
+          onEnd: () => streamCut("message_stop", "req_9")
+        })
+        const open = async (): Promise<AsyncIterable<string>> =>
+          (async function* () {
+            yield "partial "
+            await new Promise((resolve) => setTimeout(resolve, 20))
+          })()
+        const sizes: Array<number> = []
+        const error = yield* Effect.flip(
+          Stream.runForEach(Stream.chunks(streamSdk(ctx, open, mapError, cut)), (chunk) =>
+            Effect.sync(() => {
+              sizes.push(chunk.length)
+            })
+          )
+        )
+        expect(sizes).toEqual([1])
+        expect(error).toMatchObject({ _tag: "NetworkError", requestId: "req_9" })
+        expect(error.message).toBe(
+          "openai model gpt-4o-mini: the stream ended before message_stop; the connection was probably cut"
+        )
       })
     )
   })
