@@ -3,7 +3,7 @@
  * lists EVERY missing variable in one run and exits 1; with fake values it exits 0 with a summary;
  * the fake secrets never appear in the output.
  */
-import { readFileSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { parse } from "yaml"
@@ -145,5 +145,58 @@ describe("llm-orchestrator check", { timeout: 60_000 }, () => {
     const run = await runCli(["check", `${dir.path}/missing.yaml`])
     expect(run.code).toBe(1)
     expect(lines(run.stderr)).toEqual([expect.stringContaining(`${dir.path}/missing.yaml not found`)])
+  })
+
+  describe("the cost log path is checked as the layer would open it, creating nothing", () => {
+    const withLog = (name: string, logPath: string) =>
+      dir.file(
+        name,
+        [
+          "active_provider: openai",
+          "active_model: gpt-4o-mini",
+          "providers:",
+          "  openai:",
+          "    api_key: sk-check-log-path-0000",
+          "cost_tracking:",
+          `  log_path: ${JSON.stringify(logPath)}`,
+          ""
+        ].join("\n")
+      )
+
+    it("a log path under a regular file is a problem (exit 1)", async () => {
+      const blocker = dir.file("blocker.txt", "not a directory")
+      const file = withLog("under-file.yaml", `${blocker}/costs.jsonl`)
+      const run = await runCli(["check", file])
+      expect(run.code).toBe(1)
+      expect(lines(run.stderr)).toEqual([
+        `error: ${file}: 1 problem`,
+        `  cost_tracking.log_path: ${blocker} is a file, so ${blocker}/costs.jsonl cannot be created under it; choose a writable path or set cost_tracking.enabled: false`
+      ])
+    })
+
+    it("a log path that is a directory is a problem (exit 1)", async () => {
+      const folder = join(dir.path, "a-folder")
+      mkdirSync(folder)
+      const run = await runCli(["check", withLog("dir.yaml", folder)])
+      expect(run.code).toBe(1)
+      expect(run.stderr).toContain(`cost_tracking.log_path: ${folder} is a directory; give the path of a file`)
+    })
+
+    it("missing directories are named as the ones the layer will create, and check creates none", async () => {
+      const target = join(dir.path, "not", "yet", "costs.jsonl")
+      const run = await runCli(["check", withLog("nested.yaml", target)])
+      expect(run.code).toBe(0)
+      expect(run.stdout).toContain(
+        `cost tracking: ${target} (its directory ${join(dir.path, "not", "yet")} will be created)`
+      )
+      expect(existsSync(join(dir.path, "not"))).toBe(false)
+    })
+
+    it("a log file in an existing directory is plainly OK", async () => {
+      const target = join(dir.path, "costs.jsonl")
+      const run = await runCli(["check", withLog("plain.yaml", target)])
+      expect(run.code).toBe(0)
+      expect(run.stdout).toMatch(new RegExp(`cost tracking: ${target}\\n`))
+    })
   })
 })

@@ -1,9 +1,11 @@
 /**
  * `llm-orchestrator check [config]`: validates a config file and reports EVERY problem at once, each
  * with its key path and what to do (unset variables, unknown keys, bad values); exit 1 when there are
- * problems. A valid config gets a short summary. Secrets are never printed: the summary shows only
+ * problems. A valid config's cost log path is then checked as the layer would open it. A valid config gets a short summary. Secrets are never printed: the summary shows only
  * non-secret settings, and `checkConfig` never quotes a secret's value.
  */
+import * as fs from "node:fs"
+import * as nodePath from "node:path"
 import { type OrchestratorConfig, type ProviderId, readConfigFile } from "@llm-orchestrator/core"
 import { resolveLogPath } from "@llm-orchestrator/cost"
 import { Effect, Option } from "effect"
@@ -31,13 +33,42 @@ const providerDetails = (config: OrchestratorConfig, id: ProviderId): string => 
   return details.join("; ")
 }
 
+/**
+ * Whether the cost log can be opened for appending, found without creating anything: a `problem`
+ * (the layer would fail with it), or the missing directory the layer will `create`.
+ */
+export const logPathStatus = (logPath: string): { readonly problem?: string; readonly create?: string } => {
+  const resolved = resolveLogPath(logPath)
+  let existing = resolved
+  while (!fs.existsSync(existing) && nodePath.dirname(existing) !== existing) existing = nodePath.dirname(existing)
+  const stat = fs.statSync(existing)
+  const writable = (mode: number) => {
+    try {
+      fs.accessSync(existing, mode)
+      return true
+    } catch {
+      return false
+    }
+  }
+  if (existing === resolved) {
+    if (stat.isDirectory()) return { problem: `${resolved} is a directory; give the path of a file` }
+    return writable(fs.constants.W_OK) ? {} : { problem: `${resolved} is not writable by this user` }
+  }
+  if (!stat.isDirectory()) return { problem: `${existing} is a file, so ${resolved} cannot be created under it` }
+  if (!writable(fs.constants.W_OK | fs.constants.X_OK))
+    return { problem: `${existing} is not writable by this user, so ${resolved} cannot be created` }
+  const directory = nodePath.dirname(resolved)
+  return directory === existing ? {} : { create: directory }
+}
+
 export const configSummary = (path: string, config: OrchestratorConfig): string => {
   const cost = config.costTracking
+  const create = cost.logPath === undefined ? undefined : logPathStatus(cost.logPath).create
   const costLog = !cost.enabled
     ? "disabled"
     : `${cost.logPath === undefined ? "in memory only (no log_path)" : resolveLogPath(cost.logPath)}${
-        cost.budgetUsd === undefined ? "" : `; budget ${formatUsd(cost.budgetUsd)}`
-      }`
+        create === undefined ? "" : ` (its directory ${create} will be created)`
+      }${cost.budgetUsd === undefined ? "" : `; budget ${formatUsd(cost.budgetUsd)}`}`
   const chain = config.fallback.chain.map((entry) => `${entry.provider}/${entry.model}`).join(", ")
   return [
     `${path}: OK`,
@@ -75,6 +106,15 @@ export const checkCommand = Command.make(
         )
       }
       const config = yield* parseConfig(text, { source: path })
+      const { logPath, enabled } = config.costTracking
+      const logProblem = enabled && logPath !== undefined ? logPathStatus(logPath).problem : undefined
+      if (logProblem !== undefined)
+        return yield* Effect.fail(
+          CliFailure.failure(
+            `${path}: 1 problem`,
+            `  cost_tracking.log_path: ${logProblem}; choose a writable path or set cost_tracking.enabled: false`
+          )
+        )
       yield* printOut(configSummary(path, config))
     })
 ).pipe(
