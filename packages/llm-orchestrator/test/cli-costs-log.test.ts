@@ -42,6 +42,17 @@ describe("llm-orchestrator costs on damaged and large logs", { timeout: 180_000 
     expect(table.code).toBe(0)
     expect(cells(lines(table.stdout).find((row) => row.startsWith("TOTAL"))!).slice(0, 2)).toEqual(["TOTAL", "3"])
     expect(table.stderr).toContain("2 bad line(s) skipped")
+
+    // --strict: the same log is refused, with no report; a whole log still passes.
+    const strict = await runCli(["costs", log, "--strict"])
+    expect(strict.code).toBe(1)
+    expect(strict.stdout).toBe("")
+    expect(lines(strict.stderr)).toHaveLength(1)
+    expect(strict.stderr).toMatch(
+      /^error: 2 bad line\(s\) in .*torn\.jsonl \(first: line 2: not a JSON object .*\); --strict prints no report for a damaged log\n$/
+    )
+    const whole = dir.file("whole.jsonl", encodeRecord(record(0)))
+    expect((await runCli(["costs", whole, "--strict", "--json"])).code).toBe(0)
   })
 
   it("tag values with newlines and control characters stay on their row, escaped", async () => {

@@ -100,7 +100,11 @@ export const costsCommand = Command.make(
       Flag.withDescription("Only calls since a duration ago (30m, 24h, 7d) or an ISO date (2025-06-01)"),
       Flag.optional
     ),
-    json: Flag.Boolean("json").pipe(Flag.withDescription("Print the report as JSON"), Flag.withDefault(false))
+    json: Flag.Boolean("json").pipe(Flag.withDescription("Print the report as JSON"), Flag.withDefault(false)),
+    strict: Flag.Boolean("strict").pipe(
+      Flag.withDescription("Fail (exit 1, no report) when the log has bad lines, instead of skipping them"),
+      Flag.withDefault(false)
+    )
   },
   (input) =>
     Effect.gen(function* () {
@@ -119,6 +123,12 @@ export const costsCommand = Command.make(
       if (badLines > 0) {
         // Lines torn by a crash (or edited by hand) are skipped, and said so: the totals leave them out.
         const first = firstBadLines[0]!
+        if (input.strict)
+          return yield* Effect.fail(
+            CliFailure.failure(
+              `${badLines} bad line(s) in ${logPath} (first: line ${first.line}: ${first.message}); --strict prints no report for a damaged log`
+            )
+          )
         yield* printErr(
           `${badLines} bad line(s) skipped in ${logPath} (first: line ${first.line}: ${first.message}); the totals leave them out`
         )
