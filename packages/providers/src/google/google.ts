@@ -143,8 +143,9 @@ const rpcStatusOf = (message: string): RpcStatus | undefined => {
   const start = message.indexOf("{")
   if (start < 0) return undefined
   try {
-    const body = JSON.parse(message.slice(start)) as { error?: RpcStatus }
-    return typeof body.error === "object" && body.error !== null ? body.error : undefined
+    // Only fields are read from it (each optional), so a null or non-object `error` reads as none.
+    const body = JSON.parse(message.slice(start)) as { error?: RpcStatus | null }
+    return body.error ?? undefined
   } catch {
     return undefined
   }
@@ -193,7 +194,6 @@ const fromApiError = (ctx: CallContext, error: Error & { status: number }, redac
       status,
       message: `${ctx.provider} model ${ctx.model}: the provider gave up before answering (HTTP ${status}${rpcStatus ? ` ${rpcStatus}` : ""}): ${message}`
     })
-  if (rpcStatus === "UNAVAILABLE" || rpcStatus === "INTERNAL") return failure(undefined)
   if (rpcStatus === "NOT_FOUND") return failure("model-not-found")
   return failure(undefined) // 401/403 -> AuthenticationError, other 4xx -> InvalidRequestError, 5xx -> unavailable
 }
@@ -243,6 +243,7 @@ const sameUsage = (a: Usage, b: Usage) =>
   a.inputTokens === b.inputTokens &&
   a.outputTokens === b.outputTokens &&
   a.cacheReadTokens === b.cacheReadTokens &&
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent while counters only grow, as Google's do: more thoughts is more output
   a.reasoningTokens === b.reasoningTokens
 
 /** One decoder per stream: text deltas, usage snapshots (cumulative on every chunk), the finish at EOF. */
