@@ -187,8 +187,8 @@ export const bedrockError = (ctx: CallContext, error: unknown, about: BedrockErr
   if (name === "ModelTimeoutException")
     return new TimeoutError({ ...base, message: `${where} timed out while processing the request${said}` })
   // Recorded real 400s sometimes lack x-amzn-errortype (test_bedrock_error__0): the SDK cannot name them,
-  // so any 400 the SDK could not name is read like a ValidationException, from its message.
-  const unnamed400 = status === 400 && (name === "Unknown" || name === "")
+  // so any 400 the SDK could not name ("Unknown") is read like a ValidationException, from its message.
+  const unnamed400 = status === 400 && name === "Unknown"
   if (name === "ValidationException" || unnamed400) {
     if (unknownModelPattern.test(rawMessage))
       return new ModelNotFoundError({
