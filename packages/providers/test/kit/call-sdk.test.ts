@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { type LLMError, NetworkError } from "@llm-orchestrator/core"
 import { Cause, Effect, Exit, Fiber } from "effect"
-import { type CallContext, callSdk, type ListingPage, listPages } from "../../src/kit/call.ts"
+import { type CallContext, callSdk, type ListingPage, listPages, sdkTimeoutMs } from "../../src/kit/call.ts"
 
 const ctx: CallContext = { provider: "openai", model: "gpt-4o-mini" }
 const mapError = (error: unknown): LLMError =>
@@ -107,6 +107,13 @@ describe("callSdk", () => {
       expect(Exit.isFailure(exit) && Cause.squash(exit.cause)).toBe(bug)
     })
   )
+})
+
+describe("sdkTimeoutMs", () => {
+  it("an SDK's own timeout is ours, or the longest a Node timer allows when ours is off (never the SDK's default)", () => {
+    expect(sdkTimeoutMs(30_000)).toBe(30_000)
+    expect(sdkTimeoutMs(undefined)).toBe(2_147_483_647)
+  })
 })
 
 describe("listPages", () => {

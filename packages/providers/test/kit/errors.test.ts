@@ -148,6 +148,11 @@ describe("connectionErrorCode", () => {
     expect(connectionErrorCode(null)).toBeUndefined()
   })
 
+  it("without a code the network error says only what failed", () => {
+    const error = networkError({ provider: "gemini", model: "gemini-2.5-flash" }, new Error("socket hang up"), (t) => t)
+    expect(error.message).toBe("gemini model gemini-2.5-flash: connection failed: socket hang up")
+  })
+
   it("the network error names the code found and redacts the message", () => {
     const error = networkError(
       { provider: "openai", model: "gpt-4o-mini" },

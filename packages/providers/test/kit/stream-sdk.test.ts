@@ -328,6 +328,44 @@ describe("streamSdk", () => {
       })
     )
 
+    it.live("with no idle timeout, a consumer that falls behind and catches up again is no stall", () =>
+      Effect.gen(function* () {
+        const { open } = scripted(many(3 * maxBufferedEvents))
+        let consumed = 0
+        yield* Stream.runForEach(streamSdk({ ...ctx, timeoutMs: 1000 }, open, mapError, decoder), (event) => {
+          if (event._tag !== "TextDelta") return Effect.void
+          consumed++
+          return consumed === 1 ? Effect.sleep("20 millis") : Effect.void
+        })
+        expect(consumed).toBe(3 * maxBufferedEvents)
+      })
+    )
+
+    it.live("usage snapshots are no progress: after the first text only text restarts the idle timer", () =>
+      Effect.gen(function* () {
+        const usage = { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 }
+        const withUsage: () => StreamDecoder<string> = () => {
+          const inner = decoder()
+          return {
+            onChunk: (chunk) => (chunk === "usage" ? [{ _tag: "UsageSnapshot", usage }] : inner.onChunk(chunk)),
+            onEnd: inner.onEnd
+          }
+        }
+        const open = async (signal: AbortSignal): Promise<AsyncIterable<string>> =>
+          (async function* () {
+            yield "first "
+            for (let i = 0; i < 40; i++) {
+              await new Promise((resolve) => setTimeout(resolve, 30))
+              if (signal.aborted) throw new Error("aborted")
+              yield "usage"
+            }
+          })()
+        const error = yield* Effect.flip(
+          Stream.runDrain(streamSdk({ ...ctx, timeoutMs: 5000, idleTimeoutMs: 150 }, open, mapError, withUsage))
+        )
+        expect(error).toMatchObject({ _tag: "TimeoutError", timeoutMs: 150 })
+      })
+    )
     it.live("a provider that stalls after the consumer caught up is still caught by the idle timeout", () =>
       Effect.gen(function* () {
         const { open } = scripted(many(2 * maxBufferedEvents), true)
@@ -382,7 +420,7 @@ describe("streamSdk", () => {
       "a consumer that leaves while the reader waits for space releases it: the SDK iterator runs to its end",
       () =>
         Effect.gen(function* () {
-          const { state, open } = scripted(many(3 * maxBufferedEvents))
+          const { state, open } = scripted(many(4 * maxBufferedEvents))
           // Slow over both events taken, so the reader has filled the feed again when the consumer leaves.
           const taken = yield* Stream.runCollect(
             Stream.take(
@@ -394,7 +432,8 @@ describe("streamSdk", () => {
           expect(state.signal!.aborted).toBe(true)
           // What the SDK still yields goes nowhere, and nothing waits for a consumer that has gone.
           yield* until(() => state.finished)
-          expect(state.yielded).toBe(3 * maxBufferedEvents)
+          // More than a full buffer was left after the consumer went: a closed feed takes no more.
+          expect(state.yielded).toBe(4 * maxBufferedEvents)
         })
     )
 
