@@ -9,12 +9,14 @@ import { join } from "node:path"
 import { type SimulatorFleet, startSimulatorFleet } from "@llm-orchestrator/testing"
 import {
   type CallOptions,
+  checkConfig,
   createOrchestrator,
   type Orchestrator,
   type OrchestratorConfig,
   RequestAbortedError
 } from "llm-orchestrator"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { parse, stringify } from "yaml"
 import { guardUnhandledRejections, waitForRequest } from "./reliability-support.ts"
 import { readLog, tempDir, user, writeConfig } from "./support.ts"
 
@@ -275,22 +277,66 @@ describe("flush()", () => {
 describe("createOrchestrator's argument", () => {
   const configError = (message: string) => ({ _tag: "ConfigError", message: expect.stringContaining(message) })
 
-  it("no argument, or something that is neither a path nor a config: a ConfigError saying what to pass", async () => {
+  it("something that is neither a path, nor a config file's object, nor a config: a ConfigError saying what to pass", async () => {
     const create = createOrchestrator as (config?: unknown) => Promise<Orchestrator>
-    await expect(create()).rejects.toMatchObject(configError("path of a YAML config file"))
     await expect(create(42)).rejects.toMatchObject(configError("path of a YAML config file"))
+    await expect(create(null)).rejects.toMatchObject(configError("path of a YAML config file"))
     await expect(create({ activeProvider: "openai" })).rejects.toMatchObject(configError("loadConfig()"))
   })
 
-  it("a YAML-shaped object, or a config with a plain-string key: a ConfigError saying how to fix it", async () => {
-    const yamlShaped = {
+  it("no argument: the file LLM_ORCHESTRATOR_CONFIG names, else ./llm-orchestrator.yaml", async () => {
+    const saved = process.env.LLM_ORCHESTRATOR_CONFIG
+    try {
+      delete process.env.LLM_ORCHESTRATOR_CONFIG
+      await expect(createOrchestrator()).rejects.toMatchObject(
+        configError("config file ./llm-orchestrator.yaml not found")
+      )
+      process.env.LLM_ORCHESTRATOR_CONFIG = writeConfig(fleet, { costLogPath: join(tempDir(), "costs.jsonl") })
+      fleet.openai.reset()
+      const llm = await createOrchestrator()
+      try {
+        expect((await llm.sendRequest(user("hi"))).provider).toBe("openai")
+      } finally {
+        await llm.close()
+      }
+    } finally {
+      if (saved === undefined) delete process.env.LLM_ORCHESTRATOR_CONFIG
+      else process.env.LLM_ORCHESTRATOR_CONFIG = saved
+    }
+  })
+
+  it("the object a config file holds (YAML keys, plain-string keys) works as the file would", async () => {
+    fleet.openai.reset()
+    const fileObject = parse(fleet.configYaml({ costLogPath: join(tempDir(), "costs.jsonl") })) as Record<
+      string,
+      unknown
+    >
+    const llm = await createOrchestrator(fileObject)
+    try {
+      const response = await llm.sendRequest(user("hi"))
+      expect(response.provider).toBe("openai")
+      expect(response.content.length).toBeGreaterThan(0)
+    } finally {
+      await llm.close()
+    }
+  })
+
+  it("a config file's object with mistakes: the problems checkConfig finds in the same file, never the key", async () => {
+    const fileObject = {
       active_provider: "openai",
       active_model: model,
-      providers: { openai: { api_key: "sk-plain-string-key" } }
+      providers: { openai: { api_key: "sk-plain-string-key-0000", fallback_modles: ["gpt-4o"] } },
+      cost_tracking: { budget_usd: -3 }
     }
-    await expect(createOrchestrator(yamlShaped as unknown as OrchestratorConfig)).rejects.toMatchObject(
-      configError("parseConfig()")
-    )
+    const failure = createOrchestrator(fileObject)
+    await expect(failure).rejects.toMatchObject({ _tag: "ConfigError" })
+    const problems = (await failure.catch((error: { problems: unknown }) => error.problems)) as unknown
+    expect(problems).toEqual(checkConfig(stringify(fileObject)))
+    expect(problems).toHaveLength(2)
+    await expect(failure).rejects.not.toMatchObject(configError("sk-plain-string-key"))
+  })
+
+  it("a parsed config with a plain-string key: a ConfigError saying how to fix it", async () => {
     const plainKey = {
       activeProvider: "openai",
       activeModel: model,

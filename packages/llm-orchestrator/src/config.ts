@@ -5,4 +5,4 @@
 import { makeConfigLoader } from "@llm-orchestrator/core"
 import { providerTypes } from "@llm-orchestrator/providers"
 
-export const { checkConfig, parseConfig, loadConfig } = makeConfigLoader(providerTypes)
+export const { checkConfig, parseConfig, parseConfigObject, loadConfig } = makeConfigLoader(providerTypes)

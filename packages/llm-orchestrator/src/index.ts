@@ -1,6 +1,6 @@
 export * from "@llm-orchestrator/core"
 export { providerTypes } from "@llm-orchestrator/providers"
-export { checkConfig, loadConfig, parseConfig } from "./config.ts"
+export { checkConfig, loadConfig, parseConfig, parseConfigObject } from "./config.ts"
 export { LLMOrchestrator } from "./orchestrator.ts"
 export { type CallOptions, createOrchestrator, type Orchestrator } from "./promise.ts"
 export { layerFromConfig, layerFromFile, priceSources, providerSetups } from "./wiring.ts"

@@ -22,9 +22,9 @@ import {
   RequestAbortedError,
   type StreamEvent
 } from "@llm-orchestrator/core"
-import type { Layer } from "effect"
-import { Cause, Channel, Context, Effect, Exit, Fiber, ManagedRuntime, Pull, Redacted, Scope } from "effect"
+import { Cause, Channel, Context, Effect, Exit, Fiber, Layer, ManagedRuntime, Pull, Redacted, Scope } from "effect"
 import type { NonEmptyReadonlyArray } from "effect/Array"
+import { parseConfigObject } from "./config.ts"
 import { layerFromConfig, layerFromFile, type OrchestratorServices } from "./wiring.ts"
 
 export interface CallOptions {
@@ -273,8 +273,14 @@ const streamOf = <A>(
   [Symbol.asyncIterator]: () => new StreamCall(facade, request, select, options?.signal)
 })
 
-/** Builds the orchestrator from a config file path, or from a config parsed by `loadConfig` / `parseConfig`. */
-export const createOrchestrator = async (config: string | OrchestratorConfig): Promise<Orchestrator> => {
+/**
+ * Builds the orchestrator from a config file path; the object such a file holds (its YAML keys:
+ * `active_provider`, `providers`, ...); or a config from `loadConfig` / `parseConfig`. With no
+ * argument: the file `LLM_ORCHESTRATOR_CONFIG` names, else `./llm-orchestrator.yaml`.
+ */
+export const createOrchestrator = async (
+  config: string | OrchestratorConfig | Readonly<Record<string, unknown>> = defaultConfigPath()
+): Promise<Orchestrator> => {
   const runtime = ManagedRuntime.make(layerFor(config))
   let context: Context.Context<OrchestratorServices>
   try {
@@ -310,12 +316,17 @@ export const createOrchestrator = async (config: string | OrchestratorConfig): P
   }
 }
 
+const defaultConfigPath = (): string => process.env.LLM_ORCHESTRATOR_CONFIG || "./llm-orchestrator.yaml"
+
 const whatToPass =
-  "createOrchestrator takes the path of a YAML config file, or a config from loadConfig() / parseConfig()"
+  "createOrchestrator takes the path of a YAML config file, the object such a file holds, or a config from loadConfig() / parseConfig()"
 
 /** The layer for `createOrchestrator`'s argument, or a ConfigError that says what to pass instead. */
 const layerFor = (config: unknown): Layer.Layer<OrchestratorServices, ConfigError> => {
   if (typeof config === "string") return layerFromFile(config)
+  // Not a parsed config (those have activeProvider): read as the object a YAML file holds.
+  if (typeof config === "object" && config !== null && !("activeProvider" in config))
+    return Layer.unwrap(Effect.map(parseConfigObject(config), layerFromConfig))
   const problems = configArgumentProblems(config)
   if (problems.length > 0) throw ConfigError.fromProblems(problems)
   return layerFromConfig(config as OrchestratorConfig)
@@ -333,13 +344,6 @@ const configArgumentProblems = (config: unknown): Array<ConfigProblem> => {
   if (typeof config !== "object" || config === null)
     return [{ path: "", message: `${whatToPass}; got ${config === null ? "null" : typeof config}` }]
   const c = config as Record<string, unknown>
-  if ("active_provider" in c || "cost_tracking" in c)
-    return [
-      {
-        path: "",
-        message: `${whatToPass}; this object has YAML keys (active_provider, ...): pass the file's path, or its text through parseConfig()`
-      }
-    ]
   if (typeof c.activeProvider !== "string" || typeof c.activeModel !== "string")
     return [{ path: "", message: `${whatToPass}; this object has no activeProvider / activeModel` }]
   const providers = c.providers

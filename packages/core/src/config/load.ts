@@ -166,14 +166,17 @@ const parseYaml = (reader: Reader, text: string, source: string | undefined): Re
     reader.report("", `invalid YAML${source === undefined ? "" : ` in ${source}`}: ${message}`)
     return undefined
   }
-  if (!isMapping(root)) {
-    reader.report(
-      "",
-      `${where} must be a mapping of keys (active_provider, active_model, providers, ...), got ${describe(root)}`
-    )
-    return undefined
-  }
-  return root
+  return mappingRoot(reader, root, where)
+}
+
+/** The config's root: a mapping of its top-level keys, or a problem saying what it is instead. */
+const mappingRoot = (reader: Reader, root: unknown, where: string): Record<string, unknown> | undefined => {
+  if (isMapping(root)) return root
+  reader.report(
+    "",
+    `${where} must be a mapping of keys (active_provider, active_model, providers, ...), got ${describe(root)}`
+  )
+  return undefined
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -555,13 +558,19 @@ const readConfig = (
   return { activeProvider: active.name, activeModel, ...config }
 }
 
+/** What a config is read from: the text of a YAML file, or the value such a file holds. */
+type ConfigSource = { readonly yamlText: string } | { readonly value: unknown }
+
 const analyse = (
   types: TypeIndex,
-  yamlText: string,
+  input: ConfigSource,
   options: ParseConfigOptions
 ): { readonly problems: ReadonlyArray<ConfigProblem>; readonly config: OrchestratorConfig | undefined } => {
   const reader = new Reader(options.env ?? process.env)
-  const root = parseYaml(reader, yamlText, options.source)
+  const root =
+    "yamlText" in input
+      ? parseYaml(reader, input.yamlText, options.source)
+      : mappingRoot(reader, input.value, options.source === undefined ? "the config" : options.source)
   const config = root === undefined ? undefined : readConfig(reader, types, root)
   return { problems: reader.problems, config: reader.problems.length === 0 ? config : undefined }
 }
@@ -577,6 +586,14 @@ export interface ConfigLoader {
     yamlText: string,
     options?: ParseConfigOptions
   ) => Effect.Effect<OrchestratorConfig, ConfigError>
+  /**
+   * Validates the value a config file holds, as a plain object with the file's keys (`active_provider`,
+   * `providers`, ...; `${VAR}` references are read as in a file); the same problems as `parseConfig`.
+   */
+  readonly parseConfigObject: (
+    value: unknown,
+    options?: ParseConfigOptions
+  ) => Effect.Effect<OrchestratorConfig, ConfigError>
   /** Reads, parses and validates a config file. */
   readonly loadConfig: (path: string, options?: LoadConfigOptions) => Effect.Effect<OrchestratorConfig, ConfigError>
 }
@@ -587,16 +604,18 @@ export interface ConfigLoader {
  */
 export const makeConfigLoader = (providerTypes: ReadonlyArray<ProviderType>): ConfigLoader => {
   const types = indexTypes(providerTypes)
-  const parseConfig = (yamlText: string, options: ParseConfigOptions = {}) =>
+  const validated = (input: ConfigSource, options: ParseConfigOptions) =>
     Effect.suspend(() => {
-      const { problems, config } = analyse(types, yamlText, options)
+      const { problems, config } = analyse(types, input, options)
       if (config !== undefined) return Effect.succeed(config)
       // No config comes only with problems: every undefined the walker returns was reported.
       return Effect.fail(ConfigError.fromProblems(problems))
     })
+  const parseConfig = (yamlText: string, options: ParseConfigOptions = {}) => validated({ yamlText }, options)
   return {
-    checkConfig: (yamlText, options = {}) => analyse(types, yamlText, options).problems,
+    checkConfig: (yamlText, options = {}) => analyse(types, { yamlText }, options).problems,
     parseConfig,
+    parseConfigObject: (value, options = {}) => validated({ value }, options),
     loadConfig: (path, options = {}) =>
       readConfigFile(path).pipe(
         Effect.flatMap((text) => parseConfig(text, { source: path, ...(options.env ? { env: options.env } : {}) }))
