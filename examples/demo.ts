@@ -131,7 +131,9 @@ const costs = (logPath: string | undefined) =>
       )
     )
     if (logPath)
-      yield* Console.log(`\nEvery call is in the JSONL cost log: ${logPath}\n(try: pnpm cli costs ${logPath})`)
+      yield* Console.log(
+        `\nEvery call is in the JSONL cost log: ${logPath}\n(try: npx -y pnpm@12.21.0 cli costs ${logPath})`
+      )
   })
 
 const program = Effect.gen(function* () {

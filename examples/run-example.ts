@@ -207,7 +207,7 @@ export const examples: Readonly<Record<string, Example>> = {
 
 const usage = () =>
   [
-    "usage: pnpm example <name>",
+    "usage: npx -y pnpm@12.21.0 example <name>",
     "",
     ...Object.entries(examples).map(([name, e]) => `  ${name.padEnd(16)} ${e.about}`),
     "",

@@ -17,7 +17,9 @@ const { values } = parseArgs({
   }
 })
 if (values.help) {
-  console.log("usage: pnpm simulate -- [--write-config <path>] [--cost-log <path>] [--active <provider>]")
+  console.log(
+    "usage: npx -y pnpm@12.21.0 simulate -- [--write-config <path>] [--cost-log <path>] [--active <provider>]"
+  )
   process.exit(0)
 }
 const providers = ["openai", "anthropic", "gemini", "bedrock", "vertex"] as const
