@@ -261,14 +261,11 @@ class EventFeed {
   /** The consumer has gone: later events and errors are dropped. */
   private closed = false
 
+  // No canceller: the one consumer is interrupted only when the stream ends, and the stream's
+  // finalizer closes the feed, which forgets the waiting consumer.
   private readonly wait = Effect.callback<NonEmptyReadonlyArray<ProviderStreamEvent>, LLMError | Cause.Done>(
     (resume) => {
       this.waiting = resume
-      // Stryker disable BlockStatement,ConditionalExpression,EqualityOperator: equivalent, one consumer waits at a time and close() clears it too
-      return Effect.sync(() => {
-        if (this.waiting === resume) this.waiting = undefined
-      })
-      // Stryker restore all
     }
   )
 
