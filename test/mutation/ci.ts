@@ -23,7 +23,12 @@ const mutated: ReadonlyArray<string> = strykerConfig.mutate
 
 const committed = readReport(committedPath)
 const current = (path: string) => (existsSync(path) ? readFileSync(path, "utf8") : undefined)
-const sources = mutated.flatMap((pattern) => globSync(pattern))
+// `mutate` as Stryker reads it: globs, less the "!"-prefixed ones (files with no code to mutate, which
+// Stryker leaves out of its result and would otherwise always look changed here).
+const excluded = new Set(mutated.filter((p) => p.startsWith("!")).flatMap((p) => globSync(p.slice(1))))
+const sources = mutated
+  .filter((p) => !p.startsWith("!"))
+  .flatMap((pattern) => globSync(pattern).filter((file) => !excluded.has(file)))
 const changedSources = [
   ...sources.filter((file) => committed.files[file]?.source !== current(file)),
   ...Object.keys(committed.files).filter((file) => !sources.includes(file))
