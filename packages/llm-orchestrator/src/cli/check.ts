@@ -1,8 +1,9 @@
 /**
  * `llm-orchestrator check [config]`: validates a config file and reports EVERY problem at once, each
  * with its key path and what to do (unset variables, unknown keys, bad values); exit 1 when there are
- * problems. A valid config's cost log path is then checked as the layer would open it. A valid config gets a short summary. Secrets are never printed: the summary shows only
- * non-secret settings, and `checkConfig` never quotes a secret's value.
+ * problems. A valid config's cost log path is then checked as the layer would open it, and a valid
+ * config gets a short summary. Secrets are never printed: the summary shows only non-secret
+ * settings, and `checkConfig` never quotes a secret's value.
  */
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
@@ -37,7 +38,7 @@ const providerDetails = (config: OrchestratorConfig, id: ProviderId): string => 
  * Whether the cost log can be opened for appending, found without creating anything: a `problem`
  * (the layer would fail with it), or the missing directory the layer will `create`.
  */
-export const logPathStatus = (logPath: string): { readonly problem?: string; readonly create?: string } => {
+const logPathStatus = (logPath: string): { readonly problem?: string; readonly create?: string } => {
   const resolved = resolveLogPath(logPath)
   let existing = resolved
   while (!fs.existsSync(existing) && nodePath.dirname(existing) !== existing) existing = nodePath.dirname(existing)
@@ -61,9 +62,9 @@ export const logPathStatus = (logPath: string): { readonly problem?: string; rea
   return directory === existing ? {} : { create: directory }
 }
 
-export const configSummary = (path: string, config: OrchestratorConfig): string => {
+/** The summary of a valid config; `create`: the cost log's directory that does not exist yet. */
+const configSummary = (path: string, config: OrchestratorConfig, create: string | undefined): string => {
   const cost = config.costTracking
-  const create = cost.logPath === undefined ? undefined : logPathStatus(cost.logPath).create
   const costLog = !cost.enabled
     ? "disabled"
     : `${cost.logPath === undefined ? "in memory only (no log_path)" : resolveLogPath(cost.logPath)}${
@@ -107,15 +108,15 @@ export const checkCommand = Command.make(
       }
       const config = yield* parseConfig(text, { source: path })
       const { logPath, enabled } = config.costTracking
-      const logProblem = enabled && logPath !== undefined ? logPathStatus(logPath).problem : undefined
-      if (logProblem !== undefined)
+      const log = enabled && logPath !== undefined ? logPathStatus(logPath) : {}
+      if (log.problem !== undefined)
         return yield* Effect.fail(
           CliFailure.failure(
             `${path}: 1 problem`,
-            `  cost_tracking.log_path: ${logProblem}; choose a writable path or set cost_tracking.enabled: false`
+            `  cost_tracking.log_path: ${log.problem}; choose a writable path or set cost_tracking.enabled: false`
           )
         )
-      yield* printOut(configSummary(path, config))
+      yield* printOut(configSummary(path, config, log.create))
     })
 ).pipe(
   Command.withDescription("Validate a config file and list every problem (unset variables, unknown keys, bad values)")

@@ -7,10 +7,11 @@
  *   `message_delta` leaves out or nulls keep `message_start`'s values.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { type LLMError, LLMProvider } from "@llm-orchestrator/core"
+import { LLMProvider } from "@llm-orchestrator/core"
 import { AnthropicProvider, defaultMaxTokens } from "@llm-orchestrator/providers"
 import { anthropicSimulator } from "@llm-orchestrator/testing"
 import { ConfigProvider, Effect, Layer, Redacted, Stream } from "effect"
+import { errorFields } from "../error-fields.ts"
 
 const model = "claude-sonnet-4-6"
 const hello = { messages: [{ role: "user" as const, content: "Hello" }] }
@@ -56,13 +57,6 @@ const failureOf = (
       )
     })
   )
-
-const fields = (error: LLMError) => ({
-  tag: error._tag,
-  message: error.message,
-  status: "status" in error ? error.status : undefined,
-  requestId: "requestId" in error ? error.requestId : undefined
-})
 
 /** An HTTP error answer in Anthropic's form. */
 const httpError = (status: number, type: string, message: string, headers: Record<string, string> = {}) => ({
@@ -112,7 +106,7 @@ describe("an HTTP error: its status or its type decides", () => {
   for (const [name, reply, tag, message] of rows)
     it.live(name, () =>
       Effect.gen(function* () {
-        const error = fields(yield* failureOf(reply))
+        const error = errorFields(yield* failureOf(reply))
         expect([error.tag, error.status, error.requestId]).toEqual([tag, reply.status, "req_err_1"])
         if (message !== "") expect(error.message).toBe(message)
       })
@@ -183,7 +177,7 @@ describe("an error event inside a 200 stream: its type decides", () => {
   for (const [type, message, tag, expected] of rows)
     it.live(`${type ?? "no type"}: ${message}`, () =>
       Effect.gen(function* () {
-        const error = fields(yield* failureOf(streamError(type, message), true))
+        const error = errorFields(yield* failureOf(streamError(type, message), true))
         expect(error).toEqual({ tag, message: expected, status: undefined, requestId: "req_stream_1" })
         if (error.tag === "ModelNotFoundError")
           expect((yield* failureOf(streamError(type, message), true)) as unknown).toMatchObject({ suggestions: [] })

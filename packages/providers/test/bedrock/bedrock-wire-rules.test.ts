@@ -8,12 +8,13 @@
  * - the price lookup's candidates for profile ids and ARNs.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { type ChatRequest, type LLMError, LLMProvider } from "@llm-orchestrator/core"
+import { type ChatRequest, LLMProvider } from "@llm-orchestrator/core"
 import { bedrockErrorType, bedrockSimulator } from "@llm-orchestrator/testing"
 import { Effect, Redacted } from "effect"
 import { type BedrockOptions, BedrockProvider } from "../../src/bedrock/bedrock.ts"
 import { modelsFromListings } from "../../src/bedrock/mapping.ts"
 import { bedrockType } from "../../src/bedrock/type.ts"
+import { errorFields } from "../error-fields.ts"
 
 const model = "anthropic.claude-3-5-haiku-20241022-v1:0"
 const where = `bedrock model ${model}`
@@ -22,13 +23,6 @@ const staticKeys = {
   accessKeyId: Redacted.make("AKIDWIRERULES"),
   secretAccessKey: Redacted.make("wire-rules-secret-access-key")
 }
-
-const fields = (error: LLMError) => ({
-  tag: error._tag,
-  message: error.message,
-  status: "status" in error ? error.status : undefined,
-  requestId: "requestId" in error ? error.requestId : undefined
-})
 
 describe("an AWS error: its name, or for a validation error its wording, decides", () => {
   /** An AWS JSON error; `name` undefined sends no x-amzn-errortype (as some real 400s do). */
@@ -97,7 +91,7 @@ describe("an AWS error: its name, or for a validation error its wording, decides
             BedrockProvider.layer({ region: "us-east-1", baseUrl: sim.url, ...staticKeys })
           )
           const error = yield* Effect.flip(provider.generate(hello, model))
-          expect(fields(error)).toEqual({ tag, message, status: reply.status, requestId: "req-bedrock-1" })
+          expect(errorFields(error)).toEqual({ tag, message, status: reply.status, requestId: "req-bedrock-1" })
         })
       )
     )

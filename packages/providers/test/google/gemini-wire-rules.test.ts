@@ -11,6 +11,7 @@ import { type ChatRequest, type LLMError, LLMProvider, type ProviderStreamEvent 
 import { GeminiProvider } from "@llm-orchestrator/providers"
 import { geminiSimulator, type Simulator } from "@llm-orchestrator/testing"
 import { Effect, Redacted, Stream } from "effect"
+import { errorFields } from "../error-fields.ts"
 
 const model = "gemini-2.5-flash"
 const where = `gemini model ${model}`
@@ -26,9 +27,7 @@ const setup = Effect.gen(function* () {
 })
 
 const fields = (error: LLMError) => ({
-  tag: error._tag,
-  message: error.message,
-  status: "status" in error ? error.status : undefined,
+  ...errorFields(error),
   retryAfterMs: "retryAfterMs" in error ? error.retryAfterMs : undefined
 })
 
@@ -218,24 +217,30 @@ describe("what a request puts on the wire", () => {
 })
 
 describe("usage and model version from what the server sent", () => {
-  const frame = (text: string, usageMetadata?: object, extra: object = {}) => ({
-    candidates: [{ content: { role: "model", parts: [{ text }] }, index: 0 }],
-    ...(usageMetadata === undefined ? {} : { usageMetadata }),
-    ...extra
-  })
-  const streamOf = (...frames: ReadonlyArray<object>) =>
-    Effect.scoped(
-      Effect.gen(function* () {
-        const { sim, provider } = yield* setup
-        sim.script({
-          kind: "cassette",
-          status: 200,
-          headers: { "content-type": "text/event-stream" },
-          body: frames.map((f) => `data: ${JSON.stringify(f)}\r\n\r\n`).join("")
-        })
-        return Array.from(yield* Stream.runCollect(provider.stream(hello, model)))
-      })
-    )
+  /** One generateContent frame: a candidate with `text` (finished when `finishReason` is given), and `extra` fields. */
+  const frame = (
+    text: string,
+    extra: { usageMetadata?: object; modelVersion?: string; finishReason?: string } = {}
+  ) => {
+    const { finishReason, ...fields } = extra
+    return {
+      candidates: [
+        {
+          content: { role: "model", parts: [{ text }] },
+          index: 0,
+          ...(finishReason === undefined ? {} : { finishReason })
+        }
+      ],
+      ...fields
+    }
+  }
+  /** The provider over a simulator that answers once with `body` as `contentType`. */
+  const answering = (contentType: string, body: string) =>
+    Effect.gen(function* () {
+      const { sim, provider } = yield* setup
+      sim.script({ kind: "cassette", status: 200, headers: { "content-type": contentType }, body })
+      return provider
+    })
   const snapshots = (events: ReadonlyArray<ProviderStreamEvent>) =>
     events.flatMap((e) => (e._tag === "UsageSnapshot" ? [e.usage] : []))
   const usage = (inputTokens: number, outputTokens: number, cacheReadTokens = 0, reasoningTokens = 0) => ({
@@ -248,13 +253,7 @@ describe("usage and model version from what the server sent", () => {
 
   it.effect("an answer with no usageMetadata counts zero tokens, not a failure", () =>
     Effect.gen(function* () {
-      const { sim, provider } = yield* setup
-      sim.script({
-        kind: "cassette",
-        status: 200,
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ ...frame("hi"), candidates: [{ ...frame("hi").candidates[0], finishReason: "STOP" }] })
-      })
+      const provider = yield* answering("application/json", JSON.stringify(frame("hi", { finishReason: "STOP" })))
       const answer = yield* provider.generate(hello, model)
       expect(answer).toMatchObject({ content: "hi", finishReason: "stop", usage: usage(0, 0) })
     }).pipe(Effect.scoped)
@@ -262,27 +261,28 @@ describe("usage and model version from what the server sent", () => {
 
   it.effect("a stream repeats a usage snapshot only when a counter changed; the first model version names it", () =>
     Effect.gen(function* () {
-      const events = yield* streamOf(
-        frame("a", { promptTokenCount: 5, candidatesTokenCount: 1 }, { modelVersion: "gemini-2.5-flash-001" }),
-        frame("b", { promptTokenCount: 5, candidatesTokenCount: 1 }, { modelVersion: "gemini-2.5-flash-002" }),
-        frame("c", { promptTokenCount: 5, candidatesTokenCount: 1, cachedContentTokenCount: 2 }),
-        frame("d", { promptTokenCount: 5, candidatesTokenCount: 1, cachedContentTokenCount: 2, thoughtsTokenCount: 3 }),
-        {
-          ...frame("", {
-            promptTokenCount: 6,
-            candidatesTokenCount: 1,
-            cachedContentTokenCount: 2,
-            thoughtsTokenCount: 3
-          }),
-          candidates: [{ content: { role: "model", parts: [{ text: "" }] }, index: 0, finishReason: "STOP" }]
-        }
+      const meta = (extra: object) => ({ promptTokenCount: 5, candidatesTokenCount: 1, ...extra })
+      const frames = [
+        frame("a", { usageMetadata: meta({}), modelVersion: "gemini-2.5-flash-001" }),
+        frame("b", { usageMetadata: meta({}), modelVersion: "gemini-2.5-flash-002" }),
+        frame("c", { usageMetadata: meta({ cachedContentTokenCount: 2 }) }),
+        frame("d", { usageMetadata: meta({ cachedContentTokenCount: 2, thoughtsTokenCount: 3 }) }),
+        frame("", {
+          usageMetadata: meta({ promptTokenCount: 6, cachedContentTokenCount: 2, thoughtsTokenCount: 3 }),
+          finishReason: "STOP"
+        })
+      ]
+      const provider = yield* answering(
+        "text/event-stream",
+        frames.map((f) => `data: ${JSON.stringify(f)}\r\n\r\n`).join("")
       )
+      const events = Array.from(yield* Stream.runCollect(provider.stream(hello, model)))
       expect(snapshots(events)).toEqual([usage(5, 1), usage(5, 1, 2), usage(5, 4, 2, 3), usage(6, 4, 2, 3)])
       expect(events.at(-1)).toMatchObject({
         _tag: "ProviderFinish",
         model: "gemini-2.5-flash-001",
         finishReason: "stop"
       })
-    })
+    }).pipe(Effect.scoped)
   )
 })

@@ -267,6 +267,24 @@ describe("streamSdk", () => {
         while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
       })
     const many = (n: number) => Array.from({ length: n }, (_, i) => `w${i} `)
+    /** A consumer that takes `ms` over the first event it is handed, and no time over the rest. */
+    const slowOnFirst = (ms: number) => {
+      let first = true
+      return () => {
+        if (!first) return Effect.void
+        first = false
+        return Effect.sleep(`${ms} millis`)
+      }
+    }
+    /** How a stream under `timeouts` ends for `consumer` (bounded: a hang fails the test, not the run). */
+    const endOf = (
+      timeouts: Partial<CallContext>,
+      open: (signal: AbortSignal) => Promise<AsyncIterable<string>>,
+      consumer: () => Effect.Effect<void>
+    ) =>
+      Effect.exit(Stream.runForEach(streamSdk({ ...ctx, ...timeouts }, open, mapError, decoder), consumer)).pipe(
+        Effect.timeout("3 seconds")
+      )
 
     it.live(
       "the first text is handed over at once even with other events in its chunk; an empty delta alone is not text",
@@ -369,15 +387,8 @@ describe("streamSdk", () => {
     it.live("a provider that stalls after the consumer caught up is still caught by the idle timeout", () =>
       Effect.gen(function* () {
         const { open } = scripted(many(2 * maxBufferedEvents), true)
-        let first = true
-        const exit = yield* Effect.exit(
-          Stream.runForEach(streamSdk({ ...ctx, timeoutMs: 5000, idleTimeoutMs: 100 }, open, mapError, decoder), () => {
-            if (!first) return Effect.void
-            first = false
-            // Longer than the idle timeout, while the feed is full: our silence, not the provider's.
-            return Effect.sleep("150 millis")
-          })
-        ).pipe(Effect.timeout("3 seconds"))
+        // Longer than the idle timeout, while the feed is full: our silence, not the provider's.
+        const exit = yield* endOf({ timeoutMs: 5000, idleTimeoutMs: 100 }, open, slowOnFirst(150))
         expect(failure(exit)).toMatchObject({ _tag: "TimeoutError", timeoutMs: 100 })
         expect(failure(exit)!.message).toContain("stalled mid-stream")
       })
@@ -386,14 +397,7 @@ describe("streamSdk", () => {
     it.live("a full buffer of non-text events before any text does not stop the attempt timeout", () =>
       Effect.gen(function* () {
         const { open } = scripted(Array(maxBufferedEvents + 10).fill(""), true)
-        let first = true
-        const exit = yield* Effect.exit(
-          Stream.runForEach(streamSdk({ ...ctx, timeoutMs: 100, idleTimeoutMs: 100 }, open, mapError, decoder), () => {
-            if (!first) return Effect.void
-            first = false
-            return Effect.sleep("20 millis")
-          })
-        ).pipe(Effect.timeout("3 seconds"))
+        const exit = yield* endOf({ timeoutMs: 100, idleTimeoutMs: 100 }, open, slowOnFirst(20))
         expect(failure(exit)).toMatchObject({ _tag: "TimeoutError", timeoutMs: 100 })
         expect(failure(exit)!.message).toContain("sent no text within")
 

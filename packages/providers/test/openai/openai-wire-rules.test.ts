@@ -7,10 +7,11 @@
  * - how a Responses answer's text, refusal and finish reason are read from its output items.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { type ChatRequest, type LLMError, LLMProvider } from "@llm-orchestrator/core"
+import { type ChatRequest, LLMProvider } from "@llm-orchestrator/core"
 import { openaiSimulator, type Simulator } from "@llm-orchestrator/testing"
 import { Effect, Redacted, Stream } from "effect"
 import { type OpenAIOptions, OpenAIProvider } from "../../src/openai/openai.ts"
+import { errorFields } from "../error-fields.ts"
 
 const apiKey = "sk-proj-WIRERULES-0123456789abcdef"
 const model = "gpt-4o-mini"
@@ -36,13 +37,6 @@ const chatChunk = (content: string) => ({
   created: 1,
   model,
   choices: [{ index: 0, delta: { content }, finish_reason: null }]
-})
-
-const fields = (error: LLMError) => ({
-  tag: error._tag,
-  message: error.message,
-  status: "status" in error ? error.status : undefined,
-  requestId: "requestId" in error ? error.requestId : undefined
 })
 
 describe("an error inside a 200 stream: its code and type decide", () => {
@@ -136,7 +130,7 @@ describe("an error inside a 200 stream: its code and type decide", () => {
             )
           )
           expect(texts).toEqual(["Hi"])
-          expect(fields(failure)).toEqual({ tag, message, status: undefined, requestId: "req_stream_1" })
+          expect(errorFields(failure)).toEqual({ tag, message, status: undefined, requestId: "req_stream_1" })
         })
       )
     )
@@ -154,7 +148,7 @@ describe("HTTP errors the SDK reads without OpenAI's JSON", () => {
           headers: { "content-type": contentType, "x-request-id": "req_h" },
           body
         })
-        return fields(yield* Effect.flip(provider.generate(hello, model)))
+        return errorFields(yield* Effect.flip(provider.generate(hello, model)))
       })
     )
 
@@ -195,7 +189,7 @@ describe("HTTP errors the SDK reads without OpenAI's JSON", () => {
         OpenAIProvider.layer({ apiKey: Redacted.make(apiKey), baseUrl: `${closed}/v1` })
       )
       const error = yield* Effect.flip(provider.generate(hello, model))
-      expect(fields(error)).toEqual({
+      expect(errorFields(error)).toEqual({
         tag: "NetworkError",
         message: `${where}: connection failed (ECONNREFUSED): fetch failed`,
         status: undefined,
