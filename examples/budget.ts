@@ -3,7 +3,7 @@
  * (before anything is sent) once the session has spent it.
  *
  *   pnpm example budget                          # simulators: a budget of $0.01, a first answer that spends it
- *   node examples/budget.ts my-config.yaml       # real providers: set a tiny budget, e.g.
+ *   npx -y pnpm@12.21.0 exec node examples/budget.ts my-config.yaml       # real providers: set a tiny budget, e.g.
  *                                                #   cost_tracking: { enabled: true, budget_usd: 0.00001 }
  */
 import { BudgetExceededError, createOrchestrator } from "llm-orchestrator"

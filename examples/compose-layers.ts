@@ -5,7 +5,7 @@
  * fake providers (see fake-provider.test.ts), and keeps everything type-checked.
  *
  *   pnpm example compose-layers                  # against the local simulators
- *   OPENAI_API_KEY=... ANTHROPIC_API_KEY=... node examples/compose-layers.ts   # real providers
+ *   OPENAI_API_KEY=... ANTHROPIC_API_KEY=... npx -y pnpm@12.21.0 exec node examples/compose-layers.ts   # real providers
  *
  * (Each provider also has `layerConfig`, which reads its key and base URL from the environment.)
  */

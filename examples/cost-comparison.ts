@@ -3,7 +3,7 @@
  * a table of tokens and cost per model, so a switch of model is decided on numbers.
  *
  *   pnpm example cost-comparison                                        # against the local simulators
- *   node examples/cost-comparison.ts openai.yaml anthropic.yaml gemini.yaml   # against real providers
+ *   npx -y pnpm@12.21.0 exec node examples/cost-comparison.ts openai.yaml anthropic.yaml gemini.yaml   # against real providers
  *
  * Each config differs only in `active_provider` / `active_model`. Prices come from the genai-prices
  * catalogue; `cost_tracking.prices` in a config overrides them (e.g. a negotiated rate).

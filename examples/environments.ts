@@ -4,7 +4,7 @@
  *
  *   pnpm example environments                    # dev (the default), against the local simulators
  *   LLM_ENV=prod pnpm example environments       # prod
- *   LLM_ENV=staging node examples/environments.ts ./configs   # real providers: a folder holding
+ *   LLM_ENV=staging npx -y pnpm@12.21.0 exec node examples/environments.ts ./configs   # real providers: a folder holding
  *                                                 # config.dev.yaml, config.staging.yaml, config.prod.yaml
  */
 import { existsSync } from "node:fs"

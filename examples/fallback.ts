@@ -4,7 +4,7 @@
  * `fallback_models`, then `fallback.chain` (other providers). `response.attempts` tells the story.
  *
  *   pnpm example fallback                        # simulators, scripted to fail the active model
- *   node examples/fallback.ts my-config.yaml     # real providers (the chain is used only if needed)
+ *   npx -y pnpm@12.21.0 exec node examples/fallback.ts my-config.yaml     # real providers (the chain is used only if needed)
  *
  * The config's relevant part:
  *

@@ -3,7 +3,7 @@
  * provider. Moving from OpenAI to Anthropic is one edit of the config file (`active_provider`).
  *
  *   pnpm example migration                      # against the local simulators
- *   node examples/migration.ts my-config.yaml   # against real providers (the file is restored at the end)
+ *   npx -y pnpm@12.21.0 exec node examples/migration.ts my-config.yaml   # against real providers (the file is restored at the end)
  *
  * The config configures both providers and lists the migration target in
  * `providers.anthropic.fallback_models`. The old active model is an OpenAI model that Anthropic does

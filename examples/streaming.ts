@@ -3,7 +3,7 @@
  * events view with the final usage and cost, and stopping early, which aborts the HTTP request.
  *
  *   pnpm example streaming                       # against the local simulators
- *   node examples/streaming.ts my-config.yaml    # against real providers
+ *   npx -y pnpm@12.21.0 exec node examples/streaming.ts my-config.yaml    # against real providers
  */
 import { createOrchestrator } from "llm-orchestrator"
 import { usd } from "./format.ts"

@@ -28,10 +28,11 @@ export interface VertexOptions {
   /** Streams: the longest wait for more text once text has begun (default 60 s; 0: none). */
   readonly idleTimeoutMs?: number
   /**
-   * google-auth-library options merged over `credentialsFile`, e.g. an `authClient` already holding a
-   * token (tests, or applications that manage credentials themselves).
+   * google-auth-library options (its `GoogleAuthOptions`) merged over `credentialsFile`, e.g. an
+   * `authClient` already holding a token (tests, or applications that manage credentials themselves).
+   * Typed loosely so that an app without Vertex (and without that optional package) type-checks.
    */
-  readonly googleAuthOptions?: GoogleAuthOptions
+  readonly googleAuthOptions?: Readonly<Record<string, unknown>>
 }
 
 /**
@@ -74,7 +75,7 @@ const layer = (options: VertexOptions): Layer.Layer<LLMProvider, ConfigError> =>
         // Workload Identity credentials).
         ...(options.project !== undefined ? { projectId: options.project } : {}),
         ...(options.credentialsFile !== undefined ? { keyFilename: options.credentialsFile } : {}),
-        ...options.googleAuthOptions
+        ...(options.googleAuthOptions as GoogleAuthOptions | undefined)
       }
       const client = yield* Effect.try({
         try: () =>
