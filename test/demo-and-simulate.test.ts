@@ -123,25 +123,36 @@ describe("pnpm demo", () => {
   }, 60_000)
 })
 
+/** Starts `pnpm simulate` with `args` and resolves once it printed `ready`, with what it printed. */
+const startSimulate = async (args: ReadonlyArray<string>): Promise<{ child: ChildProcess; stdout: string }> => {
+  const child: ChildProcess = spawn(process.execPath, ["packages/testing/src/bin/simulate.ts", "--", ...args], {
+    cwd: repoRoot,
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let stdout = ""
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "ready" line: ${stdout}`)), 20_000)
+    child.stdout?.on("data", (d) => {
+      stdout += d
+      if (/^ready$/m.test(stdout)) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+  })
+  return { child, stdout }
+}
+
+const stop = async (child: ChildProcess): Promise<number | null> => {
+  const exited = new Promise<number | null>((resolve) => child.on("close", resolve))
+  child.kill("SIGTERM")
+  return exited
+}
+
 describe("pnpm simulate", () => {
   it("starts the five simulators, writes a valid config pointing at them, prints ready, stops on SIGTERM", async () => {
     const configPath = join(tempDir(), "sim.yaml")
-    const child: ChildProcess = spawn(
-      process.execPath,
-      ["packages/testing/src/bin/simulate.ts", "--", "--write-config", configPath],
-      { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] }
-    )
-    let stdout = ""
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no "ready" line: ${stdout}`)), 20_000)
-      child.stdout?.on("data", (d) => {
-        stdout += d
-        if (/^ready$/m.test(stdout)) {
-          clearTimeout(timer)
-          resolve()
-        }
-      })
-    })
+    const { child, stdout } = await startSimulate(["--write-config", configPath])
     const yaml = readFileSync(configPath, "utf8")
     expect(checkConfig(yaml)).toEqual([])
     for (const line of stdout.split("\n").filter((l) => l.includes("http://"))) {
@@ -152,8 +163,53 @@ describe("pnpm simulate", () => {
     const models = await runCli(["models", "gemini", "--json", "--config", configPath])
     expect(models.code, models.stderr).toBe(0)
     expect((JSON.parse(models.stdout) as Array<{ id: string }>).map((m) => m.id)).toContain("gemini-2.5-flash")
-    const exited = new Promise<number | null>((resolve) => child.on("close", resolve))
-    child.kill("SIGTERM")
-    expect(await exited).toBe(0)
+    expect(await stop(child)).toBe(0)
   }, 60_000)
+
+  it("--fault PROVIDER:MODEL=STATUS,retry-after=S fails every request for that model, so a chat falls back", async () => {
+    const configPath = join(tempDir(), "sim.yaml")
+    const { child, stdout } = await startSimulate([
+      "--write-config",
+      configPath,
+      "--fault",
+      "openai:gpt-4o-mini=429,retry-after=0",
+      "--fault",
+      "anthropic:claude-sonnet-4-6=529"
+    ])
+    expect(stdout).toContain("fault      openai gpt-4o-mini: every request answered 429 with retry-after 0 s")
+    expect(stdout).toContain("fault      anthropic claude-sonnet-4-6: every request answered 529")
+    // The fleet's config: openai gpt-4o-mini first, then gpt-4o (its fallback_models).
+    const chat = await runCli(["chat", "hi", "--no-stream", "--json", "--config", configPath])
+    expect(chat.code, chat.stderr).toBe(0)
+    const response = JSON.parse(chat.stdout) as {
+      model: string
+      attempts: ReadonlyArray<{ model: string; outcome: string; errorTag?: string }>
+    }
+    expect(response.model).toBe("gpt-4o")
+    const failed = response.attempts.filter((attempt) => attempt.model === "gpt-4o-mini")
+    expect(failed.length).toBeGreaterThanOrEqual(1)
+    expect(failed.every((attempt) => attempt.errorTag === "RateLimitError")).toBe(true)
+    // Every request for the faulted model fails, not only the first: a second chat falls back too.
+    const again = await runCli(["chat", "hi", "--no-stream", "--json", "--config", configPath])
+    expect((JSON.parse(again.stdout) as { model: string }).model).toBe("gpt-4o")
+    // 529 in Anthropic's own form (overloaded_error): claude-sonnet-4-6 falls back to its next model.
+    const anthropic = await runCli(
+      ["chat", "hi", "--provider", "anthropic", "--model", "claude-sonnet-4-6", "--no-stream", "--json"].concat([
+        "--config",
+        configPath
+      ])
+    )
+    const fellBack = JSON.parse(anthropic.stdout) as typeof response
+    expect(fellBack.model).toBe("claude-haiku-4-5-20251001")
+    expect(fellBack.attempts.filter((a) => a.model === "claude-sonnet-4-6").map((a) => a.errorTag)).toContain(
+      "ProviderUnavailableError"
+    )
+    expect(await stop(child)).toBe(0)
+  }, 60_000)
+
+  it("--fault with a bad spec is a usage error that shows the expected form", async () => {
+    const result = await run(["packages/testing/src/bin/simulate.ts", "--", "--fault", "openai=429"])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain("expected PROVIDER:MODEL=STATUS[,retry-after=SECONDS]")
+  })
 })

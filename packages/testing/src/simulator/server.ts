@@ -126,6 +126,7 @@ export class Simulator {
   readonly requests: Array<RecordedRequest> = []
   private readonly queue: Array<Reply> = []
   private readonly modelQueues = new Map<string, Array<Reply>>()
+  private readonly modelFaults = new Map<string, Reply>()
   private readonly sockets = new Set<Socket>()
   private readonly abortWaiters = new Set<() => void>()
   private models: ReadonlyArray<SimModel>
@@ -192,6 +193,16 @@ export class Simulator {
     return this
   }
 
+  /**
+   * Answers every request naming `model` with `reply` (after the scripted replies) until
+   * `failModel(model, undefined)`: an outage rather than one bad answer (`simulate --fault`).
+   */
+  failModel(model: string, reply: Reply | undefined): this {
+    if (reply === undefined) this.modelFaults.delete(model)
+    else this.modelFaults.set(model, reply)
+    return this
+  }
+
   setModels(models: ReadonlyArray<SimModel>): this {
     this.models = models
     return this
@@ -209,10 +220,11 @@ export class Simulator {
     return this
   }
 
-  /** Forgets scripted replies and recorded requests. */
+  /** Forgets scripted replies, model faults and recorded requests. */
   reset(): this {
     this.queue.length = 0
     this.modelQueues.clear()
+    this.modelFaults.clear()
     this.requests.length = 0
     return this
   }
@@ -244,6 +256,8 @@ export class Simulator {
     const own = this.modelQueues.get(model)
     const scripted = own?.shift() ?? this.queue.shift()
     if (scripted) return scripted
+    const outage = this.modelFaults.get(model)
+    if (outage) return outage
     return (
       this.options.defaultReply?.(model, call) ?? {
         kind: "text",
