@@ -165,6 +165,14 @@ const rateAt = (rate: Rate, inputTokens: number): number => {
 }
 
 /**
+ * USD rounded to a whole pico-dollar (1e-12). Token counts times per-million prices have far fewer
+ * decimals than that, so this removes only binary float noise (29 tokens at $0.15 per million is
+ * 0.00000435, not 0.000004349999999999999); every sum of costs is rounded again, so totals stay clean
+ * however many records they add up.
+ */
+export const roundUsd = (usd: number): number => Math.round(usd * 1e12) / 1e12
+
+/**
  * The cost of one call. The tier is chosen by the request's total input tokens and applies to every
  * token of the request (Gemini 2.5 Pro and Claude long context bill the whole request at the higher rate).
  * Usage is normalised (docs/ARCHITECTURE.md, "Usage semantics"): `inputTokens` includes cache reads and writes, and
@@ -177,28 +185,29 @@ export const costFromRates = (rates: Rates, usage: Usage): Cost => {
   const uncachedInput = Math.max(0, inputTokens - usage.cacheReadTokens - usage.cacheWriteTokens)
   const visibleOutput = Math.max(0, usage.outputTokens - usage.reasoningTokens)
   const cacheWrite1hTokens = Math.min(usage.cacheWrite1hTokens ?? 0, usage.cacheWriteTokens)
-  const input = uncachedInput * rateAt(rates.input, inputTokens) * perToken
-  const cacheRead = usage.cacheReadTokens * rateAt(rates.cacheRead, inputTokens) * perToken
-  const cacheWrite =
+  const input = roundUsd(uncachedInput * rateAt(rates.input, inputTokens) * perToken)
+  const cacheRead = roundUsd(usage.cacheReadTokens * rateAt(rates.cacheRead, inputTokens) * perToken)
+  const cacheWrite = roundUsd(
     ((usage.cacheWriteTokens - cacheWrite1hTokens) * rateAt(rates.cacheWrite, inputTokens) +
       cacheWrite1hTokens * rateAt(rates.cacheWrite1h, inputTokens)) *
-    perToken
-  const output = visibleOutput * rateAt(rates.output, inputTokens) * perToken
-  const reasoning = usage.reasoningTokens * rateAt(rates.reasoning, inputTokens) * perToken
+      perToken
+  )
+  const output = roundUsd(visibleOutput * rateAt(rates.output, inputTokens) * perToken)
+  const reasoning = roundUsd(usage.reasoningTokens * rateAt(rates.reasoning, inputTokens) * perToken)
   const cost: Types.Mutable<Cost> = {
     input,
     cacheRead,
     cacheWrite,
     output,
     reasoning,
-    total: input + cacheRead + cacheWrite + output + reasoning,
+    total: roundUsd(input + cacheRead + cacheWrite + output + reasoning),
     currency: "USD"
   }
   const webSearches = usage.webSearches
   if (webSearches !== undefined && webSearches > 0) {
-    const tools = (webSearches * rates.webSearchPerThousand) / 1000
+    const tools = roundUsd((webSearches * rates.webSearchPerThousand) / 1000)
     cost.tools = tools
-    cost.total += tools
+    cost.total = roundUsd(cost.total + tools)
   }
   return cost
 }

@@ -8,6 +8,7 @@
 import type { ConfigError, CostBucket, CostRecord, CostReport, Usage } from "@llm-orchestrator/core"
 import { Effect } from "effect"
 import { type CostLogFold, foldCostLog } from "./log.ts"
+import { roundUsd } from "./pricing.ts"
 
 /** Every counter, the optional ones too: a report shows them only when some call had them. */
 interface MutableUsage {
@@ -65,8 +66,8 @@ export const makeAggregates = (): Aggregates => ({
 })
 
 const addToBucket = (bucket: Bucket, record: CostRecord): void => {
-  bucket.costUsd += record.cost?.total ?? 0
-  bucket.toolsUsd += record.cost?.tools ?? 0
+  bucket.costUsd = roundUsd(bucket.costUsd + (record.cost?.total ?? 0))
+  bucket.toolsUsd = roundUsd(bucket.toolsUsd + (record.cost?.tools ?? 0))
   bucket.calls += 1
   if (record.cost === undefined) bucket.unpricedCalls += 1
   const usage: Usage = record.usage

@@ -30,7 +30,7 @@ import {
 } from "@llm-orchestrator/core"
 import { Context, Effect, Layer, Ref } from "effect"
 import { CostLogSink } from "./log.ts"
-import { makePriceBook, type PriceBook, worstCaseCostUsd } from "./pricing.ts"
+import { makePriceBook, type PriceBook, roundUsd, worstCaseCostUsd } from "./pricing.ts"
 import { addRecord, disabledReport, makeAggregates, toReport } from "./report.ts"
 
 const usd = (amount: number, digits: number): string => `$${amount.toFixed(digits)}`
@@ -190,7 +190,7 @@ const makeTracker = (config: CostTrackingConfig, book: PriceBook, sinks: Readonl
           // Settled in the same step the cost is added: never counted twice, never briefly not at all.
           // Stryker disable next-line ConditionalExpression: equivalent when forced true, releaseNow ignores a reservation it does not hold
           if (reservation !== undefined) releaseNow(reservation)
-          return total + (record.cost?.total ?? 0)
+          return roundUsd(total + (record.cost?.total ?? 0))
         }),
       sessionCost,
       report: Effect.sync(() => toReport(aggregates)),

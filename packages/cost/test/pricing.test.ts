@@ -140,6 +140,22 @@ describe("catalogue prices match the providers' published prices", () => {
     expectCost(pricing.costOf("bedrock", arn, u), expected(u, regional))
   })
 
+  it("costs are exact decimals, without binary float noise (pico-dollar rounding)", () => {
+    // gpt-4o-mini: $0.15 input, $0.60 output per 1M. 29 input tokens cost $0.00000435 and 11 output
+    // tokens $0.0000066; plain float arithmetic gives 0.0000065999999999999995 and a total of
+    // 0.000010949999999999998, which cost logs and `--json` would print as is.
+    const cost = pricing.costOf("openai", "gpt-4o-mini", usage({ inputTokens: 29, outputTokens: 11 }))!
+    expect(cost.input).toBe(0.00000435)
+    expect(cost.output).toBe(0.0000066)
+    expect(cost.total).toBe(0.00001095)
+    expect(JSON.stringify(cost.total)).toBe("0.00001095")
+    // Web-search fees are rounded the same way: 3 searches at $10 per 1,000 on Claude Sonnet 4.5
+    // ($3 input per 1M) next to 7 input tokens.
+    const searched = pricing.costOf("anthropic", "claude-sonnet-4-5", usage({ inputTokens: 7, webSearches: 3 }))!
+    expect(searched.tools).toBe(0.03)
+    expect(searched.total).toBe(0.030021)
+  })
+
   it("an unknown model has no price: undefined, never 0", () => {
     const u = usage({ inputTokens: 100, outputTokens: 10 })
     expect(pricing.priceOf("openai", "no-such-model-xyz")).toBeUndefined()

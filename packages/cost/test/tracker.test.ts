@@ -245,6 +245,36 @@ describe("CostTracker state", () => {
     }).pipe(Effect.provide(CostTracking.layer(config())))
   )
 
+  it.effect("totals are exact decimals: $0.10 + $0.20 is $0.30, not 0.30000000000000004", () =>
+    Effect.gen(function* () {
+      const tracker = yield* CostTracker
+      const priced = (index: number, usd: number): CostRecord => ({
+        ...makeRecord(index),
+        provider: "anthropic",
+        model: "claude-sonnet-4-5",
+        metadata: { feature: "search" },
+        cost: {
+          input: 0,
+          cacheRead: 0,
+          cacheWrite: 0,
+          output: 0,
+          reasoning: 0,
+          tools: usd,
+          total: usd,
+          currency: "USD"
+        }
+      })
+      yield* tracker.record(priced(1, 0.1))
+      yield* tracker.record(priced(2, 0.2))
+      const report = yield* tracker.report
+      expect(yield* tracker.sessionCost).toBe(0.3)
+      expect([report.costUsd, report.toolsUsd]).toEqual([0.3, 0.3])
+      expect(report.byProvider.anthropic!.costUsd).toBe(0.3)
+      expect(report.byModel["anthropic/claude-sonnet-4-5"]!.toolsUsd).toBe(0.3)
+      expect(report.byTag["feature=search"]!.costUsd).toBe(0.3)
+    }).pipe(Effect.provide(CostTracking.layer(config())))
+  )
+
   it("report: tags that spell the same key=value (a key with '=' in it) share one bucket", () => {
     const first = { ...makeRecord(0), metadata: { "team=a": "x" } }
     const second = { ...makeRecord(1), metadata: { team: "a=x" } }
