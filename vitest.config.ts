@@ -7,6 +7,10 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Simulators listen on loopback; keep provider env vars from leaking into SDK constructors.
     setupFiles: ["./test/setup-env.ts"],
+    // Temp files under one folder per run, removed at the end (test/temp-root.ts).
+    globalSetup: ["./test/temp-root.ts"],
+    // What a test prints (expected error logs, a child's output) is shown only when that test fails.
+    silent: "passed-only",
     coverage: {
       provider: "v8",
       include: ["packages/*/src/**/*.ts"],
