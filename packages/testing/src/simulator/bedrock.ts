@@ -290,6 +290,10 @@ export const makeBedrockAdapter = (options: BedrockSimulatorOptions = {}): Proto
   return {
     protocol: "bedrock",
 
+    // us.anthropic.claude-... (an inference profile) and arn:aws:bedrock:...:inference-profile/us.anthropic...
+    // or .../foundation-model/anthropic... name the catalogue's anthropic.claude-....
+    catalogueId: (model) => (model.split("/").at(-1) ?? model).replace(/^(us|eu|apac|global|us-gov|jp|au|ca)\./, ""),
+
     route(call): Route {
       const match = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec(call.path)
       if (call.method === "POST" && match)

@@ -70,6 +70,20 @@ export interface ProtocolAdapter {
   malformedFrame(ctx: RenderContext): Frame
   error(ctx: RenderContext, reply: ErrorReply): WireResponse
   models(call: IncomingCall, models: ReadonlyArray<SimModel>, api: string | undefined): WireResponse
+  /** The catalogue id a requested model name stands for (Bedrock: an inference profile or ARN); default: itself. */
+  catalogueId?(model: string): string
+}
+
+const datedSuffix = /-(\d{4}-\d{2}-\d{2}|\d{8}|\d{3})$/
+
+/**
+ * Whether the provider serves `model`: a listed id, a dated snapshot of a listed alias
+ * (gpt-4o-mini-2024-07-18, gemini-2.0-flash-001), or the alias of a listed dated id
+ * (claude-sonnet-4-5 for claude-sonnet-4-5-20250929), as the real APIs resolve them.
+ */
+export const servesModel = (model: string, models: ReadonlyArray<SimModel>): boolean => {
+  const undated = model.replace(datedSuffix, "")
+  return models.some((m) => m.id === model || m.id === undated || m.id.replace(datedSuffix, "") === model)
 }
 
 export interface RecordedRequest extends IncomingCall {
@@ -96,6 +110,12 @@ export interface SimulatorOptions {
    * HTTP/2 by ALPN and HTTP/1.1 for clients that do not offer h2 (`allowHTTP1`).
    */
   readonly tls?: { readonly key: string; readonly cert: string }
+  /**
+   * A request for a model the catalogue (`models`) does not list: "not-found" (default) answers it as
+   * the provider does (its real 404 body; Bedrock's ValidationException), "answer" replies as for any
+   * other model (tests of made-up ids). Scripted replies and `failModel` faults come first either way.
+   */
+  readonly unknownModels?: "not-found" | "answer"
 }
 
 type Request = IncomingMessage | Http2ServerRequest
@@ -258,6 +278,11 @@ export class Simulator {
     if (scripted) return scripted
     const outage = this.modelFaults.get(model)
     if (outage) return outage
+    if (
+      this.options.unknownModels !== "answer" &&
+      !servesModel(this.adapter.catalogueId?.(model) ?? model, this.models)
+    )
+      return { kind: "error", fault: "model-not-found" }
     return (
       this.options.defaultReply?.(model, call) ?? {
         kind: "text",
