@@ -24,7 +24,7 @@ import {
 } from "@llm-orchestrator/core"
 import { Cause, Channel, Context, Effect, Exit, Fiber, Layer, ManagedRuntime, Pull, Redacted, Scope } from "effect"
 import type { NonEmptyReadonlyArray } from "effect/Array"
-import { parseConfigObject } from "./config.ts"
+import { configPathVariable, defaultConfigFile, parseConfigObject } from "./config.ts"
 import { layerFromConfig, layerFromFile, type OrchestratorServices } from "./wiring.ts"
 
 export interface CallOptions {
@@ -316,7 +316,7 @@ export const createOrchestrator = async (
   }
 }
 
-const defaultConfigPath = (): string => process.env.LLM_ORCHESTRATOR_CONFIG || "./llm-orchestrator.yaml"
+const defaultConfigPath = (): string => process.env[configPathVariable] || defaultConfigFile
 
 const whatToPass =
   "createOrchestrator takes the path of a YAML config file, the object such a file holds, or a config from loadConfig() / parseConfig()"

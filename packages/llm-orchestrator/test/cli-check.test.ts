@@ -4,7 +4,7 @@
  * the fake secrets never appear in the output.
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { parse } from "yaml"
 import { leakedSecrets, lines, repoRoot, runCli, tempDir } from "./cli-support.ts"
@@ -78,6 +78,16 @@ describe("llm-orchestrator check", { timeout: 60_000 }, () => {
     expect(run.code).toBe(0)
     expect(run.stdout).toContain(`${file}: OK`)
     expect(run.stdout).not.toContain("sk-fake-from-env")
+  })
+
+  it("reads ./llm-orchestrator.yaml when neither --config nor LLM_ORCHESTRATOR_CONFIG names a file", async () => {
+    const file = dir.file(
+      "llm-orchestrator.yaml",
+      readFileSync(join(repoRoot, "examples/configs/config.dev.yaml"), "utf8")
+    )
+    const run = await runCli(["check"], { cwd: dirname(file), env: { OPENAI_API_KEY: "sk-fake-from-env" } })
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toContain("./llm-orchestrator.yaml: OK")
   })
 
   it("reports unknown keys and bad values together with the missing variables", async () => {

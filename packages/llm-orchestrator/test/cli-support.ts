@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url"
 import { fleetCredentials } from "@llm-orchestrator/testing"
 
 export const repoRoot = fileURLToPath(new URL("../../..", import.meta.url))
-const entry = "packages/llm-orchestrator/src/bin/cli.ts"
+const entry = join(repoRoot, "packages/llm-orchestrator/src/bin/cli.ts")
 
 export interface CliRun {
   readonly code: number | null
@@ -25,6 +25,8 @@ export interface RunOptions {
   readonly env?: Readonly<Record<string, string | undefined>>
   /** Sends SIGINT (Ctrl-C) as soon as the first stdout output arrives. */
   readonly interruptOnFirstOutput?: boolean
+  /** The working directory (default: the repository root). */
+  readonly cwd?: string
 }
 
 export const runCli = (args: ReadonlyArray<string>, options: RunOptions = {}): Promise<CliRun> => {
@@ -32,7 +34,11 @@ export const runCli = (args: ReadonlyArray<string>, options: RunOptions = {}): P
   for (const [name, value] of Object.entries(options.env ?? {})) env[name] = value
   for (const name of Object.keys(env)) if (env[name] === undefined) delete env[name]
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry, ...args], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(process.execPath, [entry, ...args], {
+      cwd: options.cwd ?? repoRoot,
+      env,
+      stdio: ["ignore", "pipe", "pipe"]
+    })
     let stdout = ""
     let stderr = ""
     const stdoutChunks: Array<string> = []

@@ -88,7 +88,9 @@ export const checkCommand = Command.make(
   "check",
   {
     config: Argument.String("config").pipe(
-      Argument.withDescription("The config file to check (default: --config, $LLM_ORCHESTRATOR_CONFIG, ./config.yaml)"),
+      Argument.withDescription(
+        "The config file to check (default: --config, $LLM_ORCHESTRATOR_CONFIG, ./llm-orchestrator.yaml)"
+      ),
       Argument.optional
     )
   },
