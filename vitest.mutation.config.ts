@@ -3,7 +3,8 @@ import base from "./vitest.config.ts"
 
 // The suite Stryker runs against each mutant: every in-process test. Tests whose code under test runs
 // in a child process (the CLI, the examples, the SIGKILL crash test, the demo) cannot see a mutant,
-// and the 1,000-request load test repeats what the fault tests check one by one: both only cost time.
+// the 1,000-request load test repeats what the fault tests check one by one, and the simulator
+// catalogue test checks the test simulators, not product code: they only cost time.
 export default mergeConfig(
   base,
   defineConfig({
@@ -18,6 +19,7 @@ export default mergeConfig(
         "packages/cost/test/log-crash.test.ts",
         "test/demo-and-simulate.test.ts",
         "test/load-faults.test.ts",
+        "test/simulator-models.test.ts",
         "test/secrets.test.ts"
       ]
     }

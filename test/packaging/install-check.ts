@@ -77,6 +77,11 @@ try {
     check(!listing.some((path) => path.includes("tsbuildinfo")), `${file.split("/").at(-1)} holds no build info`)
     const manifest = JSON.parse(execFileSync("tar", ["xzOf", file, "package/package.json"], { encoding: "utf8" }))
     check(!JSON.stringify(manifest).includes("workspace:"), `${manifest.name}'s manifest has no workspace: ranges`)
+    check(
+      manifest.peerDependencies?.effect !== undefined && manifest.dependencies?.effect === undefined,
+      `${manifest.name} takes effect as a peer dependency (one copy, the app's)`
+    )
+    check(manifest.engines?.node === ">=22.19", `${manifest.name} asks for Node >=22.19, as the README says`)
   }
 
   // 2. A fresh OpenAI-only app, installed with npm outside the workspace.
