@@ -81,7 +81,7 @@ const datedSuffix = /-(\d{4}-\d{2}-\d{2}|\d{8}|\d{3})$/
  * (gpt-4o-mini-2024-07-18, gemini-2.0-flash-001), or the alias of a listed dated id
  * (claude-sonnet-4-5 for claude-sonnet-4-5-20250929), as the real APIs resolve them.
  */
-export const servesModel = (model: string, models: ReadonlyArray<SimModel>): boolean => {
+const servesModel = (model: string, models: ReadonlyArray<SimModel>): boolean => {
   const undated = model.replace(datedSuffix, "")
   return models.some((m) => m.id === model || m.id === undated || m.id.replace(datedSuffix, "") === model)
 }
