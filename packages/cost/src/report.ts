@@ -156,7 +156,9 @@ const snapshot = (bucket: Bucket): CostBucket => ({
 const toRecord = (map: Map<string, Bucket>): Readonly<Record<string, CostBucket>> =>
   Object.fromEntries(
     [...map.entries()]
-      .sort(([ka, a], [kb, b]) => b.costUsd - a.costUsd || (ka < kb ? -1 : ka > kb ? 1 : 0))
+      // The keys of a Map are distinct: two never compare equal.
+      // Stryker disable next-line EqualityOperator: `<=` and `<` agree on distinct keys
+      .sort(([ka, a], [kb, b]) => b.costUsd - a.costUsd || (ka < kb ? -1 : 1))
       .map(([key, bucket]) => [key, snapshot(bucket)])
   )
 
