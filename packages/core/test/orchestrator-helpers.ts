@@ -6,8 +6,10 @@ import {
   BudgetExceededError,
   type CostRecord,
   CostTracker,
+  type LLMError,
   LLMOrchestrator,
   type LLMOrchestratorOptions,
+  type ModelInfo,
   Pricing,
   type ProviderId,
   type ProviderSetup,
@@ -60,18 +62,21 @@ export const setup = (
   options: Omit<LLMOrchestratorOptions, "providers"> & {
     readonly providers: { readonly [P in ProviderId]?: { readonly fallbackModels?: ReadonlyArray<string> } }
     readonly budgetUsd?: number
-    readonly models?: { readonly [P in ProviderId]?: ReadonlyArray<string> }
+    readonly models?: { readonly [P in ProviderId]?: ReadonlyArray<string | ModelInfo> }
+    /** Providers whose `listModels` fails with this error. */
+    readonly listErrors?: { readonly [P in ProviderId]?: LLMError }
   }
 ) => {
   const records: Array<CostRecord> = []
   const fakes = new Map<ProviderId, ReturnType<typeof makeFakeProvider>>()
   const providers: { [P in ProviderId]?: ProviderSetup } = {}
   for (const [id, p] of Object.entries(options.providers) as Array<[ProviderId, { fallbackModels?: string[] }]>) {
-    const fake = makeFakeProvider({ id, models: options.models?.[id] ?? [] })
+    const listError = options.listErrors?.[id]
+    const fake = makeFakeProvider({ id, models: options.models?.[id] ?? [], ...(listError ? { listError } : {}) })
     fakes.set(id, fake)
     providers[id] = { layer: fake.layer, ...(p.fallbackModels ? { fallbackModels: p.fallbackModels } : {}) }
   }
-  const { budgetUsd: _budget, models: _models, ...orchestratorOptions } = options
+  const { budgetUsd: _budget, models: _models, listErrors: _listErrors, ...orchestratorOptions } = options
   const layer = LLMOrchestrator.layer({ ...orchestratorOptions, providers }).pipe(
     Layer.provide(testCost(records, options.budgetUsd))
   )

@@ -79,9 +79,9 @@ export const makeFakeProvider = (options: FakeProviderOptions) => {
     anyQueue.shift() ??
     options.defaultStep?.(model, request) ?? { text: `Hello from ${options.id} ${model}.` }
 
-  const models: ReadonlyArray<ModelInfo> = (options.models ?? []).map((m) =>
-    typeof m === "string" ? { id: m, provider: options.id } : m
-  )
+  const toModels = (list: ReadonlyArray<string | ModelInfo>): ReadonlyArray<ModelInfo> =>
+    list.map((m) => (typeof m === "string" ? { id: m, provider: options.id } : m))
+  let models = toModels(options.models ?? [])
 
   const service = LLMProvider.of({
     id: options.id,
@@ -141,6 +141,10 @@ export const makeFakeProvider = (options: FakeProviderOptions) => {
     /** How many times `listModels` ran. */
     get listCalls() {
       return listCalls
+    },
+    /** What the next `listModels` returns: a provider that added or removed models. */
+    setModels(list: ReadonlyArray<string | ModelInfo>) {
+      models = toModels(list)
     },
     /** Queues steps for the next calls of any model (after the model's own queue). */
     script(...steps: ReadonlyArray<FakeStep>) {
