@@ -152,15 +152,16 @@ const snapshot = (bucket: Bucket): CostBucket => ({
   usage: usageOf(bucket.usage)
 })
 
-/** Most expensive first, then by key, so tables read top-down. */
+/**
+ * Most expensive first, then by key, so tables read top-down. The keys of one Map are distinct: two
+ * never compare equal.
+ */
+// Stryker disable next-line EqualityOperator: `<=` and `<` agree on distinct keys
+const byCostThenKey = ([ka, a]: [string, Bucket], [kb, b]: [string, Bucket]): number =>
+  b.costUsd - a.costUsd || (ka < kb ? -1 : 1)
+
 const toRecord = (map: Map<string, Bucket>): Readonly<Record<string, CostBucket>> =>
-  Object.fromEntries(
-    [...map.entries()]
-      // The keys of a Map are distinct: two never compare equal.
-      // Stryker disable next-line EqualityOperator: `<=` and `<` agree on distinct keys
-      .sort(([ka, a], [kb, b]) => b.costUsd - a.costUsd || (ka < kb ? -1 : 1))
-      .map(([key, bucket]) => [key, snapshot(bucket)])
-  )
+  Object.fromEntries([...map.entries()].sort(byCostThenKey).map(([key, bucket]) => [key, snapshot(bucket)]))
 
 export const toReport = (aggregates: Aggregates, enabled = true): CostReport => ({
   enabled,

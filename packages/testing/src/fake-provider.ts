@@ -82,6 +82,7 @@ export const makeFakeProvider = (options: FakeProviderOptions) => {
   const toModels = (list: ReadonlyArray<string | ModelInfo>): ReadonlyArray<ModelInfo> =>
     list.map((m) => (typeof m === "string" ? { id: m, provider: options.id } : m))
   let models = toModels(options.models ?? [])
+  let listError = options.listError
 
   const service = LLMProvider.of({
     id: options.id,
@@ -130,7 +131,7 @@ export const makeFakeProvider = (options: FakeProviderOptions) => {
       }),
     listModels: Effect.suspend(() => {
       listCalls++
-      return options.listError ? Effect.fail(options.listError) : Effect.succeed(models)
+      return listError ? Effect.fail(listError) : Effect.succeed(models)
     })
   })
 
@@ -145,6 +146,10 @@ export const makeFakeProvider = (options: FakeProviderOptions) => {
     /** What the next `listModels` returns: a provider that added or removed models. */
     setModels(list: ReadonlyArray<string | ModelInfo>) {
       models = toModels(list)
+    },
+    /** Makes the next `listModels` fail with `error` (or succeed again with undefined). */
+    setListError(error: LLMError | undefined) {
+      listError = error
     },
     /** Queues steps for the next calls of any model (after the model's own queue). */
     script(...steps: ReadonlyArray<FakeStep>) {

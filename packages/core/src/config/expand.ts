@@ -7,6 +7,7 @@
  * Defaults may nest (`${A:-${B:-x}}`) up to `maxNesting` levels: deeper is a syntax error, so the
  * recursion below is bounded and the work stays linear in the string's length (times that bound).
  */
+import { optionalField } from "../internal/optional.ts"
 
 /** How deep `${...}` references may nest inside defaults. */
 export const maxNesting = 32
@@ -93,7 +94,7 @@ export const expandVariables = (raw: string, env: Readonly<Record<string, string
   }
 
   const value = expand(raw)
-  return { value, usedVariables, missing, empty, used, ...(syntaxError === undefined ? {} : { syntaxError }) }
+  return { value, usedVariables, missing, empty, used, ...optionalField("syntaxError", syntaxError) }
 }
 
 const tooDeep = -2
