@@ -2,31 +2,20 @@
 // in code (or tests) changed since the committed result in test/mutation/incremental.json.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
-  // The files in the committed result (README "Mutation testing"); the rest of core, cost and providers
-  // is measured in parts and added as each completes.
+  // All product code of core, cost and providers (README "Mutation testing"), less what is excluded below.
   mutate: [
-    "packages/core/src/config/duration.ts",
-    "packages/core/src/cost.ts",
-    "packages/core/src/domain.ts",
-    "packages/core/src/errors.ts",
-    "packages/core/src/internal/optional.ts",
-    "packages/core/src/internal/suggest.ts",
-    "packages/core/src/internal/timestamp.ts",
-    "packages/core/src/orchestrator/attempts.ts",
-    "packages/core/src/orchestrator/chain.ts",
-    "packages/core/src/orchestrator/instance.ts",
-    "packages/core/src/orchestrator/orchestrator.ts",
-    "packages/core/src/orchestrator/policy.ts",
-    "packages/core/src/orchestrator/runner.ts",
-    "packages/core/src/orchestrator/stream-gate.ts",
-    "packages/core/src/provider.ts",
-    "packages/cost/src/log.ts",
-    "packages/cost/src/tracker.ts",
-    "packages/providers/src/bedrock/mapping.ts",
-    "packages/providers/src/kit/setup.ts",
-    "packages/providers/src/openai/compatible-type.ts",
-    "packages/providers/src/openai/mapping.ts",
-    "packages/providers/src/registry.ts"
+    "packages/core/src/**/*.ts",
+    "packages/cost/src/**/*.ts",
+    "packages/providers/src/**/*.ts",
+    // Index files only re-export.
+    "!packages/*/src/**/index.ts",
+    // Changed after the last full measurement (README "Mutation testing"): out of the committed result
+    // until a run from test/mutation/incremental.json tests them again.
+    "!packages/core/src/config/load.ts",
+    "!packages/core/src/config/read.ts",
+    "!packages/core/src/config/expand.ts",
+    "!packages/cost/src/pricing.ts",
+    "!packages/cost/src/report.ts"
   ],
   testRunner: "vitest",
   // pnpm does not hoist plugins next to @stryker-mutator/core, so name it.

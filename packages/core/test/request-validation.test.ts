@@ -14,12 +14,6 @@ const hi = [{ role: "user" as const, content: "hi" }]
 const refused: ReadonlyArray<[string, unknown, string]> = [
   ["not an object", "hello", "the request must be an object with `messages`"],
   ["null", null, "the request must be an object with `messages`"],
-  ["no messages", { messages: [] }, "request.messages must be a non-empty array of { role, content }"],
-  [
-    "messages that are not a list",
-    { messages: "hi" },
-    "request.messages must be a non-empty array of { role, content }"
-  ],
   ["a message that is not an object", { messages: ["hi"] }, "request.messages[0] must be { role, content }"],
   ["a null message", { messages: [...hi, null] }, "request.messages[1] must be { role, content }"],
   [
@@ -35,11 +29,6 @@ const refused: ReadonlyArray<[string, unknown, string]> = [
   [
     "a null part",
     { messages: [{ role: "user", content: [null] }] },
-    'request.messages[0].content[0] must be { type: "text", text: string }'
-  ],
-  [
-    "an undefined part",
-    { messages: [{ role: "user", content: [undefined] }] },
     'request.messages[0].content[0] must be { type: "text", text: string }'
   ],
   [
@@ -78,11 +67,6 @@ const refused: ReadonlyArray<[string, unknown, string]> = [
   ],
   ["stop as a string", { messages: hi, stop: "END" }, "request.stop must be an array of non-empty strings"],
   ["an empty stop sequence", { messages: hi, stop: ["END", ""] }, "request.stop must be an array of non-empty strings"],
-  [
-    "a stop sequence that is a list",
-    { messages: hi, stop: [["END"]] },
-    "request.stop must be an array of non-empty strings"
-  ],
   [
     "a stop sequence that is a number",
     { messages: hi, stop: [1] },
