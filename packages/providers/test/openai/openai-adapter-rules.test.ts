@@ -170,6 +170,14 @@ describe("Chat Completions streams", () => {
 })
 
 describe("Responses API", () => {
+  /** A message item that only refuses. */
+  const refusal = {
+    type: "message",
+    id: "msg_1",
+    role: "assistant",
+    status: "completed",
+    content: [{ type: "refusal", refusal: "not that" }]
+  }
   const responsesUsage = { input_tokens: 5, output_tokens: 2, total_tokens: 7 }
   const response = (status: string, extra: object = {}) => ({
     id: "resp_1",
@@ -203,13 +211,6 @@ describe("Responses API", () => {
     Effect.scoped(
       Effect.gen(function* () {
         const { sim, provider } = yield* setup("responses")
-        const refusal = {
-          type: "message",
-          id: "msg_1",
-          role: "assistant",
-          status: "completed",
-          content: [{ type: "refusal", refusal: "not that" }]
-        }
         sim.script(
           sse(
             { type: "response.created", sequence_number: 0, response: response("in_progress", { usage: null }) },
@@ -259,13 +260,6 @@ describe("Responses API", () => {
       Effect.scoped(
         Effect.gen(function* () {
           const { sim, provider } = yield* setup("responses")
-          const refusal = {
-            type: "message",
-            id: "msg_1",
-            role: "assistant",
-            status: "completed",
-            content: [{ type: "refusal", refusal: "not that" }]
-          }
           sim.script(
             sse({
               type: "response.completed",
