@@ -144,7 +144,7 @@ const callStream = async (provider: FleetProvider, runtime: ManagedRuntime.Manag
             () => ({ content: "", finishReason: "none" }),
             (acc, event: StreamEvent) => {
               if (event._tag === "TextDelta") acc.content += event.text
-              else acc.finishReason = event.finishReason
+              else if (event._tag === "Finish") acc.finishReason = event.finishReason
               return acc
             }
           )

@@ -46,7 +46,7 @@ const collect = (stream: Stream.Stream<StreamEvent, unknown>) =>
       Stream.runForEach(stream, (event) =>
         Effect.sync(() => {
           if (event._tag === "TextDelta") text += event.text
-          else finish = event
+          else if (event._tag === "Finish") finish = event
         })
       )
     )

@@ -14,13 +14,38 @@ export type ProviderId = typeof ProviderId.Type
 
 const TokenCount = Schema.Number.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(0))
 
-export const Role = Schema.Literals(["system", "user", "assistant"])
+export const Role = Schema.Literals(["system", "user", "assistant", "tool"])
 export type Role = typeof Role.Type
+
+/** A JSON object: tool arguments and JSON Schemas. */
+const JsonObject = Schema.Record(Schema.String, Schema.Unknown)
 
 export const TextPart = Schema.Struct({ type: Schema.Literal("text"), text: Schema.String })
 export type TextPart = typeof TextPart.Type
-/** Content parts; only text today. A union so images and tool parts can join without a breaking change. */
-export const ContentPart = Schema.Union([TextPart])
+
+/** A tool the model called, in an assistant message of the history (as `response.toolCalls` returned it). */
+export const ToolCallPart = Schema.Struct({
+  type: Schema.Literal("tool-call"),
+  id: Schema.String,
+  name: Schema.String,
+  arguments: JsonObject
+})
+export type ToolCallPart = typeof ToolCallPart.Type
+
+/**
+ * What a tool returned, in a message of role `tool`: `id` and `name` of the call it answers. `result`
+ * is sent as is when a string, as JSON otherwise; `isError` tells the model the tool failed.
+ */
+export const ToolResultPart = Schema.Struct({
+  type: Schema.Literal("tool-result"),
+  id: Schema.String,
+  name: Schema.String,
+  result: Schema.Unknown,
+  isError: Schema.optionalKey(Schema.Boolean)
+})
+export type ToolResultPart = typeof ToolResultPart.Type
+
+export const ContentPart = Schema.Union([TextPart, ToolCallPart, ToolResultPart])
 export type ContentPart = typeof ContentPart.Type
 
 export const Message = Schema.Struct({
@@ -28,6 +53,34 @@ export const Message = Schema.Struct({
   content: Schema.Union([Schema.String, Schema.Array(ContentPart)])
 })
 export type Message = typeof Message.Type
+
+/** A function the model may call: `parameters` is the JSON Schema of its arguments (an object schema). */
+export const ToolDefinition = Schema.Struct({
+  name: Schema.String,
+  description: Schema.optionalKey(Schema.String),
+  parameters: JsonObject
+})
+export type ToolDefinition = typeof ToolDefinition.Type
+
+/** `auto` (the model decides), `none`, `required` (some tool), or one tool by name. */
+export const ToolChoice = Schema.Union([
+  Schema.Literals(["auto", "none", "required"]),
+  Schema.Struct({ tool: Schema.String })
+])
+export type ToolChoice = typeof ToolChoice.Type
+
+/**
+ * A tool call the model made. `arguments` is the parsed JSON object; when the model wrote arguments
+ * that are not a JSON object, `arguments` is `{}` and `rawArguments` holds what it wrote, so the caller
+ * can answer with an error result instead of running the tool on nothing.
+ */
+export const ToolCall = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  arguments: JsonObject,
+  rawArguments: Schema.optionalKey(Schema.String)
+})
+export type ToolCall = typeof ToolCall.Type
 
 export const ChatRequest = Schema.Struct({
   messages: Schema.Array(Message),
@@ -37,6 +90,9 @@ export const ChatRequest = Schema.Struct({
   maxTokens: Schema.optionalKey(Schema.Number),
   topP: Schema.optionalKey(Schema.Number),
   stop: Schema.optionalKey(Schema.Array(Schema.String)),
+  /** Functions the model may call; its calls come back in `response.toolCalls`. */
+  tools: Schema.optionalKey(Schema.Array(ToolDefinition)),
+  toolChoice: Schema.optionalKey(ToolChoice),
   /** Cost attribution tags (feature, tenant, user, ...), copied into every cost record. */
   metadata: Schema.optionalKey(Schema.Record(Schema.String, Schema.String))
 })
@@ -110,6 +166,8 @@ export const ProviderResponse = Schema.Struct({
   model: Schema.String,
   finishReason: FinishReason,
   usage: Usage,
+  /** The tools the model called, in order; absent when it called none. */
+  toolCalls: Schema.optionalKey(Schema.Array(ToolCall)),
   requestId: Schema.optionalKey(Schema.String)
 })
 export type ProviderResponse = typeof ProviderResponse.Type
@@ -137,8 +195,26 @@ export const Finish = Schema.TaggedStruct("Finish", {
 })
 export type Finish = typeof Finish.Type
 
-/** What `sendStreamingRequest` emits: text deltas, then exactly one `Finish`. */
-export const StreamEvent = Schema.Union([TextDelta, Finish])
+/** A tool call begins (streams): its arguments follow as `ToolCallDelta`s, then one `ToolCall`. */
+export const ToolCallStart = Schema.TaggedStruct("ToolCallStart", { id: Schema.String, name: Schema.String })
+export type ToolCallStart = typeof ToolCallStart.Type
+
+/** A piece of a tool call's arguments, as the model writes them (JSON text; pieces need not parse). */
+export const ToolCallDelta = Schema.TaggedStruct("ToolCallDelta", { id: Schema.String, argumentsDelta: Schema.String })
+export type ToolCallDelta = typeof ToolCallDelta.Type
+
+/** A tool call complete, arguments parsed as in `response.toolCalls`. */
+export const ToolCallComplete = Schema.TaggedStruct("ToolCall", ToolCall.fields)
+export type ToolCallComplete = typeof ToolCallComplete.Type
+
+/** Tool-call events, in order per call: `ToolCallStart`, `ToolCallDelta`s, `ToolCall`. */
+export type ToolCallEvent = ToolCallStart | ToolCallDelta | ToolCallComplete
+
+/**
+ * What `sendStreamingRequest` emits: text deltas and tool-call events in the order the model wrote
+ * them, then exactly one `Finish`.
+ */
+export const StreamEvent = Schema.Union([TextDelta, ToolCallStart, ToolCallDelta, ToolCallComplete, Finish])
 export type StreamEvent = typeof StreamEvent.Type
 
 /**
@@ -157,8 +233,11 @@ export const ProviderFinish = Schema.TaggedStruct("ProviderFinish", {
 })
 export type ProviderFinish = typeof ProviderFinish.Type
 
-/** What a provider's `stream` emits: deltas and usage snapshots, then exactly one `ProviderFinish`. */
-export type ProviderStreamEvent = TextDelta | UsageSnapshot | ProviderFinish
+/**
+ * What a provider's `stream` emits: text deltas, tool-call events and usage snapshots, then exactly one
+ * `ProviderFinish`.
+ */
+export type ProviderStreamEvent = TextDelta | ToolCallEvent | UsageSnapshot | ProviderFinish
 
 /** USD per million tokens, except `webSearchPerThousand` (USD per 1,000 built-in web searches). */
 export const ModelPrice = Schema.Struct({
@@ -183,6 +262,28 @@ export const ModelInfo = Schema.Struct({
 })
 export type ModelInfo = typeof ModelInfo.Type
 
-/** Joins a message's text parts (providers that take plain strings). */
-export const messageText = (message: Message): string =>
-  typeof message.content === "string" ? message.content : message.content.map((part) => part.text).join("")
+/** Joins a message's text parts (providers that take plain strings); tool parts have no text. */
+export const messageText = (message: Message): string => {
+  if (typeof message.content === "string") return message.content
+  let text = ""
+  for (const part of message.content) if (part.type === "text") text += part.text
+  return text
+}
+
+/**
+ * What a request sends beyond its message text, as JSON text: the tool calls and results of its
+ * history and its tool definitions ("" without tools). For the estimates that must not miss input
+ * (budget reservations, a cut stream's usage).
+ */
+export const toolInputText = (request: ChatRequest): string => {
+  let text = ""
+  for (const message of request.messages) {
+    if (typeof message.content === "string") continue
+    for (const part of message.content)
+      if (part.type === "tool-call") text += part.name + JSON.stringify(part.arguments)
+      else if (part.type === "tool-result")
+        text += part.name + (typeof part.result === "string" ? part.result : (JSON.stringify(part.result) ?? ""))
+  }
+  if (request.tools !== undefined) text += JSON.stringify(request.tools)
+  return text
+}

@@ -17,3 +17,4 @@ export {
 } from "./orchestrator/validate.ts"
 export * from "./provider.ts"
 export * from "./provider-type.ts"
+export * from "./tool-loop.ts"

@@ -197,7 +197,7 @@ describe("decoding rejects bad input with a readable error", () => {
   it.effect("a role that is not system, user or assistant", () =>
     Effect.gen(function* () {
       expect(yield* decodeError(Message, { role: "robot", content: "beep" })).toBe(
-        'Expected "system" | "user" | "assistant"\n  at ["role"]'
+        'Expected "system" | "user" | "assistant" | "tool"\n  at ["role"]'
       )
     })
   )
@@ -216,7 +216,7 @@ describe("decoding rejects bad input with a readable error", () => {
   it.effect("nested paths: a bad message inside a request, bad usage inside a Finish", () =>
     Effect.gen(function* () {
       expect(yield* decodeError(ChatRequest, { messages: [{ role: "user", content: "ok" }, { role: "bot" }] })).toBe(
-        'Expected "system" | "user" | "assistant"\n  at ["messages"][1]["role"]'
+        'Expected "system" | "user" | "assistant" | "tool"\n  at ["messages"][1]["role"]'
       )
       const finish = { _tag: "Finish", finishReason: "stop", cost: undefined, provider: "openai", model: "m", attempts }
       expect(yield* decodeError(Finish, { ...finish, usage: { ...usage, outputTokens: -3 } })).toBe(

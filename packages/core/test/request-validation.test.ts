@@ -19,22 +19,22 @@ const refused: ReadonlyArray<[string, unknown, string]> = [
   [
     "content that is neither a string nor parts",
     { messages: [{ role: "user", content: 42 }] },
-    "request.messages[0].content must be a string or an array of text parts"
+    "request.messages[0].content must be a string or an array of content parts"
   ],
   [
     "a part that is not an object",
     { messages: [{ role: "user", content: [{ type: "text", text: "a" }, "b"] }] },
-    'request.messages[0].content[1] must be { type: "text", text: string }'
+    'request.messages[0].content[1] must be a content part ({ type: "text", text: string }, a "tool-call" or a "tool-result")'
   ],
   [
     "a null part",
     { messages: [{ role: "user", content: [null] }] },
-    'request.messages[0].content[0] must be { type: "text", text: string }'
+    'request.messages[0].content[0] must be a content part ({ type: "text", text: string }, a "tool-call" or a "tool-result")'
   ],
   [
     "a part of another type",
     { messages: [{ role: "user", content: [{ type: "image", text: "a" }] }] },
-    'request.messages[0].content[0] must be { type: "text", text: string }'
+    'request.messages[0].content[0].type must be "text", "tool-call" or "tool-result" (got "image")'
   ],
   [
     "a text part without text",

@@ -156,9 +156,10 @@ const snapshot = (bucket: Bucket): CostBucket => ({
  * Most expensive first, then by key, so tables read top-down. The keys of one Map are distinct: two
  * never compare equal.
  */
-// Stryker disable next-line EqualityOperator: `<=` and `<` agree on distinct keys
 const byCostThenKey = ([ka, a]: [string, Bucket], [kb, b]: [string, Bucket]): number =>
-  b.costUsd - a.costUsd || (ka < kb ? -1 : 1)
+  b.costUsd - a.costUsd ||
+  // Stryker disable next-line EqualityOperator: `<=` and `<` agree on distinct keys
+  (ka < kb ? -1 : 1)
 
 const toRecord = (map: Map<string, Bucket>): Readonly<Record<string, CostBucket>> =>
   Object.fromEntries([...map.entries()].sort(byCostThenKey).map(([key, bucket]) => [key, snapshot(bucket)]))

@@ -136,7 +136,7 @@ const make = (options: LLMOrchestratorOptions) =>
     ) =>
       Effect.flatMap(provider.generate(run.request, ticket.entry.model), (response) => {
         const latencyMs = clock.currentTimeMillisUnsafe() - ticket.startedAt
-        if (response.finishReason === "content-filter" && response.content === "") {
+        if (response.finishReason === "content-filter" && response.content === "" && response.toolCalls === undefined) {
           // Billed, but nothing to show: one rule for every provider (docs/ARCHITECTURE.md, "Errors").
           return Effect.andThen(
             recorder.bill(run, ticket, response.usage, "error", latencyMs, {

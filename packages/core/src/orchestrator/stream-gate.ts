@@ -1,7 +1,7 @@
 /**
- * The stream gate (docs/ARCHITECTURE.md, "Streams"): a streamed attempt is read up to its first text
- * before the caller sees anything, so any failure before it can still retry or fall back; from the
- * first text on, the winner's events are the public stream, billed once however it ends.
+ * The stream gate (docs/ARCHITECTURE.md, "Streams"): a streamed attempt is read up to its first output
+ * (text or a tool call) before the caller sees anything, so any failure before it can still retry or
+ * fall back; from the first output on, the winner's events are the public stream, billed once however it ends.
  */
 import { Cause, Channel, type Clock, Effect, type Exit, type Pull, Scope, Stream } from "effect"
 import { isArrayNonEmpty, type NonEmptyReadonlyArray } from "effect/Array"
@@ -12,6 +12,7 @@ import {
   type ProviderFinish,
   type ProviderStreamEvent,
   type StreamEvent,
+  toolInputText,
   type Usage
 } from "../domain.ts"
 import type { LLMError } from "../errors.ts"
@@ -32,13 +33,13 @@ interface StreamAttemptState {
   usage: Usage | undefined
   finish: ProviderFinish | undefined
   recorded: boolean
-  /** Characters of text delivered, to estimate usage when the provider never reported any. */
+  /** Characters of text and tool arguments delivered, to estimate usage when the provider never reported any. */
   deliveredChars: number
   /** What a budget holds for this attempt until it is billed or ends (undefined without a budget). */
   reservation: BudgetReservation | undefined
 }
 
-/** A provider stream read up to its first text: the events read, and the rest to pull. */
+/** A provider stream read up to its first output (text or a tool call): the events read, and the rest to pull. */
 interface OpenedStream {
   readonly head: ReadonlyArray<ProviderStreamEvent>
   readonly pull: Pull.Pull<NonEmptyReadonlyArray<ProviderStreamEvent>, LLMError>
@@ -46,7 +47,7 @@ interface OpenedStream {
 
 /** About four characters a token: only for streams cut before the provider reported usage. */
 const estimateUsage = (request: ChatRequest, deliveredChars: number): Usage => {
-  const requestChars = request.messages.reduce((sum, m) => sum + messageText(m).length, 0)
+  const requestChars = request.messages.reduce((sum, m) => sum + messageText(m).length, toolInputText(request).length)
   return {
     inputTokens: Math.ceil(requestChars / 4),
     outputTokens: Math.ceil(deliveredChars / 4),
@@ -111,6 +112,9 @@ export const makeStreamGate = ({ runChain, recorder, tracker, pricing }: StreamG
               if (event._tag === "TextDelta") {
                 if (event.text !== "") sawText = true
                 else sawTextOrEnd = sawText
+              } else if (event._tag !== "ProviderFinish") {
+                // A tool call (its start, arguments or whole) is output like text: no fallback after it.
+                sawText = true
               } else if (event.finishReason === "content-filter" && !sawText) {
                 // Filtered before any text: an error like a plain call's, so the chain decides.
                 state.usage = event.usage
@@ -215,6 +219,12 @@ export const makeStreamGate = ({ runChain, recorder, tracker, pricing }: StreamG
         case "TextDelta":
           if (event.text === "") return undefined
           state.deliveredChars += event.text.length
+          return event
+        case "ToolCallDelta":
+          state.deliveredChars += event.argumentsDelta.length
+          return event
+        case "ToolCallStart":
+        case "ToolCall":
           return event
         case "UsageSnapshot":
           state.usage = event.usage

@@ -7,7 +7,7 @@
 import type { ChatRequest, ProviderId } from "../domain.ts"
 import { InvalidRequestError } from "../errors.ts"
 
-const roles = new Set(["system", "user", "assistant"])
+const roles = new Set(["system", "user", "assistant", "tool"])
 
 // ---------------------------------------------------------------------------------------------------
 // Model ids
@@ -78,29 +78,107 @@ export const headerValueProblem = (value: string): string | undefined => {
   return `contains ${kind}, which cannot be sent in an HTTP header (printable ASCII characters only)`
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Tools
+
+/** Tool names every provider accepts (OpenAI, Anthropic and Bedrock allow no dots; Gemini wants a letter or _ first). */
+const toolNameShape = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/
+export const toolNameRule = "tool names are 1 to 64 characters: letters, digits, _ and -, starting with a letter or _"
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+const nonEmptyString = (value: unknown): value is string => typeof value === "string" && value.length > 0
+
+const toolsProblem = (tools: unknown, toolChoice: unknown): string | undefined => {
+  if (tools !== undefined) {
+    if (!Array.isArray(tools)) return "request.tools must be an array of { name, description?, parameters }"
+    const names = new Set<string>()
+    for (let i = 0; i < tools.length; i++) {
+      const tool: unknown = tools[i]
+      if (!isPlainObject(tool)) return `request.tools[${i}] must be { name, description?, parameters }`
+      if (typeof tool.name !== "string" || !toolNameShape.test(tool.name))
+        return `request.tools[${i}].name is missing or invalid (${toolNameRule})`
+      if (names.has(tool.name)) return `request.tools[${i}].name "${tool.name}" is defined twice`
+      names.add(tool.name)
+      if (tool.description !== undefined && typeof tool.description !== "string")
+        return `request.tools[${i}].description must be a string`
+      if (!isPlainObject(tool.parameters) || tool.parameters.type !== "object")
+        return `request.tools[${i}].parameters must be a JSON Schema of an object ({ type: "object", properties: {...} })`
+    }
+  }
+  if (toolChoice === undefined || toolChoice === "auto" || toolChoice === "none") return undefined
+  const defined = Array.isArray(tools) ? tools.map((tool: { name: string }) => tool.name) : []
+  if (toolChoice === "required")
+    return defined.length > 0 ? undefined : 'request.toolChoice "required" needs request.tools'
+  if (!isPlainObject(toolChoice) || typeof toolChoice.tool !== "string")
+    return 'request.toolChoice must be "auto", "none", "required" or { tool: name }'
+  return defined.includes(toolChoice.tool)
+    ? undefined
+    : `request.toolChoice names the tool ${JSON.stringify(toolChoice.tool)}, which request.tools does not define (${defined.length > 0 ? defined.join(", ") : "no tools"})`
+}
+
+/** Why a part of a message is malformed (`where` names it), or undefined. Tool calls seen so far are in `callIds`. */
+const partProblem = (part: unknown, role: string, where: string, callIds: Set<string>): string | undefined => {
+  if (!isPlainObject(part))
+    return `${where} must be a content part ({ type: "text", text: string }, a "tool-call" or a "tool-result")`
+  switch (part.type) {
+    case "text":
+      return typeof part.text === "string" ? undefined : `${where} must be { type: "text", text: string }`
+    case "tool-call":
+      if (role !== "assistant") return `${where}: tool-call parts belong in assistant messages`
+      if (!nonEmptyString(part.id) || !nonEmptyString(part.name))
+        return `${where} must be { type: "tool-call", id, name, arguments } with a non-empty id and name`
+      if (!isPlainObject(part.arguments))
+        return `${where}.arguments must be an object (the parsed arguments, as response.toolCalls gives them)`
+      callIds.add(part.id)
+      return undefined
+    case "tool-result":
+      if (role !== "tool") return `${where}: tool-result parts belong in messages of role "tool"`
+      if (!nonEmptyString(part.id) || !nonEmptyString(part.name))
+        return `${where} must be { type: "tool-result", id, name, result } with the id and name of the call it answers`
+      if (!callIds.has(part.id))
+        return `${where} answers tool call ${JSON.stringify(part.id)}, which no earlier assistant message made`
+      if (part.result === undefined) return `${where}.result is missing (any JSON value, or a string)`
+      if (part.isError !== undefined && typeof part.isError !== "boolean") return `${where}.isError must be a boolean`
+      return undefined
+    default:
+      return `${where}.type must be "text", "tool-call" or "tool-result" (got ${JSON.stringify(part.type)})`
+  }
+}
+
 const problemIn = (request: ChatRequest): string | undefined => {
   if (typeof request !== "object" || request === null) return "the request must be an object with `messages`"
   if (!Array.isArray(request.messages) || request.messages.length === 0)
     return "request.messages must be a non-empty array of { role, content }"
+  let callIds: Set<string> | undefined
   // Indexed loops: no iterator or entry arrays on every request.
   for (let i = 0; i < request.messages.length; i++) {
     const message = request.messages[i]!
     if (typeof message !== "object" || message === null) return `request.messages[${i}] must be { role, content }`
     if (!roles.has(message.role))
-      return `request.messages[${i}].role must be "system", "user" or "assistant" (got ${JSON.stringify(message.role)})`
+      return `request.messages[${i}].role must be "system", "user", "assistant" or "tool" (got ${JSON.stringify(message.role)})`
     const content: unknown = message.content
     if (typeof content !== "string") {
-      if (!Array.isArray(content)) return `request.messages[${i}].content must be a string or an array of text parts`
+      if (!Array.isArray(content)) return `request.messages[${i}].content must be a string or an array of content parts`
       for (let j = 0; j < content.length; j++) {
         const part = content[j]
-        if (typeof part !== "object" || part === null || part.type !== "text" || typeof part.text !== "string")
-          return `request.messages[${i}].content[${j}] must be { type: "text", text: string }`
+        // Text parts, the common case, need no tool bookkeeping.
+        if (isPlainObject(part) && part.type === "text" && typeof part.text === "string") continue
+        callIds ??= new Set()
+        const problem = partProblem(part, message.role, `request.messages[${i}].content[${j}]`, callIds)
+        if (problem !== undefined) return problem
       }
     }
+    if (
+      message.role === "tool" &&
+      (typeof content === "string" || content.length === 0 || content.some((part) => part.type !== "tool-result"))
+    )
+      return `request.messages[${i}] has role "tool": its content must be tool-result parts ({ type: "tool-result", id, name, result })`
   }
   if (!request.messages.some((m) => m.role !== "system"))
     return "request.messages needs at least one user or assistant message, not only system messages"
-  const { temperature, topP, maxTokens, stop, metadata } = request
+  const { temperature, topP, maxTokens, stop, metadata, tools, toolChoice } = request
   if (temperature !== undefined && !(typeof temperature === "number" && temperature >= 0 && temperature <= 2))
     return `request.temperature must be a number from 0 to 2 (got ${String(temperature)})`
   if (topP !== undefined && !(typeof topP === "number" && topP > 0 && topP <= 1))
@@ -114,6 +192,7 @@ const problemIn = (request: ChatRequest): string | undefined => {
     for (const key in metadata)
       if (typeof metadata[key] !== "string") return `request.metadata.${key} must be a string (cost tags are strings)`
   }
+  if (tools !== undefined || toolChoice !== undefined) return toolsProblem(tools, toolChoice)
   return undefined
 }
 
