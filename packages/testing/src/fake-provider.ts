@@ -15,6 +15,7 @@ import {
   type ModelInfo,
   type ProviderId,
   type ProviderStreamEvent,
+  type ToolCall,
   type Usage
 } from "@llm-orchestrator/core"
 import { Effect, Layer, Stream } from "effect"
@@ -22,7 +23,10 @@ import { splitText } from "./simulator/script.ts"
 
 export type FakeStep =
   | {
+      /** May be "" when the step only calls tools. */
       readonly text: string
+      /** Tool calls after the text (streams: start, arguments in two deltas, the call); finish reason "tool-calls". */
+      readonly toolCalls?: ReadonlyArray<ToolCall>
       readonly usage?: Partial<Usage>
       readonly finishReason?: FinishReason
       /** Stream deltas: a count of pieces, or the pieces (default: words). */
@@ -33,9 +37,14 @@ export type FakeStep =
   | { readonly error: LLMError }
   /**
    * Stream calls only: exactly these provider events, one inner array per network chunk (empty texts,
-   * usage before text, no finish...), then the end, or nothing more ever when `hang` is set.
+   * usage before text, no finish...), then the end, or nothing more ever when `hang` is set, or
+   * `failWith` (a failure after exactly these events).
    */
-  | { readonly events: ReadonlyArray<ReadonlyArray<ProviderStreamEvent>>; readonly hang?: boolean }
+  | {
+      readonly events: ReadonlyArray<ReadonlyArray<ProviderStreamEvent>>
+      readonly hang?: boolean
+      readonly failWith?: LLMError
+    }
   /** Streams `afterChunks` deltas (and the usage known so far), then fails. Plain calls fail at once. */
   | {
       readonly text: string
@@ -68,6 +77,18 @@ const fullUsage = (usage: Partial<Usage> | undefined, deltas: number): Usage => 
   ...usage
 })
 
+/** A tool call as a provider streams it: its start, its arguments JSON in two deltas, the call. */
+const toolCallEvents = (call: ToolCall): Array<ProviderStreamEvent> => {
+  const json = JSON.stringify(call.arguments)
+  const half = Math.ceil(json.length / 2)
+  return [
+    { _tag: "ToolCallStart", id: call.id, name: call.name },
+    { _tag: "ToolCallDelta", id: call.id, argumentsDelta: json.slice(0, half) },
+    { _tag: "ToolCallDelta", id: call.id, argumentsDelta: json.slice(half) },
+    { _tag: "ToolCall", ...call }
+  ]
+}
+
 export const makeFakeProvider = (options: FakeProviderOptions) => {
   const calls: Array<FakeCall> = []
   const queues = new Map<string, Array<FakeStep>>()
@@ -93,12 +114,14 @@ export const makeFakeProvider = (options: FakeProviderOptions) => {
         if ("error" in step) return Effect.fail(step.error)
         if ("events" in step) return Effect.die(new Error("an events step scripts stream calls only"))
         const pieces = splitText(step.text, step.chunks)
+        const toolCalls = "toolCalls" in step ? step.toolCalls : undefined
         const reply = Effect.succeed({
           content: step.text,
           provider: options.id,
           model,
-          finishReason: step.finishReason ?? "stop",
-          usage: fullUsage(step.usage, pieces.length)
+          finishReason: step.finishReason ?? (toolCalls ? "tool-calls" : "stop"),
+          usage: fullUsage(step.usage, pieces.length),
+          ...(toolCalls ? { toolCalls } : {})
         })
         return step.delayMs ? Effect.delay(reply, step.delayMs) : reply
       }),
@@ -108,6 +131,7 @@ export const makeFakeProvider = (options: FakeProviderOptions) => {
         const step = next(model, request)
         if ("events" in step) {
           const events = Stream.fromArrays(...step.events)
+          if (step.failWith) return Stream.concat(events, Stream.fail(step.failWith))
           return step.hang ? Stream.concat(events, Stream.never) : events
         }
         if (!("text" in step)) return Stream.fail(step.error)
@@ -121,9 +145,18 @@ export const makeFakeProvider = (options: FakeProviderOptions) => {
           ]
           return Stream.concat(Stream.fromIterable(events), Stream.fail(step.error))
         }
+        const toolCalls = "toolCalls" in step ? (step.toolCalls ?? []) : []
         const events: Array<ProviderStreamEvent> = [
-          ...pieces.map((text) => ({ _tag: "TextDelta" as const, text })),
-          { _tag: "ProviderFinish", finishReason: step.finishReason ?? "stop", usage, model }
+          ...(step.text === "" && toolCalls.length > 0
+            ? []
+            : pieces.map((text) => ({ _tag: "TextDelta" as const, text }))),
+          ...toolCalls.flatMap(toolCallEvents),
+          {
+            _tag: "ProviderFinish",
+            finishReason: step.finishReason ?? (toolCalls.length > 0 ? "tool-calls" : "stop"),
+            usage,
+            model
+          }
         ]
         // One event per chunk, as a network stream delivers them (so consumers can stop mid-way).
         const stream = Stream.rechunk(Stream.fromIterable(events), 1)

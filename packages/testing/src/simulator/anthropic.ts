@@ -6,7 +6,7 @@
  */
 import type { FinishReason, Usage } from "@llm-orchestrator/core"
 import type { Effect, Scope } from "effect"
-import type { ErrorReply, FaultKind, SimModel } from "./script.ts"
+import { type ErrorReply, type FaultKind, type ScriptedToolCall, type SimModel, splitText } from "./script.ts"
 import {
   type Frame,
   type IncomingCall,
@@ -168,6 +168,23 @@ const signature = (ctx: RenderContext) => Buffer.from(`sig:${ctx.requestId}`).to
 const hasThinking = (ctx: RenderContext) => ctx.usage.reasoningTokens > 0
 /** The content index of the text block: after the thinking block when there is one. */
 const textIndex = (ctx: RenderContext) => (hasThinking(ctx) ? 1 : 0)
+const toolCallsOf = (ctx: RenderContext) => ctx.toolCalls ?? []
+/** A reply that only calls tools has no text block, as the real API answers; otherwise one, even empty. */
+const hasTextBlock = (ctx: RenderContext) => ctx.text !== "" || (!hasThinking(ctx) && toolCallsOf(ctx).length === 0)
+/** The content index of a reply's `index`th tool call: after the thinking and text blocks. */
+const toolIndex = (ctx: RenderContext, index: number) => textIndex(ctx) + (hasTextBlock(ctx) ? 1 : 0) + index
+
+/** A tool call's id: the scripted one, or one in Anthropic's style (`toolu_01` and 22 characters). */
+const toolUseId = (ctx: RenderContext, call: ScriptedToolCall, index: number) =>
+  call.id ?? `toolu_01${ctx.requestId.slice(4, 24)}${String(index).padStart(2, "0")}`
+
+/** A `tool_use` content block without its input (plain replies add it, streams send it as JSON deltas). */
+const toolUseBlock = (ctx: RenderContext, call: ScriptedToolCall, index: number) => ({
+  type: "tool_use",
+  id: toolUseId(ctx, call, index),
+  name: call.name,
+  caller: { type: "direct" }
+})
 
 const refusalDetails = (ctx: RenderContext) =>
   ctx.finishReason === "content-filter"
@@ -181,7 +198,8 @@ const message = (ctx: RenderContext) => ({
   model: ctx.model,
   content: [
     ...(hasThinking(ctx) ? [{ type: "thinking", thinking: thinkingText(ctx), signature: signature(ctx) }] : []),
-    ...(ctx.text || !hasThinking(ctx) ? [{ type: "text", text: ctx.text }] : [])
+    ...(hasTextBlock(ctx) ? [{ type: "text", text: ctx.text }] : []),
+    ...toolCallsOf(ctx).map((call, index) => ({ ...toolUseBlock(ctx, call, index), input: call.arguments }))
   ],
   stop_reason: stopReasons[ctx.finishReason],
   stop_sequence: null,
@@ -244,26 +262,55 @@ const streamStart = (ctx: RenderContext): ReadonlyArray<Frame> => {
       sse({ type: "content_block_stop", index: 0 }, "content_block_stop")
     )
   }
-  frames.push(
-    sse(
-      { type: "content_block_start", index: textIndex(ctx), content_block: { type: "text", text: "" } },
-      "content_block_start"
+  if (hasTextBlock(ctx))
+    frames.push(
+      sse(
+        { type: "content_block_start", index: textIndex(ctx), content_block: { type: "text", text: "" } },
+        "content_block_start"
+      )
     )
-  )
   if (!hasThinking(ctx)) frames.push(sse({ type: "ping" }, "ping"))
   return frames
 }
 
 const streamDelta = (ctx: RenderContext, text: string): Frame =>
-  sse(
-    { type: "content_block_delta", index: textIndex(ctx), delta: { type: "text_delta", text } },
-    "content_block_delta"
-  )
+  // The server sends the one empty piece of a reply without text: no text block, nothing to send.
+  hasTextBlock(ctx)
+    ? sse(
+        { type: "content_block_delta", index: textIndex(ctx), delta: { type: "text_delta", text } },
+        "content_block_delta"
+      )
+    : ""
+
+/** Each tool call as its own block: start with empty input, an empty then the JSON pieces, stop. */
+const toolCallFrames = (ctx: RenderContext): ReadonlyArray<Frame> =>
+  toolCallsOf(ctx).flatMap((call, index) => {
+    const blockIndex = toolIndex(ctx, index)
+    const pieces = splitText(JSON.stringify(call.arguments), call.argumentsChunks ?? 3)
+    return [
+      sse(
+        {
+          type: "content_block_start",
+          index: blockIndex,
+          content_block: { ...toolUseBlock(ctx, call, index), input: {} }
+        },
+        "content_block_start"
+      ),
+      ...["", ...pieces].map((partial_json) =>
+        sse(
+          { type: "content_block_delta", index: blockIndex, delta: { type: "input_json_delta", partial_json } },
+          "content_block_delta"
+        )
+      ),
+      sse({ type: "content_block_stop", index: blockIndex }, "content_block_stop")
+    ]
+  })
 
 const streamEnd = (ctx: RenderContext): ReadonlyArray<Frame> => {
   const usage = wireUsage(ctx.usage)
   return [
-    sse({ type: "content_block_stop", index: textIndex(ctx) }, "content_block_stop"),
+    ...(hasTextBlock(ctx) ? [sse({ type: "content_block_stop", index: textIndex(ctx) }, "content_block_stop")] : []),
+    ...toolCallFrames(ctx),
     sse(
       {
         type: "message_delta",
@@ -298,6 +345,63 @@ const modelEntry = (model: SimModel, index: number) => ({
   capabilities: null
 })
 
+interface WireBlock {
+  readonly type?: unknown
+  readonly id?: unknown
+  readonly tool_use_id?: unknown
+}
+interface WireRequest {
+  readonly tools?: ReadonlyArray<{ readonly type?: unknown; readonly name?: unknown; readonly input_schema?: unknown }>
+  readonly messages?: ReadonlyArray<{ readonly role?: unknown; readonly content?: unknown }>
+}
+
+const toolName = /^[a-zA-Z0-9_-]{1,128}$/
+const toolId = /^[a-zA-Z0-9_-]+$/
+const blocksOf = (message: { readonly content?: unknown } | undefined): ReadonlyArray<WireBlock> =>
+  Array.isArray(message?.content) ? (message.content as ReadonlyArray<WireBlock>) : []
+
+/**
+ * The tool rules the real API enforces before running a model, with its messages: custom tool names
+ * and object input schemas, well-formed ids, each `tool_result` answering a `tool_use` of the assistant
+ * message right before and placed before anything else in its user message, and every `tool_use`
+ * answered in the next message.
+ */
+const toolProblem = (request: WireRequest | undefined): string | undefined => {
+  for (const [index, tool] of (request?.tools ?? []).entries()) {
+    if (tool.type !== undefined && tool.type !== "custom") continue // server tools have their own shapes
+    if (typeof tool.name !== "string" || !toolName.test(tool.name))
+      return `tools.${index}.custom.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$'`
+    if ((tool.input_schema as { type?: unknown } | undefined)?.type !== "object")
+      return `tools.${index}.custom.input_schema.type: Input should be 'object'`
+  }
+  const messages = request?.messages ?? []
+  for (const [index, message] of messages.entries()) {
+    const blocks = blocksOf(message)
+    for (const [at, block] of blocks.entries()) {
+      if (block.type === "tool_use" && (typeof block.id !== "string" || !toolId.test(block.id)))
+        return `messages.${index}.content.${at}.tool_use.id: String should match pattern '^[a-zA-Z0-9_-]+$'`
+      if (block.type === "tool_result" && (typeof block.tool_use_id !== "string" || !toolId.test(block.tool_use_id)))
+        return `messages.${index}.content.${at}.tool_result.tool_use_id: String should match pattern '^[a-zA-Z0-9_-]+$'`
+    }
+    const previous = messages[index - 1]
+    const called = previous?.role === "assistant" ? blocksOf(previous).filter((b) => b.type === "tool_use") : []
+    for (const [at, block] of blocks.entries())
+      if (block.type === "tool_result" && (message.role !== "user" || !called.some((c) => c.id === block.tool_use_id)))
+        return `messages.${index}.content.${at}: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${String(block.tool_use_id)}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`
+    if (message.role !== "assistant") continue
+    const next = blocksOf(messages[index + 1])
+    // The results must open the next message: only tool_result blocks before the first other block count.
+    const firstOther = next.findIndex((b) => b.type !== "tool_result")
+    const leading = firstOther === -1 ? next : next.slice(0, firstOther)
+    const unanswered = blocks
+      .filter((b) => b.type === "tool_use" && !leading.some((r) => r.tool_use_id === b.id))
+      .map((b) => String(b.id))
+    if (unanswered.length > 0)
+      return `messages.${index}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${unanswered.join(", ")}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`
+  }
+  return undefined
+}
+
 const notFound = (message: string): WireResponse =>
   json(404, errorBody("not_found_error", message, "req_notfound"), { "request-id": "req_notfound" })
 
@@ -314,6 +418,11 @@ export const anthropicAdapter: ProtocolAdapter = {
       const model = (call.body as { model?: unknown } | undefined)?.model
       if (typeof model !== "string") {
         const body = errorBody("invalid_request_error", "model: Field required", "req_badrequest")
+        return { kind: "response", response: json(400, body, { "request-id": "req_badrequest" }) }
+      }
+      const problem = toolProblem(call.body as WireRequest)
+      if (problem !== undefined) {
+        const body = errorBody("invalid_request_error", problem, "req_badrequest")
         return { kind: "response", response: json(400, body, { "request-id": "req_badrequest" }) }
       }
       return { kind: wantsStream(call) ? "stream" : "generate", model }

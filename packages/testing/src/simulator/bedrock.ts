@@ -11,11 +11,12 @@ import type { FinishReason, Usage } from "@llm-orchestrator/core"
 import { EventStreamCodec } from "@smithy/eventstream-codec"
 import { fromUtf8, toUtf8 } from "@smithy/util-utf8"
 import type { Effect, Scope } from "effect"
-import type { ErrorReply, FaultKind, SimModel } from "./script.ts"
+import { type ErrorReply, type FaultKind, type ScriptedToolCall, type SimModel, splitText } from "./script.ts"
 import {
   type IncomingCall,
   json,
   type ProtocolAdapter,
+  type RenderContext,
   type Route,
   Simulator,
   type SimulatorOptions,
@@ -201,6 +202,58 @@ const outputModality = (model: SimModel) =>
 const hasUsProfile = (model: SimModel) =>
   model.chat !== false && ["anthropic", "amazon", "meta"].includes(model.id.split(".")[0] ?? "")
 
+/** A toolUseId as Bedrock makes them: "tooluse_" and 22 base64url characters. */
+const toolUseId = () => `tooluse_${Buffer.from(randomUUID().replaceAll("-", ""), "hex").toString("base64url")}`
+
+const withIds = (calls: ReadonlyArray<ScriptedToolCall>) =>
+  calls.map((call) => ({ ...call, id: call.id ?? toolUseId() }))
+
+interface WireBlock {
+  readonly text?: unknown
+  readonly toolUse?: { readonly toolUseId?: unknown }
+  readonly toolResult?: { readonly toolUseId?: unknown }
+}
+interface WireRequest {
+  readonly messages?: ReadonlyArray<{ readonly role?: unknown; readonly content?: ReadonlyArray<WireBlock> }>
+  readonly toolConfig?: { readonly tools?: ReadonlyArray<{ readonly toolSpec?: { readonly name?: unknown } }> }
+}
+
+const toolNamePattern = /^[a-zA-Z0-9_-]+$/
+
+/**
+ * What real Bedrock refuses in a request's tool use, in its ValidationException wording: a tool name
+ * outside its pattern, an empty tool list, toolUse/toolResult blocks without toolConfig, and a
+ * toolResult answering no toolUse of the assistant message before it.
+ */
+export const bedrockToolProblem = (body: unknown): string | undefined => {
+  if (typeof body !== "object" || body === null) return undefined
+  const request = body as WireRequest
+  const tools = request.toolConfig?.tools
+  if (request.toolConfig !== undefined && (tools === undefined || tools.length === 0))
+    return "1 validation error detected: Value '[]' at 'toolConfig.tools' failed to satisfy constraint: Member must have length greater than or equal to 1"
+  for (const [index, tool] of (tools ?? []).entries()) {
+    const name = tool.toolSpec?.name
+    if (typeof name !== "string" || !toolNamePattern.test(name) || name.length > 64)
+      return `1 validation error detected: Value '${String(name)}' at 'toolConfig.tools.${index + 1}.member.toolSpec.name' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+ and have length less than or equal to 64`
+  }
+  const messages = request.messages ?? []
+  const usesToolBlocks = messages.some((message) =>
+    (message.content ?? []).some((block) => block.toolUse !== undefined || block.toolResult !== undefined)
+  )
+  if (usesToolBlocks && request.toolConfig === undefined)
+    return "The toolConfig field must be defined when using toolUse and toolResult content blocks."
+  for (const [index, message] of messages.entries()) {
+    const previous = messages[index - 1]
+    const asked = new Set(
+      previous?.role === "assistant" ? (previous.content ?? []).map((block) => block.toolUse?.toolUseId) : []
+    )
+    for (const [position, block] of (message.content ?? []).entries())
+      if (block.toolResult !== undefined && !asked.has(block.toolResult.toolUseId))
+        return `The model returned the following errors: messages.${index}.content.${position}: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${String(block.toolResult.toolUseId)}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`
+  }
+  return undefined
+}
+
 export const makeBedrockAdapter = (options: BedrockSimulatorOptions = {}): ProtocolAdapter => {
   const region = options.region ?? "us-east-1"
   const profilePageSize = Math.max(1, options.inferenceProfilePageSize ?? 5)
@@ -208,8 +261,24 @@ export const makeBedrockAdapter = (options: BedrockSimulatorOptions = {}): Proto
 
   const baseHeaders = (requestId: string) => ({ "x-amzn-requestid": requestId })
 
-  const converseBody = (text: string, stopReason: string, usage: Usage) => ({
-    output: { message: { role: "assistant", content: [{ text }] } },
+  // Without tool calls a reply is one text block, even an empty one; with them the text only when written.
+  const converseBody = (
+    text: string,
+    stopReason: string,
+    usage: Usage,
+    toolCalls: ReadonlyArray<ScriptedToolCall> = []
+  ) => ({
+    output: {
+      message: {
+        role: "assistant",
+        content: [
+          ...(toolCalls.length === 0 || text !== "" ? [{ text }] : []),
+          ...withIds(toolCalls).map((call) => ({
+            toolUse: { toolUseId: call.id, name: call.name, input: call.arguments }
+          }))
+        ]
+      }
+    },
     stopReason,
     usage: wireUsage(usage),
     metrics: { latencyMs: 42 }
@@ -223,6 +292,27 @@ export const makeBedrockAdapter = (options: BedrockSimulatorOptions = {}): Proto
       bedrockEventFrame("messageStop", { stopReason }),
       bedrockEventFrame("metadata", { usage: wireUsage(usage), metrics: { latencyMs: 42 } })
     ])
+
+  /** The stream's end: the text block's stop, each tool call as its own block (start, input pieces, stop), the stop. */
+  const streamTail = (ctx: RenderContext): Array<Uint8Array> => {
+    const toolCalls = ctx.toolCalls ?? []
+    const hasText = toolCalls.length === 0 || ctx.text !== ""
+    const frames = hasText ? [bedrockEventFrame("contentBlockStop", { contentBlockIndex: 0 })] : []
+    for (const [position, call] of withIds(toolCalls).entries()) {
+      const contentBlockIndex = position + (hasText ? 1 : 0)
+      frames.push(
+        bedrockEventFrame("contentBlockStart", {
+          contentBlockIndex,
+          start: { toolUse: { toolUseId: call.id, name: call.name } }
+        }),
+        ...splitText(JSON.stringify(call.arguments), call.argumentsChunks ?? 3).map((input) =>
+          bedrockEventFrame("contentBlockDelta", { contentBlockIndex, delta: { toolUse: { input } } })
+        ),
+        bedrockEventFrame("contentBlockStop", { contentBlockIndex })
+      )
+    }
+    return frames
+  }
 
   const foundationModels = (call: IncomingCall, models: ReadonlyArray<SimModel>): WireResponse => {
     const byOutput = call.query.get("byOutputModality")
@@ -296,6 +386,17 @@ export const makeBedrockAdapter = (options: BedrockSimulatorOptions = {}): Proto
 
     route(call): Route {
       const match = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec(call.path)
+      // Bedrock validates the request before any model runs: a tool mistake is a 400 and no reply is used.
+      const toolProblem = call.method === "POST" && match ? bedrockToolProblem(call.body) : undefined
+      if (toolProblem !== undefined)
+        return {
+          kind: "response",
+          response: json(
+            400,
+            { message: toolProblem },
+            { "x-amzn-errortype": errorTypeHeader("ValidationException"), "x-amzn-requestid": randomUUID() }
+          )
+        }
       if (call.method === "POST" && match)
         return { kind: match[2] === "converse" ? "generate" : "stream", model: decodeURIComponent(match[1] ?? "") }
       if (call.method === "GET" && call.path === "/foundation-models")
@@ -313,7 +414,11 @@ export const makeBedrockAdapter = (options: BedrockSimulatorOptions = {}): Proto
     },
 
     generate(ctx) {
-      return json(200, converseBody(ctx.text, stopReasons[ctx.finishReason], ctx.usage), baseHeaders(ctx.requestId))
+      return json(
+        200,
+        converseBody(ctx.text, stopReasons[ctx.finishReason], ctx.usage, ctx.toolCalls),
+        baseHeaders(ctx.requestId)
+      )
     },
 
     streamHeaders(ctx) {
@@ -324,13 +429,15 @@ export const makeBedrockAdapter = (options: BedrockSimulatorOptions = {}): Proto
       return [bedrockEventFrame("messageStart", { role: "assistant" })]
     },
 
-    streamDelta(_ctx, text) {
+    streamDelta(ctx, text) {
+      // A reply that only calls tools has no text block at all.
+      if (text === "" && (ctx.toolCalls ?? []).length > 0) return new Uint8Array(0)
       return bedrockEventFrame("contentBlockDelta", { contentBlockIndex: 0, delta: { text } })
     },
 
     streamEnd(ctx) {
       return [
-        bedrockEventFrame("contentBlockStop", { contentBlockIndex: 0 }),
+        ...streamTail(ctx),
         bedrockEventFrame("messageStop", { stopReason: stopReasons[ctx.finishReason] }),
         bedrockEventFrame("metadata", { usage: wireUsage(ctx.usage), metrics: { latencyMs: 42 } })
       ]

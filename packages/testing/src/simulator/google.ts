@@ -8,7 +8,7 @@
  */
 import type { FinishReason, Usage } from "@llm-orchestrator/core"
 import type { Effect, Scope } from "effect"
-import type { ErrorReply, FaultKind, SimModel } from "./script.ts"
+import type { ErrorReply, FaultKind, ScriptedToolCall, SimModel } from "./script.ts"
 import {
   type Frame,
   type IncomingCall,
@@ -273,6 +273,72 @@ const safetyRatings = (blocked: string) =>
     ...(category === blocked ? { blocked: true } : {})
   }))
 
+/** Gemini's rule for function names (its 400 quotes it). */
+const functionName = /^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/
+
+interface WirePart {
+  readonly text?: unknown
+  readonly functionCall?: { readonly id?: unknown; readonly name?: unknown }
+  readonly functionResponse?: { readonly id?: unknown; readonly name?: unknown; readonly response?: unknown }
+}
+interface WireContent {
+  readonly role?: unknown
+  readonly parts?: ReadonlyArray<WirePart>
+}
+interface WireBody {
+  readonly contents?: ReadonlyArray<WireContent>
+  readonly tools?: ReadonlyArray<{ readonly functionDeclarations?: ReadonlyArray<{ readonly name?: unknown }> }>
+}
+
+const partsOf = (content: WireContent | undefined): ReadonlyArray<WirePart> =>
+  Array.isArray(content?.parts) ? content.parts : []
+const callsOf = (content: WireContent | undefined) =>
+  partsOf(content).flatMap((p) => (p.functionCall ? [p.functionCall] : []))
+const responsesOf = (content: WireContent | undefined) =>
+  partsOf(content).flatMap((p) => (p.functionResponse ? [p.functionResponse] : []))
+
+/**
+ * What the real API refuses in a request with tools, in its words: an invalid function name, a
+ * function response turn that does not answer the function call turn right before it (count, names,
+ * ids), a function call turn after another model turn, a response that is not a JSON object.
+ */
+const toolRequestProblem = (body: unknown): string | undefined => {
+  if (typeof body !== "object" || body === null) return undefined
+  const { contents, tools } = body as WireBody
+  for (const [t, tool] of (Array.isArray(tools) ? tools : []).entries())
+    for (const [d, declaration] of (tool.functionDeclarations ?? []).entries())
+      if (typeof declaration.name !== "string" || !functionName.test(declaration.name))
+        return `* GenerateContentRequest.tools[${t}].function_declarations[${d}].name: Invalid function name. Must start with a letter or an underscore. Must be alphameric (a-z, A-Z, 0-9), underscores (_), dots (.), colons (:), or dashes (-), with a maximum length of 64.\n`
+  const list = Array.isArray(contents) ? contents : []
+  for (const [i, content] of list.entries()) {
+    const previous = list[i - 1]
+    const calls = callsOf(content)
+    if (calls.length > 0 && previous !== undefined && previous.role === "model")
+      return "Please ensure that function call turn comes immediately after a user turn or after a function response turn."
+    const responses = responsesOf(content)
+    if (responses.length === 0) continue
+    const answered = callsOf(previous)
+    if (previous?.role !== "model" || answered.length === 0)
+      return "Please ensure that function response turn comes immediately after a function call turn."
+    if (responses.length !== answered.length)
+      return "Please ensure that the number of function response parts is equal to the number of function call parts of the function call turn."
+    for (const [j, response] of responses.entries()) {
+      const where = `contents[${i}].parts[${j}].function_response`
+      if (typeof response.response !== "object" || response.response === null || Array.isArray(response.response))
+        return `Invalid value at '${where}.response' (type.googleapis.com/google.protobuf.Struct), ${JSON.stringify(response.response)}`
+      const match = answered.some(
+        (call) =>
+          call.name === response.name && (call.id === undefined || response.id === undefined || call.id === response.id)
+      )
+      if (!match)
+        return `* GenerateContentRequest.${where}.name: function response name ${JSON.stringify(response.name)}${response.id === undefined ? "" : ` with id ${JSON.stringify(response.id)}`} does not match any function call of the previous turn.\n`
+    }
+  }
+  return undefined
+}
+
+const scriptedCalls = (ctx: RenderContext): ReadonlyArray<ScriptedToolCall> => ctx.toolCalls ?? []
+
 const isStreamCall = (call: IncomingCall) => call.path.endsWith(":streamGenerateContent")
 
 /** One SSE frame the way Google frames them (CRLF pairs, no event names, no [DONE]). */
@@ -288,10 +354,25 @@ const makeAdapter = (flavor: Flavor, pageSizeDefault: number): ProtocolAdapter =
     responseId: ctx.requestId
   })
 
-  const candidate = (text: string | undefined, finishReason: FinishReason | undefined) => {
+  /** Scripted calls as functionCall parts; Gemini 2.x sends no id, so one appears only when scripted. */
+  const functionCallParts = (calls: ReadonlyArray<ScriptedToolCall>) =>
+    calls.map((call) => ({
+      functionCall: { ...(call.id !== undefined ? { id: call.id } : {}), name: call.name, args: call.arguments }
+    }))
+
+  const candidate = (
+    text: string | undefined,
+    finishReason: FinishReason | undefined,
+    calls: ReadonlyArray<ScriptedToolCall> = []
+  ) => {
     const blocked = finishReason === "content-filter"
+    // A turn that only calls functions has no text part.
+    const parts = [
+      ...(text === undefined || (text === "" && calls.length > 0) ? [] : [{ text }]),
+      ...functionCallParts(calls)
+    ]
     return {
-      content: { role: "model", ...(text === undefined ? {} : { parts: [{ text }] }) },
+      content: { role: "model", ...(text === undefined && calls.length === 0 ? {} : { parts }) },
       ...(finishReason ? { finishReason: wireFinishReason[finishReason] } : {}),
       ...(blocked ? { safetyRatings: safetyRatings("HARM_CATEGORY_DANGEROUS_CONTENT") } : {}),
       ...(flavor === "gemini" ? { index: 0 } : {})
@@ -335,6 +416,11 @@ const makeAdapter = (flavor: Flavor, pageSizeDefault: number): ProtocolAdapter =
     return unauthenticated()
   }
 
+  const invalidToolRequest = (call: IncomingCall): WireResponse | undefined => {
+    const problem = toolRequestProblem(call.body)
+    return problem === undefined ? undefined : errorResponse(400, "INVALID_ARGUMENT", problem)
+  }
+
   const route = (call: IncomingCall): Route => {
     const match = apiVersion.exec(call.path)
     const api = match?.[1]
@@ -351,7 +437,7 @@ const makeAdapter = (flavor: Flavor, pageSizeDefault: number): ProtocolAdapter =
       }
       const generate = geminiCall.exec(rest)
       if (call.method !== "POST" || !generate) return notFound()
-      const denied = authFailure(call)
+      const denied = authFailure(call) ?? invalidToolRequest(call)
       if (denied) return { kind: "response", response: denied }
       return { kind: generate[2] === "generateContent" ? "generate" : "stream", model: generate[1]!, api: api! }
     }
@@ -361,7 +447,7 @@ const makeAdapter = (flavor: Flavor, pageSizeDefault: number): ProtocolAdapter =
     }
     const generate = vertexCall.exec(rest)
     if (call.method !== "POST" || !generate) return notFound()
-    const denied = authFailure(call)
+    const denied = authFailure(call) ?? invalidToolRequest(call)
     if (denied) return { kind: "response", response: denied }
     const model = generate[3] === "google" ? generate[4]! : `${generate[3]}/${generate[4]}`
     return { kind: generate[5] === "generateContent" ? "generate" : "stream", model, api: api! }
@@ -409,8 +495,21 @@ const makeAdapter = (flavor: Flavor, pageSizeDefault: number): ProtocolAdapter =
     )
   }
 
+  /** Gemini streams each function call whole, one chunk per call, after the text; the last one finishes. */
+  const toolCallChunks = (ctx: RenderContext): ReadonlyArray<Frame> =>
+    scriptedCalls(ctx).map((call, index, calls) => {
+      const last = index === calls.length - 1
+      return dataFrame(
+        envelope(ctx, {
+          candidates: [candidate(undefined, last ? ctx.finishReason : undefined, [call])],
+          usageMetadata: usageMetadata(ctx.usage)
+        })
+      )
+    })
+
   const streamChunk = (ctx: RenderContext, text: string, index: number) => {
-    const last = index === ctx.chunks.length - 1
+    // With tool calls to come, the finish goes on the last call's chunk instead.
+    const last = index === ctx.chunks.length - 1 && scriptedCalls(ctx).length === 0
     const share = last ? 1 : (index + 1) / ctx.chunks.length
     return envelope(ctx, {
       // An output block with nothing written is a candidate with no parts, as in a plain answer.
@@ -432,7 +531,11 @@ const makeAdapter = (flavor: Flavor, pageSizeDefault: number): ProtocolAdapter =
         200,
         envelope(ctx, {
           candidates: [
-            candidate(ctx.finishReason === "content-filter" && ctx.text === "" ? undefined : ctx.text, ctx.finishReason)
+            candidate(
+              ctx.finishReason === "content-filter" && ctx.text === "" ? undefined : ctx.text,
+              ctx.finishReason,
+              scriptedCalls(ctx)
+            )
           ],
           usageMetadata: usageMetadata(ctx.usage)
         }),
@@ -440,8 +543,10 @@ const makeAdapter = (flavor: Flavor, pageSizeDefault: number): ProtocolAdapter =
       ),
     streamHeaders: () => streamHeaders,
     streamStart: () => [],
-    streamDelta: (ctx, text, index) => dataFrame(streamChunk(ctx, text, index)),
-    streamEnd: () => [],
+    // A reply that only calls functions has no text chunk.
+    streamDelta: (ctx, text, index) =>
+      text === "" && scriptedCalls(ctx).length > 0 ? "" : dataFrame(streamChunk(ctx, text, index)),
+    streamEnd: toolCallChunks,
     streamError: (ctx, fault, message): Frame => {
       if (fault === "content-filter")
         // An output block mid-stream is a final chunk with finishReason SAFETY and no parts.

@@ -6,7 +6,7 @@
  */
 import type { FinishReason, Usage } from "@llm-orchestrator/core"
 import type { Effect, Scope } from "effect"
-import type { ErrorReply, FaultKind, SimModel } from "./script.ts"
+import { type ErrorReply, type FaultKind, type SimModel, splitText } from "./script.ts"
 import {
   type Frame,
   type IncomingCall,
@@ -183,10 +183,42 @@ const chatUsage = (usage: Usage) => ({
   }
 })
 
-const toolCall = (ctx: RenderContext) => ({
-  id: `call_${idOf(ctx).slice(0, 20)}`,
+/** A tool call as rendered: the scripted ones, or one `lookup({})` for a bare "tool-calls" finish. */
+interface SimCall {
+  readonly callId: string
+  readonly itemId: string
+  readonly name: string
+  readonly arguments: string
+  readonly pieces: ReadonlyArray<string>
+}
+
+/** Ids in OpenAI's style (`call_...`, Responses items `fc_...`), numbered within the reply. */
+const callsOf = (ctx: RenderContext): ReadonlyArray<SimCall> => {
+  const id = idOf(ctx)
+  const scripted = ctx.toolCalls ?? []
+  const calls =
+    scripted.length > 0
+      ? scripted
+      : ctx.finishReason === "tool-calls"
+        ? [{ name: "lookup", arguments: {}, argumentsChunks: 1 }]
+        : []
+  return calls.map((call, index) => {
+    const args = JSON.stringify(call.arguments)
+    const suffix = index === 0 ? "" : `_${index}`
+    return {
+      callId: call.id ?? `call_${id.slice(0, 20)}${suffix}`,
+      itemId: `fc_${id}${suffix}`,
+      name: call.name,
+      arguments: args,
+      pieces: splitText(args, call.argumentsChunks ?? 3)
+    }
+  })
+}
+
+const chatToolCall = (call: SimCall) => ({
+  id: call.callId,
   type: "function",
-  function: { name: "lookup", arguments: "{}" }
+  function: { name: call.name, arguments: call.arguments }
 })
 
 const chatHead = (ctx: RenderContext, object: string) => ({
@@ -200,7 +232,8 @@ const chatHead = (ctx: RenderContext, object: string) => ({
 
 const chatCompletion = (ctx: RenderContext) => {
   const finish = ctx.finishReason
-  const content = finish === "tool-calls" && ctx.text === "" ? null : ctx.text
+  const calls = callsOf(ctx)
+  const content = calls.length > 0 && ctx.text === "" ? null : ctx.text
   return {
     ...chatHead(ctx, "chat.completion"),
     choices: [
@@ -211,7 +244,7 @@ const chatCompletion = (ctx: RenderContext) => {
           content,
           refusal: null,
           annotations: [],
-          ...(finish === "tool-calls" ? { tool_calls: [toolCall(ctx)] } : {})
+          ...(calls.length > 0 ? { tool_calls: calls.map(chatToolCall) } : {})
         },
         logprobs: null,
         finish_reason: chatFinish(finish)
@@ -237,15 +270,19 @@ const chatDeltaChoice = (delta: unknown, finish: string | null = null) => ({
 
 const chatStreamEnd = (ctx: RenderContext): ReadonlyArray<Frame> => {
   const frames: Array<Frame> = []
-  if (ctx.finishReason === "tool-calls") {
-    const call = toolCall(ctx)
+  // As OpenAI streams a call: id, name and empty arguments first, then the arguments in pieces.
+  for (const [index, call] of callsOf(ctx).entries()) {
     frames.push(
       sse(
         chatChunk(ctx, [
-          chatDeltaChoice({ tool_calls: [{ index: 0, id: call.id, type: "function", function: call.function }] })
+          chatDeltaChoice({
+            tool_calls: [{ index, id: call.callId, type: "function", function: { name: call.name, arguments: "" } }]
+          })
         ])
       )
     )
+    for (const piece of call.pieces)
+      frames.push(sse(chatChunk(ctx, [chatDeltaChoice({ tool_calls: [{ index, function: { arguments: piece } }] })])))
   }
   frames.push(sse(chatChunk(ctx, [chatDeltaChoice({}, chatFinish(ctx.finishReason))])))
   if (includeUsage(ctx.call)) frames.push(sse(chatChunk(ctx, [], chatUsage(ctx.usage))))
@@ -283,7 +320,7 @@ const responsesOutcome = (ctx: RenderContext) => {
 
 const responseIds = (ctx: RenderContext) => {
   const id = idOf(ctx)
-  return { response: `resp_${id}`, reasoning: `rs_${id}`, message: `msg_${id}`, call: `fc_${id}` }
+  return { response: `resp_${id}`, reasoning: `rs_${id}`, message: `msg_${id}` }
 }
 
 const reasoningItem = (ctx: RenderContext) => ({ id: responseIds(ctx).reasoning, type: "reasoning", summary: [] })
@@ -299,24 +336,24 @@ const messageItem = (ctx: RenderContext, status: string) => ({
   role: "assistant"
 })
 
-const functionCallItem = (ctx: RenderContext, status: string, args: string) => ({
-  id: responseIds(ctx).call,
+const functionCallItem = (call: SimCall, status: string, args: string) => ({
+  id: call.itemId,
   type: "function_call",
   status,
   arguments: args,
-  call_id: `call_${idOf(ctx).slice(0, 20)}`,
-  name: "lookup"
+  call_id: call.callId,
+  name: call.name
 })
 
 /** The message is left out when a tool call produced no text (as the real API does). */
-const hasMessage = (ctx: RenderContext) => !(ctx.finishReason === "tool-calls" && ctx.text === "")
+const hasMessage = (ctx: RenderContext) => !(callsOf(ctx).length > 0 && ctx.text === "")
 
 const finalOutput = (ctx: RenderContext) => {
   const outcome = responsesOutcome(ctx)
   return [
     ...(hasReasoning(ctx) ? [reasoningItem(ctx)] : []),
     ...(hasMessage(ctx) ? [messageItem(ctx, outcome.status === "completed" ? "completed" : "incomplete")] : []),
-    ...(ctx.finishReason === "tool-calls" ? [functionCallItem(ctx, "completed", "{}")] : [])
+    ...callsOf(ctx).map((call) => functionCallItem(call, "completed", call.arguments))
   ]
 }
 
@@ -416,23 +453,19 @@ const responsesStreamEnd = (ctx: RenderContext): ReadonlyArray<Frame> => {
       })
     )
   }
-  if (ctx.finishReason === "tool-calls") {
-    const callIndex = index + (hasMessage(ctx) ? 1 : 0)
-    const callId = responseIds(ctx).call
+  for (const [position, call] of callsOf(ctx).entries()) {
+    const output_index = index + (hasMessage(ctx) ? 1 : 0) + position
+    const item_id = call.itemId
     frames.push(
-      event(ctx, "response.output_item.added", {
-        item: functionCallItem(ctx, "in_progress", ""),
-        output_index: callIndex
-      }),
-      event(ctx, "response.function_call_arguments.delta", { delta: "{}", item_id: callId, output_index: callIndex }),
-      event(ctx, "response.function_call_arguments.done", {
-        arguments: "{}",
-        item_id: callId,
-        output_index: callIndex
-      }),
+      event(ctx, "response.output_item.added", { item: functionCallItem(call, "in_progress", ""), output_index })
+    )
+    for (const delta of call.pieces)
+      frames.push(event(ctx, "response.function_call_arguments.delta", { delta, item_id, output_index }))
+    frames.push(
+      event(ctx, "response.function_call_arguments.done", { arguments: call.arguments, item_id, output_index }),
       event(ctx, "response.output_item.done", {
-        item: functionCallItem(ctx, "completed", "{}"),
-        output_index: callIndex
+        item: functionCallItem(call, "completed", call.arguments),
+        output_index
       })
     )
   }
@@ -444,6 +477,185 @@ const responsesStreamEnd = (ctx: RenderContext): ReadonlyArray<Frame> => {
         : "response.incomplete"
   frames.push(event(ctx, terminal, { response: responseObject(ctx, "final") }))
   return frames
+}
+
+// ---- Tool requests checked as the real API checks them --------------------------------------------
+
+type Json = Record<string, unknown>
+const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value)
+const functionName = /^[a-zA-Z0-9_-]{1,64}$/
+
+/** A 400 in OpenAI's words (`invalid_request_error` with its param and code). */
+const invalid = (message: string, param: string | null, code: string | null = null): WireResponse =>
+  json(400, { error: { message, type: "invalid_request_error", param, code } })
+
+/** `tools` and `tool_choice`: a non-empty list of well-named functions, a choice only with tools. */
+const toolsProblem = (api: Api, body: Json): WireResponse | undefined => {
+  const tools = body.tools
+  if (tools !== undefined) {
+    if (!Array.isArray(tools) || tools.length === 0)
+      return invalid(
+        "Invalid 'tools': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+        "tools",
+        "empty_array"
+      )
+    for (const [i, tool] of tools.entries()) {
+      const fn: unknown = api === "chat" ? (tool as Json).function : tool
+      const where = api === "chat" ? `tools[${i}].function` : `tools[${i}]`
+      if (!isObject(tool) || tool.type !== "function" || !isObject(fn))
+        return invalid(`Missing required parameter: '${where}'.`, where, "missing_required_parameter")
+      if (typeof fn.name !== "string" || !functionName.test(fn.name))
+        return invalid(
+          `Invalid '${where}.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.`,
+          `${where}.name`,
+          "invalid_value"
+        )
+      if (fn.parameters !== undefined && (!isObject(fn.parameters) || fn.parameters.type !== "object"))
+        return invalid(
+          `Invalid schema for function '${fn.name}': schema must be a JSON Schema of 'type: "object"', got 'type: "${String((fn.parameters as Json | null)?.type)}"'.`,
+          `${where}.parameters`,
+          "invalid_function_parameters"
+        )
+    }
+  }
+  const choice = body.tool_choice
+  if (choice === undefined) return undefined
+  if (tools === undefined)
+    return invalid(
+      "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
+      "tool_choice"
+    )
+  if (choice === "auto" || choice === "none" || choice === "required") return undefined
+  const named =
+    isObject(choice) && choice.type === "function"
+      ? api === "chat"
+        ? (choice.function as Json)?.name
+        : choice.name
+      : undefined
+  const defined = (tools as ReadonlyArray<Json>).map((tool) =>
+    api === "chat" ? (tool.function as Json).name : tool.name
+  )
+  if (typeof named !== "string")
+    return invalid(
+      "Invalid value for 'tool_choice': expected 'none', 'auto', 'required' or a named function.",
+      "tool_choice",
+      "invalid_value"
+    )
+  if (!defined.includes(named))
+    return invalid(`Tool choice '${named}' not found in 'tools' parameter.`, "tool_choice", null)
+  return undefined
+}
+
+const idTooLong = (where: string, id: string) =>
+  invalid(
+    `Invalid '${where}': string too long. Expected a string with maximum length 40, but got a string with length ${id.length} instead.`,
+    where,
+    "string_above_max_length"
+  )
+
+/** Chat history: every assistant `tool_calls` answered by `tool` messages right after it, and nothing else. */
+const chatHistoryProblem = (messages: ReadonlyArray<Json>): WireResponse | undefined => {
+  let pending: Array<string> = []
+  let answerable = new Set<string>()
+  for (const [i, message] of messages.entries()) {
+    if (message.role === "tool") {
+      const id = message.tool_call_id
+      if (typeof id !== "string" || !answerable.has(id))
+        return invalid(
+          "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.",
+          `messages.[${i}].role`
+        )
+      if (typeof message.content !== "string" && !Array.isArray(message.content))
+        return invalid(
+          `Invalid type for 'messages[${i}].content': expected one of a string or array of objects.`,
+          `messages[${i}].content`,
+          "invalid_type"
+        )
+      pending = pending.filter((open) => open !== id)
+      continue
+    }
+    if (pending.length > 0)
+      return invalid(
+        `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: ${pending.join(", ")}`,
+        `messages.[${i}].role`
+      )
+    answerable = new Set()
+    if (message.role !== "assistant" || message.tool_calls === undefined) continue
+    if (!Array.isArray(message.tool_calls) || message.tool_calls.length === 0)
+      return invalid(
+        `Invalid 'messages[${i}].tool_calls': empty array. Expected an array with minimum length 1, but got an empty array instead.`,
+        `messages[${i}].tool_calls`,
+        "empty_array"
+      )
+    for (const [j, call] of (message.tool_calls as ReadonlyArray<Json>).entries()) {
+      const where = `messages[${i}].tool_calls[${j}]`
+      const fn = call.function as Json | undefined
+      if (typeof call.id !== "string")
+        return invalid(`Missing required parameter: '${where}.id'.`, `${where}.id`, "missing_required_parameter")
+      if (call.id.length > 40) return idTooLong(`${where}.id`, call.id)
+      if (call.type !== "function" || !isObject(fn) || typeof fn.name !== "string")
+        return invalid(
+          `Missing required parameter: '${where}.function'.`,
+          `${where}.function`,
+          "missing_required_parameter"
+        )
+      if (typeof fn.arguments !== "string")
+        return invalid(
+          `Invalid type for '${where}.function.arguments': expected a string, but got ${Array.isArray(fn.arguments) ? "an array" : `an ${typeof fn.arguments}`} instead.`,
+          `${where}.function.arguments`,
+          "invalid_type"
+        )
+      pending.push(call.id)
+      answerable.add(call.id)
+    }
+  }
+  if (pending.length > 0)
+    return invalid(
+      `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: ${pending.join(", ")}`,
+      `messages.[${messages.length}].role`
+    )
+  return undefined
+}
+
+/** Responses input: each `function_call_output` answers an earlier `function_call`'s `call_id`. */
+const responsesInputProblem = (input: ReadonlyArray<Json>): WireResponse | undefined => {
+  const called = new Set<string>()
+  for (const [i, item] of input.entries()) {
+    if (item.type === "function_call") {
+      if (typeof item.call_id !== "string" || typeof item.name !== "string")
+        return invalid(
+          `Missing required parameter: 'input[${i}].call_id'.`,
+          `input[${i}].call_id`,
+          "missing_required_parameter"
+        )
+      if (typeof item.arguments !== "string")
+        return invalid(
+          `Invalid type for 'input[${i}].arguments': expected a string, but got an ${typeof item.arguments} instead.`,
+          `input[${i}].arguments`,
+          "invalid_type"
+        )
+      called.add(item.call_id)
+    }
+    if (item.type === "function_call_output") {
+      if (typeof item.call_id !== "string" || !called.has(item.call_id))
+        return invalid(`No tool call found for function call output with call_id ${String(item.call_id)}.`, "input")
+      if (typeof item.output !== "string" && !Array.isArray(item.output))
+        return invalid(
+          `Invalid type for 'input[${i}].output': expected one of a string or array of objects.`,
+          `input[${i}].output`,
+          "invalid_type"
+        )
+    }
+  }
+  return undefined
+}
+
+const toolRequestProblem = (api: Api, body: Json): WireResponse | undefined => {
+  const tools = toolsProblem(api, body)
+  if (tools) return tools
+  if (api === "chat")
+    return Array.isArray(body.messages) ? chatHistoryProblem(body.messages as ReadonlyArray<Json>) : undefined
+  return Array.isArray(body.input) ? responsesInputProblem(body.input as ReadonlyArray<Json>) : undefined
 }
 
 // ---- The adapter ------------------------------------------------------------------------------------
@@ -513,6 +725,8 @@ export const openaiAdapter: ProtocolAdapter = {
           })
         }
       }
+      const problem = toolRequestProblem(api, call.body as Json)
+      if (problem) return { kind: "response", response: problem }
       return { kind: wantsStream(call) ? "stream" : "generate", model, api }
     }
     if (call.method === "GET" && call.path.endsWith("/models")) return { kind: "models" }
@@ -536,6 +750,8 @@ export const openaiAdapter: ProtocolAdapter = {
   },
 
   streamDelta(ctx: RenderContext, text: string): Frame {
+    // A reply that only calls tools has no text to stream (its one empty piece is not sent).
+    if (text === "" && !hasMessage(ctx)) return ""
     if (apiOf(ctx) === "responses") {
       return event(ctx, "response.output_text.delta", {
         content_index: 0,

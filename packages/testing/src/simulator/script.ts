@@ -17,9 +17,22 @@ export type FaultKind =
   | "invalid-request" // other 400
   | "content-filter" // a safety block in the provider's form (HTTP 200 for Gemini/Bedrock/OpenAI)
 
+/** A tool call a scripted reply makes (after its text), rendered in each provider's wire form. */
+export interface ScriptedToolCall {
+  /** Default: an id in the provider's own style, numbered within the reply. */
+  readonly id?: string
+  readonly name: string
+  readonly arguments: Readonly<Record<string, unknown>>
+  /** Streams: how many deltas the arguments JSON is split into (default 3; Gemini sends a call whole). */
+  readonly argumentsChunks?: number
+}
+
 export interface TextReply {
   readonly kind: "text"
+  /** May be "" when the reply only calls tools. */
   readonly text: string
+  /** Tool calls after the text; the finish reason then defaults to "tool-calls". */
+  readonly toolCalls?: ReadonlyArray<ScriptedToolCall>
   /** How the text is split into stream deltas: a count of near-equal pieces, or the pieces. Default: words. */
   readonly chunks?: number | ReadonlyArray<string>
   /** Normalised usage (docs/ARCHITECTURE.md, "Domain"); each adapter renders it in its wire form. Default: estimated. */

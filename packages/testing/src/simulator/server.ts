@@ -16,6 +16,7 @@ import {
   type ErrorReply,
   type FaultKind,
   type Reply,
+  type ScriptedToolCall,
   type SimModel,
   type StreamFaultReply,
   splitText,
@@ -54,6 +55,8 @@ export interface RenderContext {
   readonly finishReason: FinishReason
   readonly text: string
   readonly chunks: ReadonlyArray<string>
+  /** The reply's tool calls, after its text (absent or empty: none). */
+  readonly toolCalls?: ReadonlyArray<ScriptedToolCall>
 }
 
 export type Frame = string | Uint8Array
@@ -352,15 +355,18 @@ export class Simulator {
     reply: TextReply | StreamFaultReply
   ): RenderContext {
     const chunks = splitText(reply.text, reply.chunks)
+    const toolCalls = (reply.kind === "text" ? reply.toolCalls : undefined) ?? []
     return {
       call,
       api: route.api,
       model: (reply.kind === "text" ? reply.model : undefined) ?? route.model,
       requestId: `req_${randomUUID().replaceAll("-", "").slice(0, 24)}`,
       usage: completeUsage(reply.usage, call.rawBody.length, chunks.length),
-      finishReason: (reply.kind === "text" ? reply.finishReason : undefined) ?? "stop",
+      finishReason:
+        (reply.kind === "text" ? reply.finishReason : undefined) ?? (toolCalls.length > 0 ? "tool-calls" : "stop"),
       text: reply.text,
-      chunks
+      chunks,
+      toolCalls
     }
   }
 
