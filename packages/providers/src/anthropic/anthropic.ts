@@ -15,6 +15,9 @@
  *   what networks drop.
  * - A refusal (`stop_reason: "refusal"`) is a normal response with finishReason "content-filter", so
  *   the text and usage already billed are kept; the orchestrator decides whether it is an error.
+ * - Tool calls (mapping.ts): ids go through `toolCallIdFor` (Anthropic takes only `[A-Za-z0-9_-]`), the
+ *   results answering one assistant turn form one user message, and a history whose calls and results
+ *   are not paired turn by turn is refused before the call, as the API would refuse it.
  * - 402 `billing_error` becomes `AuthenticationError`: like a bad key it is an account problem that no
  *   retry or other Anthropic model fixes, while another provider would work (the same fallback policy).
  */
@@ -39,6 +42,7 @@ import {
   RateLimitError,
   resolveAttemptTimeouts,
   TimeoutError,
+  type ToolCall,
   type Usage
 } from "@llm-orchestrator/core"
 import { Config, Effect, Layer, Redacted, Stream, type Types } from "effect"
@@ -58,8 +62,10 @@ import {
   sdkTimeoutMs,
   streamCut,
   streamSdk,
+  ToolCallAssembler,
   unsafeHeaderValues
 } from "../kit/index.ts"
+import { toMessages, toolCallsOf, toolParams } from "./mapping.ts"
 
 export interface AnthropicOptions {
   readonly apiKey: Redacted.Redacted<string>
@@ -159,14 +165,15 @@ const mergeUsage = (into: WireUsage, from: WireUsage): WireUsage => {
   return merged
 }
 
-const toParams = (request: ChatRequest, model: string): MessageParams => {
+/** The request's wire parameters, or the refusal of a tool history Anthropic cannot take (mapping.ts). */
+const toParams = (request: ChatRequest, ctx: CallContext): MessageParams | InvalidRequestError => {
+  const model = ctx.model
   const system = request.messages
     .filter((m) => m.role === "system")
     .map(messageText)
     .join("\n\n")
-  const messages = request.messages.flatMap((m) =>
-    m.role === "system" ? [] : [{ role: m.role, content: messageText(m) } as const]
-  )
+  const messages = toMessages(request, ctx)
+  if (!Array.isArray(messages)) return messages
   return {
     model,
     max_tokens: request.maxTokens ?? defaultMaxTokens(model),
@@ -174,7 +181,8 @@ const toParams = (request: ChatRequest, model: string): MessageParams => {
     ...(system ? { system } : {}),
     ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
     ...(request.topP !== undefined ? { top_p: request.topP } : {}),
-    ...(request.stop !== undefined && request.stop.length > 0 ? { stop_sequences: [...request.stop] } : {})
+    ...(request.stop !== undefined && request.stop.length > 0 ? { stop_sequences: [...request.stop] } : {}),
+    ...toolParams(request)
   }
 }
 
@@ -282,12 +290,17 @@ const midStreamError = (
   }
 }
 
-/** Stream decoder: text deltas, a usage snapshot whenever the wire reports usage, then one finish. */
+/**
+ * Stream decoder: text deltas, tool calls (a `tool_use` block's start, its `input_json_delta`s, its stop),
+ * a usage snapshot whenever the wire reports usage, then one finish.
+ */
 const makeDecoder = (ctx: CallContext, requestId: () => string | undefined) => (): StreamDecoder<StreamEvent> => {
   let wire: WireUsage = {}
   let model = ctx.model
   let stopReason: string | null | undefined
   let stopped = false
+  // Keyed by content block index: a block's deltas and stop name it by that index only.
+  const toolCalls = new ToolCallAssembler()
   const snapshot = (): ProviderStreamEvent => ({ _tag: "UsageSnapshot", usage: normaliseAnthropicUsage(wire) })
   return {
     onChunk: (event) => {
@@ -296,10 +309,18 @@ const makeDecoder = (ctx: CallContext, requestId: () => string | undefined) => (
           wire = mergeUsage({}, event.message.usage)
           if (event.message.model) model = event.message.model
           return [snapshot()]
+        case "content_block_start":
+          // Only `tool_use` is a call for the client; `server_tool_use` ran at Anthropic.
+          return event.content_block.type === "tool_use"
+            ? toolCalls.start(event.index, event.content_block.id, event.content_block.name)
+            : []
         case "content_block_delta":
+          if (event.delta.type === "input_json_delta") return toolCalls.delta(event.index, event.delta.partial_json)
           return event.delta.type === "text_delta" && event.delta.text
             ? [{ _tag: "TextDelta", text: event.delta.text }]
             : []
+        case "content_block_stop":
+          return toolCalls.end(event.index)
         case "message_delta":
           wire = mergeUsage(wire, event.usage)
           stopReason = event.delta.stop_reason
@@ -361,12 +382,14 @@ const make = (options: AnthropicOptions) =>
 
     const stream = (request: ChatRequest, model: string): Stream.Stream<ProviderStreamEvent, LLMError> => {
       const ctx = context(model)
+      const params = toParams(request, ctx)
+      if (params instanceof InvalidRequestError) return Stream.fail(params)
       let requestId: string | undefined
       return streamSdk(
         ctx,
         async (signal) => {
           const { data, request_id } = await client.messages
-            .create({ ...toParams(request, model), stream: true }, { signal })
+            .create({ ...params, stream: true }, { signal })
             .withResponse()
           requestId = request_id ?? undefined
           return data
@@ -380,15 +403,23 @@ const make = (options: AnthropicOptions) =>
     const generateOverStream = (request: ChatRequest, model: string) =>
       Stream.runFold(
         stream(request, model),
-        () => ({ text: "", finish: undefined as (ProviderStreamEvent & { _tag: "ProviderFinish" }) | undefined }),
+        () => ({
+          text: "",
+          toolCalls: [] as Array<ToolCall>,
+          finish: undefined as (ProviderStreamEvent & { _tag: "ProviderFinish" }) | undefined
+        }),
         (acc, event) => {
           if (event._tag === "TextDelta") acc.text += event.text
+          else if (event._tag === "ToolCall") {
+            const { _tag, ...call } = event
+            acc.toolCalls.push(call)
+          }
           // Stryker disable next-line ConditionalExpression: equivalent when forced true, the finish is always the last event
           else if (event._tag === "ProviderFinish") acc.finish = event
           return acc
         }
       ).pipe(
-        Effect.map(({ text, finish }): ProviderResponse => {
+        Effect.map(({ text, toolCalls, finish }): ProviderResponse => {
           // streamSdk ends every successful stream with the decoder's ProviderFinish.
           const done = finish!
           return {
@@ -397,21 +428,24 @@ const make = (options: AnthropicOptions) =>
             model: done.model,
             finishReason: done.finishReason,
             usage: done.usage,
+            ...(toolCalls.length > 0 ? { toolCalls } : {}),
             ...optionalRequestId(done.requestId)
           }
         })
       )
 
     const generate = (request: ChatRequest, model: string): Effect.Effect<ProviderResponse, LLMError> => {
-      const params = toParams(request, model)
-      if (params.max_tokens > nonStreamingMaxTokens) return generateOverStream(request, model)
       const ctx = context(model)
+      const params = toParams(request, ctx)
+      if (params instanceof InvalidRequestError) return Effect.fail(params)
+      if (params.max_tokens > nonStreamingMaxTokens) return generateOverStream(request, model)
       const mapError = errorMapper(sdk, ctx, redact)
       // The SDK puts the request-id header on the parsed message as `_request_id`: no `withResponse()`
       // (a second promise chain over the same response) is needed for it.
       return callSdk(ctx, (signal) => client.messages.create(params, { signal }), mapError).pipe(
         Effect.flatMap((message: AnthropicSdk.Message & { _request_id?: string | null }) => {
           const request_id = message?._request_id
+          const toolCalls = Array.isArray(message?.content) ? toolCallsOf(message.content) : []
           return Array.isArray(message?.content) && message.usage
             ? Effect.succeed<ProviderResponse>({
                 content: textOf(message),
@@ -419,6 +453,7 @@ const make = (options: AnthropicOptions) =>
                 model: message.model || model,
                 finishReason: finishReasonOf(message.stop_reason),
                 usage: normaliseAnthropicUsage(message.usage),
+                ...(toolCalls.length > 0 ? { toolCalls } : {}),
                 ...optionalRequestId(request_id)
               })
             : Effect.fail(

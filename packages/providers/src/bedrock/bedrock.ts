@@ -13,6 +13,7 @@ import type { BedrockRuntimeClient, ConverseStreamOutput } from "@aws-sdk/client
 import {
   type ChatRequest,
   ConfigError,
+  InvalidRequestError,
   LLMProvider,
   NetworkError,
   type ProviderStreamEvent,
@@ -31,6 +32,7 @@ import {
   streamCut,
   streamEndedError,
   streamSdk,
+  ToolCallAssembler,
   unsafeHeaderValues
 } from "../kit/index.ts"
 import {
@@ -39,6 +41,7 @@ import {
   finishReasonFromStop,
   modelsFromListings,
   toConverseInput,
+  toolCallsFromContent,
   usageFromBedrock
 } from "./mapping.ts"
 
@@ -205,32 +208,36 @@ const make = (options: BedrockOptions) =>
 
     const generate = (request: ChatRequest, model: string) => {
       const ctx = context(model)
+      const input = toConverseInput(request, model, ctx)
+      if (input instanceof InvalidRequestError) return Effect.fail(input)
       return callSdk(
         ctx,
-        (signal) =>
-          runtime.send(new runtimeSdk.ConverseCommand(toConverseInput(request, model)), { abortSignal: signal }),
+        (signal) => runtime.send(new runtimeSdk.ConverseCommand(input), { abortSignal: signal }),
         (error) => bedrockError(ctx, error, errorContext)
       ).pipe(
-        Effect.flatMap((output) =>
+        Effect.flatMap((output) => {
           // The SDK reads an empty or foreign 200 body as an empty object: that is no Converse answer.
-          output.output === undefined
-            ? Effect.fail(
-                new NetworkError({
-                  provider,
-                  model,
-                  ...(output.$metadata.requestId !== undefined ? { requestId: output.$metadata.requestId } : {}),
-                  message: `bedrock model ${model}: the response has no output message (an empty or foreign 200 body); the endpoint or a proxy in front of it is misbehaving`
-                })
-              )
-            : Effect.succeed({
-                content: (output.output.message?.content ?? []).map((block) => block.text ?? "").join(""),
+          if (output.output === undefined)
+            return Effect.fail(
+              new NetworkError({
                 provider,
                 model,
-                finishReason: finishReasonFromStop(output.stopReason),
-                usage: usageFromBedrock(output.usage),
-                ...(output.$metadata.requestId !== undefined ? { requestId: output.$metadata.requestId } : {})
+                ...(output.$metadata.requestId !== undefined ? { requestId: output.$metadata.requestId } : {}),
+                message: `bedrock model ${model}: the response has no output message (an empty or foreign 200 body); the endpoint or a proxy in front of it is misbehaving`
               })
-        )
+            )
+          const content = output.output.message?.content ?? []
+          const toolCalls = toolCallsFromContent(content)
+          return Effect.succeed({
+            content: content.map((block) => block.text ?? "").join(""),
+            provider,
+            model,
+            finishReason: finishReasonFromStop(output.stopReason),
+            usage: usageFromBedrock(output.usage),
+            ...(toolCalls !== undefined ? { toolCalls } : {}),
+            ...(output.$metadata.requestId !== undefined ? { requestId: output.$metadata.requestId } : {})
+          })
+        })
       )
     }
 
@@ -239,11 +246,13 @@ const make = (options: BedrockOptions) =>
 
     const streamOnce = (request: ChatRequest, model: string) => {
       const ctx = context(model)
+      const input = toConverseInput(request, model, ctx)
+      if (input instanceof InvalidRequestError) return Stream.fail(input)
       let requestId: string | undefined
       return streamSdk<ConverseStreamOutput>(
         ctx,
         async (signal) => {
-          const response = await runtime.send(new runtimeSdk.ConverseStreamCommand(toConverseInput(request, model)), {
+          const response = await runtime.send(new runtimeSdk.ConverseStreamCommand(input), {
             abortSignal: signal
           })
           requestId = response.$metadata.requestId
@@ -254,10 +263,24 @@ const make = (options: BedrockOptions) =>
         () => {
           let stopReason: string | undefined
           let usage: Usage | undefined
+          // Tool calls are keyed by their content block index: start, input pieces, stop.
+          const toolCalls = new ToolCallAssembler()
           return {
             onChunk: (event): ReadonlyArray<ProviderStreamEvent> => {
-              const text = event.contentBlockDelta?.delta?.text
-              if (text) return [{ _tag: "TextDelta", text }]
+              const delta = event.contentBlockDelta
+              if (delta !== undefined) {
+                if (delta.delta?.text) return [{ _tag: "TextDelta", text: delta.delta.text }]
+                const input = delta.delta?.toolUse?.input
+                return input !== undefined ? toolCalls.delta(delta.contentBlockIndex ?? 0, input) : []
+              }
+              const toolUse = event.contentBlockStart?.start?.toolUse
+              if (toolUse !== undefined)
+                return toolCalls.start(
+                  event.contentBlockStart?.contentBlockIndex ?? 0,
+                  toolUse.toolUseId ?? "",
+                  toolUse.name ?? ""
+                )
+              if (event.contentBlockStop) return toolCalls.end(event.contentBlockStop.contentBlockIndex ?? 0)
               if (event.messageStop) stopReason = event.messageStop.stopReason ?? "end_turn"
               if (event.metadata?.usage) {
                 usage = usageFromBedrock(event.metadata.usage)

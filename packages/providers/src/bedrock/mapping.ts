@@ -6,10 +6,14 @@
 import type { FoundationModelSummary, InferenceProfileSummary } from "@aws-sdk/client-bedrock"
 import type {
   Message as BedrockMessage,
+  ContentBlock,
   ConverseCommandInput,
   StopReason,
   SystemContentBlock,
-  TokenUsage
+  TokenUsage,
+  ToolChoice,
+  ToolConfiguration,
+  ToolUseBlock
 } from "@aws-sdk/client-bedrock-runtime"
 import {
   AuthenticationError,
@@ -27,34 +31,149 @@ import {
   ProviderUnavailableError,
   RateLimitError,
   TimeoutError,
+  type ToolCall,
   type Usage
 } from "@llm-orchestrator/core"
-import { type CallContext, connectionErrorCode, errorFromHttp, retryAfterMsFromHeaders } from "../kit/index.ts"
+import {
+  type CallContext,
+  connectionErrorCode,
+  errorFromHttp,
+  retryAfterMsFromHeaders,
+  toolCallFromValue,
+  toolCallIdFor,
+  toolResultText,
+  unsupportedToolsError
+} from "../kit/index.ts"
 
 const provider = "bedrock" as const
 
 // ---------------------------------------------------------------------------------------------------
 // Requests
 
+// Bedrock's toolUseId limit; ids from another provider are made valid the same way for call and result.
+const toolUseIdLength = 64
+
+// The SDK's JSON document type; tool arguments, results and schemas are JSON values by the domain's rules.
+type Document = NonNullable<ToolUseBlock["input"]>
+const asDocument = (value: unknown) => value as Document
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/** A message's Converse blocks: its text (one block, empty dropped), then its tool calls or results. */
+const contentBlocks = (message: Message): Array<ContentBlock> => {
+  const blocks: Array<ContentBlock> = []
+  const text = messageText(message)
+  if (text.length > 0) blocks.push({ text })
+  if (typeof message.content === "string") return blocks
+  for (const part of message.content) {
+    if (part.type === "tool-call")
+      blocks.push({
+        toolUse: {
+          toolUseId: toolCallIdFor(part.id, toolUseIdLength),
+          name: part.name,
+          input: asDocument(part.arguments)
+        }
+      })
+    else if (part.type === "tool-result")
+      blocks.push({
+        toolResult: {
+          toolUseId: toolCallIdFor(part.id, toolUseIdLength),
+          // A JSON object goes as a json block; anything else (strings, arrays, numbers) as its text.
+          content: [
+            isPlainObject(part.result) ? { json: asDocument(part.result) } : { text: toolResultText(part.result) }
+          ],
+          // Omitted on success: some model families reject the field (only Nova and Claude document it),
+          // and its absence already means success.
+          ...(part.isError === true ? { status: "error" as const } : {})
+        }
+      })
+  }
+  return blocks
+}
+
+const hasToolBlocks = (messages: ReadonlyArray<BedrockMessage>) =>
+  messages.some((message) => (message.content ?? []).some((block) => block.toolUse ?? block.toolResult))
+
+const toolChoiceFor = (choice: ChatRequest["toolChoice"]): ToolChoice | undefined =>
+  choice === undefined || choice === "none"
+    ? undefined
+    : choice === "auto"
+      ? { auto: {} }
+      : choice === "required"
+        ? { any: {} }
+        : { tool: { name: choice.tool } }
+
+/**
+ * The request's tools as Converse's `toolConfig`, or why Bedrock cannot take them. Converse requires a
+ * toolConfig whenever the history has toolUse/toolResult blocks, and has no "none" choice: "none" is
+ * met by sending no tools at all, which only works while the history has no tool blocks.
+ */
+const toolConfigFor = (
+  request: ChatRequest,
+  messages: ReadonlyArray<BedrockMessage>,
+  ctx: CallContext
+): ToolConfiguration | undefined | InvalidRequestError => {
+  const tools = request.tools ?? []
+  const historyHasTools = hasToolBlocks(messages)
+  if (request.toolChoice === "none") {
+    if (!historyHasTools) return undefined
+    return unsupportedToolsError(
+      ctx,
+      'toolChoice "none" cannot be sent with tool calls in the history (Converse has no "none" choice and needs the tools defined for such a history)',
+      'leave toolChoice out (or "auto") and ignore any tool call, or end the tool loop before asking for a text-only answer'
+    )
+  }
+  if (tools.length === 0) {
+    if (!historyHasTools) return undefined
+    return unsupportedToolsError(
+      ctx,
+      "the history has tool calls or results but the request defines no tools (Converse requires toolConfig with such a history)",
+      "pass the same request.tools as in the turns that made those calls"
+    )
+  }
+  const toolChoice = toolChoiceFor(request.toolChoice)
+  return {
+    tools: tools.map((tool) => ({
+      toolSpec: {
+        name: tool.name,
+        ...(tool.description !== undefined ? { description: tool.description } : {}),
+        inputSchema: { json: asDocument(tool.parameters) }
+      }
+    })),
+    ...(toolChoice !== undefined ? { toolChoice } : {})
+  }
+}
+
 /**
  * System messages become Converse `system` blocks. Consecutive messages of one role are merged into one
- * Bedrock message (several text blocks), because Converse rejects conversations that do not alternate;
- * empty texts are dropped, because Converse rejects blank text blocks.
+ * Bedrock message (several blocks), because Converse rejects conversations that do not alternate; role
+ * "tool" messages are Bedrock "user" messages, so every result answering one assistant turn lands in one
+ * user message. Empty texts are dropped, because Converse rejects blank text blocks. A request Bedrock
+ * cannot take is an `InvalidRequestError`, returned before any network call.
  */
-export const toConverseInput = (request: ChatRequest, model: string): ConverseCommandInput => {
+export const toConverseInput = (
+  request: ChatRequest,
+  model: string,
+  ctx: CallContext
+): ConverseCommandInput | InvalidRequestError => {
   const system: Array<SystemContentBlock> = []
   const messages: Array<BedrockMessage> = []
   for (const message of request.messages as ReadonlyArray<Message>) {
-    const text = messageText(message)
-    if (text.length === 0) continue
     if (message.role === "system") {
-      system.push({ text })
+      const text = messageText(message)
+      if (text.length > 0) system.push({ text })
       continue
     }
+    const content = contentBlocks(message)
+    if (content.length === 0) continue
+    const role = message.role === "assistant" ? "assistant" : "user"
     const last = messages.at(-1)
-    if (last?.role === message.role) last.content = [...(last.content ?? []), { text }]
-    else messages.push({ role: message.role, content: [{ text }] })
+    if (last?.role === role) last.content = [...(last.content ?? []), ...content]
+    else messages.push({ role, content })
   }
+  const toolConfig = toolConfigFor(request, messages, ctx)
+  if (toolConfig instanceof InvalidRequestError) return toolConfig
   const inferenceConfig = {
     ...(request.maxTokens !== undefined ? { maxTokens: request.maxTokens } : {}),
     ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
@@ -65,12 +184,23 @@ export const toConverseInput = (request: ChatRequest, model: string): ConverseCo
     modelId: model,
     messages,
     ...(system.length > 0 ? { system } : {}),
-    ...(Object.keys(inferenceConfig).length > 0 ? { inferenceConfig } : {})
+    ...(Object.keys(inferenceConfig).length > 0 ? { inferenceConfig } : {}),
+    ...(toolConfig !== undefined ? { toolConfig } : {})
   }
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Responses
+
+/** The toolUse blocks of a Converse answer as tool calls, in order; undefined when there are none. */
+export const toolCallsFromContent = (content: ReadonlyArray<ContentBlock>): ReadonlyArray<ToolCall> | undefined => {
+  const calls = content.flatMap((block) =>
+    block.toolUse === undefined
+      ? []
+      : [toolCallFromValue(block.toolUse.toolUseId ?? "", block.toolUse.name ?? "", block.toolUse.input)]
+  )
+  return calls.length > 0 ? calls : undefined
+}
 
 export const finishReasonFromStop = (stopReason: StopReason | string | undefined): FinishReason => {
   switch (stopReason) {

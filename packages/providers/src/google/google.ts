@@ -5,11 +5,16 @@
  */
 import type {
   Candidate,
+  Content,
+  FunctionCall,
+  FunctionCallingConfig,
+  FunctionCallingConfigMode,
   GenerateContentParameters,
   GenerateContentResponse,
   GenerateContentResponseUsageMetadata,
   GoogleGenAI,
-  Model
+  Model,
+  Part
 } from "@google/genai"
 import {
   AuthenticationError,
@@ -19,6 +24,7 @@ import {
   isLLMError,
   type LLMError,
   type LLMProviderShape,
+  type Message,
   type ModelIdCheck,
   type ModelInfo,
   messageText,
@@ -30,6 +36,9 @@ import {
   type ProviderStreamEvent,
   resolveAttemptTimeouts,
   TimeoutError,
+  type ToolCall,
+  type ToolChoice,
+  type ToolResultPart,
   type Usage
 } from "@llm-orchestrator/core"
 import { Effect, Stream } from "effect"
@@ -43,7 +52,13 @@ import {
   networkError,
   type StreamDecoder,
   streamCut,
-  streamSdk
+  streamSdk,
+  ToolCallAssembler,
+  toolCallFromValue,
+  toolCallIdFor,
+  toolResultText,
+  unsupportedToolsError,
+  usesTools
 } from "../kit/index.ts"
 
 export interface GoogleBackend {
@@ -62,14 +77,112 @@ export interface GoogleBackend {
 // ---------------------------------------------------------------------------------------------
 // Requests
 
+/** The longest tool-call id sent back; another provider's id (Anthropic `toolu_...`, OpenAI `call_...|fc_...`) becomes a digest. */
+const maxToolCallId = 64
+
+/** A tool result as Gemini's `response`, which must be a JSON object: an error as `{error}`, anything else not an object as `{result}`. */
+const functionResponse = (part: ToolResultPart): Record<string, unknown> => {
+  if (part.isError === true) return { error: toolResultText(part.result) }
+  const result = part.result
+  return typeof result === "object" && result !== null && !Array.isArray(result)
+    ? (result as Record<string, unknown>)
+    : { result }
+}
+
+/**
+ * A message's parts in Google's form. Ids go on the wire on both sides of a call, so Gemini matches
+ * each result to its call by name and id, parallel calls of one function included.
+ */
+const googleParts = (message: Message): Array<Part> => {
+  if (typeof message.content === "string" || message.content.every((part) => part.type === "text"))
+    return [{ text: messageText(message) }]
+  const parts: Array<Part> = []
+  for (const part of message.content) {
+    // An empty text part beside function calls is refused by Gemini and says nothing.
+    if (part.type === "text") {
+      if (part.text !== "") parts.push({ text: part.text })
+    } else if (part.type === "tool-call")
+      parts.push({ functionCall: { id: toolCallIdFor(part.id, maxToolCallId), name: part.name, args: part.arguments } })
+    else
+      parts.push({
+        functionResponse: {
+          id: toolCallIdFor(part.id, maxToolCallId),
+          name: part.name,
+          response: functionResponse(part)
+        }
+      })
+  }
+  return parts
+}
+
+/**
+ * Assistant turns are the `model` role and tool results `user` turns. Gemini wants every result of
+ * one function-call turn in ONE content, so consecutive `tool` messages are merged.
+ */
+const googleContents = (messages: ReadonlyArray<Message>): Array<Content> => {
+  const contents: Array<Content> = []
+  let previous: Message["role"] | undefined
+  for (const message of messages) {
+    if (message.role === "system") continue
+    const parts = googleParts(message)
+    const last = contents.at(-1)
+    if (message.role === "tool" && previous === "tool" && last !== undefined)
+      last.parts = [...(last.parts ?? []), ...parts]
+    else contents.push({ role: message.role === "assistant" ? "model" : "user", parts })
+    previous = message.role
+  }
+  return contents
+}
+
+/**
+ * Gemini takes the results of a function call turn only as the very next turn, answering each of its
+ * calls (it matches them by name and id); other providers accept looser histories, which Gemini
+ * would refuse with a 400. Returns what is wrong, or undefined.
+ */
+export const toolHistoryProblem = (messages: ReadonlyArray<Message>): string | undefined => {
+  const turns = messages.filter((m) => m.role !== "system")
+  for (let i = 0; i < turns.length; i++) {
+    if (turns[i]!.role !== "tool" || turns[i - 1]?.role === "tool") continue
+    const previous = turns[i - 1]
+    const calls =
+      previous?.role === "assistant" && typeof previous.content !== "string"
+        ? previous.content.flatMap((part) => (part.type === "tool-call" ? [part.id] : []))
+        : []
+    if (calls.length === 0) return "tool results must come right after the assistant message that made the calls"
+    const answered: Array<string> = []
+    for (let j = i; turns[j]?.role === "tool"; j++) {
+      const content = turns[j]!.content
+      if (typeof content !== "string")
+        for (const part of content) if (part.type === "tool-result") answered.push(part.id)
+    }
+    if (answered.length !== calls.length || !calls.every((id) => answered.includes(id)))
+      return `the tool results after an assistant message must answer each of its ${calls.length} call(s) once (answered: ${answered.length})`
+  }
+  return undefined
+}
+
+const toolHistoryFix =
+  'send one tool-result per tool call of the assistant message, in role "tool" messages directly after it'
+
+/** The SDK types the mode as an enum it only has at runtime; the wire takes the same strings. */
+const mode = (name: "AUTO" | "NONE" | "ANY") => name as FunctionCallingConfigMode
+
+/** "required" is ANY over every tool; one tool is ANY limited to its name. */
+const functionCallingConfig = (choice: ToolChoice): FunctionCallingConfig =>
+  choice === "auto"
+    ? { mode: mode("AUTO") }
+    : choice === "none"
+      ? { mode: mode("NONE") }
+      : choice === "required"
+        ? { mode: mode("ANY") }
+        : { mode: mode("ANY"), allowedFunctionNames: [choice.tool] }
+
 /** System messages become `systemInstruction`; assistant turns are the `model` role. */
 export const toGoogleParams = (request: ChatRequest, model: string, signal: AbortSignal): GenerateContentParameters => {
   const system = request.messages.filter((m) => m.role === "system").map((m) => ({ text: messageText(m) }))
   return {
     model,
-    contents: request.messages
-      .filter((m) => m.role !== "system")
-      .map((m) => ({ role: m.role === "assistant" ? "model" : "user", parts: [{ text: messageText(m) }] })),
+    contents: googleContents(request.messages),
     config: {
       abortSignal: signal,
       // The SDK would silently re-send the request when a response carries a continuation token;
@@ -79,7 +192,25 @@ export const toGoogleParams = (request: ChatRequest, model: string, signal: Abor
       ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
       ...(request.maxTokens !== undefined ? { maxOutputTokens: request.maxTokens } : {}),
       ...(request.topP !== undefined ? { topP: request.topP } : {}),
-      ...(request.stop !== undefined && request.stop.length > 0 ? { stopSequences: [...request.stop] } : {})
+      ...(request.stop !== undefined && request.stop.length > 0 ? { stopSequences: [...request.stop] } : {}),
+      // `parametersJsonSchema` takes the caller's JSON Schema as is ($ref, anyOf...); `parameters`
+      // is an OpenAPI subset that would need translating and loses what it cannot express.
+      ...(request.tools !== undefined && request.tools.length > 0
+        ? {
+            tools: [
+              {
+                functionDeclarations: request.tools.map((tool) => ({
+                  name: tool.name,
+                  ...optionalField("description", tool.description),
+                  parametersJsonSchema: tool.parameters
+                }))
+              }
+            ]
+          }
+        : {}),
+      ...(request.toolChoice !== undefined && request.tools !== undefined && request.tools.length > 0
+        ? { toolConfig: { functionCallingConfig: functionCallingConfig(request.toolChoice) } }
+        : {})
     }
   }
 }
@@ -121,8 +252,28 @@ const candidateText = (candidate: Candidate | undefined): string => {
   return text
 }
 
-const calledTools = (candidate: Candidate | undefined): boolean =>
-  (candidate?.content?.parts ?? []).some((part) => part.functionCall !== undefined)
+/**
+ * Gemini 2.5+ may send `functionCall.id`; older models send none, and then the call gets the response
+ * id and its position among the response's calls: stable, unique within the response and across
+ * turns, and sent back on both the call and its result (`googleParts`) so the two still match.
+ */
+export const syntheticToolCallId = (responseId: string | undefined, index: number): string =>
+  toolCallIdFor(`${responseId ?? "call"}_${index}`, maxToolCallId)
+
+/** One function call part as a ToolCall; `index` is its position among the response's calls. */
+const toolCallOf = (call: FunctionCall, responseId: string | undefined, index: number): ToolCall =>
+  toolCallFromValue(call.id ? call.id : syntheticToolCallId(responseId, index), call.name ?? "", call.args)
+
+/**
+ * The candidate's function calls. Parts may carry a `thoughtSignature` (Gemini 3); it is not carried
+ * back yet, and Gemini 3 wants it on the function calls of the current turn when they are sent back.
+ */
+const candidateToolCalls = (candidate: Candidate | undefined, responseId: string | undefined): Array<ToolCall> => {
+  const calls: Array<ToolCall> = []
+  for (const part of candidate?.content?.parts ?? [])
+    if (part.functionCall !== undefined) calls.push(toolCallOf(part.functionCall, responseId, calls.length))
+  return calls
+}
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -250,7 +401,7 @@ const sameUsage = (a: Usage, b: Usage) =>
 const streamDecoder = (ctx: CallContext): StreamDecoder<GenerateContentResponse> => {
   let usage: Usage | undefined
   let rawReason: string | undefined
-  let sawToolCall = false
+  const toolCalls = new ToolCallAssembler()
   let promptBlocked = false
   let modelVersion: string | undefined
   let responseId: string | undefined
@@ -270,9 +421,17 @@ const streamDecoder = (ctx: CallContext): StreamDecoder<GenerateContentResponse>
           events.push({ _tag: "UsageSnapshot", usage: next })
         }
       }
-      const text = candidateText(candidate)
+      // Text and calls in the order of the parts; each call arrives whole, numbered across the stream.
+      let text = ""
+      for (const part of candidate?.content?.parts ?? []) {
+        if (typeof part.text === "string" && !part.thought) text += part.text
+        else if (part.functionCall !== undefined) {
+          if (text !== "") events.push({ _tag: "TextDelta", text })
+          text = ""
+          events.push(...toolCalls.whole(toolCallOf(part.functionCall, responseId, toolCalls.calls.length)))
+        }
+      }
       if (text !== "") events.push({ _tag: "TextDelta", text })
-      if (calledTools(candidate)) sawToolCall = true
       if (candidate?.finishReason) rawReason = candidate.finishReason
       return events
     },
@@ -280,7 +439,7 @@ const streamDecoder = (ctx: CallContext): StreamDecoder<GenerateContentResponse>
       if (rawReason === undefined && !promptBlocked) return streamCut("the model finished", responseId)
       return {
         _tag: "ProviderFinish",
-        finishReason: promptBlocked ? "content-filter" : googleFinishReason(rawReason, sawToolCall),
+        finishReason: promptBlocked ? "content-filter" : googleFinishReason(rawReason, toolCalls.calls.length > 0),
         usage: usage ?? googleUsage(undefined),
         model: modelVersion ?? ctx.model,
         ...optionalField("requestId", responseId)
@@ -318,6 +477,8 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
     const invalid = invalidModel(model)
     if (invalid !== undefined) return Effect.fail(invalid)
     const ctx = context(model)
+    const toolProblem = usesTools(request) ? toolHistoryProblem(request.messages) : undefined
+    if (toolProblem !== undefined) return Effect.fail(unsupportedToolsError(ctx, toolProblem, toolHistoryFix))
     return callSdk(
       ctx,
       (signal) => client.models.generateContent(toGoogleParams(request, model, signal)),
@@ -334,6 +495,7 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
               message: `${provider} model ${model}: the server's answer is not a generateContent response (no candidates, no promptFeedback, no usage); check base_url`
             })
           )
+        const toolCalls = candidateToolCalls(candidate, response.responseId)
         // A blocked prompt (no candidate) or a blocked answer is reported with its usage, whether text
         // came first or not: the orchestrator decides (empty content: billed, then ContentFilteredError).
         const finishReason =
@@ -341,9 +503,10 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
             ? response.promptFeedback?.blockReason
               ? "content-filter"
               : "other"
-            : googleFinishReason(candidate.finishReason, calledTools(candidate))
+            : googleFinishReason(candidate.finishReason, toolCalls.length > 0)
         return Effect.succeed({
           content: candidateText(candidate),
+          ...(toolCalls.length > 0 ? { toolCalls } : {}),
           provider,
           model: response.modelVersion ?? model,
           finishReason,
@@ -358,6 +521,8 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
     const invalid = invalidModel(model)
     if (invalid !== undefined) return Stream.fail(invalid)
     const ctx = context(model)
+    const toolProblem = usesTools(request) ? toolHistoryProblem(request.messages) : undefined
+    if (toolProblem !== undefined) return Stream.fail(unsupportedToolsError(ctx, toolProblem, toolHistoryFix))
     return streamSdk(
       ctx,
       (signal) => client.models.generateContentStream(toGoogleParams(request, model, signal)),

@@ -128,8 +128,8 @@ export const streamEndedError = (ctx: CallContext, before: string, requestId?: s
  * before the SDK has finished, the HTTP request is aborted at once (a finished one is left alone:
  * aborting costs an exception object and events on every linked signal). Two timers bound it: the
  * per-attempt timeout until the first text (the time a fallback is still possible), then the idle
- * timeout between two texts. Only text counts as progress: empty deltas, usage and keep-alive events
- * do not, so a stream that sends only those still ends with a `TimeoutError`.
+ * timeout between two outputs. Only output (text or a tool call) counts as progress: empty deltas,
+ * usage and keep-alive events do not, so a stream that sends only those still ends with a `TimeoutError`.
  *
  * The SDK iterator is read by a plain async loop that pushes decoded events into an `EventFeed`;
  * the consumer takes whatever has arrived as one chunk. One channel, no queue fiber: an Effect step
@@ -277,7 +277,7 @@ class EventFeed {
   push(events: ReadonlyArray<ProviderStreamEvent>): boolean {
     if (this.closed) return false
     for (const event of events) this.buffer.push(event)
-    if (!this.sawText && events.some((e) => e._tag === "TextDelta" && e.text !== "")) {
+    if (!this.sawText && carriesOutput(events)) {
       this.sawText = true
       this.wake()
     } else this.scheduleWake()
@@ -345,9 +345,24 @@ class EventFeed {
   }
 }
 
-/** True when the events carry text: the only progress that restarts a stream's timer. */
-const carriesText = (events: ReadonlyArray<ProviderStreamEvent>): boolean => {
-  for (const event of events) if (event._tag === "TextDelta" && event.text !== "") return true
+/**
+ * True when the events carry output, text or a tool call: the only progress that restarts a stream's
+ * timer (usage, keep-alives and empty deltas do not).
+ */
+const carriesOutput = (events: ReadonlyArray<ProviderStreamEvent>): boolean => {
+  for (const event of events) {
+    switch (event._tag) {
+      case "TextDelta":
+        if (event.text !== "") return true
+        break
+      case "ToolCallDelta":
+        if (event.argumentsDelta !== "") return true
+        break
+      case "ToolCallStart":
+      case "ToolCall":
+        return true
+    }
+  }
   return false
 }
 
@@ -369,7 +384,7 @@ const pump = async <Chunk>(
       const events = decoder.onChunk(chunk)
       // Stryker disable next-line ConditionalExpression: equivalent, skips an empty push (a scheduled wake that finds nothing)
       if (events.length === 0) continue
-      if (carriesText(events)) timer.onText()
+      if (carriesOutput(events)) timer.onText()
       if (feed.push(events)) {
         timer.pause()
         await feed.space()

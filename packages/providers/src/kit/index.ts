@@ -2,3 +2,4 @@
 export * from "./call.ts"
 export * from "./errors.ts"
 export * from "./setup.ts"
+export * from "./tools.ts"

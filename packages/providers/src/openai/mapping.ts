@@ -12,23 +12,44 @@ import {
   InvalidRequestError,
   isLLMError,
   type LLMError,
+  type Message,
   ModelNotFoundError,
   messageText,
   NetworkError,
   ProviderUnavailableError,
   RateLimitError,
   TimeoutError,
+  type ToolCall,
+  type ToolCallPart,
+  type ToolChoice,
+  type ToolDefinition,
   type Usage
 } from "@llm-orchestrator/core"
 import type OpenAIClient from "openai"
+import type {
+  ChatCompletionMessage,
+  ChatCompletionMessageParam,
+  ChatCompletionTool,
+  ChatCompletionToolChoiceOption
+} from "openai/resources/chat/completions"
 import type { CompletionUsage } from "openai/resources/completions"
-import type { Response as OpenAIResponse, ResponseUsage } from "openai/resources/responses/responses"
+import type {
+  FunctionTool,
+  Response as OpenAIResponse,
+  ResponseInputItem,
+  ResponseUsage,
+  ToolChoiceFunction,
+  ToolChoiceOptions
+} from "openai/resources/responses/responses"
 import {
   type CallContext,
   errorFromHttp,
   type HttpFailure,
   networkError,
-  retryAfterMsFromHeaders
+  retryAfterMsFromHeaders,
+  toolCallFromText,
+  toolCallIdFor,
+  toolResultText
 } from "../kit/index.ts"
 
 const provider = "openai" as const
@@ -174,6 +195,15 @@ export const responsesUsage = (usage: ResponseUsage | null | undefined): Usage =
       }
     : emptyUsage
 
+/**
+ * Some OpenAI-compatible servers end a turn that called tools with "stop": a turn with tool calls is
+ * reported as "tool-calls" then (a "length" or filter cut stays what it was).
+ */
+export const chatFinishWithCalls = (reason: string | null | undefined, calledTools: boolean): FinishReason => {
+  const finish = chatFinishReason(reason)
+  return calledTools && finish === "stop" ? "tool-calls" : finish
+}
+
 export const chatFinishReason = (reason: string | null | undefined): FinishReason => {
   switch (reason) {
     case "stop":
@@ -228,15 +258,137 @@ export const notAResponse = (
 
 // ---- Requests ---------------------------------------------------------------------------------------
 
+/**
+ * OpenAI refuses tool-call ids longer than 40 characters (`string_above_max_length`); its own are 29
+ * (`call_` and 24 characters). Ids from another provider's history go through `toolCallIdFor`, the
+ * same for a call and its result, so they still match.
+ */
+const maxToolCallId = 40
+const wireCallId = (id: string) => toolCallIdFor(id, maxToolCallId)
+
+const toolCallParts = (message: Message): ReadonlyArray<ToolCallPart> =>
+  typeof message.content === "string" ? [] : message.content.filter((part) => part.type === "tool-call")
+
+/**
+ * Chat messages: an assistant turn's tool calls ride on its message (`content: null` without text);
+ * each tool result is a message of its own (`role: "tool"`). OpenAI has no error flag on a result:
+ * `isError` is not sent, the result's text says what went wrong.
+ */
+const chatMessages = (messages: ReadonlyArray<Message>): Array<ChatCompletionMessageParam> =>
+  messages.flatMap((message): Array<ChatCompletionMessageParam> => {
+    if (message.role === "tool")
+      return typeof message.content === "string"
+        ? []
+        : message.content.flatMap((part) =>
+            part.type === "tool-result"
+              ? [{ role: "tool", tool_call_id: wireCallId(part.id), content: toolResultText(part.result) }]
+              : []
+          )
+    const text = messageText(message)
+    const calls = toolCallParts(message)
+    if (message.role === "assistant" && calls.length > 0)
+      return [
+        {
+          role: "assistant",
+          content: text === "" ? null : text,
+          tool_calls: calls.map((call) => ({
+            id: wireCallId(call.id),
+            type: "function",
+            function: { name: call.name, arguments: JSON.stringify(call.arguments) }
+          }))
+        }
+      ]
+    return [{ role: message.role, content: text }]
+  })
+
+const chatTools = (tools: ReadonlyArray<ToolDefinition>): Array<ChatCompletionTool> =>
+  tools.map((tool) => ({
+    type: "function",
+    function: {
+      name: tool.name,
+      ...(tool.description !== undefined ? { description: tool.description } : {}),
+      parameters: tool.parameters
+    }
+  }))
+
+const chatToolChoice = (choice: ToolChoice): ChatCompletionToolChoiceOption =>
+  typeof choice === "string" ? choice : { type: "function", function: { name: choice.tool } }
+
+/**
+ * Tools and the tool choice, only when there are tools: OpenAI refuses an empty `tools` list and a
+ * `tool_choice` without tools (a request without tools cannot call one anyway).
+ */
+const withTools = <T, C>(
+  request: ChatRequest,
+  tools: (tools: ReadonlyArray<ToolDefinition>) => T,
+  choice: (choice: ToolChoice) => C
+) =>
+  request.tools !== undefined && request.tools.length > 0
+    ? {
+        tools: tools(request.tools),
+        ...(request.toolChoice !== undefined ? { tool_choice: choice(request.toolChoice) } : {})
+      }
+    : {}
+
 export const chatBody = (request: ChatRequest, model: string) => ({
   model,
-  messages: request.messages.map((message) => ({ role: message.role, content: messageText(message) })),
+  messages: chatMessages(request.messages),
+  ...withTools(request, chatTools, chatToolChoice),
   ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
   ...(request.topP !== undefined ? { top_p: request.topP } : {}),
   // max_tokens is deprecated and refused by reasoning models; max_completion_tokens works for all.
   ...(request.maxTokens !== undefined ? { max_completion_tokens: request.maxTokens } : {}),
   ...(request.stop !== undefined && request.stop.length > 0 ? { stop: [...request.stop] } : {})
 })
+
+/** A Chat answer's function calls, in order (custom tools are never defined, so never called). */
+export const chatToolCalls = (message: ChatCompletionMessage | undefined): ReadonlyArray<ToolCall> =>
+  (message?.tool_calls ?? []).flatMap((call) => {
+    // Some compatible servers leave out `type`: a call with a `function` is a function call.
+    const fn = "function" in call ? call.function : undefined
+    return fn ? [toolCallFromText(call.id, fn.name, fn.arguments ?? "")] : []
+  })
+
+/**
+ * Responses input items: the text of a turn as a message, an assistant turn's calls as `function_call`
+ * items after it, each result as a `function_call_output` (no error flag on the wire, as for Chat).
+ */
+const responsesInput = (messages: ReadonlyArray<Message>): Array<ResponseInputItem> =>
+  messages.flatMap((message): Array<ResponseInputItem> => {
+    if (message.role === "system") return []
+    if (message.role === "tool")
+      return typeof message.content === "string"
+        ? []
+        : message.content.flatMap((part) =>
+            part.type === "tool-result"
+              ? [{ type: "function_call_output", call_id: wireCallId(part.id), output: toolResultText(part.result) }]
+              : []
+          )
+    const text = messageText(message)
+    const calls = message.role === "assistant" ? toolCallParts(message) : []
+    return [
+      ...(text !== "" || calls.length === 0 ? [{ role: message.role, content: text }] : []),
+      ...calls.map((call) => ({
+        type: "function_call" as const,
+        call_id: wireCallId(call.id),
+        name: call.name,
+        arguments: JSON.stringify(call.arguments)
+      }))
+    ]
+  })
+
+/** `strict: false`: strict mode wants every property required and no extra keys, which plain JSON Schemas rarely say. */
+const responsesTools = (tools: ReadonlyArray<ToolDefinition>): Array<FunctionTool> =>
+  tools.map((tool) => ({
+    type: "function",
+    name: tool.name,
+    ...(tool.description !== undefined ? { description: tool.description } : {}),
+    parameters: tool.parameters,
+    strict: false
+  }))
+
+const responsesToolChoice = (choice: ToolChoice): ToolChoiceOptions | ToolChoiceFunction =>
+  typeof choice === "string" ? choice : { type: "function", name: choice.tool }
 
 export const responsesBody = (request: ChatRequest, model: string) => {
   const instructions = request.messages
@@ -245,15 +397,20 @@ export const responsesBody = (request: ChatRequest, model: string) => {
     .join("\n\n")
   return {
     model,
-    input: request.messages
-      .filter((message) => message.role !== "system")
-      .map((message) => ({ role: message.role as "user" | "assistant", content: messageText(message) })),
+    input: responsesInput(request.messages),
+    ...withTools(request, responsesTools, responsesToolChoice),
     ...(instructions ? { instructions } : {}),
     ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
     ...(request.topP !== undefined ? { top_p: request.topP } : {}),
     ...(request.maxTokens !== undefined ? { max_output_tokens: request.maxTokens } : {})
   }
 }
+
+/** A Responses answer's function calls, in order: `call_id` is the id a result answers (`id` is the item's). */
+export const responsesToolCalls = (response: OpenAIResponse): ReadonlyArray<ToolCall> =>
+  response.output.flatMap((item) =>
+    item.type === "function_call" ? [toolCallFromText(item.call_id, item.name, item.arguments ?? "")] : []
+  )
 
 /** The Responses API has no stop sequences: refuse before sending rather than silently ignore them. */
 export const unsupportedByResponses = (request: ChatRequest, ctx: CallContext): InvalidRequestError | undefined =>

@@ -31,11 +31,13 @@ import {
   sdkTimeoutMs,
   streamCut,
   streamSdk,
+  ToolCallAssembler,
   unsafeHeaderValues
 } from "../kit/index.ts"
 import {
   chatBody,
-  chatFinishReason,
+  chatFinishWithCalls,
+  chatToolCalls,
   chatUsage,
   type ErrorTools,
   isOpenAIChatModel,
@@ -46,6 +48,7 @@ import {
   responsesFinishReason,
   responsesRefused,
   responsesText,
+  responsesToolCalls,
   responsesUsage,
   toLLMError,
   unsupportedByResponses
@@ -178,16 +181,20 @@ const make = (options: ClientOptions): Effect.Effect<LLMProviderShape, ConfigErr
               return Effect.fail(notAResponse(ctx, completion, "chat completion"))
             const choice = completion.choices[0]
             const content = choice?.message?.content ?? ""
+            const toolCalls = chatToolCalls(choice?.message)
             // A refusal instead of an answer is reported as a content filter with its usage: the
             // orchestrator's one rule makes it an error and bills it, as for every provider.
-            const refused = content === "" && Boolean(choice?.message?.refusal)
-            const finishReason = refused ? "content-filter" : chatFinishReason(choice?.finish_reason)
+            const refused = content === "" && toolCalls.length === 0 && Boolean(choice?.message?.refusal)
+            const finishReason = refused
+              ? "content-filter"
+              : chatFinishWithCalls(choice?.finish_reason, toolCalls.length > 0)
             return Effect.succeed({
               content,
               provider,
               model: completion.model || model,
               finishReason,
               usage: chatUsage(completion.usage),
+              ...(toolCalls.length > 0 ? { toolCalls } : {}),
               ...(completion._request_id ? { requestId: completion._request_id } : {})
             })
           }
@@ -211,14 +218,18 @@ const make = (options: ClientOptions): Effect.Effect<LLMProviderShape, ConfigErr
           if (response.status === "failed")
             return Effect.fail(payloadError(ctx, response.error ?? { type: "server_error" }, requestId, tools))
           const content = responsesText(response)
+          const toolCalls = responsesToolCalls(response)
           const finishReason =
-            content === "" && responsesRefused(response) ? "content-filter" : responsesFinishReason(response)
+            content === "" && toolCalls.length === 0 && responsesRefused(response)
+              ? "content-filter"
+              : responsesFinishReason(response)
           return Effect.succeed({
             content,
             provider,
             model: response.model || model,
             finishReason,
             usage: responsesUsage(response.usage),
+            ...(toolCalls.length > 0 ? { toolCalls } : {}),
             ...(requestId ? { requestId } : {})
           })
         })
@@ -245,6 +256,9 @@ const make = (options: ClientOptions): Effect.Effect<LLMProviderShape, ConfigErr
           let finish: string | null | undefined
           let usage: Usage | undefined
           let servedModel = model
+          // Calls are keyed by their `index`; the id and name come on the first delta of each.
+          const calls = new ToolCallAssembler()
+          const idAt = new Map<number, string>()
           return {
             onChunk: (chunk) => {
               const events: Array<ProviderStreamEvent> = []
@@ -252,7 +266,24 @@ const make = (options: ClientOptions): Effect.Effect<LLMProviderShape, ConfigErr
               for (const choice of chunk.choices ?? []) {
                 const text = choice.delta?.content
                 if (text) events.push({ _tag: "TextDelta", text })
-                if (choice.finish_reason) finish = choice.finish_reason
+                const toolCalls = choice.delta?.tool_calls
+                if (toolCalls) {
+                  for (const [position, call] of toolCalls.entries()) {
+                    const key = call.index ?? position
+                    // Some compatible servers repeat the id on every delta, or reuse an index for the
+                    // next call: only a new id at an index starts a call (closing the one before).
+                    if (call.id && idAt.get(key) !== call.id) {
+                      events.push(...calls.end(key), ...calls.start(key, call.id, call.function?.name ?? ""))
+                      idAt.set(key, call.id)
+                    }
+                    events.push(...calls.delta(key, call.function?.arguments ?? ""))
+                  }
+                }
+                if (choice.finish_reason) {
+                  finish = choice.finish_reason
+                  // Chat closes calls only by finishing: each is complete once the finish reason comes.
+                  events.push(...calls.endAll())
+                }
               }
               // Later chunks may repeat `usage: null` (moderation results): never let them erase it.
               if (chunk.usage) {
@@ -265,7 +296,7 @@ const make = (options: ClientOptions): Effect.Effect<LLMProviderShape, ConfigErr
               if (finish === undefined) return streamCut("the model finished", requestId)
               return {
                 _tag: "ProviderFinish",
-                finishReason: chatFinishReason(finish),
+                finishReason: chatFinishWithCalls(finish, calls.calls.length > 0),
                 usage: usage ?? emptyUsage,
                 model: servedModel,
                 ...(requestId ? { requestId } : {})
@@ -295,9 +326,26 @@ const make = (options: ClientOptions): Effect.Effect<LLMProviderShape, ConfigErr
           let final: OpenAIResponse | undefined
           let servedModel = model
           let sawText = false
+          // Calls are keyed by their item id (`fc_...`), which the argument deltas name; `call_id` is exposed.
+          const calls = new ToolCallAssembler()
           return {
             onChunk: (event) => {
               switch (event.type) {
+                case "response.output_item.added":
+                  if (event.item.type !== "function_call" || event.item.id === undefined) return []
+                  return [
+                    ...calls.start(event.item.id, event.item.call_id, event.item.name),
+                    ...calls.delta(event.item.id, event.item.arguments ?? "")
+                  ]
+                case "response.function_call_arguments.delta":
+                  return calls.delta(event.item_id, event.delta)
+                case "response.function_call_arguments.done":
+                  return calls.end(event.item_id, event.arguments)
+                case "response.output_item.done":
+                  // Already complete after `function_call_arguments.done`; this closes a call that skipped it.
+                  return event.item.type === "function_call" && event.item.id !== undefined
+                    ? calls.end(event.item.id, event.item.arguments)
+                    : []
                 case "response.created":
                 case "response.in_progress":
                   if (event.response.model) servedModel = event.response.model
@@ -310,9 +358,11 @@ const make = (options: ClientOptions): Effect.Effect<LLMProviderShape, ConfigErr
                 case "response.incomplete":
                 case "response.failed": {
                   final = event.response
+                  // A call whose item never closed (cut by max_output_tokens) still completes, as written.
+                  const open = calls.endAll()
                   return event.response.usage
-                    ? [{ _tag: "UsageSnapshot", usage: responsesUsage(event.response.usage) }]
-                    : []
+                    ? [...open, { _tag: "UsageSnapshot", usage: responsesUsage(event.response.usage) }]
+                    : open
                 }
                 default:
                   return []
@@ -322,7 +372,10 @@ const make = (options: ClientOptions): Effect.Effect<LLMProviderShape, ConfigErr
               if (final === undefined) return streamCut("the response completed", requestId)
               if (final.status === "failed")
                 throw payloadError(ctx, final.error ?? { type: "server_error" }, requestId, tools)
-              const finishReason = !sawText && responsesRefused(final) ? "content-filter" : responsesFinishReason(final)
+              const finishReason =
+                !sawText && calls.calls.length === 0 && responsesRefused(final)
+                  ? "content-filter"
+                  : responsesFinishReason(final)
               return {
                 _tag: "ProviderFinish",
                 finishReason,

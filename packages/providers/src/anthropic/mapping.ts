@@ -1,0 +1,151 @@
+/**
+ * Tool calls on the Anthropic Messages wire: tool definitions and `tool_choice`, a history's tool calls
+ * as assistant `tool_use` blocks and its tool results as `tool_result` blocks of one user message, and
+ * the `tool_use` blocks of an answer as tool calls.
+ *
+ * Anthropic pairs calls and results strictly: every `tool_use` of an assistant message is answered by a
+ * `tool_result` at the start of the very next (user) message, and nothing else. A history that breaks
+ * the pairing is refused here, with the fix, rather than by the API after a network round trip.
+ */
+import type AnthropicSdk from "@anthropic-ai/sdk"
+import {
+  type ChatRequest,
+  type ContentPart,
+  type InvalidRequestError,
+  type Message,
+  messageText,
+  type ToolCall,
+  type ToolCallPart,
+  type ToolChoice,
+  type ToolDefinition,
+  type ToolResultPart
+} from "@llm-orchestrator/core"
+import {
+  type CallContext,
+  toolCallFromValue,
+  toolCallIdFor,
+  toolResultText,
+  unsupportedToolsError
+} from "../kit/index.ts"
+
+type MessageParam = AnthropicSdk.MessageParam
+type BlockParam = AnthropicSdk.ContentBlockParam
+
+/** Anthropic's tool-use ids: `^[a-zA-Z0-9_-]+$`; 64 keeps every id another provider made readable. */
+const idLength = 64
+const wireId = (id: string) => toolCallIdFor(id, idLength)
+
+const toolOf = (tool: ToolDefinition): AnthropicSdk.Tool => ({
+  name: tool.name,
+  ...(tool.description !== undefined ? { description: tool.description } : {}),
+  // Core validation guarantees an object schema (`type: "object"`), the one shape Anthropic takes.
+  input_schema: tool.parameters as AnthropicSdk.Tool.InputSchema
+})
+
+const toolChoiceOf = (choice: ToolChoice): AnthropicSdk.ToolChoice =>
+  choice === "auto"
+    ? { type: "auto" }
+    : choice === "none"
+      ? { type: "none" }
+      : choice === "required"
+        ? { type: "any" }
+        : { type: "tool", name: choice.tool }
+
+/** `tools` and `tool_choice` of the request, each only when the request sets it. */
+export const toolParams = (
+  request: ChatRequest
+): { tools?: Array<AnthropicSdk.Tool>; tool_choice?: AnthropicSdk.ToolChoice } => ({
+  ...(request.tools !== undefined ? { tools: request.tools.map(toolOf) } : {}),
+  ...(request.toolChoice !== undefined ? { tool_choice: toolChoiceOf(request.toolChoice) } : {})
+})
+
+/** An assistant message's text (the API refuses empty text blocks) and calls, in order. */
+const assistantBlocks = (parts: ReadonlyArray<ContentPart>): Array<BlockParam> =>
+  parts.flatMap((part): Array<BlockParam> => {
+    if (part.type === "text") return part.text === "" ? [] : [{ type: "text", text: part.text }]
+    // Core validation keeps tool results out of assistant messages: the rest are calls.
+    const call = part as ToolCallPart
+    return [{ type: "tool_use", id: wireId(call.id), name: call.name, input: call.arguments }]
+  })
+
+/** A role "tool" message: core validation guarantees its content is tool-result parts only. */
+const resultBlocks = (message: Message): Array<BlockParam> =>
+  (message.content as ReadonlyArray<ToolResultPart>).map((part) => ({
+    type: "tool_result",
+    tool_use_id: wireId(part.id),
+    content: toolResultText(part.result),
+    ...(part.isError !== undefined ? { is_error: part.isError } : {})
+  }))
+
+const blocksOf = (message: MessageParam | undefined): ReadonlyArray<BlockParam> =>
+  message === undefined || typeof message.content === "string" ? [] : message.content
+
+/** A user message that holds tool results (and what joined it): the next results and user text join it. */
+const isResultMessage = (message: MessageParam | undefined) =>
+  message?.role === "user" && blocksOf(message)[0]?.type === "tool_result"
+
+/**
+ * The conversation as Anthropic messages (system messages go to `system` elsewhere). Messages without
+ * tool parts keep the plain string form; consecutive role "tool" messages become one user message of
+ * `tool_result` blocks, and a user message right after them joins it as text after the results.
+ */
+export const toMessages = (request: ChatRequest, ctx: CallContext): Array<MessageParam> | InvalidRequestError => {
+  const messages: Array<MessageParam> = []
+  for (const message of request.messages) {
+    const last = messages.at(-1)
+    if (message.role === "system") continue
+    if (message.role === "tool") {
+      const results = resultBlocks(message)
+      if (isResultMessage(last) && blocksOf(last).every((block) => block.type === "tool_result"))
+        (last!.content as Array<BlockParam>).push(...results)
+      else messages.push({ role: "user", content: results })
+    } else if (message.role === "user" && isResultMessage(last)) {
+      const text = messageText(message)
+      if (text !== "") (last!.content as Array<BlockParam>).push({ type: "text", text })
+    } else if (
+      message.role === "assistant" &&
+      typeof message.content !== "string" &&
+      message.content.some((part) => part.type !== "text")
+    )
+      messages.push({ role: "assistant", content: assistantBlocks(message.content) })
+    else messages.push({ role: message.role, content: messageText(message) })
+  }
+  return pairingError(messages, ctx) ?? messages
+}
+
+/** The first break of Anthropic's call/result pairing in `messages`, as a refusal saying how to fix it. */
+const pairingError = (messages: ReadonlyArray<MessageParam>, ctx: CallContext): InvalidRequestError | undefined => {
+  for (const [index, message] of messages.entries()) {
+    const blocks = blocksOf(message)
+    if (message.role === "assistant") {
+      const answered = new Set(
+        blocksOf(messages[index + 1]).flatMap((block) => (block.type === "tool_result" ? [block.tool_use_id] : []))
+      )
+      const unanswered = blocks.filter((block) => block.type === "tool_use" && !answered.has(block.id))
+      if (unanswered.length > 0)
+        return unsupportedToolsError(
+          ctx,
+          `the tool call(s) ${unanswered.map((block) => (block as AnthropicSdk.ToolUseBlockParam).name).join(", ")} of an assistant message have no result right after it`,
+          'Anthropic needs every call of an assistant message answered by role "tool" messages immediately after it: add the missing results (isError: true for a tool that did not run)'
+        )
+      continue
+    }
+    const previous = blocksOf(messages[index - 1])
+    const orphan = blocks.find(
+      (block) =>
+        block.type === "tool_result" &&
+        !previous.some((call) => call.type === "tool_use" && call.id === block.tool_use_id)
+    )
+    if (orphan !== undefined)
+      return unsupportedToolsError(
+        ctx,
+        "a tool result does not directly follow the assistant message whose call it answers",
+        'Anthropic takes results only right after their call: move the role "tool" message up to it, before any other message'
+      )
+  }
+  return undefined
+}
+
+/** The client tool calls of an answer, in order; server tools (`server_tool_use`) run at Anthropic and are not ours. */
+export const toolCallsOf = (content: ReadonlyArray<AnthropicSdk.ContentBlock>): Array<ToolCall> =>
+  content.flatMap((block) => (block.type === "tool_use" ? [toolCallFromValue(block.id, block.name, block.input)] : []))
