@@ -55,19 +55,19 @@ export const program = Effect.gen(function* () {
   yield* Console.log(`request answered by ${response.provider}/${response.model}: ${response.content}`)
 
   yield* Console.log("stream:")
-  yield* llm
-    .sendStreamingRequest({ messages: [{ role: "user", content: "And a Stream?" }] })
-    .pipe(
-      Stream.runForEach((event) =>
-        event._tag === "TextDelta"
-          ? Effect.sync(() => process.stdout.write(event.text))
+  yield* llm.sendStreamingRequest({ messages: [{ role: "user", content: "And a Stream?" }] }).pipe(
+    Stream.runForEach((event) =>
+      event._tag === "TextDelta"
+        ? Effect.sync(() => process.stdout.write(event.text))
+        : event._tag !== "Finish"
+          ? Effect.void // tool-call events: this request has no tools
           : Console.log(
               `\nstream answered by ${event.provider}/${event.model} after ${event.attempts
                 .map((a) => `${a.provider}/${a.model} ${a.errorTag ?? a.outcome}`)
                 .join(" -> ")}`
             )
-      )
     )
+  )
   yield* Console.log(`session cost: ${usd(yield* llm.getSessionCost)}`)
 })
 

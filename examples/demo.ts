@@ -96,9 +96,11 @@ const streamFrom = (config: OrchestratorConfig, provider: ProviderId, model: str
         Stream.runForEach((event) =>
           event._tag === "TextDelta"
             ? Effect.sync(() => process.stdout.write(event.text))
-            : Console.log(
-                `\n  -> ${event.finishReason}, ${event.usage.outputTokens} tokens out, cost ${usd(event.cost?.total)}`
-              )
+            : event._tag !== "Finish"
+              ? Effect.void // tool-call events: these requests have no tools
+              : Console.log(
+                  `\n  -> ${event.finishReason}, ${event.usage.outputTokens} tokens out, cost ${usd(event.cost?.total)}`
+                )
         )
       )
   }).pipe(Effect.provide(orchestratorFor(config, provider, model)))

@@ -188,6 +188,23 @@ describe.concurrent("examples, each run as `pnpm example <name>`", { timeout: 60
     expect(run.stderr).toMatch(/LLM_ENV=qa: no config file at .*config\.qa\.yaml/)
   })
 
+  it("tools: both calls run, the answer printed, usage and cost summed over the two model calls", async () => {
+    const out = await runOk("tools")
+    expect(out).toContain('running get_weather({"city":"Paris"})')
+    expect(out).toContain('running get_weather({"city":"Oslo"})')
+    expect(out).toContain(
+      'step 1: openai/gpt-4o-mini tool-calls: get_weather({"city":"Paris"}), get_weather({"city":"Oslo"})'
+    )
+    expect(out).toContain("step 2: openai/gpt-4o-mini stop")
+    expect(out).toContain(`answer: ${scripted.toolAnswer}`)
+    const [first, second] = scripted.toolUsage
+    const inputTokens = first.inputTokens + second.inputTokens
+    const outputTokens = first.outputTokens + second.outputTokens
+    const usage = out.match(/usage: (\d+) tokens in, (\d+) out over 2 calls; cost (\S+)/)
+    expect(usage?.slice(1, 3)).toEqual([String(inputTokens), String(outputTokens)])
+    expectDollars(usage![3], costOf("openai", "gpt-4o-mini", { inputTokens, outputTokens }))
+  })
+
   it("streaming: text, then the Finish event's usage and cost, then an early break that aborts the request", async () => {
     const out = await runOk("streaming")
     const [textPart, eventPart, stopPart] = out.split(/^-- (?:text stream|event stream|stopping early)$/m).slice(1)

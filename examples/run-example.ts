@@ -17,6 +17,7 @@ import { main as environments } from "./environments.ts"
 import { main as fallback } from "./fallback.ts"
 import { main as migration } from "./migration.ts"
 import { main as streaming } from "./streaming.ts"
+import { main as tools } from "./tools.ts"
 
 interface Example {
   readonly about: string
@@ -49,6 +50,16 @@ export const scripted = {
     { provider: "gemini", model: "gemini-2.5-flash", outputTokens: [210, 120, 300] }
   ],
   comparisonInputTokens: 1_200,
+  /** The tools example: the model's two calls, then its answer, with the usage of each call. */
+  toolCalls: [
+    { id: "call_paris", name: "get_weather", arguments: { city: "Paris" } },
+    { id: "call_oslo", name: "get_weather", arguments: { city: "Oslo" } }
+  ],
+  toolAnswer: "Paris is warmer: 21 degrees against 9 in Oslo.",
+  toolUsage: [
+    { inputTokens: 120, outputTokens: 40 },
+    { inputTokens: 210, outputTokens: 18 }
+  ],
   environments: {
     dev: { provider: "openai", model: "gpt-4o-mini" },
     staging: { provider: "gemini", model: "gemini-2.5-flash" },
@@ -118,6 +129,17 @@ export const examples: Readonly<Record<string, Example>> = {
         )
       }
       await environments({ configDir: dir })
+    }
+  },
+  tools: {
+    about: "tool calling: runTools runs the tools the model calls and returns its answer, usage and cost summed",
+    run: async (fleet, dir) => {
+      const configPath = writeConfig(dir, "config.yaml", fleet.configYaml({ activeProvider: "openai" }))
+      fleet.openai.script(
+        { kind: "text", text: "", toolCalls: scripted.toolCalls, usage: scripted.toolUsage[0] },
+        { kind: "text", text: scripted.toolAnswer, usage: scripted.toolUsage[1] }
+      )
+      await tools({ configPath })
     }
   },
   streaming: {

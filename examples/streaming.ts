@@ -24,11 +24,12 @@ export const main = async ({ configPath }: StreamingContext): Promise<void> => {
     }
     process.stdout.write("\n")
 
-    // 2. The events: text deltas, then exactly one Finish with who answered, usage and cost.
+    // 2. The events: text deltas (and tool-call events, with tools), then exactly one Finish with who
+    //    answered, usage and cost.
     console.log("-- event stream")
     for await (const event of llm.streamEvents(ask("Write a haiku about streams."))) {
       if (event._tag === "TextDelta") process.stdout.write(event.text)
-      else {
+      else if (event._tag === "Finish") {
         const { usage } = event
         console.log(`\nfinish: ${event.finishReason} from ${event.provider}/${event.model}`)
         console.log(`usage: ${usage.inputTokens} tokens in, ${usage.outputTokens} out; cost ${usd(event.cost?.total)}`)

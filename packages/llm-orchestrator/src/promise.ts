@@ -20,7 +20,12 @@ import {
   type OrchestratorConfig,
   type ProviderId,
   RequestAbortedError,
-  type StreamEvent
+  runToolLoop,
+  type StreamEvent,
+  type ToolCall,
+  type ToolDefinition,
+  type ToolLoopOptions,
+  type ToolLoopResult
 } from "@llm-orchestrator/core"
 import { Cause, Channel, Context, Effect, Exit, Fiber, Layer, ManagedRuntime, Pull, Redacted, Scope } from "effect"
 import type { NonEmptyReadonlyArray } from "effect/Array"
@@ -35,12 +40,29 @@ export interface CallOptions {
   readonly signal?: AbortSignal
 }
 
+/**
+ * A tool with the code that runs it, for `runTools`. `execute` may return a Promise; a throw or a
+ * rejection is sent to the model as an error result. `signal` fires when the call is aborted or closed.
+ */
+export interface AsyncTool extends ToolDefinition {
+  execute(args: Record<string, unknown>, call: ToolCall, signal: AbortSignal): unknown
+}
+
 export interface Orchestrator {
   sendRequest(request: ChatRequest, options?: CallOptions): Promise<ChatResponse>
   /** The text as it arrives. Breaking out of the loop ends it quietly and aborts the request. */
   sendStreamingRequest(request: ChatRequest, options?: CallOptions): AsyncIterable<string>
   /** Text deltas and the final `Finish` (usage, cost, attempts). */
   streamEvents(request: ChatRequest, options?: CallOptions): AsyncIterable<StreamEvent>
+  /**
+   * Asks, runs the tools the model called, sends their results, and asks again until the model answers
+   * without a tool call or `maxSteps` (default 8) calls were made; usage and cost are summed.
+   */
+  runTools(
+    request: Omit<ChatRequest, "tools">,
+    tools: ReadonlyArray<AsyncTool>,
+    options?: CallOptions & ToolLoopOptions
+  ): Promise<ToolLoopResult>
   getAvailableModels(provider?: ProviderId, options?: CallOptions): Promise<ReadonlyArray<ModelInfo>>
   refreshModels(provider?: ProviderId, options?: CallOptions): Promise<ReadonlyArray<ModelInfo>>
   getSessionCost(): Promise<number>
@@ -296,6 +318,21 @@ export const createOrchestrator = async (
   return {
     sendRequest: (request, options) => runCall(facade, llm.sendRequest(request), options?.signal, request),
     sendStreamingRequest: (request, options) => streamOf(facade, request, textOf, options),
+    runTools: (request, tools, options) =>
+      runCall(
+        facade,
+        runToolLoop(
+          request,
+          tools.map((tool) => ({
+            ...tool,
+            execute: (args: Record<string, unknown>, call: ToolCall) =>
+              Effect.tryPromise({ try: async (signal) => tool.execute(args, call, signal), catch: (error) => error })
+          })),
+          options
+        ).pipe(Effect.provideService(CoreOrchestrator, llm)),
+        options?.signal,
+        request
+      ),
     streamEvents: (request, options) => streamOf(facade, request, everyEvent, options),
     getAvailableModels: (provider, options) =>
       runCall(facade, llm.getAvailableModels(provider), options?.signal, undefined, provider),

@@ -3,15 +3,30 @@
  * line on stderr. `--no-stream` uses `sendRequest`. `--json` prints the ChatResponse as one JSON
  * object; it streams under the hood unless `--no-stream` (same request path as the text output, so
  * `--json` shows what the plain command did), with `latencyMs` measured by the CLI around the stream.
- * `--provider` / `--model` replace the config's active provider/model for this run.
+ * `--provider` / `--model` replace the config's active provider/model for this run. `--tools FILE` offers
+ * the model the tools defined in a JSON file (`--tool-choice` as in requests); the calls it makes are
+ * printed (one line each: name, arguments, id), and listed in `--json` as `toolCalls`. The CLI does not
+ * run tools: that is `runTools` in the library.
  */
-import type { Attempt, ChatRequest, ChatResponse, Cost, Finish, Message, Usage } from "@llm-orchestrator/core"
+import { readFileSync } from "node:fs"
+import type {
+  Attempt,
+  ChatRequest,
+  ChatResponse,
+  Cost,
+  Finish,
+  Message,
+  ToolCall,
+  ToolChoice,
+  Usage
+} from "@llm-orchestrator/core"
 import { Effect, Option, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { loadConfig } from "../config.ts"
 import { LLMOrchestrator } from "../orchestrator.ts"
 import { layerFromConfig } from "../wiring.ts"
 import { applyOverride } from "./config.ts"
+import { CliFailure } from "./failure.ts"
 import { formatCount, formatUsd, printErr, printJson, writeOut } from "./output.ts"
 import { root } from "./root.ts"
 
@@ -25,8 +40,27 @@ export const chatResponseJson = (response: ChatResponse) => ({
   cost: response.cost ?? null,
   attempts: response.attempts,
   latencyMs: response.latencyMs,
-  ...(response.requestId === undefined ? {} : { requestId: response.requestId })
+  ...(response.requestId === undefined ? {} : { requestId: response.requestId }),
+  ...(response.toolCalls === undefined ? {} : { toolCalls: response.toolCalls })
 })
+
+/** One printed line per tool call the model made. */
+const toolCallLine = (call: ToolCall): string =>
+  `tool call: ${call.name}(${call.rawArguments ?? JSON.stringify(call.arguments)}) [${call.id}]\n`
+
+/** The tools of `--tools FILE`: a JSON array of { name, description?, parameters } (validated with the request). */
+const readTools = (path: string) =>
+  Effect.try({
+    try: () => {
+      const tools: unknown = JSON.parse(readFileSync(path, "utf8"))
+      if (!Array.isArray(tools)) throw new Error("it must hold a JSON array of { name, description?, parameters }")
+      return tools as ChatRequest["tools"] & {}
+    },
+    catch: (error) => CliFailure.usage(`--tools ${path}: ${error instanceof Error ? error.message : String(error)}`)
+  })
+
+const toolChoiceOf = (text: string): ToolChoice =>
+  text === "auto" || text === "none" || text === "required" ? text : { tool: text }
 
 const usageText = (usage: Usage): string => {
   const extras = [
@@ -92,6 +126,14 @@ export const chatCommand = Command.make(
     json: Flag.Boolean("json").pipe(
       Flag.withDescription("Print the ChatResponse as one JSON object"),
       Flag.withDefault(false)
+    ),
+    tools: Flag.String("tools").pipe(
+      Flag.withDescription("A JSON file with an array of tools { name, description?, parameters } the model may call"),
+      Flag.optional
+    ),
+    toolChoice: Flag.String("tool-choice").pipe(
+      Flag.withDescription("auto, none, required, or the name of the one tool the model must call"),
+      Flag.optional
     )
   },
   (input) =>
@@ -106,8 +148,11 @@ export const chatCommand = Command.make(
         ...(Option.isSome(input.system) ? [{ role: "system" as const, content: input.system.value }] : []),
         { role: "user", content: input.prompt }
       ]
+      const tools = Option.isSome(input.tools) ? yield* readTools(input.tools.value) : undefined
       const request: ChatRequest = {
         messages,
+        ...(tools === undefined ? {} : { tools }),
+        ...(Option.isSome(input.toolChoice) ? { toolChoice: toolChoiceOf(input.toolChoice.value) } : {}),
         ...(Option.isSome(input.temperature) ? { temperature: input.temperature.value } : {}),
         ...(Option.isSome(input.maxTokens) ? { maxTokens: input.maxTokens.value } : {}),
         ...(Object.keys(input.tags).length > 0 ? { metadata: input.tags } : {})
@@ -116,7 +161,11 @@ export const chatCommand = Command.make(
         const llm = yield* LLMOrchestrator
         const response = input.stream
           ? yield* streamChat(llm, request, !input.json)
-          : yield* Effect.tap(llm.sendRequest(request), (r) => (input.json ? Effect.void : printText(r.content)))
+          : yield* Effect.tap(llm.sendRequest(request), (r) =>
+              input.json
+                ? Effect.void
+                : Effect.andThen(printText(r.content), writeOut((r.toolCalls ?? []).map(toolCallLine).join("")))
+            )
         if (input.json) yield* printJson(chatResponseJson(response))
         else yield* printErr(costLine(response))
       })
@@ -132,8 +181,11 @@ const printText = (text: string) => writeOut(text.endsWith("\n") || text === "" 
 const streamChat = (llm: LLMOrchestrator["Service"], request: ChatRequest, print: boolean) =>
   Effect.gen(function* () {
     const started = performance.now()
+    // `content`: the text since the last printed line break or tool call; `text`: the whole answer.
     let content = ""
+    let text = ""
     let finish: Finish | undefined
+    const toolCalls: Array<ToolCall> = []
     yield* llm.sendStreamingRequest(request).pipe(
       Stream.runForEach((event) => {
         if (event._tag === "Finish") {
@@ -141,7 +193,17 @@ const streamChat = (llm: LLMOrchestrator["Service"], request: ChatRequest, print
             finish = event
           })
         }
+        if (event._tag === "ToolCall") {
+          const { _tag, ...call } = event
+          toolCalls.push(call)
+          // A call starts on a line of its own.
+          const line = (content !== "" && !content.endsWith("\n") ? "\n" : "") + toolCallLine(call)
+          content = ""
+          return print ? writeOut(line) : Effect.void
+        }
+        if (event._tag !== "TextDelta") return Effect.void // a call's start and pieces: printed whole, above
         content += event.text
+        text += event.text
         return print ? writeOut(event.text) : Effect.void
       }),
       // Partial text was printed: end its line so the error message starts on a fresh one.
@@ -150,7 +212,7 @@ const streamChat = (llm: LLMOrchestrator["Service"], request: ChatRequest, print
     if (print && content !== "" && !content.endsWith("\n")) yield* writeOut("\n")
     if (finish === undefined) return yield* Effect.die(new Error("the stream ended without its Finish event"))
     const response: ChatResponse = {
-      content,
+      content: text,
       provider: finish.provider,
       model: finish.model,
       finishReason: finish.finishReason,
@@ -158,7 +220,8 @@ const streamChat = (llm: LLMOrchestrator["Service"], request: ChatRequest, print
       cost: finish.cost,
       attempts: finish.attempts,
       latencyMs: Math.round(performance.now() - started),
-      ...(finish.requestId === undefined ? {} : { requestId: finish.requestId })
+      ...(finish.requestId === undefined ? {} : { requestId: finish.requestId }),
+      ...(toolCalls.length > 0 ? { toolCalls } : {})
     }
     return response
   })
