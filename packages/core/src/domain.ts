@@ -82,6 +82,18 @@ export const ToolCall = Schema.Struct({
 })
 export type ToolCall = typeof ToolCall.Type
 
+/**
+ * Structured output: the answer is JSON matching `schema` (a JSON Schema whose root is an object),
+ * returned decoded in `response.output`. `name` labels the schema for providers that show it to the
+ * model (OpenAI, Bedrock; default "response").
+ */
+export const ResponseFormat = Schema.Struct({
+  type: Schema.Literal("json"),
+  schema: JsonObject,
+  name: Schema.optionalKey(Schema.String)
+})
+export type ResponseFormat = typeof ResponseFormat.Type
+
 export const ChatRequest = Schema.Struct({
   messages: Schema.Array(Message),
   /** Overrides the configured active model for this request (the chain still follows it). */
@@ -93,6 +105,8 @@ export const ChatRequest = Schema.Struct({
   /** Functions the model may call; its calls come back in `response.toolCalls`. */
   tools: Schema.optionalKey(Schema.Array(ToolDefinition)),
   toolChoice: Schema.optionalKey(ToolChoice),
+  /** Ask for JSON matching a schema; the decoded value comes back in `response.output`. */
+  responseFormat: Schema.optionalKey(ResponseFormat),
   /** Cost attribution tags (feature, tenant, user, ...), copied into every cost record. */
   metadata: Schema.optionalKey(Schema.Record(Schema.String, Schema.String))
 })
@@ -177,7 +191,9 @@ export const ChatResponse = Schema.Struct({
   /** `undefined` when the model has no known price: never a made-up $0. */
   cost: Schema.UndefinedOr(Cost),
   attempts: Schema.Array(Attempt),
-  latencyMs: Schema.Number
+  latencyMs: Schema.Number,
+  /** With `responseFormat`: the answer decoded from JSON and checked against the schema. */
+  output: Schema.optionalKey(Schema.Unknown)
 })
 export type ChatResponse = typeof ChatResponse.Type
 
@@ -191,7 +207,9 @@ export const Finish = Schema.TaggedStruct("Finish", {
   provider: ProviderId,
   model: Schema.String,
   attempts: Schema.Array(Attempt),
-  requestId: Schema.optionalKey(Schema.String)
+  requestId: Schema.optionalKey(Schema.String),
+  /** With `responseFormat`: the streamed text decoded from JSON and checked against the schema. */
+  output: Schema.optionalKey(Schema.Unknown)
 })
 export type Finish = typeof Finish.Type
 
