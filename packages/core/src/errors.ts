@@ -54,6 +54,16 @@ export class ContentFilteredError extends Schema.TaggedError<ContentFilteredErro
   callFields
 ) {}
 
+/**
+ * A request with a `responseFormat` got an answer that is not JSON matching its schema (or was cut
+ * off). The answer was billed. The chain moves on to the next model unless
+ * `fallback.on_invalid_output` is false; `content` is the answer as the model wrote it.
+ */
+export class OutputValidationError extends Schema.TaggedError<OutputValidationError>()("OutputValidationError", {
+  ...callFields,
+  content: Schema.String
+}) {}
+
 /** 401/403, bad AWS or GCP credentials. */
 export class AuthenticationError extends Schema.TaggedError<AuthenticationError>()("AuthenticationError", callFields) {}
 
@@ -126,6 +136,7 @@ export type LLMError =
   | ModelNotFoundError
   | ContextLengthExceededError
   | ContentFilteredError
+  | OutputValidationError
   | AuthenticationError
   | InvalidRequestError
   | BudgetExceededError
@@ -138,6 +149,7 @@ export const LLMError = Schema.Union([
   ModelNotFoundError,
   ContextLengthExceededError,
   ContentFilteredError,
+  OutputValidationError,
   AuthenticationError,
   InvalidRequestError,
   BudgetExceededError
@@ -151,6 +163,7 @@ const llmErrorTags = new Set<string>([
   "ModelNotFoundError",
   "ContextLengthExceededError",
   "ContentFilteredError",
+  "OutputValidationError",
   "AuthenticationError",
   "InvalidRequestError",
   "BudgetExceededError"
@@ -173,6 +186,8 @@ export interface ErrorPolicy {
 export interface ClassifyOptions {
   /** Content filters usually fire again on another model; opt in to fall back anyway. */
   readonly fallbackOnContentFilter?: boolean
+  /** Another model may well answer in the schema; opt out to fail at once (default true). */
+  readonly fallbackOnInvalidOutput?: boolean
 }
 
 export const classifyError = (error: LLMError, options: ClassifyOptions = {}): ErrorPolicy => {
@@ -187,6 +202,8 @@ export const classifyError = (error: LLMError, options: ClassifyOptions = {}): E
       return { retrySameModel: false, fallback: "any-model" }
     case "ContentFilteredError":
       return { retrySameModel: false, fallback: options.fallbackOnContentFilter ? "any-model" : "none" }
+    case "OutputValidationError":
+      return { retrySameModel: false, fallback: options.fallbackOnInvalidOutput === false ? "none" : "any-model" }
     case "AuthenticationError":
       return { retrySameModel: false, fallback: "other-provider" }
     case "InvalidRequestError":

@@ -19,7 +19,7 @@ const duration = 'expected a duration: a number of seconds, or a string such as 
 
 describe("a section that is not a mapping is a problem, not a crash", () => {
   it.each([
-    ["fallback: 5", "fallback", "expected a mapping (chain, on_content_filter), got a number"],
+    ["fallback: 5", "fallback", "expected a mapping (chain, on_content_filter, on_invalid_output), got a number"],
     ["circuit_breaker: x", "circuit_breaker", "expected a mapping (failure_threshold, cooldown), got a string"],
     ["discovery: [1]", "discovery", "expected a mapping (validate, ttl), got a list"],
     [

@@ -370,8 +370,9 @@ const readRetry = (reader: Reader, raw: unknown): RetryConfig => {
 
 const readFallback = (reader: Reader, types: TypeIndex, raw: unknown, names: ProviderNames): FallbackConfig => {
   const path = "fallback"
-  const fallback = readMapping(reader, path, raw, ["chain", "on_content_filter"])
+  const fallback = readMapping(reader, path, raw, ["chain", "on_content_filter", "on_invalid_output"])
   const onContentFilter = readBoolean(reader, childPath(path, "on_content_filter"), fallback?.on_content_filter)
+  const onInvalidOutput = readBoolean(reader, childPath(path, "on_invalid_output"), fallback?.on_invalid_output)
   const chainPath = childPath(path, "chain")
   const rawChain = fallback?.chain
   const chain: Array<ChainEntry> = []
@@ -401,7 +402,7 @@ const readFallback = (reader: Reader, types: TypeIndex, raw: unknown, names: Pro
       if (provider !== undefined && model !== undefined) chain.push({ provider: provider.name, model })
     })
   }
-  return { chain, onContentFilter: onContentFilter ?? false }
+  return { chain, onContentFilter: onContentFilter ?? false, ...optionalField("onInvalidOutput", onInvalidOutput) }
 }
 
 const readCircuitBreaker = (reader: Reader, raw: unknown): CircuitBreakerConfig => {

@@ -31,6 +31,8 @@ export interface FallbackConfig {
   readonly chain: ReadonlyArray<ChainEntry>
   /** `fallback.on_content_filter` (default false). */
   readonly onContentFilter: boolean
+  /** `fallback.on_invalid_output`: an answer not matching the request's responseFormat moves on (default true). */
+  readonly onInvalidOutput?: boolean
 }
 
 export interface CircuitBreakerConfig {

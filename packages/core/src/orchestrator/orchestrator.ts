@@ -19,12 +19,13 @@ import {
 } from "../config/types.ts"
 import { type BudgetReservation, type CostReport, CostTracker, Pricing } from "../cost.ts"
 import type { ChatRequest, ChatResponse, ModelInfo, ProviderId, StreamEvent } from "../domain.ts"
-import { ConfigError, InvalidRequestError, type LLMError } from "../errors.ts"
+import { ConfigError, InvalidRequestError, type LLMError, OutputValidationError } from "../errors.ts"
 import { LLMProvider, type LLMProviderShape } from "../provider.ts"
 import { type AttemptTicket, contentFiltered, makeAttemptRecorder, type RequestRun } from "./attempts.ts"
 import { invalidModelIds, makeChainPlanner } from "./chain.ts"
 import { makeModelCatalog } from "./discovery.ts"
 import { asInstance } from "./instance.ts"
+import { structuredOutput } from "./output.ts"
 import { makeCircuitBreaker } from "./policy.ts"
 import { makeChainRunner } from "./runner.ts"
 import { makeStreamGate } from "./stream-gate.ts"
@@ -106,6 +107,7 @@ const make = (options: LLMOrchestratorOptions) =>
       discovery,
       retry: { ...defaultRetry, ...options.retry },
       fallbackOnContentFilter: options.fallback?.onContentFilter ?? false,
+      fallbackOnInvalidOutput: options.fallback?.onInvalidOutput ?? true,
       requestTimeoutMs: resolveRequestTimeout(options.requestTimeoutMs),
       tracker,
       recorder
@@ -126,7 +128,10 @@ const make = (options: LLMOrchestratorOptions) =>
       })
     }
 
-    /** One plain call: billed when it returns (a content-filtered empty answer too, then failed). */
+    /**
+     * One plain call: billed when it returns, also when it then fails (a content-filtered empty answer,
+     * an answer not in the requested schema).
+     */
     const generate = (
       run: RequestRun,
       clock: Clock.Clock,
@@ -136,23 +141,28 @@ const make = (options: LLMOrchestratorOptions) =>
     ) =>
       Effect.flatMap(provider.generate(run.request, ticket.entry.model), (response) => {
         const latencyMs = clock.currentTimeMillisUnsafe() - ticket.startedAt
-        if (response.finishReason === "content-filter" && response.content === "" && response.toolCalls === undefined) {
-          // Billed, but nothing to show: one rule for every provider (docs/ARCHITECTURE.md, "Errors").
-          return Effect.andThen(
+        const billedFailure = (error: LLMError) =>
+          Effect.andThen(
             recorder.bill(run, ticket, response.usage, "error", latencyMs, {
-              errorTag: "ContentFilteredError",
+              errorTag: error._tag,
               providerRequestId: response.requestId,
               reservation
             }),
-            Effect.fail(contentFiltered(ticket.entry, response.requestId))
+            Effect.fail(error)
           )
-        }
+        if (response.finishReason === "content-filter" && response.content === "" && response.toolCalls === undefined)
+          // Nothing to show: one rule for every provider (docs/ARCHITECTURE.md, "Errors").
+          return billedFailure(contentFiltered(ticket.entry, response.requestId))
+        // An answer of tool calls has no structured output yet: the tool loop's last step has it.
+        const format = response.toolCalls === undefined ? run.request.responseFormat : undefined
+        const checked = format === undefined ? undefined : structuredOutput(format, ticket.entry, response)
+        if (checked instanceof OutputValidationError) return billedFailure(checked)
         return Effect.map(
           recorder.bill(run, ticket, response.usage, "success", latencyMs, {
             providerRequestId: response.requestId,
             reservation
           }),
-          (cost) => ({ response, cost })
+          (cost) => ({ response: checked === undefined ? response : { ...response, output: checked.output }, cost })
         )
       })
 

@@ -36,6 +36,7 @@ export interface ChainRunnerContext {
   readonly discovery: DiscoveryConfig
   readonly retry: RetryConfig
   readonly fallbackOnContentFilter: boolean
+  readonly fallbackOnInvalidOutput: boolean
   /** `request_timeout` in ms; undefined: no deadline. */
   readonly requestTimeoutMs: number | undefined
   readonly tracker: CostTracker["Service"]
@@ -43,7 +44,11 @@ export interface ChainRunnerContext {
 }
 
 export const makeChainRunner = (ctx: ChainRunnerContext) => {
-  const { providers, breaker, catalog, discovery, retry, fallbackOnContentFilter, tracker, recorder } = ctx
+  const { providers, breaker, catalog, discovery, retry, tracker, recorder } = ctx
+  const classifyOptions = {
+    fallbackOnContentFilter: ctx.fallbackOnContentFilter,
+    fallbackOnInvalidOutput: ctx.fallbackOnInvalidOutput
+  }
   const requestTimeoutMs = ctx.requestTimeoutMs
 
   /** Runs `attempt` down the chain; the value and the entry that produced it. */
@@ -103,7 +108,7 @@ export const makeChainRunner = (ctx: ChainRunnerContext) => {
               const endedAt = clock.currentTimeMillisUnsafe()
               const error = yield* withSuggestions(failure, entry)
               recorder.listed(run, ticket, endedAt, error._tag)
-              const policy = classifyError(error, { fallbackOnContentFilter })
+              const policy = classifyError(error, classifyOptions)
               if (policy.retrySameModel) breaker.onRetryableFailure(entry, endedAt)
               if (policy.retrySameModel && !exceedsRetryAfterCap(error, retry)) {
                 const stepper = nextDelay ?? (yield* makeRetryStepper(retry))

@@ -15,7 +15,7 @@ import {
   toolInputText,
   type Usage
 } from "../domain.ts"
-import type { LLMError } from "../errors.ts"
+import { type LLMError, OutputValidationError } from "../errors.ts"
 import { optionalField } from "../internal/optional.ts"
 import type { LLMProviderShape } from "../provider.ts"
 import {
@@ -25,6 +25,7 @@ import {
   contentFiltered,
   type RequestRun
 } from "./attempts.ts"
+import { structuredOutput } from "./output.ts"
 import type { ChainRunner } from "./runner.ts"
 
 /** Usage seen so far on one streamed attempt, so a failed or cut stream is billed exactly once. */
@@ -37,6 +38,10 @@ interface StreamAttemptState {
   deliveredChars: number
   /** What a budget holds for this attempt until it is billed or ends (undefined without a budget). */
   reservation: BudgetReservation | undefined
+  /** With a responseFormat: the winner's text so far, decoded at its finish (undefined: not collected). */
+  text: string | undefined
+  /** The winner's answer did not match the responseFormat: the stream fails with it after its last text. */
+  outputError: OutputValidationError | undefined
 }
 
 /** A provider stream read up to its first output (text or a tool call): the events read, and the rest to pull. */
@@ -173,7 +178,9 @@ export const makeStreamGate = ({ runChain, recorder, tracker, pricing }: StreamG
         finish: undefined,
         recorded: false,
         deliveredChars: 0,
-        reservation
+        reservation,
+        text: undefined,
+        outputError: undefined
       }
       return openStream(run, provider, current, scope, clock)
     }
@@ -214,24 +221,39 @@ export const makeStreamGate = ({ runChain, recorder, tracker, pricing }: StreamG
     clock: Clock.Clock
   ): Pull.Pull<NonEmptyReadonlyArray<StreamEvent>, LLMError> => {
     const { entry } = state.ticket
+    const format = run.request.responseFormat
+    // Stryker disable next-line ConditionalExpression: equivalent, without a format the text is never decoded
+    if (format !== undefined) state.text = ""
     const toPublic = (event: ProviderStreamEvent): StreamEvent | undefined => {
       switch (event._tag) {
         case "TextDelta":
           if (event.text === "") return undefined
           state.deliveredChars += event.text.length
+          if (state.text !== undefined) state.text += event.text
           return event
         case "ToolCallDelta":
           state.deliveredChars += event.argumentsDelta.length
           return event
         case "ToolCallStart":
+          // An answer of tool calls has no structured output yet: the tool loop's last step has it.
+          state.text = undefined
+          return event
         case "ToolCall":
           return event
         case "UsageSnapshot":
           state.usage = event.usage
           return undefined
-        case "ProviderFinish":
+        case "ProviderFinish": {
           state.finish = event
           state.usage = event.usage
+          const checked =
+            format === undefined || state.text === undefined
+              ? undefined
+              : structuredOutput(format, entry, { ...event, content: state.text })
+          if (checked instanceof OutputValidationError) {
+            state.outputError = checked
+            return undefined
+          }
           return {
             _tag: "Finish",
             finishReason: event.finishReason,
@@ -240,8 +262,10 @@ export const makeStreamGate = ({ runChain, recorder, tracker, pricing }: StreamG
             provider: entry.provider,
             model: event.model || entry.model,
             attempts: run.attempts,
-            ...optionalField("requestId", event.requestId)
+            ...optionalField("requestId", event.requestId),
+            ...(checked === undefined ? {} : { output: checked.output })
           }
+        }
       }
     }
     const toPublicChunk = (events: ReadonlyArray<ProviderStreamEvent>): Array<StreamEvent> => {
@@ -258,9 +282,12 @@ export const makeStreamGate = ({ runChain, recorder, tracker, pricing }: StreamG
         const out = toPublicChunk(events)
         return isArrayNonEmpty(out) ? Effect.succeed(out) : next
       },
-      // The end, or an error after text: billed now, so the record's latency is the stream's own.
-      onFailure: (error) =>
-        Effect.andThen(billWinner(run, state, clock, Cause.isDone(error) ? undefined : error._tag), Effect.fail(error))
+      // The end, or an error after text: billed now, so the record's latency is the stream's own. An
+      // answer not in the requested schema ends the stream with its error instead of a Finish.
+      onFailure: (error) => {
+        const failure = Cause.isDone(error) ? state.outputError : error
+        return Effect.andThen(billWinner(run, state, clock, failure?._tag), Effect.fail(failure ?? error))
+      }
     })
     return Effect.suspend(() => {
       if (head === undefined) return next
@@ -281,7 +308,10 @@ export const makeStreamGate = ({ runChain, recorder, tracker, pricing }: StreamG
     state.recorded = true
     const latency = clock.currentTimeMillisUnsafe() - state.ticket.startedAt
     if (state.finish) {
-      return recorder.bill(run, state.ticket, state.finish.usage, "success", latency, {
+      // Finished: a success, unless the answer was not in the requested schema.
+      const outputError = state.outputError?._tag
+      return recorder.bill(run, state.ticket, state.finish.usage, outputError ? "error" : "success", latency, {
+        errorTag: outputError,
         providerRequestId: state.finish.requestId,
         reservation: state.reservation
       })

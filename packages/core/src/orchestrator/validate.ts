@@ -6,6 +6,7 @@
  */
 import type { ChatRequest, ProviderId } from "../domain.ts"
 import { InvalidRequestError } from "../errors.ts"
+import { compileSchema } from "./output.ts"
 
 const roles = new Set(["system", "user", "assistant", "tool"])
 
@@ -118,6 +119,22 @@ const toolsProblem = (tools: unknown, toolChoice: unknown): string | undefined =
     : `request.toolChoice names the tool ${JSON.stringify(toolChoice.tool)}, which request.tools does not define (${defined.length > 0 ? defined.join(", ") : "no tools"})`
 }
 
+/** Schema names OpenAI and Bedrock accept (the others do not send one). */
+const schemaNameShape = /^[A-Za-z0-9_-]{1,64}$/
+
+const responseFormatProblem = (format: unknown): string | undefined => {
+  if (!isPlainObject(format) || format.type !== "json")
+    return 'request.responseFormat must be { type: "json", schema, name? }'
+  if (!isPlainObject(format.schema) || format.schema.type !== "object")
+    return 'request.responseFormat.schema must be a JSON Schema of an object ({ type: "object", properties: {...} }): every provider\'s structured output wants an object at the root; wrap a list or a value in a property'
+  if (format.name !== undefined && (typeof format.name !== "string" || !schemaNameShape.test(format.name)))
+    return "request.responseFormat.name must be 1 to 64 characters: letters, digits, _ and -"
+  const compiled = compileSchema(format.schema)
+  return typeof compiled === "string"
+    ? `request.responseFormat.schema is not a valid JSON Schema: ${compiled}`
+    : undefined
+}
+
 /** Why a part of a message is malformed (`where` names it), or undefined. Tool calls seen so far are in `callIds`. */
 const partProblem = (part: unknown, role: string, where: string, callIds: Set<string>): string | undefined => {
   if (!isPlainObject(part))
@@ -178,7 +195,7 @@ const problemIn = (request: ChatRequest): string | undefined => {
   }
   if (!request.messages.some((m) => m.role !== "system"))
     return "request.messages needs at least one user or assistant message, not only system messages"
-  const { temperature, topP, maxTokens, stop, metadata, tools, toolChoice } = request
+  const { temperature, topP, maxTokens, stop, metadata, tools, toolChoice, responseFormat } = request
   if (temperature !== undefined && !(typeof temperature === "number" && temperature >= 0 && temperature <= 2))
     return `request.temperature must be a number from 0 to 2 (got ${String(temperature)})`
   if (topP !== undefined && !(typeof topP === "number" && topP > 0 && topP <= 1))
@@ -191,6 +208,10 @@ const problemIn = (request: ChatRequest): string | undefined => {
     if (typeof metadata !== "object" || metadata === null) return "request.metadata must be an object of string tags"
     for (const key in metadata)
       if (typeof metadata[key] !== "string") return `request.metadata.${key} must be a string (cost tags are strings)`
+  }
+  if (responseFormat !== undefined) {
+    const problem = responseFormatProblem(responseFormat)
+    if (problem !== undefined) return problem
   }
   if (tools !== undefined || toolChoice !== undefined) return toolsProblem(tools, toolChoice)
   return undefined
