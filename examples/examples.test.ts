@@ -205,6 +205,20 @@ describe.concurrent("examples, each run as `pnpm example <name>`", { timeout: 60
     expectDollars(usage![3], costOf("openai", "gpt-4o-mini", { inputTokens, outputTokens }))
   })
 
+  it("structured-output: the prose answer falls back, the JSON one is printed decoded, both billed", async () => {
+    const out = await runOk("structured-output")
+    const invoice = scripted.invoiceJson
+    expect(out).toContain(
+      `vendor: ${invoice.vendor}\n  2 chairs: 240.00 EUR\n  Delivery: 35.50 EUR\ntotal: 275.50 EUR\n`
+    )
+    expect(out).toContain("attempt: openai/gpt-4o-mini error (OutputValidationError)\nattempt: openai/gpt-4o success\n")
+    const costs = out.match(/cost of the answer: (\S+); session cost: (\S+)/)
+    expect(costs).not.toBeNull()
+    // The session paid for both answers: more than the one that was returned.
+    expect(Number(costs![2]!.slice(1))).toBeGreaterThan(Number(costs![1]!.slice(1)))
+    expect(out).toContain("[simulator] openai: 2 requests, each with response_format")
+  })
+
   it("streaming: text, then the Finish event's usage and cost, then an early break that aborts the request", async () => {
     const out = await runOk("streaming")
     const [textPart, eventPart, stopPart] = out.split(/^-- (?:text stream|event stream|stopping early)$/m).slice(1)

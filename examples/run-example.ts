@@ -17,6 +17,7 @@ import { main as environments } from "./environments.ts"
 import { main as fallback } from "./fallback.ts"
 import { main as migration } from "./migration.ts"
 import { main as streaming } from "./streaming.ts"
+import { main as structuredOutput } from "./structured-output.ts"
 import { main as tools } from "./tools.ts"
 
 interface Example {
@@ -60,6 +61,17 @@ export const scripted = {
     { inputTokens: 120, outputTokens: 40 },
     { inputTokens: 210, outputTokens: 18 }
   ],
+  /** The structured-output example: gpt-4o-mini answers in prose (not the schema), gpt-4o in JSON. */
+  invoiceProse: "The vendor is Atelier Dupont and the total is 275.50 EUR.",
+  invoiceJson: {
+    vendor: "Atelier Dupont",
+    total: 275.5,
+    currency: "EUR",
+    lines: [
+      { item: "2 chairs", amount: 240 },
+      { item: "Delivery", amount: 35.5 }
+    ]
+  },
   environments: {
     dev: { provider: "openai", model: "gpt-4o-mini" },
     staging: { provider: "gemini", model: "gemini-2.5-flash" },
@@ -140,6 +152,20 @@ export const examples: Readonly<Record<string, Example>> = {
         { kind: "text", text: scripted.toolAnswer, usage: scripted.toolUsage[1] }
       )
       await tools({ configPath })
+    }
+  },
+  "structured-output": {
+    about: "structured output: JSON matching a schema, decoded in response.output; an answer not in it falls back",
+    run: async (fleet, dir) => {
+      // The fleet's OpenAI config falls back from gpt-4o-mini to gpt-4o.
+      const configPath = writeConfig(dir, "config.yaml", fleet.configYaml({ activeProvider: "openai" }))
+      fleet.openai.scriptModel("gpt-4o-mini", { kind: "text", text: scripted.invoiceProse })
+      fleet.openai.scriptModel("gpt-4o", { kind: "text", text: JSON.stringify(scripted.invoiceJson) })
+      await structuredOutput({ configPath })
+      const formats = fleet.openai.requests
+        .filter((r) => r.kind !== "models")
+        .map((r) => (r.body as { response_format?: unknown }).response_format)
+      console.log(`[simulator] openai: ${formats.length} requests, each with response_format ${q(formats[0])}`)
     }
   },
   streaming: {

@@ -6,9 +6,11 @@
  * `--provider` / `--model` replace the config's active provider/model for this run. `--tools FILE` offers
  * the model the tools defined in a JSON file (`--tool-choice` as in requests); the calls it makes are
  * printed (one line each: name, arguments, id), and listed in `--json` as `toolCalls`. The CLI does not
- * run tools: that is `runTools` in the library.
+ * run tools: that is `runTools` in the library. `--schema FILE` asks for JSON matching the JSON Schema in
+ * the file (`responseFormat`); `--json` then lists the decoded answer as `output`.
  */
 import { readFileSync } from "node:fs"
+import { basename } from "node:path"
 import type {
   Attempt,
   ChatRequest,
@@ -16,6 +18,7 @@ import type {
   Cost,
   Finish,
   Message,
+  ResponseFormat,
   ToolCall,
   ToolChoice,
   Usage
@@ -41,23 +44,51 @@ export const chatResponseJson = (response: ChatResponse) => ({
   attempts: response.attempts,
   latencyMs: response.latencyMs,
   ...(response.requestId === undefined ? {} : { requestId: response.requestId }),
-  ...(response.toolCalls === undefined ? {} : { toolCalls: response.toolCalls })
+  ...(response.toolCalls === undefined ? {} : { toolCalls: response.toolCalls }),
+  ...("output" in response ? { output: response.output } : {})
 })
 
 /** One printed line per tool call the model made. */
 const toolCallLine = (call: ToolCall): string =>
   `tool call: ${call.name}(${call.rawArguments ?? JSON.stringify(call.arguments)}) [${call.id}]\n`
 
-/** The tools of `--tools FILE`: a JSON array of { name, description?, parameters } (validated with the request). */
-const readTools = (path: string) =>
+/** A JSON file given to `flag`, read and checked for its top-level shape (the rest is validated with the request). */
+const readJsonFile = <A>(flag: string, path: string, expected: string, accept: (value: unknown) => boolean) =>
   Effect.try({
     try: () => {
-      const tools: unknown = JSON.parse(readFileSync(path, "utf8"))
-      if (!Array.isArray(tools)) throw new Error("it must hold a JSON array of { name, description?, parameters }")
-      return tools as ChatRequest["tools"] & {}
+      const value: unknown = JSON.parse(readFileSync(path, "utf8"))
+      if (!accept(value)) throw new Error(`it must hold ${expected}`)
+      return value as A
     },
-    catch: (error) => CliFailure.usage(`--tools ${path}: ${error instanceof Error ? error.message : String(error)}`)
+    catch: (error) => CliFailure.usage(`${flag} ${path}: ${error instanceof Error ? error.message : String(error)}`)
   })
+
+/** The tools of `--tools FILE`: a JSON array of { name, description?, parameters }. */
+const readTools = (path: string) =>
+  readJsonFile<ChatRequest["tools"] & {}>(
+    "--tools",
+    path,
+    "a JSON array of { name, description?, parameters }",
+    Array.isArray
+  )
+
+/** The schema of `--schema FILE`: a JSON Schema object; the file's name (letters, digits, _ and -) names it. */
+const readSchema = (path: string) =>
+  Effect.map(
+    readJsonFile<Record<string, unknown>>(
+      "--schema",
+      path,
+      "a JSON Schema object",
+      (value) => typeof value === "object" && value !== null && !Array.isArray(value)
+    ),
+    (schema): ResponseFormat => {
+      const name = basename(path)
+        .replace(/\.[^.]*$/, "")
+        .replace(/[^A-Za-z0-9_-]/g, "_")
+        .slice(0, 64)
+      return { type: "json", schema, ...(name === "" ? {} : { name }) }
+    }
+  )
 
 const toolChoiceOf = (text: string): ToolChoice =>
   text === "auto" || text === "none" || text === "required" ? text : { tool: text }
@@ -134,6 +165,12 @@ export const chatCommand = Command.make(
     toolChoice: Flag.String("tool-choice").pipe(
       Flag.withDescription("auto, none, required, or the name of the one tool the model must call"),
       Flag.optional
+    ),
+    schema: Flag.String("schema").pipe(
+      Flag.withDescription(
+        "A JSON file with the JSON Schema (an object) the answer must match; --json shows it decoded"
+      ),
+      Flag.optional
     )
   },
   (input) =>
@@ -149,9 +186,11 @@ export const chatCommand = Command.make(
         { role: "user", content: input.prompt }
       ]
       const tools = Option.isSome(input.tools) ? yield* readTools(input.tools.value) : undefined
+      const responseFormat = Option.isSome(input.schema) ? yield* readSchema(input.schema.value) : undefined
       const request: ChatRequest = {
         messages,
         ...(tools === undefined ? {} : { tools }),
+        ...(responseFormat === undefined ? {} : { responseFormat }),
         ...(Option.isSome(input.toolChoice) ? { toolChoice: toolChoiceOf(input.toolChoice.value) } : {}),
         ...(Option.isSome(input.temperature) ? { temperature: input.temperature.value } : {}),
         ...(Option.isSome(input.maxTokens) ? { maxTokens: input.maxTokens.value } : {}),
@@ -221,7 +260,8 @@ const streamChat = (llm: LLMOrchestrator["Service"], request: ChatRequest, print
       attempts: finish.attempts,
       latencyMs: Math.round(performance.now() - started),
       ...(finish.requestId === undefined ? {} : { requestId: finish.requestId }),
-      ...(toolCalls.length > 0 ? { toolCalls } : {})
+      ...(toolCalls.length > 0 ? { toolCalls } : {}),
+      ...("output" in finish ? { output: finish.output } : {})
     }
     return response
   })
