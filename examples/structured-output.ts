@@ -14,7 +14,7 @@ export interface StructuredOutputContext {
   readonly configPath: string
 }
 
-/** A JSON Schema (any JSON Schema object works; Zod's `z.toJSONSchema` or Effect's `JSONSchema.make` make one). */
+/** A JSON Schema (any JSON Schema object works; Zod's `z.toJSONSchema` or Effect's `Schema.toJsonSchemaDocument` make one). */
 export const invoiceSchema = {
   type: "object",
   properties: {
