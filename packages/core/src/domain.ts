@@ -290,10 +290,10 @@ export const messageText = (message: Message): string => {
 
 /**
  * What a request sends beyond its message text, as JSON text: the tool calls and results of its
- * history and its tool definitions ("" without tools). For the estimates that must not miss input
- * (budget reservations, a cut stream's usage).
+ * history, its tool definitions and its output schema ("" without any). For the estimates that must
+ * not miss input (budget reservations, a cut stream's usage).
  */
-export const toolInputText = (request: ChatRequest): string => {
+export const structuredInputText = (request: ChatRequest): string => {
   let text = ""
   for (const message of request.messages) {
     if (typeof message.content === "string") continue
@@ -303,5 +303,6 @@ export const toolInputText = (request: ChatRequest): string => {
         text += part.name + (typeof part.result === "string" ? part.result : (JSON.stringify(part.result) ?? ""))
   }
   if (request.tools !== undefined) text += JSON.stringify(request.tools)
+  if (request.responseFormat !== undefined) text += JSON.stringify(request.responseFormat.schema)
   return text
 }

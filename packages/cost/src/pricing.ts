@@ -17,7 +17,7 @@ import {
   messageText,
   type PriceSource,
   type ProviderId,
-  toolInputText,
+  structuredInputText,
   type Usage
 } from "@llm-orchestrator/core"
 import { calcPrice } from "@pydantic/genai-prices"
@@ -230,20 +230,21 @@ const highestUpTo = (rate: Rate, inputTokens: number): number => {
 export const formattingTokensPerMessage = 16
 export const formattingTokensPerRequest = 16
 /**
- * Tokens a provider adds to a request with tools: its tool-use instructions (Anthropic documents 346
- * for Claude) and the rendering of each definition around the JSON counted byte by byte.
+ * Tokens a provider adds to a request with tools or an output schema: its tool-use instructions
+ * (Anthropic documents 346 for Claude), its structured-output instructions, and the rendering of each
+ * definition around the JSON counted byte by byte.
  */
 export const formattingTokensForTools = 1024
 
 /**
  * An upper bound of the request's input tokens: one token per UTF-8 byte of message text, tool calls,
- * tool results and tool definitions (a byte-level BPE or byte-fallback tokenizer never emits a token
+ * tool results, tool definitions and the output schema (a byte-level BPE or byte-fallback tokenizer never emits a token
  * for less than one byte), plus a formatting allowance per message, per request and for tools.
  */
 export const inputTokensBound = (request: ChatRequest): number => {
   let tokens = formattingTokensPerRequest
   for (const message of request.messages) tokens += Buffer.byteLength(messageText(message)) + formattingTokensPerMessage
-  const toolText = toolInputText(request)
+  const toolText = structuredInputText(request)
   if (toolText !== "") tokens += Buffer.byteLength(toolText) + formattingTokensForTools
   return tokens
 }

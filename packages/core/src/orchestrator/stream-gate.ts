@@ -12,7 +12,7 @@ import {
   type ProviderFinish,
   type ProviderStreamEvent,
   type StreamEvent,
-  toolInputText,
+  structuredInputText,
   type Usage
 } from "../domain.ts"
 import { type LLMError, OutputValidationError } from "../errors.ts"
@@ -52,7 +52,10 @@ interface OpenedStream {
 
 /** About four characters a token: only for streams cut before the provider reported usage. */
 const estimateUsage = (request: ChatRequest, deliveredChars: number): Usage => {
-  const requestChars = request.messages.reduce((sum, m) => sum + messageText(m).length, toolInputText(request).length)
+  const requestChars = request.messages.reduce(
+    (sum, m) => sum + messageText(m).length,
+    structuredInputText(request).length
+  )
   return {
     inputTokens: Math.ceil(requestChars / 4),
     outputTokens: Math.ceil(deliveredChars / 4),
