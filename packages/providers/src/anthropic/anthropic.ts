@@ -65,7 +65,7 @@ import {
   ToolCallAssembler,
   unsafeHeaderValues
 } from "../kit/index.ts"
-import { toMessages, toolCallsOf, toolParams } from "./mapping.ts"
+import { outputConfigOf, toMessages, toolCallsOf, toolParams } from "./mapping.ts"
 
 export interface AnthropicOptions {
   readonly apiKey: Redacted.Redacted<string>
@@ -182,7 +182,8 @@ const toParams = (request: ChatRequest, ctx: CallContext): MessageParams | Inval
     ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
     ...(request.topP !== undefined ? { top_p: request.topP } : {}),
     ...(request.stop !== undefined && request.stop.length > 0 ? { stop_sequences: [...request.stop] } : {}),
-    ...toolParams(request)
+    ...toolParams(request),
+    ...(request.responseFormat !== undefined ? { output_config: outputConfigOf(request.responseFormat) } : {})
   }
 }
 

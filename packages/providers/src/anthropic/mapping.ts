@@ -1,7 +1,7 @@
 /**
  * Tool calls on the Anthropic Messages wire: tool definitions and `tool_choice`, a history's tool calls
  * as assistant `tool_use` blocks and its tool results as `tool_result` blocks of one user message, and
- * the `tool_use` blocks of an answer as tool calls.
+ * the `tool_use` blocks of an answer as tool calls; and the structured-output format.
  *
  * Anthropic pairs calls and results strictly: every `tool_use` of an assistant message is answered by a
  * `tool_result` at the start of the very next (user) message, and nothing else. A history that breaks
@@ -14,6 +14,7 @@ import {
   type InvalidRequestError,
   type Message,
   messageText,
+  type ResponseFormat,
   type ToolCall,
   type ToolCallPart,
   type ToolChoice,
@@ -57,6 +58,14 @@ export const toolParams = (
 ): { tools?: Array<AnthropicSdk.Tool>; tool_choice?: AnthropicSdk.ToolChoice } => ({
   ...(request.tools !== undefined ? { tools: request.tools.map(toolOf) } : {}),
   ...(request.toolChoice !== undefined ? { tool_choice: toolChoiceOf(request.toolChoice) } : {})
+})
+
+/**
+ * Structured output: Anthropic constrains the answer to the schema through `output_config.format`
+ * (generally available, no beta header). The answer is then one text block holding the JSON.
+ */
+export const outputConfigOf = (format: ResponseFormat): AnthropicSdk.OutputConfig => ({
+  format: { type: "json_schema", schema: format.schema }
 })
 
 /** An assistant message's text (the API refuses empty text blocks) and calls, in order. */

@@ -8,6 +8,7 @@ import type {
   Message as BedrockMessage,
   ContentBlock,
   ConverseCommandInput,
+  OutputConfig,
   StopReason,
   SystemContentBlock,
   TokenUsage,
@@ -30,6 +31,7 @@ import {
   NetworkError,
   ProviderUnavailableError,
   RateLimitError,
+  type ResponseFormat,
   TimeoutError,
   type ToolCall,
   type Usage
@@ -145,6 +147,14 @@ const toolConfigFor = (
   }
 }
 
+/** Structured output: Converse takes the JSON Schema as a JSON string, and a name (ours is optional). */
+const outputConfigFor = (format: ResponseFormat): OutputConfig => ({
+  textFormat: {
+    type: "json_schema",
+    structure: { jsonSchema: { schema: JSON.stringify(format.schema), name: format.name ?? "response" } }
+  }
+})
+
 /**
  * System messages become Converse `system` blocks. Consecutive messages of one role are merged into one
  * Bedrock message (several blocks), because Converse rejects conversations that do not alternate; role
@@ -185,7 +195,8 @@ export const toConverseInput = (
     messages,
     ...(system.length > 0 ? { system } : {}),
     ...(Object.keys(inferenceConfig).length > 0 ? { inferenceConfig } : {}),
-    ...(toolConfig !== undefined ? { toolConfig } : {})
+    ...(toolConfig !== undefined ? { toolConfig } : {}),
+    ...(request.responseFormat !== undefined ? { outputConfig: outputConfigFor(request.responseFormat) } : {})
   }
 }
 

@@ -210,6 +210,11 @@ export const toGoogleParams = (request: ChatRequest, model: string, signal: Abor
         : {}),
       ...(request.toolChoice !== undefined && request.tools !== undefined && request.tools.length > 0
         ? { toolConfig: { functionCallingConfig: functionCallingConfig(request.toolChoice) } }
+        : {}),
+      // Structured output: `responseJsonSchema` takes the JSON Schema as is (`responseSchema` is the
+      // OpenAPI subset); Google only accepts it with the JSON mime type.
+      ...(request.responseFormat !== undefined
+        ? { responseMimeType: "application/json", responseJsonSchema: request.responseFormat.schema }
         : {})
     }
   }

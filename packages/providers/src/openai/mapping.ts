@@ -18,6 +18,7 @@ import {
   NetworkError,
   ProviderUnavailableError,
   RateLimitError,
+  type ResponseFormat,
   TimeoutError,
   type ToolCall,
   type ToolCallPart,
@@ -36,11 +37,13 @@ import type { CompletionUsage } from "openai/resources/completions"
 import type {
   FunctionTool,
   Response as OpenAIResponse,
+  ResponseFormatTextJSONSchemaConfig,
   ResponseInputItem,
   ResponseUsage,
   ToolChoiceFunction,
   ToolChoiceOptions
 } from "openai/resources/responses/responses"
+import type { ResponseFormatJSONSchema } from "openai/resources/shared"
 import {
   type CallContext,
   errorFromHttp,
@@ -330,10 +333,72 @@ const withTools = <T, C>(
       }
     : {}
 
+// ---- Structured output ------------------------------------------------------------------------------
+
+type JsonSchema = Readonly<Record<string, unknown>>
+
+const isSchema = (value: unknown): value is JsonSchema =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/** The subschemas of `schema` that strict mode checks too (a `$ref` points into `$defs`/`definitions`). */
+const subschemas = (schema: JsonSchema): Array<unknown> => {
+  const children: Array<unknown> = []
+  for (const key of ["properties", "$defs", "definitions"])
+    if (isSchema(schema[key])) children.push(...Object.values(schema[key]))
+  for (const key of ["anyOf", "allOf", "oneOf", "prefixItems"])
+    if (Array.isArray(schema[key])) children.push(...schema[key])
+  // `items` is a schema, or (older drafts) a list of them; `additionalProperties` only when a schema.
+  if (Array.isArray(schema.items)) children.push(...schema.items)
+  else if (isSchema(schema.items)) children.push(schema.items)
+  if (isSchema(schema.additionalProperties)) children.push(schema.additionalProperties)
+  return children
+}
+
+const isObjectSchema = (schema: JsonSchema) =>
+  schema.type === "object" ||
+  (Array.isArray(schema.type) && schema.type.includes("object")) ||
+  isSchema(schema.properties)
+
+/**
+ * Whether OpenAI's strict Structured Outputs take `schema`. With `strict: true` OpenAI refuses (400
+ * `invalid_json_schema`) any object schema that allows keys it does not list or leaves one of its
+ * properties optional, at any depth; with `strict: false` it takes any schema but only follows it
+ * loosely. So strict is asked for exactly when every object schema says `additionalProperties: false`
+ * and requires all its properties.
+ */
+const isStrictCompatible = (schema: unknown): boolean => {
+  if (!isSchema(schema)) return true
+  if (isObjectSchema(schema)) {
+    if (schema.additionalProperties !== false) return false
+    const required = Array.isArray(schema.required) ? (schema.required as ReadonlyArray<unknown>) : []
+    const properties = isSchema(schema.properties) ? Object.keys(schema.properties) : []
+    if (!properties.every((name) => required.includes(name))) return false
+  }
+  return subschemas(schema).every(isStrictCompatible)
+}
+
+/** The schema's label where the wire needs one (our `name` is optional). */
+const formatName = (format: ResponseFormat) => format.name ?? "response"
+
+const chatResponseFormat = (format: ResponseFormat): ResponseFormatJSONSchema => ({
+  type: "json_schema",
+  json_schema: { name: formatName(format), schema: format.schema, strict: isStrictCompatible(format.schema) }
+})
+
+const responsesTextFormat = (format: ResponseFormat): { format: ResponseFormatTextJSONSchemaConfig } => ({
+  format: {
+    type: "json_schema",
+    name: formatName(format),
+    schema: format.schema,
+    strict: isStrictCompatible(format.schema)
+  }
+})
+
 export const chatBody = (request: ChatRequest, model: string) => ({
   model,
   messages: chatMessages(request.messages),
   ...withTools(request, chatTools, chatToolChoice),
+  ...(request.responseFormat !== undefined ? { response_format: chatResponseFormat(request.responseFormat) } : {}),
   ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
   ...(request.topP !== undefined ? { top_p: request.topP } : {}),
   // max_tokens is deprecated and refused by reasoning models; max_completion_tokens works for all.
@@ -399,6 +464,7 @@ export const responsesBody = (request: ChatRequest, model: string) => {
     model,
     input: responsesInput(request.messages),
     ...withTools(request, responsesTools, responsesToolChoice),
+    ...(request.responseFormat !== undefined ? { text: responsesTextFormat(request.responseFormat) } : {}),
     ...(instructions ? { instructions } : {}),
     ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
     ...(request.topP !== undefined ? { top_p: request.topP } : {}),

@@ -6,7 +6,15 @@
  */
 import type { FinishReason, Usage } from "@llm-orchestrator/core"
 import type { Effect, Scope } from "effect"
-import { type ErrorReply, type FaultKind, type ScriptedToolCall, type SimModel, splitText } from "./script.ts"
+import { firstLooseObject, isJsonObject } from "./schema.ts"
+import {
+  type ErrorReply,
+  type FaultKind,
+  type RequestedFormat,
+  type ScriptedToolCall,
+  type SimModel,
+  splitText
+} from "./script.ts"
 import {
   type Frame,
   type IncomingCall,
@@ -402,6 +410,35 @@ const toolProblem = (request: WireRequest | undefined): string | undefined => {
   return undefined
 }
 
+/**
+ * Structured output as the real API checks it, in its words: `output_config.format` is a JSON Schema
+ * format with an object schema in which every object schema says `additionalProperties: false`; the
+ * beta's top-level `output_format` is not a Messages parameter.
+ */
+const outputProblem = (body: unknown): string | undefined => {
+  if (!isJsonObject(body)) return undefined
+  if (body.output_format !== undefined) return "output_format: Extra inputs are not permitted"
+  const config = body.output_config
+  if (config === undefined) return undefined
+  if (!isJsonObject(config)) return "output_config: Input should be a valid dictionary"
+  const format = config.format
+  if (format === undefined || format === null) return undefined
+  if (!isJsonObject(format)) return "output_config.format: Input should be a valid dictionary"
+  if (format.type !== "json_schema") return "output_config.format.type: Input should be 'json_schema'"
+  if (format.schema === undefined) return "output_config.format.schema: Field required"
+  if (!isJsonObject(format.schema)) return "output_config.format.schema: Input should be a valid dictionary"
+  if (firstLooseObject(format.schema, false) !== undefined)
+    return "output_config.format.schema: For 'object' type, 'additionalProperties' must be explicitly set to false"
+  return undefined
+}
+
+/** The JSON Schema of a checked request's `output_config.format`. */
+const requestedFormat = (call: IncomingCall): RequestedFormat | undefined => {
+  const format = (call.body as { output_config?: { format?: { schema?: unknown } | null } } | undefined)?.output_config
+    ?.format
+  return format ? { schema: format.schema } : undefined
+}
+
 const notFound = (message: string): WireResponse =>
   json(404, errorBody("not_found_error", message, "req_notfound"), { "request-id": "req_notfound" })
 
@@ -420,7 +457,7 @@ export const anthropicAdapter: ProtocolAdapter = {
         const body = errorBody("invalid_request_error", "model: Field required", "req_badrequest")
         return { kind: "response", response: json(400, body, { "request-id": "req_badrequest" }) }
       }
-      const problem = toolProblem(call.body as WireRequest)
+      const problem = toolProblem(call.body as WireRequest) ?? outputProblem(call.body)
       if (problem !== undefined) {
         const body = errorBody("invalid_request_error", problem, "req_badrequest")
         return { kind: "response", response: json(400, body, { "request-id": "req_badrequest" }) }
@@ -431,6 +468,7 @@ export const anthropicAdapter: ProtocolAdapter = {
     return { kind: "response", response: notFound(`Not found: ${call.method} ${call.path}`) }
   },
 
+  responseFormat: requestedFormat,
   generate: (ctx) => json(200, message(ctx), { "request-id": ctx.requestId }),
   streamHeaders,
   streamStart,

@@ -11,7 +11,15 @@ import type { FinishReason, Usage } from "@llm-orchestrator/core"
 import { EventStreamCodec } from "@smithy/eventstream-codec"
 import { fromUtf8, toUtf8 } from "@smithy/util-utf8"
 import type { Effect, Scope } from "effect"
-import { type ErrorReply, type FaultKind, type ScriptedToolCall, type SimModel, splitText } from "./script.ts"
+import { isJsonObject } from "./schema.ts"
+import {
+  type ErrorReply,
+  type FaultKind,
+  type RequestedFormat,
+  type ScriptedToolCall,
+  type SimModel,
+  splitText
+} from "./script.ts"
 import {
   type IncomingCall,
   json,
@@ -254,6 +262,48 @@ export const bedrockToolProblem = (body: unknown): string | undefined => {
   return undefined
 }
 
+const parsedObject = (text: string): Record<string, unknown> | undefined => {
+  try {
+    const value: unknown = JSON.parse(text)
+    return isJsonObject(value) ? value : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Structured output (`outputConfig.textFormat`) as Bedrock validates it, in its ValidationException
+ * form: the one format type, a `jsonSchema` structure, and a schema sent as a string holding a JSON
+ * object (the wording of that last one is the simulator's).
+ */
+const outputConfigProblem = (body: unknown): string | undefined => {
+  const format = isJsonObject(body) && isJsonObject(body.outputConfig) ? body.outputConfig.textFormat : undefined
+  if (!isJsonObject(format)) return undefined
+  const where = "outputConfig.textFormat"
+  if (format.type !== "json_schema")
+    return `1 validation error detected: Value '${String(format.type)}' at '${where}.type' failed to satisfy constraint: Member must satisfy enum value set: [json_schema]`
+  const jsonSchema = isJsonObject(format.structure) ? format.structure.jsonSchema : undefined
+  if (!isJsonObject(jsonSchema))
+    return `1 validation error detected: Value null at '${where}.structure.jsonSchema' failed to satisfy constraint: Member must not be null`
+  if (jsonSchema.schema === undefined || jsonSchema.schema === null)
+    return `1 validation error detected: Value null at '${where}.structure.jsonSchema.schema' failed to satisfy constraint: Member must not be null`
+  if (typeof jsonSchema.schema !== "string" || parsedObject(jsonSchema.schema) === undefined)
+    return `The value at '${where}.structure.jsonSchema.schema' is not a valid JSON schema: it must be a string holding a JSON object.`
+  return undefined
+}
+
+/** The parsed schema and name of a checked request's `outputConfig.textFormat`. */
+const requestedFormat = (call: IncomingCall): RequestedFormat | undefined => {
+  const jsonSchema = (
+    call.body as { outputConfig?: { textFormat?: { structure?: { jsonSchema?: { schema: string; name?: unknown } } } } }
+  )?.outputConfig?.textFormat?.structure?.jsonSchema
+  if (jsonSchema === undefined) return undefined
+  return {
+    schema: parsedObject(jsonSchema.schema),
+    ...(typeof jsonSchema.name === "string" ? { name: jsonSchema.name } : {})
+  }
+}
+
 export const makeBedrockAdapter = (options: BedrockSimulatorOptions = {}): ProtocolAdapter => {
   const region = options.region ?? "us-east-1"
   const profilePageSize = Math.max(1, options.inferenceProfilePageSize ?? 5)
@@ -379,6 +429,7 @@ export const makeBedrockAdapter = (options: BedrockSimulatorOptions = {}): Proto
 
   return {
     protocol: "bedrock",
+    responseFormat: requestedFormat,
 
     // us.anthropic.claude-... (an inference profile) and arn:aws:bedrock:...:inference-profile/us.anthropic...
     // or .../foundation-model/anthropic... name the catalogue's anthropic.claude-....
@@ -387,7 +438,8 @@ export const makeBedrockAdapter = (options: BedrockSimulatorOptions = {}): Proto
     route(call): Route {
       const match = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec(call.path)
       // Bedrock validates the request before any model runs: a tool mistake is a 400 and no reply is used.
-      const toolProblem = call.method === "POST" && match ? bedrockToolProblem(call.body) : undefined
+      const toolProblem =
+        call.method === "POST" && match ? (bedrockToolProblem(call.body) ?? outputConfigProblem(call.body)) : undefined
       if (toolProblem !== undefined)
         return {
           kind: "response",

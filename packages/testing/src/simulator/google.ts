@@ -8,7 +8,8 @@
  */
 import type { FinishReason, Usage } from "@llm-orchestrator/core"
 import type { Effect, Scope } from "effect"
-import type { ErrorReply, FaultKind, ScriptedToolCall, SimModel } from "./script.ts"
+import { isJsonObject } from "./schema.ts"
+import type { ErrorReply, FaultKind, RequestedFormat, ScriptedToolCall, SimModel } from "./script.ts"
 import {
   type Frame,
   type IncomingCall,
@@ -337,6 +338,37 @@ const toolRequestProblem = (body: unknown): string | undefined => {
   return undefined
 }
 
+const mimeTypes = ["text/plain", "application/json", "application/xml", "application/yaml", "text/x.enum"]
+
+/**
+ * Structured output in `generationConfig`, refused as the real API refuses it (field violations in its
+ * form; the wording of the JSON-schema ones is the simulator's): a mime type outside the API's list,
+ * and a `responseJsonSchema` that is not an object schema, comes with `responseSchema`, or comes
+ * without the JSON mime type.
+ */
+const generationConfigProblem = (body: unknown): string | undefined => {
+  const config = isJsonObject(body) ? body.generationConfig : undefined
+  if (!isJsonObject(config)) return undefined
+  const where = "* GenerateContentRequest.generation_config"
+  const mime = config.responseMimeType
+  if (mime !== undefined && !mimeTypes.includes(mime as string))
+    return `${where}.response_mime_type: allowed mimetypes are \`text/plain\`, \`application/json\`, \`application/xml\`, \`application/yaml\` and \`text/x.enum\`.\n`
+  const schema = config.responseJsonSchema
+  if (schema === undefined) return undefined
+  if (!isJsonObject(schema)) return `${where}.response_json_schema: must be a JSON Schema object.\n`
+  if (config.responseSchema !== undefined)
+    return `${where}.response_schema: response_schema and response_json_schema cannot both be set.\n`
+  if (mime !== "application/json")
+    return `${where}.response_json_schema: only allowed for response_mime_type \`application/json\`, got \`${String(mime ?? "text/plain")}\`.\n`
+  return undefined
+}
+
+/** The `responseJsonSchema` of a checked request. */
+const requestedFormat = (call: IncomingCall): RequestedFormat | undefined => {
+  const config = (call.body as { generationConfig?: { responseJsonSchema?: unknown } } | undefined)?.generationConfig
+  return config?.responseJsonSchema !== undefined ? { schema: config.responseJsonSchema } : undefined
+}
+
 const scriptedCalls = (ctx: RenderContext): ReadonlyArray<ScriptedToolCall> => ctx.toolCalls ?? []
 
 const isStreamCall = (call: IncomingCall) => call.path.endsWith(":streamGenerateContent")
@@ -416,8 +448,8 @@ const makeAdapter = (flavor: Flavor, pageSizeDefault: number): ProtocolAdapter =
     return unauthenticated()
   }
 
-  const invalidToolRequest = (call: IncomingCall): WireResponse | undefined => {
-    const problem = toolRequestProblem(call.body)
+  const invalidRequest = (call: IncomingCall): WireResponse | undefined => {
+    const problem = toolRequestProblem(call.body) ?? generationConfigProblem(call.body)
     return problem === undefined ? undefined : errorResponse(400, "INVALID_ARGUMENT", problem)
   }
 
@@ -437,7 +469,7 @@ const makeAdapter = (flavor: Flavor, pageSizeDefault: number): ProtocolAdapter =
       }
       const generate = geminiCall.exec(rest)
       if (call.method !== "POST" || !generate) return notFound()
-      const denied = authFailure(call) ?? invalidToolRequest(call)
+      const denied = authFailure(call) ?? invalidRequest(call)
       if (denied) return { kind: "response", response: denied }
       return { kind: generate[2] === "generateContent" ? "generate" : "stream", model: generate[1]!, api: api! }
     }
@@ -447,7 +479,7 @@ const makeAdapter = (flavor: Flavor, pageSizeDefault: number): ProtocolAdapter =
     }
     const generate = vertexCall.exec(rest)
     if (call.method !== "POST" || !generate) return notFound()
-    const denied = authFailure(call) ?? invalidToolRequest(call)
+    const denied = authFailure(call) ?? invalidRequest(call)
     if (denied) return { kind: "response", response: denied }
     const model = generate[3] === "google" ? generate[4]! : `${generate[3]}/${generate[4]}`
     return { kind: generate[5] === "generateContent" ? "generate" : "stream", model, api: api! }
@@ -526,6 +558,7 @@ const makeAdapter = (flavor: Flavor, pageSizeDefault: number): ProtocolAdapter =
   return {
     protocol: flavor,
     route,
+    responseFormat: requestedFormat,
     generate: (ctx) =>
       json(
         200,

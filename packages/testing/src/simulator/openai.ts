@@ -6,7 +6,8 @@
  */
 import type { FinishReason, Usage } from "@llm-orchestrator/core"
 import type { Effect, Scope } from "effect"
-import { type ErrorReply, type FaultKind, type SimModel, splitText } from "./script.ts"
+import { firstLooseObject, isJsonObject, jsonTypeWord } from "./schema.ts"
+import { type ErrorReply, type FaultKind, type RequestedFormat, type SimModel, splitText } from "./script.ts"
 import {
   type Frame,
   type IncomingCall,
@@ -357,6 +358,17 @@ const finalOutput = (ctx: RenderContext) => {
   ]
 }
 
+const echoedFormat = (format: RequestedFormat | undefined) =>
+  format === undefined
+    ? { type: "text" }
+    : {
+        type: "json_schema",
+        description: null,
+        name: format.name ?? null,
+        schema: format.schema ?? null,
+        strict: format.strict ?? false
+      }
+
 const responseObject = (ctx: RenderContext, phase: "start" | "final") => {
   const outcome = responsesOutcome(ctx)
   const final = phase === "final"
@@ -378,7 +390,8 @@ const responseObject = (ctx: RenderContext, phase: "start" | "final") => {
     service_tier: "default",
     store: true,
     temperature: 1.0,
-    text: { format: { type: "text" } },
+    // The API echoes the requested format.
+    text: { format: echoedFormat(ctx.responseFormat) },
     tool_choice: "auto",
     tools: [],
     top_p: 1.0,
@@ -650,6 +663,133 @@ const responsesInputProblem = (input: ReadonlyArray<Json>): WireResponse | undef
   return undefined
 }
 
+// ---- Structured output checked as the real API checks it ------------------------------------------
+
+const formatTypes = ["text", "json_object", "json_schema"]
+const formatName = /^[a-zA-Z0-9_-]+$/
+
+/** A JSON Schema format's name, schema and strict flag, under `where` (`response_format.json_schema`, `text.format`). */
+const jsonSchemaProblem = (where: string, spec: Json, schemaRequired: boolean): WireResponse | undefined => {
+  const { name, schema, strict } = spec
+  if (name === undefined)
+    return invalid(`Missing required parameter: '${where}.name'.`, `${where}.name`, "missing_required_parameter")
+  if (typeof name !== "string")
+    return invalid(
+      `Invalid type for '${where}.name': expected a string, but got ${jsonTypeWord(name)} instead.`,
+      `${where}.name`,
+      "invalid_type"
+    )
+  if (name.length > 64)
+    return invalid(
+      `Invalid '${where}.name': string too long. Expected a string with maximum length 64, but got a string with length ${name.length} instead.`,
+      `${where}.name`,
+      "string_above_max_length"
+    )
+  if (!formatName.test(name))
+    return invalid(
+      `Invalid '${where}.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.`,
+      `${where}.name`,
+      "invalid_value"
+    )
+  if (schema === undefined && schemaRequired)
+    return invalid(`Missing required parameter: '${where}.schema'.`, `${where}.schema`, "missing_required_parameter")
+  if (schema !== undefined && !isJsonObject(schema))
+    return invalid(
+      `Invalid type for '${where}.schema': expected an object, but got ${jsonTypeWord(schema)} instead.`,
+      `${where}.schema`,
+      "invalid_type"
+    )
+  if (strict !== undefined && strict !== null && typeof strict !== "boolean")
+    return invalid(
+      `Invalid type for '${where}.strict': expected a boolean, but got ${jsonTypeWord(strict)} instead.`,
+      `${where}.strict`,
+      "invalid_type"
+    )
+  if (strict !== true) return undefined
+  // Strict mode: an object at the root, and every object closed with all its properties required.
+  const param = where === "text.format" ? "text.format.schema" : "response_format"
+  const refused = (text: string) =>
+    invalid(`Invalid schema for response_format '${name}': ${text}`, param, "invalid_json_schema")
+  if ((schema as Json | undefined)?.type !== "object")
+    return refused(`schema must be a JSON Schema of 'type: "object"', got 'type: "${String((schema as Json)?.type)}"'.`)
+  const loose = firstLooseObject(schema, true)
+  if (loose === undefined) return undefined
+  const context = `(${loose.path.map((key) => `'${key}'`).join(", ")}${loose.path.length === 1 ? "," : ""})`
+  return refused(
+    loose.lacks === "additionalProperties"
+      ? `In context=${context}, 'additionalProperties' is required to be supplied and to be false.`
+      : `In context=${context}, 'required' is required to be supplied and to be an array including every key in properties. Missing '${loose.lacks.required}'.`
+  )
+}
+
+/** One format object (`response_format`, `text.format`): its type, and a JSON Schema format's fields. */
+const formatObjectProblem = (where: string, format: unknown, api: Api): WireResponse | undefined => {
+  if (!isJsonObject(format))
+    return invalid(
+      `Invalid type for '${where}': expected an object, but got ${jsonTypeWord(format)} instead.`,
+      where,
+      "invalid_type"
+    )
+  if (!formatTypes.includes(format.type as string))
+    return invalid(
+      `Invalid value: '${String(format.type)}'. Supported values are: 'text', 'json_object', and 'json_schema'.`,
+      `${where}.type`,
+      "invalid_value"
+    )
+  if (format.type !== "json_schema") return undefined
+  if (api === "responses") return jsonSchemaProblem(where, format, true)
+  if (!isJsonObject(format.json_schema))
+    return invalid(
+      `Missing required parameter: '${where}.json_schema'.`,
+      `${where}.json_schema`,
+      "missing_required_parameter"
+    )
+  return jsonSchemaProblem(`${where}.json_schema`, format.json_schema, false)
+}
+
+/**
+ * Structured output: Chat's `response_format`, the Responses API's `text.format` (each refusing the
+ * other's field, as the real APIs do), a known format type, and for a JSON Schema a valid name, an
+ * object schema and, in strict mode, a schema strict mode can take.
+ */
+const formatProblem = (api: Api, body: Json): WireResponse | undefined => {
+  if (api === "responses") {
+    if (body.response_format !== undefined)
+      return invalid(
+        "Unsupported parameter: 'response_format'. In the Responses API, this parameter has moved to 'text.format'. Try again with the new parameter. See the API documentation for more information: https://platform.openai.com/docs/api-reference/responses/create.",
+        "response_format",
+        "unsupported_parameter"
+      )
+    const text = body.text
+    if (text === undefined) return undefined
+    if (!isJsonObject(text))
+      return invalid(
+        `Invalid type for 'text': expected an object, but got ${jsonTypeWord(text)} instead.`,
+        "text",
+        "invalid_type"
+      )
+    return text.format === undefined ? undefined : formatObjectProblem("text.format", text.format, api)
+  }
+  if (body.text !== undefined) return invalid("Unrecognized request argument supplied: text", null)
+  return body.response_format === undefined
+    ? undefined
+    : formatObjectProblem("response_format", body.response_format, api)
+}
+
+/** The JSON Schema format a checked request asked for (Chat `response_format`, Responses `text.format`). */
+const requestedFormat = (call: IncomingCall): RequestedFormat | undefined => {
+  const body = call.body as Json | undefined
+  const chat = !call.path.endsWith("/responses")
+  const format = chat ? body?.response_format : (body?.text as Json | undefined)?.format
+  if (!isJsonObject(format) || format.type !== "json_schema") return undefined
+  const spec = (chat ? format.json_schema : format) as Json
+  return {
+    schema: spec.schema,
+    ...(typeof spec.name === "string" ? { name: spec.name } : {}),
+    strict: spec.strict === true
+  }
+}
+
 const toolRequestProblem = (api: Api, body: Json): WireResponse | undefined => {
   const tools = toolsProblem(api, body)
   if (tools) return tools
@@ -725,7 +865,7 @@ export const openaiAdapter: ProtocolAdapter = {
           })
         }
       }
-      const problem = toolRequestProblem(api, call.body as Json)
+      const problem = toolRequestProblem(api, call.body as Json) ?? formatProblem(api, call.body as Json)
       if (problem) return { kind: "response", response: problem }
       return { kind: wantsStream(call) ? "stream" : "generate", model, api }
     }
@@ -734,6 +874,8 @@ export const openaiAdapter: ProtocolAdapter = {
     if (call.method === "GET" && retrieve?.[1]) return { kind: "models", api: `retrieve:${retrieve[1]}` }
     return { kind: "response", response: invalidUrl(call) }
   },
+
+  responseFormat: requestedFormat,
 
   generate(ctx: RenderContext): WireResponse {
     const body = apiOf(ctx) === "responses" ? responseObject(ctx, "final") : chatCompletion(ctx)

@@ -27,6 +27,18 @@ export interface ScriptedToolCall {
   readonly argumentsChunks?: number
 }
 
+/**
+ * The structured-output format a request asked for, as the simulator read it from the provider's
+ * field (already checked as the real API checks it). The reply text stays what the script says.
+ */
+export interface RequestedFormat {
+  /** The JSON Schema, parsed (Bedrock sends it as a JSON string). */
+  readonly schema: unknown
+  readonly name?: string
+  /** OpenAI only: whether strict mode was asked for. */
+  readonly strict?: boolean
+}
+
 export interface TextReply {
   readonly kind: "text"
   /** May be "" when the reply only calls tools. */

@@ -16,6 +16,7 @@ import {
   type ErrorReply,
   type FaultKind,
   type Reply,
+  type RequestedFormat,
   type ScriptedToolCall,
   type SimModel,
   type StreamFaultReply,
@@ -57,6 +58,8 @@ export interface RenderContext {
   readonly chunks: ReadonlyArray<string>
   /** The reply's tool calls, after its text (absent or empty: none). */
   readonly toolCalls?: ReadonlyArray<ScriptedToolCall>
+  /** The structured-output format the request asked for; absent when it asked for none. */
+  readonly responseFormat?: RequestedFormat
 }
 
 export type Frame = string | Uint8Array
@@ -75,6 +78,8 @@ export interface ProtocolAdapter {
   models(call: IncomingCall, models: ReadonlyArray<SimModel>, api: string | undefined): WireResponse
   /** The catalogue id a requested model name stands for (Bedrock: an inference profile or ARN); default: itself. */
   catalogueId?(model: string): string
+  /** The structured-output format of a routed generate/stream request (its checks passed in `route`). */
+  responseFormat?(call: IncomingCall): RequestedFormat | undefined
 }
 
 const datedSuffix = /-(\d{4}-\d{2}-\d{2}|\d{8}|\d{3})$/
@@ -105,9 +110,10 @@ export interface SimulatorOptions {
   readonly models?: ReadonlyArray<SimModel>
   /**
    * The reply when nothing is scripted (default: a short greeting naming protocol and model). It sees
-   * the request too, so a seeded test can derive each reply from the request rather than arrival order.
+   * the request too, so a seeded test can derive each reply from the request rather than arrival order,
+   * and the structured-output format the request asked for (undefined: none), to answer in it.
    */
-  readonly defaultReply?: (model: string, call: IncomingCall) => Reply
+  readonly defaultReply?: (model: string, call: IncomingCall, format: RequestedFormat | undefined) => Reply
   /**
    * A PEM key and certificate: the simulator then serves https:// with `node:http2`'s secure server,
    * HTTP/2 by ALPN and HTTP/1.1 for clients that do not offer h2 (`allowHTTP1`).
@@ -275,7 +281,7 @@ export class Simulator {
     await new Promise<void>((resolve) => this.server.close(() => resolve()))
   }
 
-  private nextReply(model: string, call: IncomingCall): Reply {
+  private nextReply(model: string, call: IncomingCall, format: RequestedFormat | undefined): Reply {
     const own = this.modelQueues.get(model)
     const scripted = own?.shift() ?? this.queue.shift()
     if (scripted) return scripted
@@ -287,7 +293,7 @@ export class Simulator {
     )
       return { kind: "error", fault: "model-not-found" }
     return (
-      this.options.defaultReply?.(model, call) ?? {
+      this.options.defaultReply?.(model, call, format) ?? {
         kind: "text",
         text: `Hello from the ${this.adapter.protocol} simulator (${model}).`
       }
@@ -341,7 +347,8 @@ export class Simulator {
       // No answer at all: the listing hangs until the client aborts (or the simulator closes).
       return listing === undefined ? undefined : this.send(res, listing)
     }
-    await this.play(res, call, route, this.nextReply(route.model, call))
+    const format = this.adapter.responseFormat?.(call)
+    await this.play(res, call, route, this.nextReply(route.model, call, format), format)
   }
 
   private send(res: Response, response: WireResponse): void {
@@ -352,7 +359,8 @@ export class Simulator {
   private context(
     call: IncomingCall,
     route: { kind: "generate" | "stream"; model: string; api?: string },
-    reply: TextReply | StreamFaultReply
+    reply: TextReply | StreamFaultReply,
+    format: RequestedFormat | undefined
   ): RenderContext {
     const chunks = splitText(reply.text, reply.chunks)
     const toolCalls = (reply.kind === "text" ? reply.toolCalls : undefined) ?? []
@@ -366,7 +374,8 @@ export class Simulator {
         (reply.kind === "text" ? reply.finishReason : undefined) ?? (toolCalls.length > 0 ? "tool-calls" : "stop"),
       text: reply.text,
       chunks,
-      toolCalls
+      toolCalls,
+      ...(format !== undefined ? { responseFormat: format } : {})
     }
   }
 
@@ -374,7 +383,8 @@ export class Simulator {
     res: Response,
     call: IncomingCall,
     route: { kind: "generate" | "stream"; model: string; api?: string },
-    reply: Reply
+    reply: Reply,
+    format: RequestedFormat | undefined
   ): Promise<void> {
     switch (reply.kind) {
       case "hang":
@@ -385,15 +395,16 @@ export class Simulator {
         return
       case "error": {
         await sleep(reply.firstByteDelayMs)
-        const ctx = this.context(call, route, {
-          kind: "text",
-          text: "",
-          ...(reply.usage ? { usage: reply.usage } : {})
-        })
+        const ctx = this.context(
+          call,
+          route,
+          { kind: "text", text: "", ...(reply.usage ? { usage: reply.usage } : {}) },
+          format
+        )
         return this.send(res, this.adapter.error(ctx, reply))
       }
       case "text": {
-        const ctx = this.context(call, route, reply)
+        const ctx = this.context(call, route, reply, format)
         await sleep(reply.firstByteDelayMs)
         if (route.kind === "generate") return this.send(res, this.adapter.generate(ctx))
         res.writeHead(200, this.adapter.streamHeaders(ctx))
@@ -408,7 +419,7 @@ export class Simulator {
         return
       }
       case "stream-fault": {
-        const ctx = this.context(call, route, reply)
+        const ctx = this.context(call, route, reply, format)
         const errorFault = reply.errorFault ?? "overloaded"
         if (route.kind === "generate") {
           // A non-streamed call cannot fail half-way: it sees the fault as a whole response.
