@@ -45,7 +45,32 @@ export const ToolResultPart = Schema.Struct({
 })
 export type ToolResultPart = typeof ToolResultPart.Type
 
-export const ContentPart = Schema.Union([TextPart, ToolCallPart, ToolResultPart])
+/**
+ * The bytes of an image or a file: base64 text, the bytes themselves, or a `URL` (http or https) that
+ * the provider fetches itself where its API can (we never fetch it). A string is always base64.
+ */
+export const MediaData = Schema.Union([Schema.String, Schema.Uint8Array, Schema.URL])
+export type MediaData = typeof MediaData.Type
+
+/** An image in a user message: `mediaType` image/png, image/jpeg, image/gif or image/webp. */
+export const ImagePart = Schema.Struct({
+  type: Schema.Literal("image"),
+  data: MediaData,
+  mediaType: Schema.String,
+  filename: Schema.optionalKey(Schema.String)
+})
+export type ImagePart = typeof ImagePart.Type
+
+/** A document in a user message: `mediaType` application/pdf or text/plain. */
+export const FilePart = Schema.Struct({
+  type: Schema.Literal("file"),
+  data: MediaData,
+  mediaType: Schema.String,
+  filename: Schema.optionalKey(Schema.String)
+})
+export type FilePart = typeof FilePart.Type
+
+export const ContentPart = Schema.Union([TextPart, ImagePart, FilePart, ToolCallPart, ToolResultPart])
 export type ContentPart = typeof ContentPart.Type
 
 export const Message = Schema.Struct({
@@ -305,4 +330,47 @@ export const structuredInputText = (request: ChatRequest): string => {
   if (request.tools !== undefined) text += JSON.stringify(request.tools)
   if (request.responseFormat !== undefined) text += JSON.stringify(request.responseFormat.schema)
   return text
+}
+
+/** The most input tokens one image costs on any provider (OpenAI's patch-based models: about 3,800). */
+export const imageTokensBound = 6_000
+/** Tokens a PDF page may add besides its text: the page's image (Anthropic, OpenAI) and its framing. */
+export const pdfPageTokensBound = 6_000
+/** A file given by URL: its size is unknown before the provider fetches it. */
+export const urlFileTokensBound = 1_000_000
+
+const pageObject = /\/Type\s*\/Page\b/g
+
+/** Inline media data as bytes (base64 text decoded). */
+const inlineBytes = (data: string | Uint8Array): Uint8Array =>
+  typeof data === "string" ? Buffer.from(data, "base64") : data
+
+/** Page objects in a PDF's bytes (pages inside compressed object streams are not seen). */
+const pdfPages = (bytes: Uint8Array): number =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1").match(pageObject)?.length ?? 0
+
+/**
+ * An estimate of the input tokens a request's images and files cost, for the budget's worst case and a
+ * cut stream's usage: an image `imageTokensBound`; an inline file one token per byte (text, or a PDF's
+ * compressed text) plus `pdfPageTokensBound` per page object of a PDF; a file by URL
+ * `urlFileTokensBound`. 0 without media (the common case costs one pass over the parts).
+ */
+export const mediaInputTokens = (request: ChatRequest): number => {
+  let tokens = 0
+  for (const message of request.messages) {
+    if (typeof message.content === "string") continue
+    for (const part of message.content) {
+      if (part.type === "image") tokens += imageTokensBound
+      else if (part.type === "file") {
+        if (part.data instanceof URL) {
+          tokens += urlFileTokensBound
+          continue
+        }
+        const bytes = inlineBytes(part.data)
+        tokens += bytes.length
+        if (part.mediaType === "application/pdf") tokens += pdfPages(bytes) * pdfPageTokensBound
+      }
+    }
+  }
+  return tokens
 }

@@ -17,6 +17,7 @@ import {
   messageText,
   type PriceSource,
   type ProviderId,
+  mediaInputTokens,
   structuredInputText,
   type Usage
 } from "@llm-orchestrator/core"
@@ -238,15 +239,16 @@ export const formattingTokensForTools = 1024
 
 /**
  * An upper bound of the request's input tokens: one token per UTF-8 byte of message text, tool calls,
- * tool results, tool definitions and the output schema (a byte-level BPE or byte-fallback tokenizer never emits a token
- * for less than one byte), plus a formatting allowance per message, per request and for tools.
+ * tool results, tool definitions and the output schema (a byte-level BPE or byte-fallback tokenizer
+ * never emits a token for less than one byte), plus a formatting allowance per message, per request and
+ * for tools, plus `mediaInputTokens` for images and files (an estimate for PDFs, README "Guarantees").
  */
 export const inputTokensBound = (request: ChatRequest): number => {
   let tokens = formattingTokensPerRequest
   for (const message of request.messages) tokens += Buffer.byteLength(messageText(message)) + formattingTokensPerMessage
   const toolText = structuredInputText(request)
   if (toolText !== "") tokens += Buffer.byteLength(toolText) + formattingTokensForTools
-  return tokens
+  return tokens + mediaInputTokens(request)
 }
 
 /**

@@ -8,6 +8,7 @@ import { isArrayNonEmpty, type NonEmptyReadonlyArray } from "effect/Array"
 import type { BudgetReservation, CostTracker, Pricing } from "../cost.ts"
 import {
   type ChatRequest,
+  mediaInputTokens,
   messageText,
   type ProviderFinish,
   type ProviderStreamEvent,
@@ -57,7 +58,7 @@ const estimateUsage = (request: ChatRequest, deliveredChars: number): Usage => {
     structuredInputText(request).length
   )
   return {
-    inputTokens: Math.ceil(requestChars / 4),
+    inputTokens: Math.ceil(requestChars / 4) + mediaInputTokens(request),
     outputTokens: Math.ceil(deliveredChars / 4),
     cacheReadTokens: 0,
     cacheWriteTokens: 0,

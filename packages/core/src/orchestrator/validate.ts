@@ -135,13 +135,59 @@ const responseFormatProblem = (format: unknown): string | undefined => {
     : undefined
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Images and files
+
+/** What every provider takes inline (Anthropic and Bedrock take less per image: their adapters say so). */
+export const maxMediaBytes = 20 * 1024 * 1024
+export const imageMediaTypes: ReadonlySet<string> = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"])
+export const fileMediaTypes: ReadonlySet<string> = new Set(["application/pdf", "text/plain"])
+const base64Shape = /^[A-Za-z0-9+/]*={0,2}$/
+
+/** The decoded size of base64 text of this length (padding included). */
+const base64Bytes = (text: string): number =>
+  (text.length / 4) * 3 - (text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0)
+
+const megabytes = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MB`
+
+const mediaProblem = (part: Record<string, unknown>, role: string, where: string): string | undefined => {
+  const kind = part.type as "image" | "file"
+  if (role !== "user") return `${where}: ${kind} parts belong in user messages`
+  const types = kind === "image" ? imageMediaTypes : fileMediaTypes
+  if (typeof part.mediaType !== "string" || !types.has(part.mediaType))
+    return `${where}.mediaType must be one of ${[...types].join(", ")} (got ${JSON.stringify(part.mediaType)})`
+  if (part.filename !== undefined && typeof part.filename !== "string") return `${where}.filename must be a string`
+  const data = part.data
+  let bytes: number
+  if (typeof data === "string") {
+    if (/^https?:\/\//i.test(data))
+      return `${where}.data is a URL written as a string: pass new URL(...) (a string is read as base64)`
+    if (data.length === 0 || data.length % 4 !== 0 || !base64Shape.test(data))
+      return `${where}.data must be base64 text (no data: prefix, no line breaks), bytes (Uint8Array) or a URL`
+    bytes = base64Bytes(data)
+  } else if (data instanceof Uint8Array) {
+    if (data.length === 0) return `${where}.data is empty`
+    bytes = data.length
+  } else if (data instanceof URL) {
+    return data.protocol === "https:" || data.protocol === "http:"
+      ? undefined
+      : `${where}.data must be an http or https URL (got ${data.protocol})`
+  } else return `${where}.data must be base64 text, bytes (Uint8Array) or a URL`
+  return bytes > maxMediaBytes
+    ? `${where} is ${megabytes(bytes)}; at most ${megabytes(maxMediaBytes)} can be sent inline: make it smaller, or pass a URL the provider can fetch`
+    : undefined
+}
+
 /** Why a part of a message is malformed (`where` names it), or undefined. Tool calls seen so far are in `callIds`. */
 const partProblem = (part: unknown, role: string, where: string, callIds: Set<string>): string | undefined => {
   if (!isPlainObject(part))
-    return `${where} must be a content part ({ type: "text", text: string }, a "tool-call" or a "tool-result")`
+    return `${where} must be a content part ({ type: "text", text: string }, an "image", a "file", a "tool-call" or a "tool-result")`
   switch (part.type) {
     case "text":
       return typeof part.text === "string" ? undefined : `${where} must be { type: "text", text: string }`
+    case "image":
+    case "file":
+      return mediaProblem(part, role, where)
     case "tool-call":
       if (role !== "assistant") return `${where}: tool-call parts belong in assistant messages`
       if (!nonEmptyString(part.id) || !nonEmptyString(part.name))
@@ -160,7 +206,7 @@ const partProblem = (part: unknown, role: string, where: string, callIds: Set<st
       if (part.isError !== undefined && typeof part.isError !== "boolean") return `${where}.isError must be a boolean`
       return undefined
     default:
-      return `${where}.type must be "text", "tool-call" or "tool-result" (got ${JSON.stringify(part.type)})`
+      return `${where}.type must be "text", "image", "file", "tool-call" or "tool-result" (got ${JSON.stringify(part.type)})`
   }
 }
 
