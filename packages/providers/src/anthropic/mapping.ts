@@ -23,6 +23,7 @@ import {
 } from "@llm-orchestrator/core"
 import {
   type CallContext,
+  closeObjects,
   toolCallFromValue,
   toolCallIdFor,
   toolResultText,
@@ -62,10 +63,11 @@ export const toolParams = (
 
 /**
  * Structured output: Anthropic constrains the answer to the schema through `output_config.format`
- * (generally available, no beta header). The answer is then one text block holding the JSON.
+ * (generally available, no beta header). The answer is then one text block holding the JSON. Objects
+ * are closed first: Anthropic refuses a schema whose objects allow unlisted keys.
  */
 export const outputConfigOf = (format: ResponseFormat): AnthropicSdk.OutputConfig => ({
-  format: { type: "json_schema", schema: format.schema }
+  format: { type: "json_schema", schema: closeObjects(format.schema) as Record<string, unknown> }
 })
 
 /** An assistant message's text (the API refuses empty text blocks) and calls, in order. */

@@ -38,6 +38,7 @@ import {
 } from "@llm-orchestrator/core"
 import {
   type CallContext,
+  closeObjects,
   connectionErrorCode,
   errorFromHttp,
   retryAfterMsFromHeaders,
@@ -147,11 +148,16 @@ const toolConfigFor = (
   }
 }
 
-/** Structured output: Converse takes the JSON Schema as a JSON string, and a name (ours is optional). */
+/**
+ * Structured output: Converse takes the JSON Schema as a JSON string, and a name (ours is optional).
+ * Objects are closed first, as for Anthropic: Claude on Bedrock has the same rule.
+ */
 const outputConfigFor = (format: ResponseFormat): OutputConfig => ({
   textFormat: {
     type: "json_schema",
-    structure: { jsonSchema: { schema: JSON.stringify(format.schema), name: format.name ?? "response" } }
+    structure: {
+      jsonSchema: { schema: JSON.stringify(closeObjects(format.schema)), name: format.name ?? "response" }
+    }
   }
 })
 

@@ -47,7 +47,10 @@ import type { ResponseFormatJSONSchema } from "openai/resources/shared"
 import {
   type CallContext,
   errorFromHttp,
+  everySchema,
   type HttpFailure,
+  isObjectSchema,
+  isSchema,
   networkError,
   retryAfterMsFromHeaders,
   toolCallFromText,
@@ -335,30 +338,6 @@ const withTools = <T, C>(
 
 // ---- Structured output ------------------------------------------------------------------------------
 
-type JsonSchema = Readonly<Record<string, unknown>>
-
-const isSchema = (value: unknown): value is JsonSchema =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
-
-/** The subschemas of `schema` that strict mode checks too (a `$ref` points into `$defs`/`definitions`). */
-const subschemas = (schema: JsonSchema): Array<unknown> => {
-  const children: Array<unknown> = []
-  for (const key of ["properties", "$defs", "definitions"])
-    if (isSchema(schema[key])) children.push(...Object.values(schema[key]))
-  for (const key of ["anyOf", "allOf", "oneOf", "prefixItems"])
-    if (Array.isArray(schema[key])) children.push(...schema[key])
-  // `items` is a schema, or (older drafts) a list of them; `additionalProperties` only when a schema.
-  if (Array.isArray(schema.items)) children.push(...schema.items)
-  else if (isSchema(schema.items)) children.push(schema.items)
-  if (isSchema(schema.additionalProperties)) children.push(schema.additionalProperties)
-  return children
-}
-
-const isObjectSchema = (schema: JsonSchema) =>
-  schema.type === "object" ||
-  (Array.isArray(schema.type) && schema.type.includes("object")) ||
-  isSchema(schema.properties)
-
 /**
  * Whether OpenAI's strict Structured Outputs take `schema`. With `strict: true` OpenAI refuses (400
  * `invalid_json_schema`) any object schema that allows keys it does not list or leaves one of its
@@ -366,16 +345,14 @@ const isObjectSchema = (schema: JsonSchema) =>
  * loosely. So strict is asked for exactly when every object schema says `additionalProperties: false`
  * and requires all its properties.
  */
-const isStrictCompatible = (schema: unknown): boolean => {
-  if (!isSchema(schema)) return true
-  if (isObjectSchema(schema)) {
-    if (schema.additionalProperties !== false) return false
-    const required = Array.isArray(schema.required) ? (schema.required as ReadonlyArray<unknown>) : []
-    const properties = isSchema(schema.properties) ? Object.keys(schema.properties) : []
-    if (!properties.every((name) => required.includes(name))) return false
-  }
-  return subschemas(schema).every(isStrictCompatible)
-}
+const isStrictCompatible = (schema: unknown): boolean =>
+  everySchema(schema, (each) => {
+    if (!isObjectSchema(each)) return true
+    if (each.additionalProperties !== false) return false
+    const required = Array.isArray(each.required) ? (each.required as ReadonlyArray<unknown>) : []
+    const properties = isSchema(each.properties) ? Object.keys(each.properties) : []
+    return properties.every((name) => required.includes(name))
+  })
 
 /** The schema's label where the wire needs one (our `name` is optional). */
 const formatName = (format: ResponseFormat) => format.name ?? "response"

@@ -3,8 +3,8 @@
  * simulator, which checks `output_config` as the API does: `responseFormat` goes out as
  * `output_config.format` (a json_schema format; Anthropic has no name for it, and no beta header is
  * needed), plain, streamed and on a long generation run over a stream; the answer's JSON text comes
- * back as written; a request without a format carries none; and a schema the API refuses (an object
- * that allows extra keys) comes back as its 400.
+ * back as written; a request without a format carries none; objects are closed (additionalProperties
+ * false) as Anthropic requires, and a schema that explicitly opens one comes back as Anthropic's 400.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { type ChatRequest, LLMProvider } from "@llm-orchestrator/core"
@@ -102,14 +102,38 @@ describe("Anthropic structured output on the wire", () => {
     )
   )
 
-  it.live("an object schema that allows extra keys is Anthropic's 400, an InvalidRequestError with its message", () =>
+  it.live("open objects are closed before sending, at every depth; an explicit additionalProperties is kept", () =>
     withProvider((provider, sim) =>
       Effect.gen(function* () {
-        sim.script({ kind: "text", text: "never served" })
-        // The adapter sends the schema as given; Anthropic wants every object closed.
-        const open = { type: "object", properties: { city: { type: "string" } } }
+        sim.script({ kind: "text", text: '{"city":"Paris"}' })
+        const open = {
+          type: "object",
+          properties: {
+            city: { type: "string" },
+            tags: { type: "array", items: { type: "object", properties: { k: { type: "string" } } } },
+            where: { anyOf: [{ $ref: "#/$defs/place" }, { type: "null" }] }
+          },
+          $defs: { place: { properties: { lat: { type: "number" } } } }
+        }
+        const response = yield* provider.generate(ask({ responseFormat: { type: "json", schema: open } }), model)
+        expect(response.content).toBe('{"city":"Paris"}')
+        const sent = (sim.requests.at(-1)!.body as { output_config: { format: { schema: unknown } } }).output_config
+        expect(sent.format.schema).toEqual({
+          ...open,
+          additionalProperties: false,
+          properties: {
+            ...open.properties,
+            tags: { type: "array", items: { ...open.properties.tags.items, additionalProperties: false } }
+          },
+          $defs: { place: { ...open.$defs.place, additionalProperties: false } }
+        })
+        // The caller's schema object is not changed.
+        expect("additionalProperties" in open).toBe(false)
+
+        // An object that says it allows extra keys is sent as written: Anthropic's 400 says why.
+        const allowing = { type: "object", properties: { city: { type: "string" } }, additionalProperties: true }
         const error = yield* Effect.flip(
-          provider.generate(ask({ responseFormat: { type: "json", schema: open } }), model)
+          provider.generate(ask({ responseFormat: { type: "json", schema: allowing } }), model)
         )
         expect(error).toMatchObject({ _tag: "InvalidRequestError", status: 400 })
         expect(error.message).toContain(

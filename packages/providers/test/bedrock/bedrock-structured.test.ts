@@ -3,7 +3,7 @@
  * (which checks `outputConfig` as Bedrock does): `responseFormat` goes out as Converse's
  * `outputConfig.textFormat`, a json_schema structure whose schema is the JSON Schema as a JSON string
  * and whose name defaults to "response", on Converse and ConverseStream; the answer's JSON text comes
- * back as written; a request without a format carries no outputConfig.
+ * back as written; a request without a format carries no outputConfig; open objects are closed.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { type ChatRequest, LLMProvider } from "@llm-orchestrator/core"
@@ -102,5 +102,29 @@ describe("BedrockProvider structured output", () => {
         expect(sentBody(sim)).not.toHaveProperty("outputConfig")
       })
     )
+  )
+
+  it.live(
+    "open objects are closed before sending (Claude on Bedrock refuses them), the caller's schema untouched",
+    () =>
+      withBedrock((sim) =>
+        Effect.gen(function* () {
+          sim.script({ kind: "text", text: answer })
+          const open = {
+            type: "object",
+            properties: { city: { type: "string" }, where: { type: "object", properties: { lat: { type: "number" } } } }
+          }
+          yield* (yield* LLMProvider).generate(
+            { messages: [question], responseFormat: { type: "json", schema: open } },
+            model
+          )
+          expect(JSON.parse(sentBody(sim).outputConfig!.textFormat.structure.jsonSchema.schema)).toEqual({
+            ...open,
+            additionalProperties: false,
+            properties: { ...open.properties, where: { ...open.properties.where, additionalProperties: false } }
+          })
+          expect("additionalProperties" in open).toBe(false)
+        })
+      )
   )
 })
