@@ -7,16 +7,21 @@
  * the model the tools defined in a JSON file (`--tool-choice` as in requests); the calls it makes are
  * printed (one line each: name, arguments, id), and listed in `--json` as `toolCalls`. The CLI does not
  * run tools: that is `runTools` in the library. `--schema FILE` asks for JSON matching the JSON Schema in
- * the file (`responseFormat`); `--json` then lists the decoded answer as `output`.
+ * the file (`responseFormat`); `--json` then lists the decoded answer as `output`. `--image PATH` and
+ * `--file PATH` (repeatable) attach images and documents to the prompt, their media type from the
+ * file's extension.
  */
 import { readFileSync } from "node:fs"
-import { basename } from "node:path"
+import { basename, extname } from "node:path"
 import type {
   Attempt,
   ChatRequest,
   ChatResponse,
+  ContentPart,
   Cost,
+  FilePart,
   Finish,
+  ImagePart,
   Message,
   ResponseFormat,
   ToolCall,
@@ -71,6 +76,29 @@ const readTools = (path: string) =>
     "a JSON array of { name, description?, parameters }",
     Array.isArray
   )
+
+/** Media types by file extension, for `--image` and `--file` (what the request rules accept). */
+const mediaTypes: Readonly<Record<"image" | "file", Readonly<Record<string, string>>>> = {
+  image: { png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", gif: "image/gif", webp: "image/webp" },
+  file: { pdf: "application/pdf", txt: "text/plain" }
+}
+
+/** An `--image` or `--file` attachment: the file's bytes with the media type its extension names. */
+const readAttachment = (kind: "image" | "file", path: string) =>
+  Effect.try({
+    try: (): ImagePart | FilePart => {
+      const extension = extname(path).slice(1).toLowerCase()
+      const mediaType = mediaTypes[kind][extension]
+      if (mediaType === undefined)
+        throw new Error(
+          `the extension must be one of ${Object.keys(mediaTypes[kind])
+            .map((e) => `.${e}`)
+            .join(", ")}`
+        )
+      return { type: kind, data: new Uint8Array(readFileSync(path)), mediaType, filename: basename(path) }
+    },
+    catch: (error) => CliFailure.usage(`--${kind} ${path}: ${error instanceof Error ? error.message : String(error)}`)
+  })
 
 /** The schema of `--schema FILE`: a JSON Schema object; the file's name (letters, digits, _ and -) names it. */
 const readSchema = (path: string) =>
@@ -166,6 +194,14 @@ export const chatCommand = Command.make(
       Flag.withDescription("auto, none, required, or the name of the one tool the model must call"),
       Flag.optional
     ),
+    images: Flag.String("image").pipe(
+      Flag.withDescription("An image to send with the prompt: .png, .jpg, .gif or .webp (repeatable)"),
+      Flag.atLeast(0)
+    ),
+    files: Flag.String("file").pipe(
+      Flag.withDescription("A document to send with the prompt: .pdf or .txt (repeatable)"),
+      Flag.atLeast(0)
+    ),
     schema: Flag.String("schema").pipe(
       Flag.withDescription(
         "A JSON file with the JSON Schema (an object) the answer must match; --json shows it decoded"
@@ -183,7 +219,7 @@ export const chatCommand = Command.make(
       })
       const messages: Array<Message> = [
         ...(Option.isSome(input.system) ? [{ role: "system" as const, content: input.system.value }] : []),
-        { role: "user", content: input.prompt }
+        { role: "user", content: yield* userContent(input.prompt, input.images, input.files) }
       ]
       const tools = Option.isSome(input.tools) ? yield* readTools(input.tools.value) : undefined
       const responseFormat = Option.isSome(input.schema) ? yield* readSchema(input.schema.value) : undefined
@@ -212,6 +248,18 @@ export const chatCommand = Command.make(
       yield* Effect.provide(program, layerFromConfig(config))
     })
 ).pipe(Command.withDescription("Send one prompt to the active (or chosen) model; the answer on stdout, cost on stderr"))
+
+/** The prompt alone, or the prompt's text part followed by the attached images and files. */
+const userContent = (prompt: string, images: ReadonlyArray<string>, files: ReadonlyArray<string>) =>
+  images.length === 0 && files.length === 0
+    ? Effect.succeed(prompt)
+    : Effect.map(
+        Effect.all([
+          ...images.map((path) => readAttachment("image", path)),
+          ...files.map((path) => readAttachment("file", path))
+        ]),
+        (parts): Array<ContentPart> => [{ type: "text", text: prompt }, ...parts]
+      )
 
 /** The answer, ending with a newline so the shell prompt starts on its own line. */
 const printText = (text: string) => writeOut(text.endsWith("\n") || text === "" ? text : `${text}\n`)
