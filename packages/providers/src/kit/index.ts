@@ -1,5 +1,6 @@
 /** The adapter kit: what every provider module shares, imported from here. */
 export * from "./call.ts"
 export * from "./errors.ts"
+export * from "./media.ts"
 export * from "./setup.ts"
 export * from "./tools.ts"
