@@ -1,7 +1,8 @@
 /**
  * Tool calls on the Anthropic Messages wire: tool definitions and `tool_choice`, a history's tool calls
  * as assistant `tool_use` blocks and its tool results as `tool_result` blocks of one user message, and
- * the `tool_use` blocks of an answer as tool calls; and the structured-output format.
+ * the `tool_use` blocks of an answer as tool calls; the structured-output format; and images and files
+ * of user messages as `image` and `document` blocks.
  *
  * Anthropic pairs calls and results strictly: every `tool_use` of an assistant message is answered by a
  * `tool_result` at the start of the very next (user) message, and nothing else. A history that breaks
@@ -22,11 +23,19 @@ import {
   type ToolResultPart
 } from "@llm-orchestrator/core"
 import {
+  base64Of,
   type CallContext,
   closeObjects,
+  hasMedia,
+  isMediaPart,
+  type MediaPart,
+  mediaWhere,
+  megabytes,
+  textOf,
   toolCallFromValue,
   toolCallIdFor,
   toolResultText,
+  unsupportedMediaError,
   unsupportedToolsError
 } from "../kit/index.ts"
 
@@ -79,6 +88,79 @@ const assistantBlocks = (parts: ReadonlyArray<ContentPart>): Array<BlockParam> =
     return [{ type: "tool_use", id: wireId(call.id), name: call.name, input: call.arguments }]
   })
 
+/**
+ * Anthropic's limit per image, measured on the base64 text (its 400 says "image exceeds 5 MB maximum:
+ * N bytes > 5242880 bytes" with N the base64 length): about 3.75 MB of image bytes.
+ */
+export const maxImageBase64 = 5 * 1024 * 1024
+
+/**
+ * An image or a file as an Anthropic block: `image` with a base64 or url source, a PDF as a `document`
+ * with a base64 or url source, a text file as a `document` with a text source (its UTF-8 text). A
+ * filename becomes the document's title. What Anthropic cannot take is named for the caller to refuse:
+ * an inline image over its size limit, a text file by URL.
+ */
+const mediaBlock = (part: MediaPart): BlockParam | "too-large" | "text-url" => {
+  const data = part.data
+  if (part.type === "image") {
+    if (data instanceof URL) return { type: "image", source: { type: "url", url: data.href } }
+    const base64 = base64Of(data)
+    if (base64.length > maxImageBase64) return "too-large"
+    return {
+      type: "image",
+      source: {
+        type: "base64",
+        media_type: part.mediaType as AnthropicSdk.Base64ImageSource["media_type"],
+        data: base64
+      }
+    }
+  }
+  const title = part.filename !== undefined ? { title: part.filename } : {}
+  if (part.mediaType === "text/plain") {
+    // Anthropic's url source is for PDFs only; a text file goes as its text.
+    if (data instanceof URL) return "text-url"
+    return { type: "document", source: { type: "text", media_type: "text/plain", data: textOf(data) }, ...title }
+  }
+  return data instanceof URL
+    ? { type: "document", source: { type: "url", url: data.href }, ...title }
+    : {
+        type: "document",
+        source: { type: "base64", media_type: "application/pdf", data: base64Of(data) },
+        ...title
+      }
+}
+
+/** A user message with images or files: its blocks in order (empty texts dropped), or the refusal. */
+const userMediaBlocks = (
+  parts: ReadonlyArray<ContentPart>,
+  messageIndex: number,
+  ctx: CallContext
+): Array<BlockParam> | InvalidRequestError => {
+  const blocks: Array<BlockParam> = []
+  for (const [index, part] of parts.entries()) {
+    if (part.type === "text") {
+      if (part.text !== "") blocks.push({ type: "text", text: part.text })
+      continue
+    }
+    if (!isMediaPart(part)) continue
+    const block = mediaBlock(part)
+    if (block === "too-large")
+      return unsupportedMediaError(
+        ctx,
+        `the ${mediaWhere(part, messageIndex, index)} is ${megabytes(base64Of(part.data as string | Uint8Array).length)} as base64, over Anthropic's 5 MB per image (about 3.75 MB of bytes)`,
+        "make it smaller (fewer pixels, or JPEG/WebP), or pass a URL Anthropic can fetch"
+      )
+    if (block === "text-url")
+      return unsupportedMediaError(
+        ctx,
+        `the ${mediaWhere(part, messageIndex, index)} is a URL, and Anthropic fetches only PDFs and images by URL`,
+        "pass the text file's bytes (its text is sent)"
+      )
+    blocks.push(block)
+  }
+  return blocks
+}
+
 /** A role "tool" message: core validation guarantees its content is tool-result parts only. */
 const resultBlocks = (message: Message): Array<BlockParam> =>
   (message.content as ReadonlyArray<ToolResultPart>).map((part) => ({
@@ -98,11 +180,13 @@ const isResultMessage = (message: MessageParam | undefined) =>
 /**
  * The conversation as Anthropic messages (system messages go to `system` elsewhere). Messages without
  * tool parts keep the plain string form; consecutive role "tool" messages become one user message of
- * `tool_result` blocks, and a user message right after them joins it as text after the results.
+ * `tool_result` blocks, and a user message right after them joins it as text after the results. A user
+ * message with images or files is a list of blocks (joining the results the same way); media Anthropic
+ * cannot take is refused here.
  */
 export const toMessages = (request: ChatRequest, ctx: CallContext): Array<MessageParam> | InvalidRequestError => {
   const messages: Array<MessageParam> = []
-  for (const message of request.messages) {
+  for (const [index, message] of request.messages.entries()) {
     const last = messages.at(-1)
     if (message.role === "system") continue
     if (message.role === "tool") {
@@ -110,6 +194,11 @@ export const toMessages = (request: ChatRequest, ctx: CallContext): Array<Messag
       if (isResultMessage(last) && blocksOf(last).every((block) => block.type === "tool_result"))
         (last!.content as Array<BlockParam>).push(...results)
       else messages.push({ role: "user", content: results })
+    } else if (message.role === "user" && hasMedia(message.content)) {
+      const blocks = userMediaBlocks(message.content, index, ctx)
+      if (!Array.isArray(blocks)) return blocks
+      if (isResultMessage(last)) (last!.content as Array<BlockParam>).push(...blocks)
+      else messages.push({ role: "user", content: blocks })
     } else if (message.role === "user" && isResultMessage(last)) {
       const text = messageText(message)
       if (text !== "") (last!.content as Array<BlockParam>).push({ type: "text", text })

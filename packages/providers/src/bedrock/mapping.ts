@@ -8,6 +8,7 @@ import type {
   Message as BedrockMessage,
   ContentBlock,
   ConverseCommandInput,
+  ImageFormat,
   OutputConfig,
   StopReason,
   SystemContentBlock,
@@ -19,6 +20,7 @@ import type {
 import {
   AuthenticationError,
   type ChatRequest,
+  type ContentPart,
   ContextLengthExceededError,
   type FinishReason,
   InvalidRequestError,
@@ -37,14 +39,21 @@ import {
   type Usage
 } from "@llm-orchestrator/core"
 import {
+  byteLengthOf,
+  bytesOf,
   type CallContext,
   closeObjects,
   connectionErrorCode,
   errorFromHttp,
+  hasMedia,
+  isMediaPart,
+  mediaWhere,
+  megabytes,
   retryAfterMsFromHeaders,
   toolCallFromValue,
   toolCallIdFor,
   toolResultText,
+  unsupportedMediaError,
   unsupportedToolsError
 } from "../kit/index.ts"
 
@@ -93,6 +102,105 @@ const contentBlocks = (message: Message): Array<ContentBlock> => {
       })
   }
   return blocks
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Images and documents
+
+/** Converse's limits per inline image and per document (bytes; the API takes no URL). */
+export const maxImageBytes = 3.75 * 1024 * 1024
+export const maxDocumentBytes = 4.5 * 1024 * 1024
+const maxDocumentName = 200
+
+const imageFormats: Readonly<Record<string, ImageFormat>> = {
+  "image/png": "png",
+  "image/jpeg": "jpeg",
+  "image/gif": "gif",
+  "image/webp": "webp"
+}
+
+/**
+ * A document name Converse takes, from the part's filename: only letters, digits, single spaces,
+ * hyphens, parentheses and square brackets, at most 200 characters. The extension is dropped (the
+ * format says it), any other character run becomes a hyphen; "document" when nothing is left. A name
+ * already used in the request gets " (2)", " (3)"...: Converse refuses duplicate document names.
+ */
+export const documentName = (filename: string | undefined, used: Set<string>): string => {
+  const base = (filename ?? "")
+    .replace(/\.[A-Za-z0-9]{1,8}$/, "")
+    .replace(/[^A-Za-z0-9\s()[\]-]+/g, "-")
+    .replace(/\s+/g, " ")
+    .trim()
+    .slice(0, maxDocumentName - 8)
+    .trim()
+  const stem = base === "" || base === "-" ? "document" : base
+  let name = stem
+  for (let n = 2; used.has(name.toLowerCase()); n++) name = `${stem} (${n})`
+  used.add(name.toLowerCase())
+  return name
+}
+
+/**
+ * A user message's blocks when it holds images or files, in order: texts (empty dropped), `image`
+ * blocks and `document` blocks, each with its bytes. What Converse cannot take is refused: a URL (it
+ * takes bytes or S3 locations only) and media over its size limits.
+ */
+const userMediaBlocks = (
+  parts: ReadonlyArray<ContentPart>,
+  messageIndex: number,
+  names: Set<string>,
+  ctx: CallContext
+): Array<ContentBlock> | InvalidRequestError => {
+  const blocks: Array<ContentBlock> = []
+  for (const [index, part] of parts.entries()) {
+    if (part.type === "text") {
+      if (part.text !== "") blocks.push({ text: part.text })
+      continue
+    }
+    if (!isMediaPart(part)) continue
+    const where = mediaWhere(part, messageIndex, index)
+    const data = part.data
+    if (data instanceof URL)
+      return unsupportedMediaError(
+        ctx,
+        `the ${where} is a URL, and Converse takes no URL (only bytes, or an S3 location)`,
+        "pass the bytes (a Uint8Array or base64 text)"
+      )
+    const image = part.type === "image"
+    const size = byteLengthOf(data)
+    const limit = image ? maxImageBytes : maxDocumentBytes
+    if (size > limit)
+      return unsupportedMediaError(
+        ctx,
+        `the ${where} is ${megabytes(size)}, over Converse's ${image ? "3.75 MB per image" : "4.5 MB per document"}`,
+        image ? "make it smaller (fewer pixels, or JPEG/WebP)" : "split the document or make it smaller"
+      )
+    const bytes = bytesOf(data)
+    if (image) blocks.push({ image: { format: imageFormats[part.mediaType]!, source: { bytes } } })
+    else
+      blocks.push({
+        document: {
+          format: part.mediaType === "application/pdf" ? "pdf" : "txt",
+          name: documentName(part.filename, names),
+          source: { bytes }
+        }
+      })
+  }
+  return blocks
+}
+
+/**
+ * Converse refuses a message with a document and no text block: the name of the first document in such
+ * a message (the names are unique within the request), or undefined.
+ */
+const documentWithoutText = (messages: ReadonlyArray<BedrockMessage>): string | undefined => {
+  for (const message of messages) {
+    const blocks = message.content ?? []
+    const document = blocks.find((block) => block.document !== undefined)?.document
+    if (document !== undefined && !blocks.some((block) => block.text !== undefined && block.text.trim() !== ""))
+      return document.name
+  }
+  return undefined
 }
 
 const hasToolBlocks = (messages: ReadonlyArray<BedrockMessage>) =>
@@ -165,8 +273,10 @@ const outputConfigFor = (format: ResponseFormat): OutputConfig => ({
  * System messages become Converse `system` blocks. Consecutive messages of one role are merged into one
  * Bedrock message (several blocks), because Converse rejects conversations that do not alternate; role
  * "tool" messages are Bedrock "user" messages, so every result answering one assistant turn lands in one
- * user message. Empty texts are dropped, because Converse rejects blank text blocks. A request Bedrock
- * cannot take is an `InvalidRequestError`, returned before any network call.
+ * user message. Empty texts are dropped, because Converse rejects blank text blocks. Images and files of
+ * user messages become `image` and `document` blocks with their bytes. A request Bedrock cannot take
+ * (tools it has no form for, media by URL, over its size limits, a document without text beside it) is
+ * an `InvalidRequestError`, returned before any network call.
  */
 export const toConverseInput = (
   request: ChatRequest,
@@ -175,18 +285,35 @@ export const toConverseInput = (
 ): ConverseCommandInput | InvalidRequestError => {
   const system: Array<SystemContentBlock> = []
   const messages: Array<BedrockMessage> = []
-  for (const message of request.messages as ReadonlyArray<Message>) {
+  // Document names used so far (lower-cased): only requests with media ever make it.
+  let names: Set<string> | undefined
+  for (const [index, message] of (request.messages as ReadonlyArray<Message>).entries()) {
     if (message.role === "system") {
       const text = messageText(message)
       if (text.length > 0) system.push({ text })
       continue
     }
-    const content = contentBlocks(message)
+    let content: Array<ContentBlock>
+    if (message.role === "user" && hasMedia(message.content)) {
+      names ??= new Set()
+      const blocks = userMediaBlocks(message.content, index, names, ctx)
+      if (blocks instanceof InvalidRequestError) return blocks
+      content = blocks
+    } else content = contentBlocks(message)
     if (content.length === 0) continue
     const role = message.role === "assistant" ? "assistant" : "user"
     const last = messages.at(-1)
     if (last?.role === role) last.content = [...(last.content ?? []), ...content]
     else messages.push({ role, content })
+  }
+  if (names !== undefined && names.size > 0) {
+    const bare = documentWithoutText(messages)
+    if (bare !== undefined)
+      return unsupportedMediaError(
+        ctx,
+        `the document "${bare}" is in a user turn without text, and Converse requires a text block beside a document`,
+        "add a text part to its user message (what to do with the document, say)"
+      )
   }
   const toolConfig = toolConfigFor(request, messages, ctx)
   if (toolConfig instanceof InvalidRequestError) return toolConfig

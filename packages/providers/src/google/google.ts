@@ -43,12 +43,15 @@ import {
 } from "@llm-orchestrator/core"
 import { Effect, Stream } from "effect"
 import {
+  base64Of,
   type CallContext,
   callSdk,
   connectionErrorCode,
   errorFromHttp,
   type HttpFailure,
+  isMediaPart,
   listPages,
+  type MediaPart,
   networkError,
   type StreamDecoder,
   streamCut,
@@ -90,8 +93,19 @@ const functionResponse = (part: ToolResultPart): Record<string, unknown> => {
 }
 
 /**
+ * An image or a file: its bytes inline (`inlineData`, base64) or its URL for Google to fetch
+ * (`fileData`), with its media type either way. Gemini's Blob has no file name (`displayName` is
+ * Vertex-only), so a filename is not sent.
+ */
+const mediaPart = (part: MediaPart): Part =>
+  part.data instanceof URL
+    ? { fileData: { fileUri: part.data.href, mimeType: part.mediaType } }
+    : { inlineData: { mimeType: part.mediaType, data: base64Of(part.data) } }
+
+/**
  * A message's parts in Google's form. Ids go on the wire on both sides of a call, so Gemini matches
- * each result to its call by name and id, parallel calls of one function included.
+ * each result to its call by name and id, parallel calls of one function included. Images and files
+ * keep their place among the text parts.
  */
 const googleParts = (message: Message): Array<Part> => {
   if (typeof message.content === "string" || message.content.every((part) => part.type === "text"))
@@ -103,6 +117,7 @@ const googleParts = (message: Message): Array<Part> => {
       if (part.text !== "") parts.push({ text: part.text })
     } else if (part.type === "tool-call")
       parts.push({ functionCall: { id: toolCallIdFor(part.id, maxToolCallId), name: part.name, args: part.arguments } })
+    else if (isMediaPart(part)) parts.push(mediaPart(part))
     else
       parts.push({
         functionResponse: {

@@ -2,5 +2,6 @@
 export * from "./call.ts"
 export * from "./errors.ts"
 export * from "./json-schema.ts"
+export * from "./media.ts"
 export * from "./setup.ts"
 export * from "./tools.ts"

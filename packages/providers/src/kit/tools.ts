@@ -64,7 +64,9 @@ export const unsupportedToolsError = (ctx: CallContext, what: string, fix: strin
 export const usesTools = (request: ChatRequest): boolean =>
   request.tools !== undefined ||
   request.messages.some(
-    (message) => typeof message.content !== "string" && message.content.some((part) => part.type !== "text")
+    (message) =>
+      typeof message.content !== "string" &&
+      message.content.some((part) => part.type === "tool-call" || part.type === "tool-result")
   )
 
 interface OpenCall {

@@ -6,6 +6,7 @@ import {
   AuthenticationError,
   type ChatRequest,
   ContentFilteredError,
+  type ContentPart,
   ContextLengthExceededError,
   emptyUsage,
   type FinishReason,
@@ -28,6 +29,7 @@ import {
 } from "@llm-orchestrator/core"
 import type OpenAIClient from "openai"
 import type {
+  ChatCompletionContentPart,
   ChatCompletionMessage,
   ChatCompletionMessageParam,
   ChatCompletionTool,
@@ -38,6 +40,7 @@ import type {
   FunctionTool,
   Response as OpenAIResponse,
   ResponseFormatTextJSONSchemaConfig,
+  ResponseInputContent,
   ResponseInputItem,
   ResponseUsage,
   ToolChoiceFunction,
@@ -46,16 +49,22 @@ import type {
 import type { ResponseFormatJSONSchema } from "openai/resources/shared"
 import {
   type CallContext,
+  dataUrl,
   errorFromHttp,
   everySchema,
   type HttpFailure,
+  hasMedia,
+  isMediaPart,
   isObjectSchema,
   isSchema,
+  mediaWhere,
   networkError,
   retryAfterMsFromHeaders,
+  textOf,
   toolCallFromText,
   toolCallIdFor,
-  toolResultText
+  toolResultText,
+  unsupportedMediaError
 } from "../kit/index.ts"
 
 const provider = "openai" as const
@@ -275,37 +284,124 @@ const wireCallId = (id: string) => toolCallIdFor(id, maxToolCallId)
 const toolCallParts = (message: Message): ReadonlyArray<ToolCallPart> =>
   typeof message.content === "string" ? [] : message.content.filter((part) => part.type === "tool-call")
 
+// ---- Images and files ------------------------------------------------------------------------------
+
+/** The name a PDF goes by when its part has none (OpenAI wants one with inline file data). */
+const defaultPdfName = "document.pdf"
+
+/**
+ * A user message's parts on Chat Completions, in order: text, `image_url` (a data URL or the URL's
+ * href), a PDF as a `file` part (a data URL, never a URL: Chat takes none) and a text file as its text.
+ * Only for messages with media: the others keep the plain string content.
+ */
+const chatUserParts = (
+  parts: ReadonlyArray<ContentPart>,
+  messageIndex: number,
+  ctx: CallContext
+): Array<ChatCompletionContentPart> | InvalidRequestError => {
+  const out: Array<ChatCompletionContentPart> = []
+  for (const [index, part] of parts.entries()) {
+    if (part.type === "text") {
+      if (part.text !== "") out.push({ type: "text", text: part.text })
+      continue
+    }
+    if (!isMediaPart(part)) continue
+    const data = part.data
+    if (part.type === "image")
+      out.push({
+        type: "image_url",
+        image_url: { url: data instanceof URL ? data.href : dataUrl(part.mediaType, data) }
+      })
+    else if (data instanceof URL)
+      return unsupportedMediaError(
+        ctx,
+        `the ${mediaWhere(part, messageIndex, index)} is a URL, and Chat Completions takes no file URL`,
+        part.mediaType === "application/pdf"
+          ? "pass the PDF's bytes, or use the Responses API (api: responses)"
+          : "pass the file's bytes (its text is sent), or use the Responses API (api: responses)"
+      )
+    else if (part.mediaType === "text/plain") out.push({ type: "text", text: textOf(data) })
+    else
+      out.push({
+        type: "file",
+        file: { file_data: dataUrl(part.mediaType, data), filename: part.filename ?? defaultPdfName }
+      })
+  }
+  return out
+}
+
+/**
+ * A user message's content on the Responses API, in order: `input_text`, `input_image` (a data URL or
+ * the URL's href), a PDF as `input_file` (its data URL and name, or its URL) and a text file as its text.
+ */
+const responsesUserContent = (parts: ReadonlyArray<ContentPart>): Array<ResponseInputContent> => {
+  const out: Array<ResponseInputContent> = []
+  for (const part of parts) {
+    if (part.type === "text") {
+      if (part.text !== "") out.push({ type: "input_text", text: part.text })
+      continue
+    }
+    if (!isMediaPart(part)) continue
+    const data = part.data
+    if (part.type === "image")
+      out.push({
+        type: "input_image",
+        image_url: data instanceof URL ? data.href : dataUrl(part.mediaType, data),
+        detail: "auto"
+      })
+    else if (data instanceof URL) out.push({ type: "input_file", file_url: data.href })
+    else if (part.mediaType === "text/plain") out.push({ type: "input_text", text: textOf(data) })
+    else
+      out.push({
+        type: "input_file",
+        file_data: dataUrl(part.mediaType, data),
+        filename: part.filename ?? defaultPdfName
+      })
+  }
+  return out
+}
+
 /**
  * Chat messages: an assistant turn's tool calls ride on its message (`content: null` without text);
  * each tool result is a message of its own (`role: "tool"`). OpenAI has no error flag on a result:
- * `isError` is not sent, the result's text says what went wrong.
+ * `isError` is not sent, the result's text says what went wrong. A user message with images or files
+ * has a list of parts; a file Chat cannot take (a PDF by URL) is refused before the call.
  */
-const chatMessages = (messages: ReadonlyArray<Message>): Array<ChatCompletionMessageParam> =>
-  messages.flatMap((message): Array<ChatCompletionMessageParam> => {
-    if (message.role === "tool")
-      return typeof message.content === "string"
-        ? []
-        : message.content.flatMap((part) =>
-            part.type === "tool-result"
-              ? [{ role: "tool", tool_call_id: wireCallId(part.id), content: toolResultText(part.result) }]
-              : []
-          )
+const chatMessages = (
+  messages: ReadonlyArray<Message>,
+  ctx: CallContext
+): Array<ChatCompletionMessageParam> | InvalidRequestError => {
+  const out: Array<ChatCompletionMessageParam> = []
+  for (const [index, message] of messages.entries()) {
+    if (message.role === "tool") {
+      if (typeof message.content !== "string")
+        for (const part of message.content)
+          if (part.type === "tool-result")
+            out.push({ role: "tool", tool_call_id: wireCallId(part.id), content: toolResultText(part.result) })
+      continue
+    }
+    if (message.role === "user" && hasMedia(message.content)) {
+      const content = chatUserParts(message.content, index, ctx)
+      if (!Array.isArray(content)) return content
+      out.push({ role: "user", content })
+      continue
+    }
     const text = messageText(message)
     const calls = toolCallParts(message)
     if (message.role === "assistant" && calls.length > 0)
-      return [
-        {
-          role: "assistant",
-          content: text === "" ? null : text,
-          tool_calls: calls.map((call) => ({
-            id: wireCallId(call.id),
-            type: "function",
-            function: { name: call.name, arguments: JSON.stringify(call.arguments) }
-          }))
-        }
-      ]
-    return [{ role: message.role, content: text }]
-  })
+      out.push({
+        role: "assistant",
+        content: text === "" ? null : text,
+        tool_calls: calls.map((call) => ({
+          id: wireCallId(call.id),
+          type: "function",
+          function: { name: call.name, arguments: JSON.stringify(call.arguments) }
+        }))
+      })
+    else out.push({ role: message.role, content: text })
+  }
+  return out
+}
 
 const chatTools = (tools: ReadonlyArray<ToolDefinition>): Array<ChatCompletionTool> =>
   tools.map((tool) => ({
@@ -371,9 +467,15 @@ const responsesTextFormat = (format: ResponseFormat): { format: ResponseFormatTe
   }
 })
 
-export const chatBody = (request: ChatRequest, model: string) => ({
+/** The Chat Completions body, or the refusal of media Chat cannot take (before any network call). */
+export const chatBody = (request: ChatRequest, ctx: CallContext) => {
+  const messages = chatMessages(request.messages, ctx)
+  return messages instanceof InvalidRequestError ? messages : chatParams(request, ctx.model, messages)
+}
+
+const chatParams = (request: ChatRequest, model: string, messages: Array<ChatCompletionMessageParam>) => ({
   model,
-  messages: chatMessages(request.messages),
+  messages,
   ...withTools(request, chatTools, chatToolChoice),
   ...(request.responseFormat !== undefined ? { response_format: chatResponseFormat(request.responseFormat) } : {}),
   ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
@@ -393,7 +495,8 @@ export const chatToolCalls = (message: ChatCompletionMessage | undefined): Reado
 
 /**
  * Responses input items: the text of a turn as a message, an assistant turn's calls as `function_call`
- * items after it, each result as a `function_call_output` (no error flag on the wire, as for Chat).
+ * items after it, each result as a `function_call_output` (no error flag on the wire, as for Chat); a
+ * user message with images or files as a message with a content list.
  */
 const responsesInput = (messages: ReadonlyArray<Message>): Array<ResponseInputItem> =>
   messages.flatMap((message): Array<ResponseInputItem> => {
@@ -406,6 +509,8 @@ const responsesInput = (messages: ReadonlyArray<Message>): Array<ResponseInputIt
               ? [{ type: "function_call_output", call_id: wireCallId(part.id), output: toolResultText(part.result) }]
               : []
           )
+    if (message.role === "user" && hasMedia(message.content))
+      return [{ role: "user", content: responsesUserContent(message.content) }]
     const text = messageText(message)
     const calls = message.role === "assistant" ? toolCallParts(message) : []
     return [

@@ -7,6 +7,7 @@ import {
   type ChatRequest,
   ConfigError,
   emptyUsage,
+  InvalidRequestError,
   type LLMError,
   LLMProvider,
   type LLMProviderShape,
@@ -169,11 +170,9 @@ const make = (options: ClientOptions): Effect.Effect<LLMProviderShape, ConfigErr
 
     const generateChat = (request: ChatRequest, model: string): Effect.Effect<ProviderResponse, LLMError> => {
       const ctx = context(model)
-      return callSdk(
-        ctx,
-        (signal) => client.chat.completions.create(chatBody(request, model), abortableBy(signal)),
-        mapError(ctx)
-      ).pipe(
+      const body = chatBody(request, ctx)
+      if (body instanceof InvalidRequestError) return Effect.fail(body)
+      return callSdk(ctx, (signal) => client.chat.completions.create(body, abortableBy(signal)), mapError(ctx)).pipe(
         Effect.flatMap(
           (completion: ChatCompletion & { _request_id?: string | null }): Effect.Effect<ProviderResponse, LLMError> => {
             // A proxy or a broken OpenAI-compatible server can answer 200 with any JSON.
@@ -236,17 +235,16 @@ const make = (options: ClientOptions): Effect.Effect<LLMProviderShape, ConfigErr
       )
     }
 
-    const streamChat = (request: ChatRequest, model: string) => {
+    const streamChat = (request: ChatRequest, model: string): Stream.Stream<ProviderStreamEvent, LLMError> => {
       const ctx = context(model)
+      const body = chatBody(request, ctx)
+      if (body instanceof InvalidRequestError) return Stream.fail(body)
       let requestId: string | null | undefined
       return streamSdk<ChatCompletionChunk>(
         ctx,
         async (signal) => {
           const { data, request_id } = await client.chat.completions
-            .create(
-              { ...chatBody(request, model), stream: true, stream_options: { include_usage: true } },
-              abortableBy(signal)
-            )
+            .create({ ...body, stream: true, stream_options: { include_usage: true } }, abortableBy(signal))
             .withResponse()
           requestId = request_id
           return data

@@ -6,12 +6,14 @@
  */
 import type { FinishReason, Usage } from "@llm-orchestrator/core"
 import type { Effect, Scope } from "effect"
+import { decodeBase64, isHttpUrl } from "./media.ts"
 import { firstLooseObject, isJsonObject } from "./schema.ts"
 import {
   type ErrorReply,
   type FaultKind,
   type RequestedFormat,
   type ScriptedToolCall,
+  type SeenMedia,
   type SimModel,
   splitText
 } from "./script.ts"
@@ -363,6 +365,8 @@ interface WireRequest {
   readonly messages?: ReadonlyArray<{ readonly role?: unknown; readonly content?: unknown }>
 }
 
+type Json = Record<string, unknown>
+
 const toolName = /^[a-zA-Z0-9_-]{1,128}$/
 const toolId = /^[a-zA-Z0-9_-]+$/
 const blocksOf = (message: { readonly content?: unknown } | undefined): ReadonlyArray<WireBlock> =>
@@ -432,6 +436,70 @@ const outputProblem = (body: unknown): string | undefined => {
   return undefined
 }
 
+/** Anthropic's limit per image: on the base64 text, as its 400 says ("N bytes > 5242880 bytes"). */
+export const anthropicMaxImageBase64 = 5 * 1024 * 1024
+const imageTypes = ["image/jpeg", "image/png", "image/gif", "image/webp"]
+const expectedTags = (tags: ReadonlyArray<string>) => tags.map((tag) => `'${tag}'`).join(", ")
+
+/** One `image` or `document` block's source, checked as the API checks it: what arrived, or the problem. */
+const mediaBlockSeen = (block: Json, where: string): SeenMedia | string => {
+  const image = block.type === "image"
+  const source = block.source
+  const at = where
+  where = `${where}.${image ? "image" : "document"}.source`
+  if (!isJsonObject(source)) return `${where}: Field required`
+  const tags = image ? ["base64", "url", "file"] : ["base64", "text", "content", "url", "file"]
+  if (!tags.includes(source.type as string))
+    return `${where}: Input tag '${String(source.type)}' found using 'type' does not match any of the expected tags: ${expectedTags(tags)}`
+  const name = typeof block.title === "string" ? { name: block.title } : {}
+  const kind = image ? "image" : "document"
+  switch (source.type) {
+    case "url":
+      if (!isHttpUrl(source.url)) return `${where}.url.url: Input should be a valid URL`
+      return { kind, mediaType: "", url: source.url as string, at, ...name }
+    case "base64": {
+      const types = image ? imageTypes : ["application/pdf"]
+      if (!types.includes(source.media_type as string))
+        return `${where}.base64.media_type: Input should be ${types
+          .map((t) => `'${t}'`)
+          .join(", ")
+          .replace(/, ([^,]*)$/, " or $1")}`
+      if (typeof source.data !== "string") return `${where}.base64.data: Field required`
+      if (image && source.data.length > anthropicMaxImageBase64)
+        return `${where}.base64: image exceeds 5 MB maximum: ${source.data.length} bytes > ${anthropicMaxImageBase64} bytes`
+      const bytes = decodeBase64(source.data)
+      if (bytes === undefined) return `${where}.base64.data: The ${kind} data is not valid base64`
+      return { kind, mediaType: source.media_type as string, bytes, at, ...name }
+    }
+    case "text":
+      if (source.media_type !== "text/plain") return `${where}.text.media_type: Input should be 'text/plain'`
+      if (typeof source.data !== "string") return `${where}.text.data: Input should be a valid string`
+      return { kind, mediaType: "text/plain", text: source.data, at, ...name }
+    default:
+      // content blocks and Files API ids: accepted, nothing inline to list
+      return { kind, mediaType: "", at, ...name }
+  }
+}
+
+/**
+ * Images and documents as the API checks them, in its words: a known source type per block, an image
+ * media type it reads, base64 that decodes, at most 5 MB of base64 per image, a PDF as the only base64
+ * document, text/plain as the only text source, http(s) URLs. What arrived, or the first problem.
+ */
+const mediaOf = (body: unknown): ReadonlyArray<SeenMedia> | string => {
+  const messages = isJsonObject(body) && Array.isArray(body.messages) ? body.messages : []
+  const media: Array<SeenMedia> = []
+  for (const [index, message] of messages.entries()) {
+    for (const [at, block] of blocksOf(message as { content?: unknown }).entries()) {
+      if (block.type !== "image" && block.type !== "document") continue
+      const seen = mediaBlockSeen(block as Json, `messages.${index}.content.${at}`)
+      if (typeof seen === "string") return seen
+      media.push(seen)
+    }
+  }
+  return media
+}
+
 /** The JSON Schema of a checked request's `output_config.format`. */
 const requestedFormat = (call: IncomingCall): RequestedFormat | undefined => {
   const format = (call.body as { output_config?: { format?: { schema?: unknown } | null } } | undefined)?.output_config
@@ -457,12 +525,16 @@ export const anthropicAdapter: ProtocolAdapter = {
         const body = errorBody("invalid_request_error", "model: Field required", "req_badrequest")
         return { kind: "response", response: json(400, body, { "request-id": "req_badrequest" }) }
       }
-      const problem = toolProblem(call.body as WireRequest) ?? outputProblem(call.body)
+      const media = mediaOf(call.body)
+      const problem =
+        toolProblem(call.body as WireRequest) ??
+        outputProblem(call.body) ??
+        (typeof media === "string" ? media : undefined)
       if (problem !== undefined) {
         const body = errorBody("invalid_request_error", problem, "req_badrequest")
         return { kind: "response", response: json(400, body, { "request-id": "req_badrequest" }) }
       }
-      return { kind: wantsStream(call) ? "stream" : "generate", model }
+      return { kind: wantsStream(call) ? "stream" : "generate", model, media: media as ReadonlyArray<SeenMedia> }
     }
     if (call.method === "GET" && call.path === "/v1/models") return { kind: "models" }
     return { kind: "response", response: notFound(`Not found: ${call.method} ${call.path}`) }

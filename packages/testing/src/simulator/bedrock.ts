@@ -11,12 +11,14 @@ import type { FinishReason, Usage } from "@llm-orchestrator/core"
 import { EventStreamCodec } from "@smithy/eventstream-codec"
 import { fromUtf8, toUtf8 } from "@smithy/util-utf8"
 import type { Effect, Scope } from "effect"
+import { decodeBase64 } from "./media.ts"
 import { isJsonObject } from "./schema.ts"
 import {
   type ErrorReply,
   type FaultKind,
   type RequestedFormat,
   type ScriptedToolCall,
+  type SeenMedia,
   type SimModel,
   splitText
 } from "./script.ts"
@@ -61,6 +63,8 @@ export const defaultBedrockModels: ReadonlyArray<SimModel> = [
   { id: "amazon.titan-embed-text-v2:0", displayName: "Titan Text Embeddings V2", chat: false },
   { id: "stability.stable-image-core-v1:1", displayName: "Stable Image Core 1.1", chat: false }
 ]
+
+type Json = Record<string, unknown>
 
 const codec = new EventStreamCodec(toUtf8, fromUtf8)
 const headerValue = (value: string) => ({ type: "string" as const, value })
@@ -292,6 +296,115 @@ const outputConfigProblem = (body: unknown): string | undefined => {
   return undefined
 }
 
+/** Converse's limits: bytes per image and per document, images and documents per request. */
+export const bedrockMaxImageBytes = 3.75 * 1024 * 1024
+export const bedrockMaxDocumentBytes = 4.5 * 1024 * 1024
+const maxImages = 20
+const maxDocuments = 5
+const imageFormats: Readonly<Record<string, string>> = {
+  gif: "image/gif",
+  jpeg: "image/jpeg",
+  png: "image/png",
+  webp: "image/webp"
+}
+const documentFormats: Readonly<Record<string, string>> = {
+  pdf: "application/pdf",
+  csv: "text/csv",
+  doc: "application/msword",
+  docx: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+  xls: "application/vnd.ms-excel",
+  xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+  html: "text/html",
+  txt: "text/plain",
+  md: "text/markdown"
+}
+/** Letters, digits, hyphens, parentheses, square brackets, and whitespace never twice in a row. */
+const documentName = /^(?:[a-zA-Z0-9\-()[\]]|\s(?!\s))+$/
+
+const constraint = (value: unknown, where: string, rule: string) =>
+  `1 validation error detected: Value '${String(value)}' at '${where}' failed to satisfy constraint: ${rule}`
+
+/** One `image` or `document` block, checked as Converse checks it: what arrived, or the problem. */
+const mediaBlockSeen = (block: Json, index: number, position: number): SeenMedia | string => {
+  const image = block.image !== undefined
+  const value = (image ? block.image : block.document) as Json
+  const kind = image ? "image" : "document"
+  const member = `messages.${index + 1}.member.content.${position + 1}.member.${kind}`
+  const at = `messages.${index}.content.${position}`
+  const formats = image ? imageFormats : documentFormats
+  if (!isJsonObject(value)) return constraint(value, member, "Member must not be null")
+  const format = value.format as string
+  if (!(format in formats))
+    return constraint(
+      format,
+      `${member}.format`,
+      `Member must satisfy enum value set: [${Object.keys(formats).join(", ")}]`
+    )
+  const name = value.name
+  if (!image) {
+    if (typeof name !== "string" || name.length === 0 || name.length > 200)
+      return constraint(name, `${member}.name`, "Member must have length between 1 and 200")
+    if (!documentName.test(name))
+      return constraint(
+        name,
+        `${member}.name`,
+        "Member must contain only alphanumeric characters, whitespace characters (no more than one in a row), hyphens, parentheses and square brackets"
+      )
+  }
+  const source = value.source
+  const keys = isJsonObject(source)
+    ? ["bytes", "s3Location", "text", "content"].filter((key) => source[key] !== undefined)
+    : []
+  if (!isJsonObject(source) || keys.length !== 1 || (keys[0] !== "bytes" && keys[0] !== "s3Location"))
+    return `${image ? "ImageSource" : "DocumentSource"} object at ${at}.${kind}.source must set one of the following keys: bytes, s3Location.`
+  if (keys[0] === "s3Location")
+    return { kind, mediaType: formats[format]!, at, ...(image ? {} : { name: name as string }) }
+  const bytes = decodeBase64(source.bytes)
+  if (bytes === undefined) return `${at}.${kind}.source.bytes: the value is not valid base64.`
+  const limit = image ? bedrockMaxImageBytes : bedrockMaxDocumentBytes
+  if (bytes.length > limit)
+    return image
+      ? `The model returned the following errors: ${at}.image.source: image exceeds max size of 3.75 MB: ${bytes.length} bytes > ${limit} bytes`
+      : `The document file size exceeds the maximum of 4.5 MB: ${bytes.length} bytes (${name as string})`
+  return { kind, mediaType: formats[format]!, bytes, at, ...(image ? {} : { name: name as string }) }
+}
+
+/**
+ * Images and documents as Converse checks them: formats, document names (pattern, length, unique in
+ * the request), bytes or an S3 location, base64 that decodes, 3.75 MB per image and 4.5 MB per
+ * document, at most 20 images and 5 documents, and a text block beside every document. What arrived,
+ * or the first problem in its ValidationException wording.
+ */
+export const bedrockMediaOf = (body: unknown): ReadonlyArray<SeenMedia> | string => {
+  const messages = isJsonObject(body) && Array.isArray(body.messages) ? (body.messages as ReadonlyArray<Json>) : []
+  const media: Array<SeenMedia> = []
+  const names = new Set<string>()
+  for (const [index, message] of messages.entries()) {
+    const blocks = Array.isArray(message.content) ? (message.content as ReadonlyArray<unknown>) : []
+    let documents = 0
+    for (const [position, block] of blocks.entries()) {
+      if (!isJsonObject(block) || (block.image === undefined && block.document === undefined)) continue
+      const seen = mediaBlockSeen(block, index, position)
+      if (typeof seen === "string") return seen
+      if (seen.kind === "document") {
+        documents++
+        if (names.has(seen.name!)) return "Messages can't contain duplicate document names."
+        names.add(seen.name!)
+      }
+      media.push(seen)
+    }
+    if (
+      documents > 0 &&
+      !blocks.some((block) => isJsonObject(block) && typeof block.text === "string" && block.text.trim() !== "")
+    )
+      return "A text block must be included when using documents."
+  }
+  if (media.filter((m) => m.kind === "image").length > maxImages)
+    return `You can't include more than ${maxImages} images in a request.`
+  if (names.size > maxDocuments) return `You can't include more than ${maxDocuments} documents in a request.`
+  return media
+}
+
 /** The parsed schema and name of a checked request's `outputConfig.textFormat`. */
 const requestedFormat = (call: IncomingCall): RequestedFormat | undefined => {
   const jsonSchema = (
@@ -438,8 +551,13 @@ export const makeBedrockAdapter = (options: BedrockSimulatorOptions = {}): Proto
     route(call): Route {
       const match = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec(call.path)
       // Bedrock validates the request before any model runs: a tool mistake is a 400 and no reply is used.
+      const media = call.method === "POST" && match ? bedrockMediaOf(call.body) : []
       const toolProblem =
-        call.method === "POST" && match ? (bedrockToolProblem(call.body) ?? outputConfigProblem(call.body)) : undefined
+        call.method === "POST" && match
+          ? (bedrockToolProblem(call.body) ??
+            outputConfigProblem(call.body) ??
+            (typeof media === "string" ? media : undefined))
+          : undefined
       if (toolProblem !== undefined)
         return {
           kind: "response",
@@ -450,7 +568,11 @@ export const makeBedrockAdapter = (options: BedrockSimulatorOptions = {}): Proto
           )
         }
       if (call.method === "POST" && match)
-        return { kind: match[2] === "converse" ? "generate" : "stream", model: decodeURIComponent(match[1] ?? "") }
+        return {
+          kind: match[2] === "converse" ? "generate" : "stream",
+          model: decodeURIComponent(match[1] ?? ""),
+          media: media as ReadonlyArray<SeenMedia>
+        }
       if (call.method === "GET" && call.path === "/foundation-models")
         return { kind: "models", api: "foundation-models" }
       if (call.method === "GET" && call.path === "/inference-profiles")

@@ -8,8 +8,9 @@
  */
 import type { FinishReason, Usage } from "@llm-orchestrator/core"
 import type { Effect, Scope } from "effect"
+import { decodeBase64, isHttpUrl } from "./media.ts"
 import { isJsonObject } from "./schema.ts"
-import type { ErrorReply, FaultKind, RequestedFormat, ScriptedToolCall, SimModel } from "./script.ts"
+import type { ErrorReply, FaultKind, RequestedFormat, ScriptedToolCall, SeenMedia, SimModel } from "./script.ts"
 import {
   type Frame,
   type IncomingCall,
@@ -32,6 +33,7 @@ export interface GoogleSimulatorOptions extends SimulatorOptions {
 }
 
 type Flavor = "gemini" | "vertex"
+type Json = Record<string, unknown>
 
 /** Gemini API models (`GET /v1beta/models`): chat models plus embedding and image models that lack generateContent. */
 export const defaultGeminiModels: ReadonlyArray<SimModel> = [
@@ -338,6 +340,55 @@ const toolRequestProblem = (body: unknown): string | undefined => {
   return undefined
 }
 
+/** Media types Gemini reads inline or by URL (images, PDFs, text, audio, video). */
+const mediaTypes =
+  /^(image\/(png|jpeg|webp|heic|heif|gif)|application\/pdf|text\/[a-z.+-]+|audio\/[a-z0-9.+-]+|video\/[a-z0-9.+-]+)$/
+
+/** One `inlineData` (or `inline_data`) or `fileData` part, checked as the API checks it: what arrived, or the problem. */
+const mediaPartSeen = (part: Json, where: string): SeenMedia | string | undefined => {
+  const inline = part.inlineData ?? part.inline_data
+  const file = part.fileData ?? part.file_data
+  if (inline === undefined && file === undefined) return undefined
+  const field = inline !== undefined ? "inline_data" : "file_data"
+  const value = inline ?? file
+  if (!isJsonObject(value))
+    return `Invalid value at '${where}.${field}' (type.googleapis.com/google.ai.generativelanguage.v1beta.Blob), ${JSON.stringify(value)}`
+  const mimeType = value.mimeType ?? value.mime_type
+  if (typeof mimeType !== "string" || mimeType === "")
+    return `* GenerateContentRequest.${where}.${field}.mime_type: mime_type is required.\n`
+  if (!mediaTypes.test(mimeType)) return `Unsupported MIME type: ${mimeType}`
+  const kind = mimeType.startsWith("image/") ? "image" : "document"
+  if (inline !== undefined) {
+    const bytes = decodeBase64(value.data, true)
+    if (bytes === undefined)
+      return `Invalid value at '${where}.inline_data.data' (TYPE_BYTES), Base64 decoding failed for ${JSON.stringify(String(value.data ?? "").slice(0, 64))}`
+    return { kind, mediaType: mimeType, bytes, at: where }
+  }
+  const uri = value.fileUri ?? value.file_uri
+  if (typeof uri !== "string" || !(isHttpUrl(uri) || uri.startsWith("gs://")))
+    return `* GenerateContentRequest.${where}.file_data.file_uri: Invalid or unsupported file uri: ${String(uri)}\n`
+  return { kind, mediaType: mimeType, url: uri, at: where }
+}
+
+/**
+ * Images and files in `contents`, as the API checks them: a media type it reads, base64 that
+ * decodes, a file URI it can fetch. What arrived, or the first problem (in its words).
+ */
+const mediaOf = (body: unknown): ReadonlyArray<SeenMedia> | string => {
+  const contents =
+    isJsonObject(body) && Array.isArray(body.contents) ? (body.contents as ReadonlyArray<WireContent>) : []
+  const media: Array<SeenMedia> = []
+  for (const [i, content] of contents.entries())
+    for (const [j, part] of partsOf(content).entries()) {
+      if (!isJsonObject(part)) continue
+      const seen = mediaPartSeen(part, `contents[${i}].parts[${j}]`)
+      if (seen === undefined) continue
+      if (typeof seen === "string") return seen
+      media.push(seen)
+    }
+  return media
+}
+
 const mimeTypes = ["text/plain", "application/json", "application/xml", "application/yaml", "text/x.enum"]
 
 /**
@@ -448,9 +499,14 @@ const makeAdapter = (flavor: Flavor, pageSizeDefault: number): ProtocolAdapter =
     return unauthenticated()
   }
 
-  const invalidRequest = (call: IncomingCall): WireResponse | undefined => {
-    const problem = toolRequestProblem(call.body) ?? generationConfigProblem(call.body)
-    return problem === undefined ? undefined : errorResponse(400, "INVALID_ARGUMENT", problem)
+  /** The request's media, or the 400 for what the API refuses in it (tools, output config, media). */
+  const checked = (call: IncomingCall): ReadonlyArray<SeenMedia> | WireResponse => {
+    const media = mediaOf(call.body)
+    const problem =
+      toolRequestProblem(call.body) ??
+      generationConfigProblem(call.body) ??
+      (typeof media === "string" ? media : undefined)
+    return problem === undefined ? (media as ReadonlyArray<SeenMedia>) : errorResponse(400, "INVALID_ARGUMENT", problem)
   }
 
   const route = (call: IncomingCall): Route => {
@@ -469,9 +525,11 @@ const makeAdapter = (flavor: Flavor, pageSizeDefault: number): ProtocolAdapter =
       }
       const generate = geminiCall.exec(rest)
       if (call.method !== "POST" || !generate) return notFound()
-      const denied = authFailure(call) ?? invalidRequest(call)
+      const denied = authFailure(call)
       if (denied) return { kind: "response", response: denied }
-      return { kind: generate[2] === "generateContent" ? "generate" : "stream", model: generate[1]!, api: api! }
+      const media = checked(call)
+      if (!Array.isArray(media)) return { kind: "response", response: media as WireResponse }
+      return { kind: generate[2] === "generateContent" ? "generate" : "stream", model: generate[1]!, api: api!, media }
     }
     if (call.method === "GET" && rest === "publishers/google/models") {
       const denied = authFailure(call)
@@ -479,10 +537,12 @@ const makeAdapter = (flavor: Flavor, pageSizeDefault: number): ProtocolAdapter =
     }
     const generate = vertexCall.exec(rest)
     if (call.method !== "POST" || !generate) return notFound()
-    const denied = authFailure(call) ?? invalidRequest(call)
+    const denied = authFailure(call)
     if (denied) return { kind: "response", response: denied }
+    const media = checked(call)
+    if (!Array.isArray(media)) return { kind: "response", response: media as WireResponse }
     const model = generate[3] === "google" ? generate[4]! : `${generate[3]}/${generate[4]}`
-    return { kind: generate[5] === "generateContent" ? "generate" : "stream", model, api: api! }
+    return { kind: generate[5] === "generateContent" ? "generate" : "stream", model, api: api!, media }
   }
 
   const models = (call: IncomingCall, list: ReadonlyArray<SimModel>): WireResponse => {

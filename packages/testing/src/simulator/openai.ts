@@ -6,8 +6,16 @@
  */
 import type { FinishReason, Usage } from "@llm-orchestrator/core"
 import type { Effect, Scope } from "effect"
+import { decodeBase64, isHttpUrl, parseDataUrl } from "./media.ts"
 import { firstLooseObject, isJsonObject, jsonTypeWord } from "./schema.ts"
-import { type ErrorReply, type FaultKind, type RequestedFormat, type SimModel, splitText } from "./script.ts"
+import {
+  type ErrorReply,
+  type FaultKind,
+  type RequestedFormat,
+  type SeenMedia,
+  type SimModel,
+  splitText
+} from "./script.ts"
 import {
   type Frame,
   type IncomingCall,
@@ -798,6 +806,182 @@ const toolRequestProblem = (api: Api, body: Json): WireResponse | undefined => {
   return Array.isArray(body.input) ? responsesInputProblem(body.input as ReadonlyArray<Json>) : undefined
 }
 
+// ---- Images and files checked as the real API checks them -------------------------------------------
+
+const imageTypes = ["image/png", "image/jpeg", "image/gif", "image/webp"]
+const imageDetails = ["auto", "low", "high", "original"]
+const exampleImage = "data:image/png;base64,aW1nIGJ5dGVzIGhlcmU="
+const examplePdf = "data:application/pdf;base64,SGVsbG8sIFdvcmxkIQ=="
+
+/** An image URL (`image_url.url`, `image_url`): a data URL with an image type and base64 that decodes, or http(s). */
+const imageSeen = (where: string, url: unknown, at: string): WireResponse | SeenMedia => {
+  if (typeof url !== "string")
+    return invalid(
+      `Invalid type for '${where}': expected a string, but got ${jsonTypeWord(url)} instead.`,
+      where,
+      "invalid_type"
+    )
+  if (isHttpUrl(url)) return { kind: "image", mediaType: "", url, at }
+  const expected = `Invalid image URL: '${where}'. Expected a base64-encoded data URL with an image MIME type (e.g. '${exampleImage}')`
+  const inline = parseDataUrl(url)
+  if (inline === undefined)
+    return invalid(
+      `${expected}, but got ${url.startsWith("data:") ? "a data URL that is not base64" : "a value without the 'data:' prefix"}.`,
+      where,
+      "invalid_value"
+    )
+  if (!imageTypes.includes(inline.mediaType))
+    return invalid(`${expected}, but got unsupported MIME type '${inline.mediaType}'.`, where, "invalid_value")
+  const bytes = decodeBase64(inline.data)
+  if (bytes === undefined) return invalid("Invalid base64 image_url.", where, "invalid_value")
+  return { kind: "image", mediaType: inline.mediaType, bytes, at }
+}
+
+/** Inline file data: a data URL of a type the API reads (Chat: PDF only) whose base64 decodes. */
+const fileDataSeen = (
+  where: string,
+  data: unknown,
+  types: ReadonlyArray<string>,
+  name: unknown,
+  nameWhere: string,
+  at: string
+): WireResponse | SeenMedia => {
+  const expected = `Invalid file data: '${where}'. Expected a base64-encoded data URL with an application/pdf MIME type (e.g. '${examplePdf}')`
+  const inline = typeof data === "string" ? parseDataUrl(data) : undefined
+  if (inline === undefined)
+    return invalid(`${expected}, but got a value without the 'data:' prefix.`, where, "invalid_value")
+  if (!types.includes(inline.mediaType))
+    return invalid(`${expected}, but got unsupported MIME type '${inline.mediaType}'.`, where, "invalid_value")
+  const bytes = decodeBase64(inline.data)
+  if (bytes === undefined) return invalid(`${expected}, but got invalid base64 data.`, where, "invalid_value")
+  if (typeof name !== "string" || name === "")
+    return invalid(`Missing required parameter: '${nameWhere}'.`, nameWhere, "missing_required_parameter")
+  return { kind: "document", mediaType: inline.mediaType, bytes, name, at }
+}
+
+/**
+ * Chat content parts: `image_url` (only in user messages, an object with a data URL or an http(s) URL,
+ * a known detail) and `file` (only in user messages; `file_data` a PDF data URL with a filename, or a
+ * `file_id`). The media that arrived, or the 400 the API answers.
+ */
+const chatMedia = (messages: ReadonlyArray<Json>): WireResponse | Array<SeenMedia> => {
+  const media: Array<SeenMedia> = []
+  for (const [i, message] of messages.entries()) {
+    if (!Array.isArray(message.content)) continue
+    for (const [j, part] of (message.content as ReadonlyArray<unknown>).entries()) {
+      if (!isObject(part) || (part.type !== "image_url" && part.type !== "file")) continue
+      const where = `messages[${i}].content[${j}]`
+      if (message.role !== "user")
+        return invalid(
+          part.type === "image_url"
+            ? `Image URLs are only allowed for messages with role 'user', but this message with role '${String(message.role)}' contains an image URL.`
+            : `File content parts are only allowed for messages with role 'user', but this message with role '${String(message.role)}' contains a file.`,
+          `messages.[${i}].content.[${j}].type`
+        )
+      const field = part.type === "image_url" ? part.image_url : part.file
+      if (!isObject(field))
+        return invalid(
+          `Invalid type for '${where}.${part.type}': expected an object, but got ${jsonTypeWord(field)} instead.`,
+          `${where}.${part.type}`,
+          "invalid_type"
+        )
+      let seen: WireResponse | SeenMedia
+      if (part.type === "image_url") {
+        if (field.detail !== undefined && !imageDetails.includes(field.detail as string))
+          return invalid(
+            `Invalid value: '${String(field.detail)}'. Supported values are: 'auto', 'low', 'high', and 'original'.`,
+            `${where}.image_url.detail`,
+            "invalid_value"
+          )
+        seen = imageSeen(`${where}.image_url.url`, field.url, where)
+      } else if (field.file_id !== undefined) continue
+      else if (field.file_data === undefined)
+        return invalid(
+          `Missing required parameter: '${where}.file.file_id'.`,
+          `${where}.file.file_id`,
+          "missing_required_parameter"
+        )
+      else
+        seen = fileDataSeen(
+          `${where}.file.file_data`,
+          field.file_data,
+          ["application/pdf"],
+          field.filename,
+          `${where}.file.filename`,
+          where
+        )
+      if ("status" in seen) return seen
+      media.push(seen)
+    }
+  }
+  return media
+}
+
+/**
+ * Responses input content: `input_image` (a data URL or an http(s) URL, a known detail) and
+ * `input_file` (one of `file_data` with a filename, `file_url` or `file_id`). The media that arrived,
+ * or the 400 the API answers.
+ */
+const responsesMedia = (input: ReadonlyArray<Json>): WireResponse | Array<SeenMedia> => {
+  const media: Array<SeenMedia> = []
+  for (const [i, item] of input.entries()) {
+    if (!Array.isArray(item.content)) continue
+    for (const [j, part] of (item.content as ReadonlyArray<unknown>).entries()) {
+      if (!isObject(part) || (part.type !== "input_image" && part.type !== "input_file")) continue
+      const where = `input[${i}].content[${j}]`
+      let seen: WireResponse | SeenMedia
+      if (part.type === "input_image") {
+        if (part.detail !== undefined && !imageDetails.includes(part.detail as string))
+          return invalid(
+            `Invalid value: '${String(part.detail)}'. Supported values are: 'auto', 'low', 'high', and 'original'.`,
+            `${where}.detail`,
+            "invalid_value"
+          )
+        if (part.file_id !== undefined && part.image_url === undefined) continue
+        seen = imageSeen(`${where}.image_url`, part.image_url, where)
+      } else {
+        const given = ["file_data", "file_id", "file_url"].filter((key) => part[key] !== undefined)
+        if (given.length !== 1)
+          return invalid(
+            given.length === 0
+              ? `Missing required parameter: '${where}.file_id'. One of 'file_id', 'file_url' or 'file_data' must be provided.`
+              : `Invalid '${where}': only one of 'file_id', 'file_url' and 'file_data' may be provided.`,
+            where,
+            given.length === 0 ? "missing_required_parameter" : "invalid_value"
+          )
+        if (part.file_id !== undefined) continue
+        if (part.file_url !== undefined) {
+          if (!isHttpUrl(part.file_url))
+            return invalid(
+              `Invalid URL: '${where}.file_url'. Expected an http or https URL.`,
+              `${where}.file_url`,
+              "invalid_value"
+            )
+          seen = { kind: "document", mediaType: "", url: part.file_url as string, at: where }
+        } else
+          seen = fileDataSeen(
+            `${where}.file_data`,
+            part.file_data,
+            ["application/pdf", "text/plain"],
+            part.filename,
+            `${where}.filename`,
+            where
+          )
+      }
+      if ("status" in seen) return seen
+      media.push(seen)
+    }
+  }
+  return media
+}
+
+/** The request's media, or the 400 for the first malformed one. */
+const mediaOf = (api: Api, body: Json): WireResponse | ReadonlyArray<SeenMedia> => {
+  const list = api === "chat" ? body.messages : body.input
+  if (!Array.isArray(list)) return []
+  return api === "chat" ? chatMedia(list as ReadonlyArray<Json>) : responsesMedia(list as ReadonlyArray<Json>)
+}
+
 // ---- The adapter ------------------------------------------------------------------------------------
 
 const requestHeaders = (ctx: RenderContext): Record<string, string> => ({
@@ -867,7 +1051,9 @@ export const openaiAdapter: ProtocolAdapter = {
       }
       const problem = toolRequestProblem(api, call.body as Json) ?? formatProblem(api, call.body as Json)
       if (problem) return { kind: "response", response: problem }
-      return { kind: wantsStream(call) ? "stream" : "generate", model, api }
+      const media = mediaOf(api, call.body as Json)
+      if (!Array.isArray(media)) return { kind: "response", response: media as WireResponse }
+      return { kind: wantsStream(call) ? "stream" : "generate", model, api, media }
     }
     if (call.method === "GET" && call.path.endsWith("/models")) return { kind: "models" }
     const retrieve = /\/models\/([^/]+)$/.exec(call.path)

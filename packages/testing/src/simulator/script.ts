@@ -39,6 +39,29 @@ export interface RequestedFormat {
   readonly strict?: boolean
 }
 
+/**
+ * An image or a document a request carried, as the simulator read it (the provider's checks passed):
+ * recorded on the request (`RecordedRequest.media`) and given to the render context, in request order.
+ */
+export interface SeenMedia {
+  readonly kind: "image" | "document"
+  /**
+   * As the wire says it (Bedrock: from its format, png -> image/png, pdf -> application/pdf, txt ->
+   * text/plain); "" when the wire names none (a URL on OpenAI).
+   */
+  readonly mediaType: string
+  /** Inline media: the decoded bytes. */
+  readonly bytes?: Uint8Array
+  /** Media by URL: the URL the provider would fetch. */
+  readonly url?: string
+  /** A document given as text (Anthropic's text source). */
+  readonly text?: string
+  /** The name sent with it (OpenAI filename, Anthropic title, Bedrock document name). */
+  readonly name?: string
+  /** Where in the request it was, in the provider's path form (e.g. `messages[0].content[1]`). */
+  readonly at: string
+}
+
 export interface TextReply {
   readonly kind: "text"
   /** May be "" when the reply only calls tools. */

@@ -18,6 +18,7 @@ import {
   type Reply,
   type RequestedFormat,
   type ScriptedToolCall,
+  type SeenMedia,
   type SimModel,
   type StreamFaultReply,
   splitText,
@@ -43,7 +44,13 @@ export interface WireResponse {
 }
 
 export type Route =
-  | { readonly kind: "generate" | "stream"; readonly model: string; readonly api?: string }
+  | {
+      readonly kind: "generate" | "stream"
+      readonly model: string
+      readonly api?: string
+      /** The images and documents the request carried, read while its checks ran (absent: none). */
+      readonly media?: ReadonlyArray<SeenMedia>
+    }
   | { readonly kind: "models"; readonly api?: string }
   | { readonly kind: "response"; readonly response: WireResponse }
 
@@ -60,6 +67,8 @@ export interface RenderContext {
   readonly toolCalls?: ReadonlyArray<ScriptedToolCall>
   /** The structured-output format the request asked for; absent when it asked for none. */
   readonly responseFormat?: RequestedFormat
+  /** The images and documents the request carried, in order (absent or empty: none). */
+  readonly media?: ReadonlyArray<SeenMedia>
 }
 
 export type Frame = string | Uint8Array
@@ -82,6 +91,10 @@ export interface ProtocolAdapter {
   responseFormat?(call: IncomingCall): RequestedFormat | undefined
 }
 
+type GenerateRoute = Extract<Route, { readonly kind: "generate" | "stream" }>
+
+const noMedia: ReadonlyArray<SeenMedia> = []
+
 const datedSuffix = /-(\d{4}-\d{2}-\d{2}|\d{8}|\d{3})$/
 
 /**
@@ -102,6 +115,8 @@ export interface RecordedRequest extends IncomingCall {
   readonly httpVersion: string
   /** True when the request came over TLS (a simulator started with `tls`). */
   readonly tls: boolean
+  /** The images and documents a generate/stream request carried, as the simulator read them (empty: none). */
+  readonly media: ReadonlyArray<SeenMedia>
   /** `performance.now()` when the client closed the connection before the response was complete. */
   abortedAt: number | undefined
 }
@@ -328,6 +343,7 @@ export class Simulator {
       httpVersion: req.httpVersion,
       // Over HTTP/2 `req.socket` forwards this to the session's TLS socket.
       tls: (req.socket as { encrypted?: boolean }).encrypted === true,
+      media: (route.kind === "generate" || route.kind === "stream" ? route.media : undefined) ?? noMedia,
       abortedAt: undefined
     }
     this.requests.push(recorded)
@@ -358,7 +374,7 @@ export class Simulator {
 
   private context(
     call: IncomingCall,
-    route: { kind: "generate" | "stream"; model: string; api?: string },
+    route: GenerateRoute,
     reply: TextReply | StreamFaultReply,
     format: RequestedFormat | undefined
   ): RenderContext {
@@ -375,14 +391,15 @@ export class Simulator {
       text: reply.text,
       chunks,
       toolCalls,
-      ...(format !== undefined ? { responseFormat: format } : {})
+      ...(format !== undefined ? { responseFormat: format } : {}),
+      media: route.media ?? noMedia
     }
   }
 
   private async play(
     res: Response,
     call: IncomingCall,
-    route: { kind: "generate" | "stream"; model: string; api?: string },
+    route: GenerateRoute,
     reply: Reply,
     format: RequestedFormat | undefined
   ): Promise<void> {
