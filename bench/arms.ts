@@ -14,25 +14,34 @@ import {
   LLMOrchestrator,
   LLMProvider,
   layerFromConfig,
-  parseConfig
+  parseConfig,
+  type ToolDefinition
 } from "llm-orchestrator"
 import OpenAI from "openai"
-import { benchModels, type SimulatorUrls, streamChunks } from "./simulator-server.ts"
+import { benchModels, benchToolName, type SimulatorUrls, streamChunks } from "./simulator-server.ts"
 
 export type BenchProvider = "openai" | "anthropic"
 
 export type { SimulatorUrls } from "./simulator-server.ts"
 
-/** One finished stream: milliseconds to the first text and to the end, and the deltas seen. */
+/**
+ * One finished stream: milliseconds to the first text (tool-call streams: the first arguments delta)
+ * and to the end, and the deltas seen; tool-call streams also time the call's start (its id and name,
+ * before any arguments) and count the calls completed.
+ */
 export interface StreamTiming {
   readonly ttftMs: number
   readonly totalMs: number
   readonly deltas: number
+  readonly callStartMs?: number
+  readonly calls?: number
 }
 
 export interface Arm {
   readonly plain: () => Promise<unknown>
   readonly stream: () => Promise<StreamTiming>
+  /** A stream whose answer is one tool call (the `tools` model), its arguments in `streamChunks` deltas. */
+  readonly toolStream: () => Promise<StreamTiming>
 }
 
 export interface OrchestratorArm extends Arm {
@@ -45,6 +54,36 @@ const apiKeys = { openai: "sk-bench-openai-000000000000", anthropic: "sk-ant-ben
 const system = "You are the benchmark. Answer in exactly two hundred words."
 const user = "Write two hundred words, please."
 export const maxTokens = 256
+
+/** The one tool the tool-call streams offer (the `tools` models call it whatever the request says). */
+const toolParameters = {
+  type: "object" as const,
+  properties: { text: { type: "string", description: "The text to show." } },
+  required: ["text"]
+}
+const toolDescription = "Shows a text to the user."
+export const benchTool: ToolDefinition = {
+  name: benchToolName,
+  description: toolDescription,
+  parameters: toolParameters
+}
+
+/** What a raw SDK caller keeps of a streamed call to run it: its id, name and arguments text. */
+interface RawCall {
+  readonly id: string
+  readonly name: string
+  arguments: string
+}
+
+/** The calls' arguments parsed, as a raw caller must before running them (the orchestrator delivers them parsed). */
+const parseCalls = (calls: Iterable<RawCall>): number => {
+  let count = 0
+  for (const call of calls) {
+    JSON.parse(call.arguments)
+    count++
+  }
+  return count
+}
 
 // ---- Raw SDKs ----------------------------------------------------------------------------------------
 
@@ -66,6 +105,18 @@ export const rawArm = (provider: BenchProvider, urls: SimulatorUrls, options: { 
       ],
       max_completion_tokens: maxTokens
     }
+    // With the tool, as chatBody in providers/src/openai/mapping.ts puts it (tools before max_completion_tokens).
+    const toolBody = {
+      model: benchModels.openai.tools,
+      messages: body.messages,
+      tools: [
+        {
+          type: "function" as const,
+          function: { name: benchToolName, description: toolDescription, parameters: toolParameters }
+        }
+      ],
+      max_completion_tokens: maxTokens
+    }
     return {
       plain: () => client.chat.completions.create(body, requestOptions()),
       stream: async () => {
@@ -83,12 +134,47 @@ export const rawArm = (provider: BenchProvider, urls: SimulatorUrls, options: { 
           }
         }
         return { ttftMs: ttft, totalMs: performance.now() - start, deltas }
+      },
+      toolStream: async () => {
+        const start = performance.now()
+        let callStart = -1
+        let ttft = -1
+        let deltas = 0
+        // By the wire's index: a call's first chunk has its id and name, the next ones its arguments.
+        const calls: Array<RawCall> = []
+        const stream = await client.chat.completions.create(
+          { ...toolBody, stream: true, stream_options: { include_usage: true } },
+          requestOptions()
+        )
+        for await (const chunk of stream) {
+          for (const piece of chunk.choices[0]?.delta?.tool_calls ?? []) {
+            if (piece.id) {
+              if (callStart < 0) callStart = performance.now() - start
+              calls[piece.index] = { id: piece.id, name: piece.function?.name ?? "", arguments: "" }
+            }
+            const call = calls[piece.index]
+            const text = piece.function?.arguments
+            if (call !== undefined && text) {
+              if (ttft < 0) ttft = performance.now() - start
+              deltas++
+              call.arguments += text
+            }
+          }
+        }
+        const parsed = parseCalls(calls)
+        return { ttftMs: ttft, totalMs: performance.now() - start, deltas, callStartMs: callStart, calls: parsed }
       }
     }
   }
   const client = new Anthropic({ apiKey: apiKeys.anthropic, baseURL: urls.anthropic, maxRetries: 0 })
   // The same body as toParams in providers/src/anthropic/anthropic.ts.
   const body = { model, max_tokens: maxTokens, messages: [{ role: "user" as const, content: user }], system }
+  // With the tool, as toolOf in providers/src/anthropic/mapping.ts writes it (after system, as toParams orders it).
+  const toolBody = {
+    ...body,
+    model: benchModels.anthropic.tools,
+    tools: [{ name: benchToolName, description: toolDescription, input_schema: toolParameters }]
+  }
   return {
     plain: () => client.messages.create(body, requestOptions()),
     stream: async () => {
@@ -103,6 +189,33 @@ export const rawArm = (provider: BenchProvider, urls: SimulatorUrls, options: { 
         }
       }
       return { ttftMs: ttft, totalMs: performance.now() - start, deltas }
+    },
+    toolStream: async () => {
+      const start = performance.now()
+      let callStart = -1
+      let ttft = -1
+      let deltas = 0
+      // By content block index: a tool_use block's start has its id and name, its deltas the arguments.
+      const calls = new Map<number, RawCall>()
+      const stream = await client.messages.create({ ...toolBody, stream: true }, requestOptions())
+      for await (const event of stream) {
+        if (event.type === "content_block_start" && event.content_block.type === "tool_use") {
+          if (callStart < 0) callStart = performance.now() - start
+          calls.set(event.index, { id: event.content_block.id, name: event.content_block.name, arguments: "" })
+        } else if (
+          event.type === "content_block_delta" &&
+          event.delta.type === "input_json_delta" &&
+          event.delta.partial_json
+        ) {
+          const call = calls.get(event.index)
+          if (call === undefined) continue
+          if (ttft < 0) ttft = performance.now() - start
+          deltas++
+          call.arguments += event.delta.partial_json
+        }
+      }
+      const parsed = parseCalls(calls.values())
+      return { ttftMs: ttft, totalMs: performance.now() - start, deltas, callStartMs: callStart, calls: parsed }
     }
   }
 }
@@ -129,6 +242,32 @@ const timeStream = (
     .then(() => ({ ttftMs: ttft, totalMs: performance.now() - start, deltas }))
 }
 
+/** As `timeStream` for a tool-call stream: its first `ToolCallStart` and `ToolCallDelta`, its end, the complete calls. */
+const timeToolStream = (
+  runtime: ManagedRuntime.ManagedRuntime<never, unknown>,
+  open: () => Stream.Stream<{ readonly _tag: string }, unknown>
+): Promise<StreamTiming> => {
+  const start = performance.now()
+  let callStart = -1
+  let ttft = -1
+  let deltas = 0
+  let calls = 0
+  return runtime
+    .runPromise(
+      Stream.runForEach(open(), (event) =>
+        Effect.sync(() => {
+          if (event._tag === "ToolCallDelta") {
+            if (ttft < 0) ttft = performance.now() - start
+            deltas++
+          } else if (event._tag === "ToolCallStart") {
+            if (callStart < 0) callStart = performance.now() - start
+          } else if (event._tag === "ToolCall") calls++
+        })
+      )
+    )
+    .then(() => ({ ttftMs: ttft, totalMs: performance.now() - start, deltas, callStartMs: callStart, calls }))
+}
+
 // ---- The provider adapter alone (no orchestrator, no cost tracking) ----------------------------------
 
 export const benchRequest: ChatRequest = {
@@ -138,6 +277,9 @@ export const benchRequest: ChatRequest = {
   ],
   maxTokens
 }
+
+/** The same request offering the tool (the model is given apart: the `tools` model). */
+export const benchToolRequest: ChatRequest = { ...benchRequest, tools: [benchTool] }
 
 export const adapterArm = async (
   provider: BenchProvider,
@@ -157,6 +299,7 @@ export const adapterArm = async (
   return {
     plain: () => runtime.runPromise(adapter.generate(benchRequest, model)),
     stream: () => timeStream(runtime, () => adapter.stream(benchRequest, model)),
+    toolStream: () => timeToolStream(runtime, () => adapter.stream(benchToolRequest, benchModels[provider].tools)),
     dispose: () => runtime.dispose()
   }
 }
@@ -213,10 +356,12 @@ export const orchestratorArm = async (
     })
   )
   const request: ChatRequest = { ...benchRequest, metadata: { feature: "bench" } }
+  const toolRequest: ChatRequest = { ...request, model: benchModels[provider].tools, tools: [benchTool] }
   return {
     plain: () => runtime.runPromise(llm.sendRequest(request)),
     failover: () => runtime.runPromise(llm.sendRequest(request)),
     stream: () => timeStream(runtime, () => llm.sendStreamingRequest(request)),
+    toolStream: () => timeToolStream(runtime, () => llm.sendStreamingRequest(toolRequest)),
     dispose: () => runtime.dispose()
   }
 }
@@ -231,6 +376,16 @@ export const checkArms = async (
   const [rawStream, orchStream] = [await raw.stream(), await orch.stream()]
   if (rawStream.deltas !== streamChunks || orchStream.deltas !== streamChunks)
     throw new Error(`${provider}: expected ${streamChunks} deltas, raw ${rawStream.deltas}, orch ${orchStream.deltas}`)
+  const [rawTools, orchTools] = [await raw.toolStream(), await orch.toolStream()]
+  if (
+    rawTools.deltas !== streamChunks ||
+    orchTools.deltas !== streamChunks ||
+    rawTools.calls !== 1 ||
+    orchTools.calls !== 1
+  )
+    throw new Error(
+      `${provider}: expected one tool call in ${streamChunks} deltas, raw ${rawTools.calls} in ${rawTools.deltas}, orch ${orchTools.calls} in ${orchTools.deltas}`
+    )
   const response = await failover.failover()
   const [first, second] = response.attempts
   if (

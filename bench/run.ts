@@ -165,18 +165,33 @@ const concurrent = async (raw: Arm, orch: OrchestratorArm) => {
   }
 }
 
-const streaming = async (raw: Arm, orch: OrchestratorArm) => {
+/**
+ * Streams of `streamChunks` deltas, raw and orchestrator alternating: time to the first delta and the
+ * total, per round; the per-chunk overhead is the orchestrator's total minus the raw one over the deltas.
+ * `kind` picks the text stream or the tool-call stream (one call, its arguments in as many deltas; it
+ * also reports the time to the call's start, its id and name, which comes before the first delta).
+ */
+const streaming = async (raw: Arm, orch: OrchestratorArm, kind: "stream" | "toolStream") => {
   const { rounds, perRound } = plan.stream
   const result = { raw: [] as Array<StreamTiming>, orch: [] as Array<StreamTiming> }
   for (let round = 0; round < rounds; round++) {
-    const samples = await alternating(perRound, raw.stream, orch.stream)
+    const samples = await alternating(perRound, raw[kind], orch[kind])
     for (const side of ["raw", "orch"] as const)
       result[side].push({
         ttftMs: median(samples[side].map((t) => t.ttftMs)),
         totalMs: median(samples[side].map((t) => t.totalMs)),
-        deltas: streamChunks
+        deltas: streamChunks,
+        ...(kind === "toolStream" ? { callStartMs: median(samples[side].map((t) => t.callStartMs!)) } : {})
       })
   }
+  const callStart =
+    kind === "toolStream"
+      ? {
+          raw_call_start_us: us(median(result.raw.map((r) => r.callStartMs!))),
+          orch_call_start_us: us(median(result.orch.map((r) => r.callStartMs!))),
+          call_start_overhead_us: median(result.raw.map((r, i) => us(result.orch[i]!.callStartMs! - r.callStartMs!)))
+        }
+      : {}
   const ttftOverheads = result.raw.map((r, i) => us(result.orch[i]!.ttftMs - r.ttftMs))
   const chunkOverheads = result.raw.map((r, i) => us(result.orch[i]!.totalMs - r.totalMs) / streamChunks)
   return {
@@ -184,6 +199,7 @@ const streaming = async (raw: Arm, orch: OrchestratorArm) => {
     raw_ttft_us: us(median(result.raw.map((r) => r.ttftMs))),
     orch_ttft_us: us(median(result.orch.map((r) => r.ttftMs))),
     ttft_overhead_us: median(ttftOverheads),
+    ...callStart,
     raw_total_us: us(median(result.raw.map((r) => r.totalMs))),
     orch_total_us: us(median(result.orch.map((r) => r.totalMs))),
     chunk_overhead_us: median(chunkOverheads)
@@ -274,15 +290,28 @@ const main = async () => {
         await runConcurrent(plan.warmup, 8, orch.plain)
         await runConcurrent(plan.warmup / 4, 8, failing.failover)
         for (let i = 0; i < plan.stream.warmup; i++) await Promise.all([raw.stream(), orch.stream()])
+        for (let i = 0; i < plan.stream.warmup; i++) await Promise.all([raw.toolStream(), orch.toolStream()])
         log(`${provider}: sequential`)
         const seq = await sequential(raw, orch)
         log(`${provider}: 64 concurrent`)
         const c64 = await concurrent(raw, orch)
         log(`${provider}: streams of ${streamChunks} chunks`)
-        const stream = await streaming(raw, orch)
+        const stream = await streaming(raw, orch, "stream")
+        log(`${provider}: tool-call streams of ${streamChunks} argument deltas`)
+        const toolStream = await streaming(raw, orch, "toolStream")
         log(`${provider}: failover`)
         const fail = await failover(raw, orch, failing)
-        details[provider] = { sequential: seq, concurrent_64: c64, stream, failover: fail }
+        details[provider] = {
+          sequential: seq,
+          concurrent_64: c64,
+          stream,
+          // chunk_overhead_us here is per arguments delta; the requirement: no more than the text stream's per chunk.
+          tool_stream: {
+            ...toolStream,
+            chunk_overhead_minus_text_us: toolStream.chunk_overhead_us - stream.chunk_overhead_us
+          },
+          failover: fail
+        }
         if (provider === "openai") {
           log(`${provider}: heap over ${plan.heap.total.toLocaleString("en")} requests`)
           heapResult = await heap(orch)
@@ -309,6 +338,8 @@ const main = async () => {
     throughput_ratio_c64: worstLow("concurrent_64", "throughput_ratio"),
     stream_chunk_overhead_us: worstHigh("stream", "chunk_overhead_us"),
     ttft_overhead_us: worstHigh("stream", "ttft_overhead_us"),
+    tool_stream_delta_overhead_us: worstHigh("tool_stream", "chunk_overhead_us"),
+    tool_stream_first_delta_overhead_us: worstHigh("tool_stream", "ttft_overhead_us"),
     failover_extra_ms: worstHigh("failover", "failover_extra_ms"),
     heap_growth_mb_100k: heapGrowth,
     price_lookup_us: price.coldNs / 1000,
@@ -328,7 +359,7 @@ const main = async () => {
 const printTable = (summary: Record<string, unknown> & { heap: Record<string, unknown> }, details: Details) => {
   const row = (cells: ReadonlyArray<string>, widths: ReadonlyArray<number>) =>
     `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`
-  const widths = [44, 12, 12, 12]
+  const widths = [53, 12, 12, 17]
   const lines: Array<string> = []
   lines.push(
     `llm-orchestrator vs raw vendor SDKs: Node ${summary.node}, ${summary.cores} cores, ${summary.mode} run, simulators in a separate process`
@@ -364,6 +395,14 @@ const printTable = (summary: Record<string, unknown> & { heap: Record<string, un
   add(`raw stream total (us)`, "stream", "raw_total_us", 0, "")
   add(`orchestrator stream total (us)`, "stream", "orch_total_us", 0, "")
   add("per-chunk overhead (us)", "stream", "chunk_overhead_us", 2, "<= 2")
+  add("tool-call stream: raw time to call start (us)", "tool_stream", "raw_call_start_us", 0, "")
+  add("tool-call stream: time to call start overhead (us)", "tool_stream", "call_start_overhead_us", 1, "")
+  add("tool-call stream: raw time to first delta (us)", "tool_stream", "raw_ttft_us", 0, "")
+  add("tool-call stream: time to first delta overhead (us)", "tool_stream", "ttft_overhead_us", 1, "")
+  add("tool-call stream: raw total (us)", "tool_stream", "raw_total_us", 0, "")
+  add("tool-call stream: orchestrator total (us)", "tool_stream", "orch_total_us", 0, "")
+  add("tool-call stream: per-delta overhead (us)", "tool_stream", "chunk_overhead_us", 2, "<= text per-chunk")
+  add("tool-call stream: per-delta minus text per-chunk (us)", "tool_stream", "chunk_overhead_minus_text_us", 2, "<= 0")
   add("raw direct call to the 2nd model (ms)", "failover", "raw_direct_ms", 3, "")
   add("orchestrator failover 503 -> 2nd (ms)", "failover", "orch_failover_ms", 3, "")
   add("failover extra vs raw direct (ms)", "failover", "failover_extra_ms", 3, "")

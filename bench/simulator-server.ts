@@ -4,7 +4,8 @@
  * until killed (SIGTERM/SIGINT) or until its parent closes stdin.
  *
  * Replies are chosen by model (no per-request scripting across processes): every model answers with the
- * same 200-chunk text, except the `failing` models, which always answer 503.
+ * same 200-chunk text, except the `failing` models, which always answer 503, and the `tools` models,
+ * which answer with one tool call whose arguments JSON comes in 200 deltas.
  * Run alone: `npx pnpm@12.21.0 exec node bench/simulator-server.ts`.
  */
 import { type ChildProcess, spawn } from "node:child_process"
@@ -41,27 +42,52 @@ export const startSimulatorProcess = async (): Promise<SimulatorProcess> => {
   return { urls: JSON.parse(first) as SimulatorUrls, stop }
 }
 
-/** Models the bench asks for; `failing` always gets a 503, so the orchestrator falls back to `active`. */
+/**
+ * Models the bench asks for; `failing` always gets a 503, so the orchestrator falls back to `active`;
+ * `tools` answers with the tool call below (also the steady-state config's fallback, which never runs).
+ */
 export const benchModels = {
-  openai: { active: "gpt-4o-mini", failing: "gpt-4.1" },
-  anthropic: { active: "claude-sonnet-4-6", failing: "claude-opus-4-6" }
+  openai: { active: "gpt-4o-mini", failing: "gpt-4.1", tools: "gpt-4o" },
+  anthropic: { active: "claude-sonnet-4-6", failing: "claude-opus-4-6", tools: "claude-haiku-4-5-20251001" }
 } as const
 
 export const streamChunks = 200
 /** 200 words of five characters: one word per stream delta. */
 export const replyText = Array.from({ length: streamChunks }, (_, i) => `w${String(i).padStart(3, "0")} `).join("")
 
-const failing = new Set<string>([benchModels.openai.failing, benchModels.anthropic.failing])
+/** The function the `tools` models call. */
+export const benchToolName = "show_text"
 
-const reply = (model: string): Reply =>
-  failing.has(model)
-    ? {
-        kind: "error",
-        fault: "unavailable",
-        status: 503,
-        message: "The bench simulator is unavailable for this model."
-      }
-    : { kind: "text", text: replyText, chunks: streamChunks, usage: { inputTokens: 12, outputTokens: streamChunks } }
+/**
+ * The call's arguments: `{ text }`, the reply text padded with spaces so that its JSON (1,200 characters)
+ * splits into exactly `streamChunks` deltas (the simulators cut it into pieces of ceil(length / chunks)).
+ */
+export const toolArguments = (() => {
+  const length = JSON.stringify({ text: replyText }).length
+  const piece = Math.ceil(length / streamChunks)
+  return { text: replyText + " ".repeat(piece * streamChunks - length) }
+})()
+
+const failing = new Set<string>([benchModels.openai.failing, benchModels.anthropic.failing])
+const tools = new Set<string>([benchModels.openai.tools, benchModels.anthropic.tools])
+const usage = { inputTokens: 12, outputTokens: streamChunks }
+
+const unavailable: Reply = {
+  kind: "error",
+  fault: "unavailable",
+  status: 503,
+  message: "The bench simulator is unavailable for this model."
+}
+const textReply: Reply = { kind: "text", text: replyText, chunks: streamChunks, usage }
+/** No text: the answer is the one call (finish reason "tool-calls"). */
+const toolReply: Reply = {
+  kind: "text",
+  text: "",
+  toolCalls: [{ name: benchToolName, arguments: toolArguments, argumentsChunks: streamChunks }],
+  usage
+}
+
+const reply = (model: string): Reply => (failing.has(model) ? unavailable : tools.has(model) ? toolReply : textReply)
 
 const main = async () => {
   const simulators: Array<Simulator> = await Promise.all([
