@@ -173,7 +173,9 @@ describe("image and file parts", () => {
       }
       const sent = t.fake("openai").calls.map((c) => c.request)
       expect(sent).toHaveLength(accepted.length)
-      sent.forEach((request, i) => expect(request, accepted[i]![0]).toBe(accepted[i]![1]))
+      sent.forEach((request, i) => {
+        expect(request, accepted[i]![0]).toBe(accepted[i]![1])
+      })
     }).pipe(Effect.provide(t.layer))
   })
 })

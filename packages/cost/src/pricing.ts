@@ -14,10 +14,10 @@ import {
   type ChatRequest,
   type Cost,
   type ModelPrice,
+  mediaInputTokens,
   messageText,
   type PriceSource,
   type ProviderId,
-  mediaInputTokens,
   structuredInputText,
   type Usage
 } from "@llm-orchestrator/core"
