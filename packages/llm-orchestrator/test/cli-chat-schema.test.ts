@@ -71,7 +71,10 @@ describe("llm-orchestrator chat --schema", { timeout: 60_000 }, () => {
 
   it("an answer not in the schema fails with OutputValidationError (exit 1) once the chain is spent", async () => {
     // Every model of the chain (the fleet's config falls back to gpt-4o) answers without a country.
-    fleet.openai.script({ kind: "text", text: '{"city":"Mexico City"}' }, { kind: "text", text: '{"city":"Mexico City"}' })
+    fleet.openai.script(
+      { kind: "text", text: '{"city":"Mexico City"}' },
+      { kind: "text", text: '{"city":"Mexico City"}' }
+    )
     const result = await runCli(["chat", "Where?", "--config", config, "--schema", schemaFile, "--no-stream"])
     expect(result.code).toBe(1)
     expect(result.stderr).toContain("OutputValidationError")
