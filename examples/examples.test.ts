@@ -86,6 +86,8 @@ const publishedPerMillion: Readonly<Record<string, { readonly input: number; rea
   "openai/gpt-4o-mini": { input: 0.15, output: 0.6 },
   // https://docs.anthropic.com/en/docs/about-claude/pricing: Claude Haiku 4.5 $1 input, $5 output per 1M.
   "anthropic/claude-haiku-4-5-20251001": { input: 1, output: 5 },
+  // Same page: Claude Sonnet 4.6 $3 input, $15 output per 1M.
+  "anthropic/claude-sonnet-4-6": { input: 3, output: 15 },
   // https://ai.google.dev/gemini-api/docs/pricing: Gemini 2.5 Flash $0.30 text input, $2.50 output per 1M.
   "gemini/gemini-2.5-flash": { input: 0.3, output: 2.5 }
 }
@@ -217,6 +219,22 @@ describe.concurrent("examples, each run as `pnpm example <name>`", { timeout: 60
     // The session paid for both answers: more than the one that was returned.
     expect(Number(costs![2]!.slice(1))).toBeGreaterThan(Number(costs![1]!.slice(1)))
     expect(out).toContain("[simulator] openai: 2 requests, each with response_format")
+  })
+
+  it("images: the PNG and the PDF reach Anthropic as image and document blocks of their sizes, and are billed", async () => {
+    const out = await runOk("images")
+    expect(out).toContain(`${scripted.imageAnswer}\n`)
+    const { inputTokens, outputTokens } = scripted.imageUsage
+    const line = out.match(
+      /anthropic\/claude-sonnet-4-6: (\d+) input tokens \(text, image and PDF\), (\d+) output; cost (\S+)/
+    )
+    expect(line?.slice(1, 3)).toEqual([String(inputTokens), String(outputTokens)])
+    expectDollars(line![3], costOf("anthropic", "claude-sonnet-4-6", scripted.imageUsage))
+    const png = Buffer.from(scripted.imagePng, "hex")
+    expect(out).toContain(`[simulator] anthropic: image image/png, ${png.length} bytes, at messages.0.content.1\n`)
+    expect(out).toContain(
+      `[simulator] anthropic: document application/pdf, ${Buffer.byteLength(scripted.imagePdf)} bytes, titled "report.pdf", at messages.0.content.2\n`
+    )
   })
 
   it("streaming: text, then the Finish event's usage and cost, then an early break that aborts the request", async () => {

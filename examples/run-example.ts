@@ -15,6 +15,7 @@ import { main as composeLayers } from "./compose-layers.ts"
 import { main as costComparison } from "./cost-comparison.ts"
 import { main as environments } from "./environments.ts"
 import { main as fallback } from "./fallback.ts"
+import { main as images } from "./images.ts"
 import { main as migration } from "./migration.ts"
 import { main as streaming } from "./streaming.ts"
 import { main as structuredOutput } from "./structured-output.ts"
@@ -72,6 +73,13 @@ export const scripted = {
       { item: "Delivery", amount: 35.5 }
     ]
   },
+  /** The images example: a 1x1 PNG and a one-page PDF, and Claude's answer about them. */
+  imagePng:
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201e5270fe40000000049454e44ae426082",
+  imagePdf:
+    "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n3 0 obj << /Type /Page /Parent 2 0 R >> endobj\n%%EOF\n",
+  imageAnswer: "Yes: the photo is the one-pixel image the report describes.",
+  imageUsage: { inputTokens: 1_650, outputTokens: 14 },
   environments: {
     dev: { provider: "openai", model: "gpt-4o-mini" },
     staging: { provider: "gemini", model: "gemini-2.5-flash" },
@@ -166,6 +174,22 @@ export const examples: Readonly<Record<string, Example>> = {
         .filter((r) => r.kind !== "models")
         .map((r) => (r.body as { response_format?: unknown }).response_format)
       console.log(`[simulator] openai: ${formats.length} requests, each with response_format ${q(formats[0])}`)
+    }
+  },
+  images: {
+    about: "an image and a PDF in a user message, as bytes; each provider gets them in its own wire form",
+    run: async (fleet, dir) => {
+      const configPath = writeConfig(dir, "config.yaml", fleet.configYaml({ activeProvider: "anthropic" }))
+      const imagePath = join(dir, "photo.png")
+      const pdfPath = join(dir, "report.pdf")
+      writeFileSync(imagePath, Buffer.from(scripted.imagePng, "hex"))
+      writeFileSync(pdfPath, scripted.imagePdf)
+      fleet.anthropic.script({ kind: "text", text: scripted.imageAnswer, usage: scripted.imageUsage })
+      await images({ configPath, imagePath, pdfPath })
+      for (const seen of fleet.anthropic.requests.flatMap((r) => r.media))
+        console.log(
+          `[simulator] anthropic: ${seen.kind} ${seen.mediaType}, ${seen.bytes?.length} bytes${seen.name ? `, titled ${q(seen.name)}` : ""}, at ${seen.at}`
+        )
     }
   },
   streaming: {
