@@ -242,9 +242,10 @@ type FeedEnd = Effect.Effect<never, LLMError | Cause.Done>
 
 /**
  * The hand-off between the SDK's async iterator and the stream's consumer: events are buffered and
- * taken all at once. A waiting consumer is woken at once for the first text and for the end (time
- * to first token), and otherwise once per event-loop turn (setImmediate), so a burst the SDK parses
- * in one go travels as one chunk. `push` says when the buffer is full; `space` resolves once the
+ * taken all at once. A waiting consumer is woken at once for the first content (text, or a tool
+ * call's arguments), for any tool call's start before it, and for the end (time to first token), and
+ * otherwise once per event-loop turn (setImmediate), so a burst the SDK parses in one go travels as
+ * one chunk. `push` says when the buffer is full; `space` resolves once the
  * consumer has taken it.
  */
 class EventFeed {
@@ -254,7 +255,7 @@ class EventFeed {
     | ((effect: Effect.Effect<NonEmptyReadonlyArray<ProviderStreamEvent>, LLMError | Cause.Done>) => void)
     | undefined
   private wakeScheduled = false
-  private sawText = false
+  private sawContent = false
   private spaceWaiter: (() => void) | undefined
   /** The SDK read the response to its end: there is no request left to abort. */
   complete = false
@@ -273,12 +274,13 @@ class EventFeed {
     () => (this.buffer.length > 0 ? Effect.succeed(this.take()) : (this.end ?? this.wait))
   )
 
-  /** Buffers the events; true when the buffer is full and the reader should await `space()`. */
-  push(events: ReadonlyArray<ProviderStreamEvent>): boolean {
+  /** Buffers the events (`output`: what they carry); true when the buffer is full and the reader should await `space()`. */
+  push(events: ReadonlyArray<ProviderStreamEvent>, output: Output | undefined): boolean {
     if (this.closed) return false
     for (const event of events) this.buffer.push(event)
-    if (!this.sawText && carriesOutput(events)) {
-      this.sawText = true
+    // A tool call's start alone does not end the hurry: its first arguments are what a reader shows next.
+    if (!this.sawContent && output !== undefined) {
+      this.sawContent = output === "content"
       this.wake()
     } else this.scheduleWake()
     return this.buffer.length >= maxBufferedEvents
@@ -345,25 +347,30 @@ class EventFeed {
   }
 }
 
+/** Output a stream's events carry: content (text, a tool call's arguments or a whole call), or only a call's start. */
+type Output = "content" | "call-start"
+
 /**
- * True when the events carry output, text or a tool call: the only progress that restarts a stream's
- * timer (usage, keep-alives and empty deltas do not).
+ * The output the events carry, undefined when none: output is the only progress that restarts a
+ * stream's timer (usage, keep-alives and empty deltas do not).
  */
-const carriesOutput = (events: ReadonlyArray<ProviderStreamEvent>): boolean => {
+const outputIn = (events: ReadonlyArray<ProviderStreamEvent>): Output | undefined => {
+  let output: Output | undefined
   for (const event of events) {
     switch (event._tag) {
       case "TextDelta":
-        if (event.text !== "") return true
+        if (event.text !== "") return "content"
         break
       case "ToolCallDelta":
-        if (event.argumentsDelta !== "") return true
+        if (event.argumentsDelta !== "") return "content"
         break
-      case "ToolCallStart":
       case "ToolCall":
-        return true
+        return "content"
+      case "ToolCallStart":
+        output = "call-start"
     }
   }
-  return false
+  return output
 }
 
 /**
@@ -384,8 +391,9 @@ const pump = async <Chunk>(
       const events = decoder.onChunk(chunk)
       // Stryker disable next-line ConditionalExpression: equivalent, skips an empty push (a scheduled wake that finds nothing)
       if (events.length === 0) continue
-      if (carriesOutput(events)) timer.onText()
-      if (feed.push(events)) {
+      const output = outputIn(events)
+      if (output !== undefined) timer.onText()
+      if (feed.push(events, output)) {
         timer.pause()
         await feed.space()
         timer.resume()
@@ -397,7 +405,7 @@ const pump = async <Chunk>(
     feed.complete = true
     const end = decoder.onEnd()
     if (end._tag === "StreamCut") return feed.finish(Effect.fail(streamEndedError(ctx, end.before, end.requestId)))
-    feed.push([end])
+    feed.push([end], undefined)
     feed.finish(Cause.done())
   } catch (error) {
     // The timer is left to the stream's finalizer, which also aborts the failed request.
