@@ -3,13 +3,7 @@
  * (generateText, generateObject, streamText, toolkits, Chat) runs through `LLMOrchestrator`, so it
  * gets the fallback chain, retries, budgets and cost records of any call.
  */
-import {
-  type ChatRequest,
-  type Finish,
-  isLLMError,
-  LLMOrchestrator,
-  type LLMOrchestratorShape
-} from "@llm-orchestrator/core"
+import { type ChatRequest, type Finish, LLMOrchestrator, type LLMOrchestratorShape } from "@llm-orchestrator/core"
 import { Context, Effect, type JsonSchema, Layer, Option, Schema, Stream, type Tracer } from "effect"
 import { AiError, LanguageModel, Model, Telemetry } from "effect/ai"
 import { type ModelSettings, streamPartsMapper, toAiError, toParts, toRequest } from "./mapping.ts"
@@ -121,8 +115,6 @@ export const make = (
     const settingsNow = Effect.map(Effect.serviceOption(ModelConfig), (scoped) =>
       Option.isSome(scoped) ? { ...settings, ...scoped.value } : settings
     )
-    const sendFailed = (method: string) => (error: unknown) =>
-      isLLMError(error) ? toAiError(method, error) : (error as AiError.AiError)
     return LanguageModel.make({
       codecTransformer,
       generateText: (options) =>
@@ -130,7 +122,7 @@ export const make = (
           const request = requestFor(llm, "generateText", options, current, codecTransformer)
           if (AiError.isAiError(request)) return Effect.fail(request)
           return llm.sendRequest(request).pipe(
-            Effect.mapError(sendFailed("generateText")),
+            Effect.mapError((error) => toAiError("generateText", error)),
             Effect.map((response) => {
               annotateAnswer(options.span, response)
               return toParts(response)
@@ -145,7 +137,7 @@ export const make = (
             // One mapper per stream: it holds the open text block between chunks.
             const toStreamParts = streamPartsMapper((finish) => annotateAnswer(options.span, finish))
             return llm.sendStreamingRequest(request).pipe(
-              Stream.mapError(sendFailed("streamText")),
+              Stream.mapError((error) => toAiError("streamText", error)),
               Stream.mapArray((events) => toStreamParts(events) as never)
             )
           })
