@@ -153,6 +153,33 @@ describe("effect/ai through the orchestrator, on every provider", () => {
       })
     )
 
+    it.live(`${provider}: streamText with a Toolkit streams the calls' parameters, then runs the handlers`, () =>
+      Effect.gen(function* () {
+        const { fleet, layer } = yield* fleetLanguageModel({ activeProvider: provider })
+        fleet[provider].script({
+          kind: "text",
+          text: "Checking.",
+          toolCalls: [{ name: "get_weather", arguments: { city: "Paris" }, argumentsChunks: 2 }]
+        })
+        const parts = yield* Stream.runCollect(
+          LanguageModel.streamText({ prompt: "Weather in Paris?", toolkit: CityTools })
+        ).pipe(Effect.provide(cityHandlers), Effect.provide(layer))
+        const types = parts.map((p) => p.type)
+        // The text block closes before the call's parameters start; the call's parameters, whole, then the call.
+        expect(types.indexOf("text-end")).toBeLessThan(types.indexOf("tool-params-start"))
+        expect(types.indexOf("tool-params-start")).toBeLessThan(types.indexOf("tool-params-end"))
+        expect(types.indexOf("tool-params-end")).toBeLessThan(types.indexOf("tool-call"))
+        const deltas = parts.flatMap((p) => (p.type === "tool-params-delta" ? [p.delta] : [])).join("")
+        // On every provider the deltas add up to the parameters as JSON text.
+        expect(JSON.parse(deltas)).toEqual({ city: "Paris" })
+        const call = parts.find((p) => p.type === "tool-call")
+        expect(call?.params).toEqual({ city: "Paris" })
+        const result = parts.find((p) => p.type === "tool-result")
+        expect(result?.result).toEqual({ celsius: 21 })
+        expect(parts.find((p) => p.type === "finish")?.reason).toBe("tool-calls")
+      })
+    )
+
     it.live(`${provider}: Chat keeps the history across turns`, () =>
       Effect.gen(function* () {
         const { fleet, layer } = yield* fleetLanguageModel({ activeProvider: provider })
