@@ -16,6 +16,8 @@ export default mergeConfig(
       exclude: [
         "**/node_modules/**",
         "packages/llm-orchestrator/test/cli-*.test.ts",
+        // effect/ai adapter tests: no mutated file is theirs, and they would only rerun core's mutants.
+        "packages/effect-ai/test/**",
         "packages/cost/test/log-crash.test.ts",
         "test/demo-and-simulate.test.ts",
         "test/load-faults.test.ts",

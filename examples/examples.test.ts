@@ -190,6 +190,21 @@ describe.concurrent("examples, each run as `pnpm example <name>`", { timeout: 60
     expect(run.stderr).toMatch(/LLM_ENV=qa: no config file at .*config\.qa\.yaml/)
   })
 
+  it("effect-ai: the Toolkit's handlers run, the object decodes, the stream comes whole from Gemini", async () => {
+    const out = await runOk("effect-ai")
+    const lines = out.split("\n")
+    expect(lines).toContain("tool get_weather(Paris)")
+    expect(lines).toContain("tool get_time(Oslo)")
+    expect(lines).toContain(`answer: ${scripted.effectAiAnswer}`)
+    expect(out).toMatch(/^ {2}answered by anthropic\/claude-sonnet-4-6 \(1 attempt, \$\d+\.\d+\)$/m)
+    expect(JSON.parse(out.match(/^object: (.*)$/m)![1]!)).toEqual(scripted.effectAiTrip)
+    // Only Gemini's text was streamed (Anthropic failed before its first token on both its models).
+    const streamed = lines.filter((line) => line.startsWith("  | ")).map((line) => line.slice(4))
+    expect(streamed.join("")).toBe(scripted.effectAiHaiku)
+    expect(out).toMatch(/^stream answered by gemini\/gemini-2\.5-flash \(3 attempts, \$\d+\.\d+\)$/m)
+    expect(out).toContain("[simulator] anthropic: 2 streams failed before their first token; gemini answered")
+  })
+
   it("tools: both calls run, the answer printed, usage and cost summed over the two model calls", async () => {
     const out = await runOk("tools")
     expect(out).toContain('running get_weather({"city":"Paris"})')

@@ -13,6 +13,7 @@ import { fleetCredentials, type SimulatorFleet, startSimulatorFleet } from "@llm
 import { main as budget } from "./budget.ts"
 import { main as composeLayers } from "./compose-layers.ts"
 import { main as costComparison } from "./cost-comparison.ts"
+import { main as effectAi } from "./effect-ai.ts"
 import { main as environments } from "./environments.ts"
 import { main as fallback } from "./fallback.ts"
 import { main as images } from "./images.ts"
@@ -80,6 +81,10 @@ export const scripted = {
     "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n3 0 obj << /Type /Page /Parent 2 0 R >> endobj\n%%EOF\n",
   imageAnswer: "Yes: the photo is the one-pixel image the report describes.",
   imageUsage: { inputTokens: 1_650, outputTokens: 14 },
+  /** The effect-ai example: Anthropic calls both tools, answers, writes the object; Gemini streams the haiku. */
+  effectAiAnswer: "It is 21 degrees in Paris, and 14:05 in Oslo.",
+  effectAiTrip: { city: "Paris", days: 3, pack: ["umbrella", "walking shoes"] },
+  effectAiHaiku: "One model falls silent, / the next one takes up the verse, / no word is doubled.",
   environments: {
     dev: { provider: "openai", model: "gpt-4o-mini" },
     staging: { provider: "gemini", model: "gemini-2.5-flash" },
@@ -261,6 +266,55 @@ export const examples: Readonly<Record<string, Example>> = {
         usage: scripted.budgetUsage
       })
       await budget({ configPath })
+    }
+  },
+  "effect-ai": {
+    about: "effect/ai (Toolkit, generateObject, streamText) on the orchestrator, the stream failing over to Gemini",
+    run: async (fleet, dir) => {
+      const configPath = writeConfig(
+        dir,
+        "config.yaml",
+        fleet.configYaml({
+          activeProvider: "anthropic",
+          extraYaml: [
+            "retry:",
+            "  max_attempts: 1",
+            "fallback:",
+            "  chain:",
+            "    - { provider: gemini, model: gemini-2.5-flash }"
+          ].join("\n")
+        })
+      )
+      // Anthropic's stream fails before its first token on both its models (an overloaded error event).
+      const overloaded = {
+        kind: "stream-fault",
+        text: "",
+        afterChunks: 0,
+        fault: "error-event",
+        errorFault: "overloaded"
+      } as const
+      fleet.anthropic.script(
+        {
+          kind: "text",
+          text: "",
+          toolCalls: [
+            { name: "get_weather", arguments: { city: "Paris" } },
+            { name: "get_time", arguments: { city: "Oslo" } }
+          ]
+        },
+        { kind: "text", text: scripted.effectAiAnswer },
+        { kind: "text", text: JSON.stringify(scripted.effectAiTrip) },
+        overloaded,
+        overloaded
+      )
+      fleet.gemini.script({
+        kind: "text",
+        text: scripted.effectAiHaiku,
+        chunks: scripted.effectAiHaiku.split(/(?<=\/ )/)
+      })
+      await effectAi({ configPath })
+      const streams = fleet.anthropic.requests.filter((r) => r.kind === "stream").length
+      console.log(`[simulator] anthropic: ${streams} streams failed before their first token; gemini answered`)
     }
   },
   "compose-layers": {

@@ -21,7 +21,7 @@ const root = join(import.meta.dirname, "..", "..")
 const work = mkdtempSync(join(tmpdir(), "install-check-"))
 const tarballs = join(work, "tarballs")
 const app = join(work, "app")
-const packages = ["core", "cost", "providers", "llm-orchestrator", "testing"] as const
+const packages = ["core", "cost", "providers", "llm-orchestrator", "effect-ai", "testing"] as const
 // The lowest supported Node (engines ">=22.19") and the current one, fetched from the npm registry.
 const nodes = ["node@22", "node@24"] as const
 
