@@ -107,6 +107,7 @@ const make = (options: LLMOrchestratorOptions) =>
       discovery,
       retry: { ...defaultRetry, ...options.retry },
       fallbackOnContentFilter: options.fallback?.onContentFilter ?? false,
+      // Stryker disable next-line LogicalOperator: equivalent, classifyError treats an unset value as true
       fallbackOnInvalidOutput: options.fallback?.onInvalidOutput ?? true,
       requestTimeoutMs: resolveRequestTimeout(options.requestTimeoutMs),
       tracker,

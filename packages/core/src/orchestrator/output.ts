@@ -27,11 +27,13 @@ const maxListed = 5
 /** The compiled check of `schema`, or why the schema itself is not a usable JSON Schema. */
 export const compileSchema = (schema: Record<string, unknown>): ValidateFunction | string => {
   const known = compiled.get(schema)
+  // Stryker disable next-line ConditionalExpression: equivalent, the cache only saves compiling the same schema again
   if (known !== undefined) return known
   // `$schema` names a dialect Ajv2020 may not have loaded (draft-07): the keywords are read as 2020-12.
   const { $schema: _dialect, ...rest } = schema
   try {
     const validate = ajv.compile(rest)
+    // Stryker disable next-line CallExpression: equivalent, as above
     compiled.set(schema, validate)
     return validate
   } catch (error) {
