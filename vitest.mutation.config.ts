@@ -16,6 +16,8 @@ export default mergeConfig(
       exclude: [
         "**/node_modules/**",
         "packages/llm-orchestrator/test/cli-*.test.ts",
+        // mergeConfig appends to the base's include, which has examples/**: the examples run as child processes.
+        "examples/examples.test.ts",
         // effect/ai adapter tests: no mutated file is theirs, and they would only rerun core's mutants.
         "packages/effect-ai/test/**",
         "packages/cost/test/log-crash.test.ts",
