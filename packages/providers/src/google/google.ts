@@ -118,6 +118,7 @@ const googleParts = (message: Message): Array<Part> => {
     } else if (part.type === "tool-call")
       parts.push({ functionCall: { id: toolCallIdFor(part.id, maxToolCallId), name: part.name, args: part.arguments } })
     else if (isMediaPart(part)) parts.push(mediaPart(part))
+    else if (part.type === "reasoning") continue
     else
       parts.push({
         functionResponse: {

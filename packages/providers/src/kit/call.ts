@@ -346,13 +346,14 @@ class EventFeed {
 }
 
 /**
- * True when the events carry output, text or a tool call: the only progress that restarts a stream's
- * timer (usage, keep-alives and empty deltas do not).
+ * True when the events carry output (reasoning, text or a tool call): the only progress that restarts a
+ * stream's timer (usage, keep-alives and empty deltas do not). A model thinking for minutes is not stalled.
  */
 const carriesOutput = (events: ReadonlyArray<ProviderStreamEvent>): boolean => {
   for (const event of events) {
     switch (event._tag) {
       case "TextDelta":
+      case "ReasoningDelta":
         if (event.text !== "") return true
         break
       case "ToolCallDelta":
