@@ -75,8 +75,8 @@ export const reasoningFields = (
 }
 
 /**
- * Streamed thinking blocks assembled into reasoning parts (Anthropic by content-block index, Bedrock
- * by content-block index too): each piece of text is a `ReasoningDelta`, the signature arrives in its
+ * Streamed thinking blocks assembled into reasoning parts, keyed by content-block index (Anthropic,
+ * Bedrock): each piece of text is a `ReasoningDelta`, the signature arrives in its
  * own delta, and `parts` lists the blocks in order once they end.
  */
 export class ThinkingAssembler {
@@ -98,6 +98,10 @@ export class ThinkingAssembler {
     if (block === undefined || text === "") return []
     block.text += text
     return [{ _tag: "ReasoningDelta", text }]
+  }
+
+  isOpen(key: number): boolean {
+    return this.open.has(key)
   }
 
   sign(key: number, signature: string): void {
