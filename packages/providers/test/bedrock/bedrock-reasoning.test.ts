@@ -19,6 +19,7 @@ import {
   cassetteReply,
   isStreamingCassette,
   loadCassettes,
+  reasoningSignature,
   type Simulator
 } from "@llm-orchestrator/testing"
 import { Effect, Redacted, Stream } from "effect"
@@ -213,7 +214,12 @@ describe("Bedrock reasoning: the request", () => {
           reasoning: { effort: "low" }
         })
         yield* provider.generate(
-          history({ type: "reasoning", text: "Think.", source: "bedrock", signature: "c2ln" }),
+          history({
+            type: "reasoning",
+            text: "Think.",
+            source: "bedrock",
+            signature: reasoningSignature("bedrock", "Think.")
+          }),
           claude
         )
         const own = sim.requests.at(-1)!.body as {
@@ -221,7 +227,7 @@ describe("Bedrock reasoning: the request", () => {
           additionalModelRequestFields?: unknown
         }
         expect(own.messages[1]!.content[0]).toEqual({
-          reasoningContent: { reasoningText: { text: "Think.", signature: "c2ln" } }
+          reasoningContent: { reasoningText: { text: "Think.", signature: reasoningSignature("bedrock", "Think.") } }
         })
         expect(own.additionalModelRequestFields).toEqual({ thinking: { type: "enabled", budget_tokens: 2048 } })
         yield* provider.generate(
@@ -237,5 +243,116 @@ describe("Bedrock reasoning: the request", () => {
         expect(foreign.additionalModelRequestFields).toBeUndefined()
       })
     )
+  )
+})
+
+describe("Bedrock reasoning against the simulator's Claude rules", () => {
+  const thought = "Call the weather tool."
+  const part: ReasoningPart = {
+    type: "reasoning",
+    text: thought,
+    source: "bedrock",
+    signature: reasoningSignature("bedrock", thought)
+  }
+  const weather = { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } }
+
+  for (const streamed of [false, true])
+    it.live(
+      `a two-step tool loop with thinking: the signed reasoning goes back and is accepted (${streamed ? "streamed" : "plain"})`,
+      () =>
+        withProvider((provider, sim) =>
+          Effect.gen(function* () {
+            sim.script({
+              kind: "text",
+              text: "",
+              reasoning: thought,
+              toolCalls: [{ id: "tooluse_1", name: "get_weather", arguments: { city: "Paris" } }]
+            })
+            const request: ChatRequest = { messages: [ask], tools: [weather], reasoning: { effort: "low" } }
+            let parts: ReadonlyArray<ReasoningPart>
+            if (streamed) {
+              const events = yield* Stream.runCollect(provider.stream(request, claude))
+              expect(events.flatMap((e) => (e._tag === "ReasoningDelta" ? [e.text] : [])).join("")).toBe(thought)
+              const finish = events.at(-1)!
+              parts = finish._tag === "ProviderFinish" ? (finish.reasoningParts ?? []) : []
+            } else {
+              const response = yield* provider.generate(request, claude)
+              expect(response.reasoning).toBe(thought)
+              parts = response.reasoningParts ?? []
+            }
+            expect(parts).toEqual([part])
+            sim.script({ kind: "text", text: "21 C." })
+            const second = yield* provider.generate(
+              {
+                ...request,
+                messages: [
+                  ask,
+                  {
+                    role: "assistant",
+                    content: [
+                      ...parts,
+                      { type: "tool-call", id: "tooluse_1", name: "get_weather", arguments: { city: "Paris" } }
+                    ]
+                  },
+                  {
+                    role: "tool",
+                    content: [{ type: "tool-result", id: "tooluse_1", name: "get_weather", result: "21 C" }]
+                  }
+                ]
+              },
+              claude
+            )
+            expect(second.content).toBe("21 C.")
+            const sent = sim.requests.at(-1)!.body as { additionalModelRequestFields?: unknown }
+            expect(sent.additionalModelRequestFields).toEqual({ thinking: { type: "enabled", budget_tokens: 2048 } })
+          })
+        )
+    )
+
+  it.live(
+    "the simulator refuses another provider's signature, a tool turn without reasoning while thinking is on, a small budget",
+    () =>
+      withProvider((_provider, sim) =>
+        Effect.gen(function* () {
+          const send = (body: Record<string, unknown>) =>
+            Effect.promise(() =>
+              fetch(`${sim.url}/model/${encodeURIComponent(claude)}/converse`, {
+                method: "POST",
+                headers: { "content-type": "application/json" },
+                body: JSON.stringify(body)
+              }).then(async (response) => ({ status: response.status, text: await response.text() }))
+            )
+          const turn = (first: Record<string, unknown>, budget = 2048) => ({
+            messages: [
+              { role: "user", content: [{ text: "Hi" }] },
+              { role: "assistant", content: [first, { toolUse: { toolUseId: "t1", name: "get_weather", input: {} } }] },
+              { role: "user", content: [{ toolResult: { toolUseId: "t1", content: [{ text: "21 C" }] } }] }
+            ],
+            toolConfig: { tools: [{ toolSpec: { name: "get_weather", inputSchema: { json: { type: "object" } } } }] },
+            additionalModelRequestFields: { thinking: { type: "enabled", budget_tokens: budget } }
+          })
+          const foreign = yield* send(
+            turn({
+              reasoningContent: {
+                reasoningText: { text: thought, signature: reasoningSignature("anthropic", thought) }
+              }
+            })
+          )
+          expect(foreign.status).toBe(400)
+          expect(foreign.text).toContain("Invalid `signature`")
+          const bare = yield* send(turn({ text: "Checking." }))
+          expect(bare.status).toBe(400)
+          expect(bare.text).toContain("must start with a thinking block")
+          const small = yield* send(
+            turn({ reasoningContent: { reasoningText: { text: thought, signature: part.signature } } }, 512)
+          )
+          expect(small.status).toBe(400)
+          expect(small.text).toContain("greater than or equal to 1024")
+          const valid = yield* send(
+            turn({ reasoningContent: { reasoningText: { text: thought, signature: part.signature } } })
+          )
+          expect(valid.status).toBe(200)
+        })
+      )
   )
 })
