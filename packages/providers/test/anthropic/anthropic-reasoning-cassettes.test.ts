@@ -6,7 +6,13 @@
  * Expected values are read from the recorded bodies here, never from the adapter.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { type ChatRequest, LLMProvider, type ReasoningPart } from "@llm-orchestrator/core"
+import {
+  type ChatRequest,
+  type ContentPart,
+  LLMProvider,
+  type Message,
+  type ReasoningPart
+} from "@llm-orchestrator/core"
 import { AnthropicProvider } from "@llm-orchestrator/providers"
 import {
   anthropicSimulator,
@@ -128,6 +134,104 @@ describe("Anthropic reasoning: the recorded thinking requests", () => {
           const sent = sim.requests.at(-1)!.body as Record<string, unknown>
           expect(sent.thinking).toEqual(body.thinking)
           expect(sent.max_tokens).toBe(body.max_tokens)
+        })
+      )
+    )
+})
+
+interface RecordedMessage {
+  readonly role: "user" | "assistant"
+  readonly content: ReadonlyArray<{
+    type: string
+    text?: string
+    thinking?: string
+    signature?: string
+    data?: string
+    id?: string
+    name?: string
+    input?: Record<string, unknown>
+    tool_use_id?: string
+    content?: string
+  }>
+}
+
+/** The recorded history as domain messages: the test's own reading of the wire form. */
+const domainMessages = (messages: ReadonlyArray<RecordedMessage>): Array<Message> => {
+  const names = new Map<string, string>()
+  return messages.map((message): Message => {
+    if (message.content.every((b) => b.type === "tool_result"))
+      return {
+        role: "tool",
+        content: message.content.map((b) => ({
+          type: "tool-result" as const,
+          id: b.tool_use_id!,
+          name: names.get(b.tool_use_id!)!,
+          result: b.content!
+        }))
+      }
+    if (message.role === "user") return { role: "user", content: message.content.map((b) => b.text).join("") }
+    return {
+      role: "assistant",
+      content: message.content.map((b): ContentPart => {
+        if (b.type === "thinking")
+          return { type: "reasoning", text: b.thinking!, source: "anthropic", signature: b.signature! }
+        if (b.type === "redacted_thinking")
+          return { type: "reasoning", text: "", source: "anthropic", redacted: b.data! }
+        if (b.type === "tool_use") {
+          names.set(b.id!, b.name!)
+          return { type: "tool-call", id: b.id!, name: b.name!, arguments: b.input! }
+        }
+        return { type: "text", text: b.text! }
+      })
+    }
+  })
+}
+
+describe("Anthropic reasoning: the recorded histories with thinking", () => {
+  const withHistory = answers.filter((c) =>
+    ((c.request.body as { messages: ReadonlyArray<RecordedMessage> }).messages ?? []).some(
+      (m) => m.role === "assistant" && Array.isArray(m.content) && m.content.some((b) => b.type.endsWith("thinking"))
+    )
+  )
+  it("there are recorded requests sending thinking, redacted thinking and a tool turn back", () => {
+    expect(withHistory.length).toBeGreaterThanOrEqual(3)
+  })
+  for (const cassette of withHistory)
+    it.live(`${cassette.name}: the assistant turns go out as recorded, thinking and signatures unchanged`, () =>
+      withProvider((provider, sim) =>
+        Effect.gen(function* () {
+          const body = cassette.request.body as {
+            max_tokens: number
+            thinking: { budget_tokens: number }
+            messages: ReadonlyArray<RecordedMessage>
+            tools?: ReadonlyArray<{ name: string; description?: string; input_schema: Record<string, unknown> }>
+          }
+          const request: ChatRequest = {
+            messages: domainMessages(body.messages),
+            maxTokens: body.max_tokens,
+            reasoning: { budgetTokens: body.thinking.budget_tokens },
+            ...(body.tools
+              ? {
+                  tools: body.tools.map((t) => ({
+                    name: t.name,
+                    description: t.description ?? "",
+                    parameters: t.input_schema
+                  }))
+                }
+              : {})
+          }
+          // The simulator cannot verify Anthropic's real signatures (only its own): it refuses them, after
+          // recording what was sent, which is what this test compares. Redacted data is opaque: accepted.
+          const signed = body.messages.some(
+            (m) => Array.isArray(m.content) && m.content.some((b) => b.type === "thinking")
+          )
+          const outcome = yield* Effect.result(provider.generate(request, "claude-sonnet-4-5-20250929"))
+          if (signed) expect(outcome._tag === "Failure" && outcome.failure.message).toContain("Invalid `signature`")
+          else expect(outcome._tag).toBe("Success")
+          const sent = sim.requests.at(-1)!.body as { messages: ReadonlyArray<RecordedMessage>; thinking: unknown }
+          expect(sent.thinking).toEqual(body.thinking)
+          const assistant = (messages: ReadonlyArray<RecordedMessage>) => messages.filter((m) => m.role === "assistant")
+          expect(assistant(sent.messages)).toEqual(assistant(body.messages))
         })
       )
     )
