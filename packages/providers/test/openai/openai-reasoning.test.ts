@@ -231,3 +231,19 @@ describe("OpenAI Responses reasoning: every recorded answer with reasoning items
       })
     )
 })
+
+describe("OpenAI reasoning on a model that does not reason", () => {
+  for (const api of ["chat", "responses"] as const)
+    it.effect(`${api}: the API's 400 comes back as InvalidRequestError, tried once`, () =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(
+          LLMProvider.use((p) => p.generate({ messages: [ask], reasoning: { effort: "low" } }, "gpt-4o-mini")).pipe(
+            Effect.provide(layer(api))
+          )
+        )
+        expect(error._tag).toBe("InvalidRequestError")
+        expect(error.message).toContain("is not supported with this model")
+        expect(sim.requests.filter((r) => r.kind !== "models")).toHaveLength(1)
+      })
+    )
+})

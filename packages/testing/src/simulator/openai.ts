@@ -830,7 +830,31 @@ const requestedFormat = (call: IncomingCall): RequestedFormat | undefined => {
   }
 }
 
+/** Models of the families that do not reason (GPT-4, GPT-4o, GPT-4.1, GPT-3.5): they refuse reasoning controls. */
+const nonReasoningModel = /^(gpt-4|gpt-3\.5|chatgpt-4o)/
+
+/** A reasoning control sent to a model that does not reason, refused as the real API refuses it. */
+const reasoningProblem = (api: Api, body: Json): WireResponse | undefined => {
+  const model = typeof body.model === "string" ? body.model : ""
+  if (!nonReasoningModel.test(model)) return undefined
+  if (api === "chat" && body.reasoning_effort !== undefined)
+    return invalid(
+      "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
+      "reasoning_effort",
+      "unsupported_parameter"
+    )
+  if (api !== "chat" && isJsonObject(body.reasoning) && body.reasoning.effort !== undefined)
+    return invalid(
+      "Unsupported parameter: 'reasoning.effort' is not supported with this model.",
+      "reasoning.effort",
+      "unsupported_parameter"
+    )
+  return undefined
+}
+
 const toolRequestProblem = (api: Api, body: Json): WireResponse | undefined => {
+  const reasoning = reasoningProblem(api, body)
+  if (reasoning) return reasoning
   const tools = toolsProblem(api, body)
   if (tools) return tools
   if (api === "chat")
