@@ -70,7 +70,25 @@ export const FilePart = Schema.Struct({
 })
 export type FilePart = typeof FilePart.Type
 
-export const ContentPart = Schema.Union([TextPart, ImagePart, FilePart, ToolCallPart, ToolResultPart])
+/**
+ * The model's reasoning, in an assistant message of the history (as `response.reasoningParts` returned
+ * it), placed before the text and tool calls it led to. `source` is the provider type whose model wrote
+ * it ("anthropic", "bedrock", "gemini", "vertex", "openai"): its `signature` (Anthropic/Bedrock thinking
+ * signature, Gemini thoughtSignature, OpenAI encrypted reasoning) is valid only there, so the part is sent
+ * back to that provider type only and dropped elsewhere (never turned into visible text). `redacted`:
+ * Anthropic's encrypted `redacted_thinking` data (then `text` is ""); `id`: OpenAI's reasoning item id.
+ */
+export const ReasoningPart = Schema.Struct({
+  type: Schema.Literal("reasoning"),
+  text: Schema.String,
+  source: Schema.String,
+  signature: Schema.optionalKey(Schema.String),
+  redacted: Schema.optionalKey(Schema.String),
+  id: Schema.optionalKey(Schema.String)
+})
+export type ReasoningPart = typeof ReasoningPart.Type
+
+export const ContentPart = Schema.Union([TextPart, ImagePart, FilePart, ToolCallPart, ToolResultPart, ReasoningPart])
 export type ContentPart = typeof ContentPart.Type
 
 export const Message = Schema.Struct({
@@ -119,6 +137,37 @@ export const ResponseFormat = Schema.Struct({
 })
 export type ResponseFormat = typeof ResponseFormat.Type
 
+export const ReasoningEffort = Schema.Literals(["low", "medium", "high"])
+export type ReasoningEffort = typeof ReasoningEffort.Type
+
+/**
+ * Ask the model to think before answering: an `effort`, a `budgetTokens` (a positive integer, below
+ * `maxTokens` when both are set), or both. Each provider's form is in README "Reasoning".
+ */
+export const ReasoningConfig = Schema.Struct({
+  effort: Schema.optionalKey(ReasoningEffort),
+  budgetTokens: Schema.optionalKey(Schema.Number)
+})
+export type ReasoningConfig = typeof ReasoningConfig.Type
+
+/** The thinking budget an effort stands for where an API takes a budget (Anthropic, Bedrock Claude, Gemini 2.5). */
+export const effortBudgets: Readonly<Record<ReasoningEffort, number>> = { low: 2_048, medium: 8_192, high: 24_576 }
+
+/** The thinking budget of a request's reasoning: its `budgetTokens`, else its effort's; undefined without reasoning. */
+export const reasoningBudgetOf = (reasoning: ReasoningConfig | undefined): number | undefined =>
+  reasoning === undefined
+    ? undefined
+    : (reasoning.budgetTokens ?? (reasoning.effort !== undefined ? effortBudgets[reasoning.effort] : undefined))
+
+/** The effort of a request's reasoning: its `effort`, else the smallest whose budget covers `budgetTokens`. */
+export const reasoningEffortOf = (reasoning: ReasoningConfig | undefined): ReasoningEffort | undefined => {
+  if (reasoning === undefined) return undefined
+  if (reasoning.effort !== undefined) return reasoning.effort
+  const budget = reasoning.budgetTokens
+  if (budget === undefined) return undefined
+  return budget <= effortBudgets.low ? "low" : budget <= effortBudgets.medium ? "medium" : "high"
+}
+
 export const ChatRequest = Schema.Struct({
   messages: Schema.Array(Message),
   /** Overrides the configured active model for this request (the chain still follows it). */
@@ -132,6 +181,8 @@ export const ChatRequest = Schema.Struct({
   toolChoice: Schema.optionalKey(ToolChoice),
   /** Ask for JSON matching a schema; the decoded value comes back in `response.output`. */
   responseFormat: Schema.optionalKey(ResponseFormat),
+  /** Ask the model to reason first; its reasoning comes back in `response.reasoning`. */
+  reasoning: Schema.optionalKey(ReasoningConfig),
   /** Cost attribution tags (feature, tenant, user, ...), copied into every cost record. */
   metadata: Schema.optionalKey(Schema.Record(Schema.String, Schema.String))
 })
@@ -207,6 +258,13 @@ export const ProviderResponse = Schema.Struct({
   usage: Usage,
   /** The tools the model called, in order; absent when it called none. */
   toolCalls: Schema.optionalKey(Schema.Array(ToolCall)),
+  /** The model's reasoning text, when the provider returned some (absent otherwise). */
+  reasoning: Schema.optionalKey(Schema.String),
+  /**
+   * The reasoning as parts to put first in the assistant message that continues the conversation
+   * (signatures included); `runToolLoop` does it. Absent when there are none.
+   */
+  reasoningParts: Schema.optionalKey(Schema.Array(ReasoningPart)),
   requestId: Schema.optionalKey(Schema.String)
 })
 export type ProviderResponse = typeof ProviderResponse.Type
@@ -225,6 +283,10 @@ export type ChatResponse = typeof ChatResponse.Type
 export const TextDelta = Schema.TaggedStruct("TextDelta", { text: Schema.String })
 export type TextDelta = typeof TextDelta.Type
 
+/** A piece of the model's reasoning (streams): all of it comes before the text it leads to. */
+export const ReasoningDelta = Schema.TaggedStruct("ReasoningDelta", { text: Schema.String })
+export type ReasoningDelta = typeof ReasoningDelta.Type
+
 export const Finish = Schema.TaggedStruct("Finish", {
   finishReason: FinishReason,
   usage: Usage,
@@ -234,7 +296,9 @@ export const Finish = Schema.TaggedStruct("Finish", {
   attempts: Schema.Array(Attempt),
   requestId: Schema.optionalKey(Schema.String),
   /** With `responseFormat`: the streamed text decoded from JSON and checked against the schema. */
-  output: Schema.optionalKey(Schema.Unknown)
+  output: Schema.optionalKey(Schema.Unknown),
+  /** The reasoning as history parts (signatures included), as `response.reasoningParts`. */
+  reasoningParts: Schema.optionalKey(Schema.Array(ReasoningPart))
 })
 export type Finish = typeof Finish.Type
 
@@ -254,10 +318,17 @@ export type ToolCallComplete = typeof ToolCallComplete.Type
 export type ToolCallEvent = ToolCallStart | ToolCallDelta | ToolCallComplete
 
 /**
- * What `sendStreamingRequest` emits: text deltas and tool-call events in the order the model wrote
- * them, then exactly one `Finish`.
+ * What `sendStreamingRequest` emits: reasoning deltas, text deltas and tool-call events in the order the
+ * model wrote them, then exactly one `Finish`.
  */
-export const StreamEvent = Schema.Union([TextDelta, ToolCallStart, ToolCallDelta, ToolCallComplete, Finish])
+export const StreamEvent = Schema.Union([
+  ReasoningDelta,
+  TextDelta,
+  ToolCallStart,
+  ToolCallDelta,
+  ToolCallComplete,
+  Finish
+])
 export type StreamEvent = typeof StreamEvent.Type
 
 /**
@@ -272,7 +343,8 @@ export const ProviderFinish = Schema.TaggedStruct("ProviderFinish", {
   finishReason: FinishReason,
   usage: Usage,
   model: Schema.String,
-  requestId: Schema.optionalKey(Schema.String)
+  requestId: Schema.optionalKey(Schema.String),
+  reasoningParts: Schema.optionalKey(Schema.Array(ReasoningPart))
 })
 export type ProviderFinish = typeof ProviderFinish.Type
 
@@ -280,7 +352,7 @@ export type ProviderFinish = typeof ProviderFinish.Type
  * What a provider's `stream` emits: text deltas, tool-call events and usage snapshots, then exactly one
  * `ProviderFinish`.
  */
-export type ProviderStreamEvent = TextDelta | ToolCallEvent | UsageSnapshot | ProviderFinish
+export type ProviderStreamEvent = ReasoningDelta | TextDelta | ToolCallEvent | UsageSnapshot | ProviderFinish
 
 /** USD per million tokens, except `webSearchPerThousand` (USD per 1,000 built-in web searches). */
 export const ModelPrice = Schema.Struct({
@@ -326,6 +398,8 @@ export const structuredInputText = (request: ChatRequest): string => {
       if (part.type === "tool-call") text += part.name + JSON.stringify(part.arguments)
       else if (part.type === "tool-result")
         text += part.name + (typeof part.result === "string" ? part.result : (JSON.stringify(part.result) ?? ""))
+      // Reasoning sent back is input too (its signature travels with it).
+      else if (part.type === "reasoning") text += part.text + (part.signature ?? "") + (part.redacted ?? "")
   }
   if (request.tools !== undefined) text += JSON.stringify(request.tools)
   if (request.responseFormat !== undefined) text += JSON.stringify(request.responseFormat.schema)

@@ -33,7 +33,10 @@ export interface ToolLoopResult {
   readonly response: ChatResponse
   /** Every model call's answer, in order. */
   readonly steps: ReadonlyArray<ChatResponse>
-  /** The conversation to continue from: the request's messages, then each executed step's tool calls and results. */
+  /**
+   * The conversation to continue from: the request's messages, then each executed step's reasoning parts,
+   * tool calls and results.
+   */
   readonly messages: ReadonlyArray<Message>
   /** The steps' usage added up. */
   readonly usage: Usage
@@ -125,6 +128,8 @@ export const runToolLoop = <R = never>(
       messages.push({
         role: "assistant",
         content: [
+          // The reasoning first, signatures included: Anthropic and Gemini refuse the next step without it.
+          ...(response.reasoningParts ?? []),
           ...(response.content === "" ? [] : [{ type: "text" as const, text: response.content }]),
           ...calls.map((call) => ({
             type: "tool-call" as const,

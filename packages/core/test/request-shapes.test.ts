@@ -18,7 +18,7 @@ const refused: ReadonlyArray<[string, unknown, string]> = [
   [
     "an undefined part",
     { messages: [{ role: "user", content: [undefined] }] },
-    'request.messages[0].content[0] must be a content part ({ type: "text", text: string }, an "image", a "file", a "tool-call" or a "tool-result")'
+    'request.messages[0].content[0] must be a content part ({ type: "text", text: string }, an "image", a "file", a "tool-call", a "tool-result" or a "reasoning")'
   ],
   [
     "a stop sequence that is a list",

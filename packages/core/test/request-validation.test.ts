@@ -24,17 +24,17 @@ const refused: ReadonlyArray<[string, unknown, string]> = [
   [
     "a part that is not an object",
     { messages: [{ role: "user", content: [{ type: "text", text: "a" }, "b"] }] },
-    'request.messages[0].content[1] must be a content part ({ type: "text", text: string }, an "image", a "file", a "tool-call" or a "tool-result")'
+    'request.messages[0].content[1] must be a content part ({ type: "text", text: string }, an "image", a "file", a "tool-call", a "tool-result" or a "reasoning")'
   ],
   [
     "a null part",
     { messages: [{ role: "user", content: [null] }] },
-    'request.messages[0].content[0] must be a content part ({ type: "text", text: string }, an "image", a "file", a "tool-call" or a "tool-result")'
+    'request.messages[0].content[0] must be a content part ({ type: "text", text: string }, an "image", a "file", a "tool-call", a "tool-result" or a "reasoning")'
   ],
   [
     "a part of another type",
     { messages: [{ role: "user", content: [{ type: "video", text: "a" }] }] },
-    'request.messages[0].content[0].type must be "text", "image", "file", "tool-call" or "tool-result" (got "video")'
+    'request.messages[0].content[0].type must be "text", "image", "file", "tool-call", "tool-result" or "reasoning" (got "video")'
   ],
   [
     "a text part without text",

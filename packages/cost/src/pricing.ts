@@ -18,6 +18,7 @@ import {
   messageText,
   type PriceSource,
   type ProviderId,
+  reasoningBudgetOf,
   structuredInputText,
   type Usage
 } from "@llm-orchestrator/core"
@@ -255,7 +256,8 @@ export const inputTokensBound = (request: ChatRequest): number => {
  * The most one call can cost (what a budget reserves before sending): `inputTokensBound` input tokens
  * at the highest of the input and cache rates, and `maxTokens` (else `defaultOutputTokens`) output
  * tokens at the higher of the output and reasoning rates, each at the highest tier that input can
- * reach. Reasoning tokens count within `maxTokens` (they are output tokens, docs/ARCHITECTURE.md, "Usage semantics").
+ * reach. Reasoning tokens count within `maxTokens` (they are output tokens, docs/ARCHITECTURE.md, "Usage semantics"),
+ * and a request's thinking budget (`reasoningBudgetOf`) is added on top.
  */
 export const worstCaseCostUsd = (rates: Rates, request: ChatRequest, defaultOutputTokens: number): number => {
   const inputTokens = inputTokensBound(request)
@@ -265,7 +267,8 @@ export const worstCaseCostUsd = (rates: Rates, request: ChatRequest, defaultOutp
     highestUpTo(rates.cacheWrite, inputTokens)
   )
   const outputRate = Math.max(highestUpTo(rates.output, inputTokens), highestUpTo(rates.reasoning, inputTokens))
-  const outputTokens = request.maxTokens ?? defaultOutputTokens
+  // A thinking budget may come on top of maxTokens (Anthropic raises max_tokens above it): counted as output.
+  const outputTokens = (request.maxTokens ?? defaultOutputTokens) + (reasoningBudgetOf(request.reasoning) ?? 0)
   return (inputTokens * inputRate + outputTokens * outputRate) * 1e-6
 }
 

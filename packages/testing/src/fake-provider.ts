@@ -15,6 +15,7 @@ import {
   type ModelInfo,
   type ProviderId,
   type ProviderStreamEvent,
+  type ReasoningPart,
   type ToolCall,
   type Usage
 } from "@llm-orchestrator/core"
@@ -27,6 +28,11 @@ export type FakeStep =
       readonly text: string
       /** Tool calls after the text (streams: start, arguments in two deltas, the call); finish reason "tool-calls". */
       readonly toolCalls?: ReadonlyArray<ToolCall>
+      /**
+       * The model's reasoning before the text: `response.reasoning` and one reasoning part (source the
+       * fake's id, signature `sig:<text>`); streams send it as two `ReasoningDelta`s first.
+       */
+      readonly reasoning?: string
       readonly usage?: Partial<Usage>
       readonly finishReason?: FinishReason
       /** Stream deltas: a count of pieces, or the pieces (default: words). */
@@ -77,6 +83,13 @@ const fullUsage = (usage: Partial<Usage> | undefined, deltas: number): Usage => 
   ...usage
 })
 
+const reasoningPart = (source: string, text: string): ReasoningPart => ({
+  type: "reasoning",
+  text,
+  source,
+  signature: `sig:${text}`
+})
+
 /** A tool call as a provider streams it: its start, its arguments JSON in two deltas, the call. */
 const toolCallEvents = (call: ToolCall): Array<ProviderStreamEvent> => {
   const json = JSON.stringify(call.arguments)
@@ -121,7 +134,10 @@ export const makeFakeProvider = (options: FakeProviderOptions) => {
           model,
           finishReason: step.finishReason ?? (toolCalls ? "tool-calls" : "stop"),
           usage: fullUsage(step.usage, pieces.length),
-          ...(toolCalls ? { toolCalls } : {})
+          ...(toolCalls ? { toolCalls } : {}),
+          ...(step.reasoning !== undefined
+            ? { reasoning: step.reasoning, reasoningParts: [reasoningPart(options.id, step.reasoning)] }
+            : {})
         })
         return step.delayMs ? Effect.delay(reply, step.delayMs) : reply
       }),
@@ -146,7 +162,15 @@ export const makeFakeProvider = (options: FakeProviderOptions) => {
           return Stream.concat(Stream.fromIterable(events), Stream.fail(step.error))
         }
         const toolCalls = "toolCalls" in step ? (step.toolCalls ?? []) : []
+        const reasoning = "reasoning" in step ? step.reasoning : undefined
+        const half = Math.ceil((reasoning ?? "").length / 2)
         const events: Array<ProviderStreamEvent> = [
+          ...(reasoning !== undefined
+            ? [
+                { _tag: "ReasoningDelta" as const, text: reasoning.slice(0, half) },
+                { _tag: "ReasoningDelta" as const, text: reasoning.slice(half) }
+              ]
+            : []),
           ...(step.text === "" && toolCalls.length > 0
             ? []
             : pieces.map((text) => ({ _tag: "TextDelta" as const, text }))),
@@ -155,7 +179,8 @@ export const makeFakeProvider = (options: FakeProviderOptions) => {
             _tag: "ProviderFinish",
             finishReason: step.finishReason ?? (toolCalls.length > 0 ? "tool-calls" : "stop"),
             usage,
-            model
+            model,
+            ...(reasoning !== undefined ? { reasoningParts: [reasoningPart(options.id, reasoning)] } : {})
           }
         ]
         // One event per chunk, as a network stream delivers them (so consumers can stop mid-way).

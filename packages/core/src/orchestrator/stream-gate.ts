@@ -1,6 +1,6 @@
 /**
  * The stream gate (docs/ARCHITECTURE.md, "Streams"): a streamed attempt is read up to its first output
- * (text or a tool call) before the caller sees anything, so any failure before it can still retry or
+ * (text or a tool call; reasoning before it is held and replayed with it) before the caller sees anything, so any failure before it can still retry or
  * fall back; from the first output on, the winner's events are the public stream, billed once however it ends.
  */
 import { Cause, Channel, type Clock, Effect, type Exit, type Pull, Scope, Stream } from "effect"
@@ -117,6 +117,9 @@ export const makeStreamGate = ({ runChain, recorder, tracker, pricing }: StreamG
                 state.usage = event.usage
                 continue
               }
+              // Reasoning is held with the head, not output: a model that fails while thinking still
+              // falls back, and the caller never sees the reasoning of a model that did not answer.
+              if (event._tag === "ReasoningDelta") continue
               sawTextOrEnd = true
               if (event._tag === "TextDelta") {
                 if (event.text !== "") sawText = true
@@ -230,6 +233,10 @@ export const makeStreamGate = ({ runChain, recorder, tracker, pricing }: StreamG
     if (format !== undefined) state.text = ""
     const toPublic = (event: ProviderStreamEvent): StreamEvent | undefined => {
       switch (event._tag) {
+        case "ReasoningDelta":
+          if (event.text === "") return undefined
+          state.deliveredChars += event.text.length
+          return event
         case "TextDelta":
           if (event.text === "") return undefined
           state.deliveredChars += event.text.length
@@ -267,7 +274,8 @@ export const makeStreamGate = ({ runChain, recorder, tracker, pricing }: StreamG
             model: event.model || entry.model,
             attempts: run.attempts,
             ...optionalField("requestId", event.requestId),
-            ...(checked === undefined ? {} : { output: checked.output })
+            ...(checked === undefined ? {} : { output: checked.output }),
+            ...optionalField("reasoningParts", event.reasoningParts)
           }
         }
       }

@@ -182,7 +182,7 @@ const mediaProblem = (part: Record<string, unknown>, role: string, where: string
 /** Why a part of a message is malformed (`where` names it), or undefined. Tool calls seen so far are in `callIds`. */
 const partProblem = (part: unknown, role: string, where: string, callIds: Set<string>): string | undefined => {
   if (!isPlainObject(part))
-    return `${where} must be a content part ({ type: "text", text: string }, an "image", a "file", a "tool-call" or a "tool-result")`
+    return `${where} must be a content part ({ type: "text", text: string }, an "image", a "file", a "tool-call", a "tool-result" or a "reasoning")`
   switch (part.type) {
     case "text":
       // Stryker disable next-line ConditionalExpression: equivalent, a valid text part never gets here (the fast path in problemIn takes it)
@@ -207,9 +207,39 @@ const partProblem = (part: unknown, role: string, where: string, callIds: Set<st
       if (part.result === undefined) return `${where}.result is missing (any JSON value, or a string)`
       if (part.isError !== undefined && typeof part.isError !== "boolean") return `${where}.isError must be a boolean`
       return undefined
+    case "reasoning":
+      if (role !== "assistant") return `${where}: reasoning parts belong in assistant messages`
+      if (typeof part.text !== "string" || !nonEmptyString(part.source))
+        return `${where} must be { type: "reasoning", text, source, signature?, redacted?, id? } as response.reasoningParts gives them`
+      for (const key of ["signature", "redacted", "id"] as const)
+        if (part[key] !== undefined && typeof part[key] !== "string") return `${where}.${key} must be a string`
+      return undefined
     default:
-      return `${where}.type must be "text", "image", "file", "tool-call" or "tool-result" (got ${JSON.stringify(part.type)})`
+      return `${where}.type must be "text", "image", "file", "tool-call", "tool-result" or "reasoning" (got ${JSON.stringify(part.type)})`
   }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Reasoning
+
+const efforts = new Set(["low", "medium", "high"])
+
+const reasoningProblem = (reasoning: unknown, maxTokens: number | undefined): string | undefined => {
+  if (!isPlainObject(reasoning) || (reasoning.effort === undefined && reasoning.budgetTokens === undefined))
+    return 'request.reasoning must be { effort: "low" | "medium" | "high" } and/or { budgetTokens: a positive integer }'
+  for (const key in reasoning)
+    if (key !== "effort" && key !== "budgetTokens")
+      return `request.reasoning.${key} is not a reasoning setting (effort, budgetTokens)`
+  const { effort, budgetTokens } = reasoning
+  if (effort !== undefined && !efforts.has(effort as string))
+    return `request.reasoning.effort must be "low", "medium" or "high" (got ${JSON.stringify(effort)})`
+  if (budgetTokens === undefined) return undefined
+  if (!(Number.isInteger(budgetTokens) && (budgetTokens as number) > 0))
+    return `request.reasoning.budgetTokens must be a positive integer (got ${String(budgetTokens)})`
+  // The budget is part of the output: a model can only think within maxTokens.
+  if (maxTokens !== undefined && (budgetTokens as number) >= maxTokens)
+    return `request.reasoning.budgetTokens (${budgetTokens}) must be below request.maxTokens (${maxTokens}): the thinking is part of the output; raise maxTokens or lower the budget`
+  return undefined
 }
 
 const problemIn = (request: ChatRequest): string | undefined => {
@@ -244,7 +274,7 @@ const problemIn = (request: ChatRequest): string | undefined => {
   }
   if (!request.messages.some((m) => m.role !== "system"))
     return "request.messages needs at least one user or assistant message, not only system messages"
-  const { temperature, topP, maxTokens, stop, metadata, tools, toolChoice, responseFormat } = request
+  const { temperature, topP, maxTokens, stop, metadata, tools, toolChoice, responseFormat, reasoning } = request
   if (temperature !== undefined && !(typeof temperature === "number" && temperature >= 0 && temperature <= 2))
     return `request.temperature must be a number from 0 to 2 (got ${String(temperature)})`
   if (topP !== undefined && !(typeof topP === "number" && topP > 0 && topP <= 1))
@@ -257,6 +287,10 @@ const problemIn = (request: ChatRequest): string | undefined => {
     if (typeof metadata !== "object" || metadata === null) return "request.metadata must be an object of string tags"
     for (const key in metadata)
       if (typeof metadata[key] !== "string") return `request.metadata.${key} must be a string (cost tags are strings)`
+  }
+  if (reasoning !== undefined) {
+    const problem = reasoningProblem(reasoning, maxTokens)
+    if (problem !== undefined) return problem
   }
   if (responseFormat !== undefined) {
     const problem = responseFormatProblem(responseFormat)

@@ -9,7 +9,9 @@
  * run tools: that is `runTools` in the library. `--schema FILE` asks for JSON matching the JSON Schema in
  * the file (`responseFormat`); `--json` then lists the decoded answer as `output`. `--image PATH` and
  * `--file PATH` (repeatable) attach images and documents to the prompt, their media type from the
- * file's extension.
+ * file's extension. `--reasoning low|medium|high` and `--reasoning-budget N` ask the model to reason
+ * first (`request.reasoning`); its reasoning goes to stderr, each line prefixed "thinking: ", and
+ * `--json` lists it as `reasoning`.
  */
 import { readFileSync } from "node:fs"
 import { basename, extname } from "node:path"
@@ -24,6 +26,7 @@ import type {
   ImagePart,
   Message,
   ResponseFormat,
+  StreamEvent,
   ToolCall,
   ToolChoice,
   Usage
@@ -35,7 +38,7 @@ import { LLMOrchestrator } from "../orchestrator.ts"
 import { layerFromConfig } from "../wiring.ts"
 import { applyOverride } from "./config.ts"
 import { CliFailure } from "./failure.ts"
-import { formatCount, formatUsd, printErr, printJson, writeOut } from "./output.ts"
+import { formatCount, formatUsd, printErr, printJson, writeErr, writeOut } from "./output.ts"
 import { root } from "./root.ts"
 
 /** What `--json` prints: the ChatResponse, with `cost: null` for an unpriced model (JSON has no undefined). */
@@ -50,8 +53,26 @@ export const chatResponseJson = (response: ChatResponse) => ({
   latencyMs: response.latencyMs,
   ...(response.requestId === undefined ? {} : { requestId: response.requestId }),
   ...(response.toolCalls === undefined ? {} : { toolCalls: response.toolCalls }),
+  ...(response.reasoning === undefined ? {} : { reasoning: response.reasoning }),
   ...("output" in response ? { output: response.output } : {})
 })
+
+/**
+ * The model's reasoning goes to stderr, each line prefixed with "thinking: ", so stdout stays the
+ * answer alone (pipe-friendly) and the reasoning is still visible as it streams.
+ */
+export const reasoningPrefix = "thinking: "
+
+/** `--reasoning` and `--reasoning-budget` as `request.reasoning` (both may be given; core checks them). */
+const reasoningOf = (effort: Option.Option<"low" | "medium" | "high">, budget: Option.Option<number>) =>
+  Option.isNone(effort) && Option.isNone(budget)
+    ? {}
+    : {
+        reasoning: {
+          ...(Option.isSome(effort) ? { effort: effort.value } : {}),
+          ...(Option.isSome(budget) ? { budgetTokens: budget.value } : {})
+        }
+      }
 
 /** One printed line per tool call the model made. */
 const toolCallLine = (call: ToolCall): string =>
@@ -202,6 +223,14 @@ export const chatCommand = Command.make(
       Flag.withDescription("A document to send with the prompt: .pdf or .txt (repeatable)"),
       Flag.atLeast(0)
     ),
+    reasoning: Flag.Literals("reasoning", ["low", "medium", "high"]).pipe(
+      Flag.withDescription("Ask the model to reason first with this effort; the reasoning goes to stderr"),
+      Flag.optional
+    ),
+    reasoningBudget: Flag.Int("reasoning-budget").pipe(
+      Flag.withDescription("Ask the model to reason first within this many tokens (Claude: at least 1024)"),
+      Flag.optional
+    ),
     schema: Flag.String("schema").pipe(
       Flag.withDescription(
         "A JSON file with the JSON Schema (an object) the answer must match; --json shows it decoded"
@@ -230,6 +259,7 @@ export const chatCommand = Command.make(
         ...(Option.isSome(input.toolChoice) ? { toolChoice: toolChoiceOf(input.toolChoice.value) } : {}),
         ...(Option.isSome(input.temperature) ? { temperature: input.temperature.value } : {}),
         ...(Option.isSome(input.maxTokens) ? { maxTokens: input.maxTokens.value } : {}),
+        ...reasoningOf(input.reasoning, input.reasoningBudget),
         ...(Object.keys(input.tags).length > 0 ? { metadata: input.tags } : {})
       }
       const program = Effect.gen(function* () {
@@ -239,7 +269,10 @@ export const chatCommand = Command.make(
           : yield* Effect.tap(llm.sendRequest(request), (r) =>
               input.json
                 ? Effect.void
-                : Effect.andThen(printText(r.content), writeOut((r.toolCalls ?? []).map(toolCallLine).join("")))
+                : Effect.andThen(
+                    r.reasoning === undefined ? Effect.void : writeErr(prefixed(r.reasoning, true)),
+                    Effect.andThen(printText(r.content), writeOut((r.toolCalls ?? []).map(toolCallLine).join("")))
+                  )
             )
         if (input.json) yield* printJson(chatResponseJson(response))
         else yield* printErr(costLine(response))
@@ -261,6 +294,12 @@ const userContent = (prompt: string, images: ReadonlyArray<string>, files: Reado
         (parts): Array<ContentPart> => [{ type: "text", text: prompt }, ...parts]
       )
 
+/** Reasoning text with each line prefixed (`atLineStart`: the text starts a line); ends with a line break. */
+const prefixed = (text: string, atLineStart: boolean): string =>
+  (atLineStart ? reasoningPrefix : "") +
+  text.replace(/\n(?!$)/g, `\n${reasoningPrefix}`) +
+  (text.endsWith("\n") ? "" : "\n")
+
 /** The answer, ending with a newline so the shell prompt starts on its own line. */
 const printText = (text: string) => writeOut(text.endsWith("\n") || text === "" ? text : `${text}\n`)
 
@@ -273,29 +312,49 @@ const streamChat = (llm: LLMOrchestrator["Service"], request: ChatRequest, print
     let text = ""
     let finish: Finish | undefined
     const toolCalls: Array<ToolCall> = []
+    let reasoning = ""
+    // Reasoning printed so far ends mid-line: the next output (or the end) closes its line first.
+    let reasoningOpen = false
+    const closeReasoning = () => {
+      if (!reasoningOpen) return Effect.void
+      reasoningOpen = false
+      return reasoning.endsWith("\n") ? Effect.void : writeErr("\n")
+    }
+    const handle = (event: Exclude<StreamEvent, { _tag: "ReasoningDelta" }>): Effect.Effect<void> => {
+      if (event._tag === "Finish") {
+        return Effect.sync(() => {
+          finish = event
+        })
+      }
+      if (event._tag === "ToolCall") {
+        const { _tag, ...call } = event
+        toolCalls.push(call)
+        // A call starts on a line of its own.
+        const line = (content !== "" && !content.endsWith("\n") ? "\n" : "") + toolCallLine(call)
+        content = ""
+        return print ? writeOut(line) : Effect.void
+      }
+      if (event._tag !== "TextDelta") return Effect.void // a call's start and pieces: printed whole, above
+      content += event.text
+      text += event.text
+      return print ? writeOut(event.text) : Effect.void
+    }
     yield* llm.sendStreamingRequest(request).pipe(
       Stream.runForEach((event) => {
-        if (event._tag === "Finish") {
-          return Effect.sync(() => {
-            finish = event
-          })
+        if (event._tag === "ReasoningDelta") {
+          const first = reasoning === "" || reasoning.endsWith("\n")
+          reasoning += event.text
+          if (!print) return Effect.void
+          reasoningOpen = true
+          return writeErr((first ? reasoningPrefix : "") + event.text.replace(/\n(?!$)/g, `\n${reasoningPrefix}`))
         }
-        if (event._tag === "ToolCall") {
-          const { _tag, ...call } = event
-          toolCalls.push(call)
-          // A call starts on a line of its own.
-          const line = (content !== "" && !content.endsWith("\n") ? "\n" : "") + toolCallLine(call)
-          content = ""
-          return print ? writeOut(line) : Effect.void
-        }
-        if (event._tag !== "TextDelta") return Effect.void // a call's start and pieces: printed whole, above
-        content += event.text
-        text += event.text
-        return print ? writeOut(event.text) : Effect.void
+        if (print && reasoningOpen) return Effect.andThen(closeReasoning(), handle(event))
+        return handle(event)
       }),
       // Partial text was printed: end its line so the error message starts on a fresh one.
       Effect.onError(() => (print && content !== "" && !content.endsWith("\n") ? writeOut("\n") : Effect.void))
     )
+    if (print) yield* closeReasoning()
     if (print && content !== "" && !content.endsWith("\n")) yield* writeOut("\n")
     if (finish === undefined) return yield* Effect.die(new Error("the stream ended without its Finish event"))
     const response: ChatResponse = {
@@ -309,6 +368,8 @@ const streamChat = (llm: LLMOrchestrator["Service"], request: ChatRequest, print
       latencyMs: Math.round(performance.now() - started),
       ...(finish.requestId === undefined ? {} : { requestId: finish.requestId }),
       ...(toolCalls.length > 0 ? { toolCalls } : {}),
+      ...(reasoning === "" ? {} : { reasoning }),
+      ...(finish.reasoningParts === undefined ? {} : { reasoningParts: finish.reasoningParts }),
       ...("output" in finish ? { output: finish.output } : {})
     }
     return response

@@ -47,6 +47,7 @@ import {
 } from "@llm-orchestrator/core"
 import { Config, Effect, Layer, Redacted, Stream, type Types } from "effect"
 import {
+  anthropicThinking,
   type CallContext,
   callSdk,
   connectionErrorCode,
@@ -56,16 +57,26 @@ import {
   loadSdk,
   networkError,
   optionalEnv,
+  reasoningFields,
   redactor,
   retryAfterMsFromHeaders,
   type StreamDecoder,
   sdkTimeoutMs,
   streamCut,
   streamSdk,
+  ThinkingAssembler,
   ToolCallAssembler,
   unsafeHeaderValues
 } from "../kit/index.ts"
-import { outputConfigOf, toMessages, toolCallsOf, toolParams } from "./mapping.ts"
+import {
+  outputConfigOf,
+  reasoningPartsOf,
+  source,
+  thinkingAllowed,
+  toMessages,
+  toolCallsOf,
+  toolParams
+} from "./mapping.ts"
 
 export interface AnthropicOptions {
   readonly apiKey: Redacted.Redacted<string>
@@ -174,10 +185,19 @@ const toParams = (request: ChatRequest, ctx: CallContext): MessageParams | Inval
     .join("\n\n")
   const messages = toMessages(request, ctx)
   if (!Array.isArray(messages)) return messages
+  let maxTokens = request.maxTokens ?? defaultMaxTokens(model)
+  let thinking: { thinking?: AnthropicSdk.ThinkingConfigParam } = {}
+  if (request.reasoning !== undefined && thinkingAllowed(messages)) {
+    const config = anthropicThinking(request, maxTokens, ctx)
+    if (config instanceof InvalidRequestError) return config
+    maxTokens = config.maxTokens
+    thinking = { thinking: config.thinking }
+  }
   return {
     model,
-    max_tokens: request.maxTokens ?? defaultMaxTokens(model),
+    max_tokens: maxTokens,
     messages,
+    ...thinking,
     ...(system ? { system } : {}),
     ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
     ...(request.topP !== undefined ? { top_p: request.topP } : {}),
@@ -302,6 +322,8 @@ const makeDecoder = (ctx: CallContext, requestId: () => string | undefined) => (
   let stopped = false
   // Keyed by content block index: a block's deltas and stop name it by that index only.
   const toolCalls = new ToolCallAssembler()
+  // Created at the first thinking block: nothing is allocated for a stream without thinking.
+  let thinking: ThinkingAssembler | undefined
   const snapshot = (): ProviderStreamEvent => ({ _tag: "UsageSnapshot", usage: normaliseAnthropicUsage(wire) })
   return {
     onChunk: (event) => {
@@ -310,17 +332,36 @@ const makeDecoder = (ctx: CallContext, requestId: () => string | undefined) => (
           wire = mergeUsage({}, event.message.usage)
           if (event.message.model) model = event.message.model
           return [snapshot()]
-        case "content_block_start":
+        case "content_block_start": {
+          const block = event.content_block
           // Only `tool_use` is a call for the client; `server_tool_use` ran at Anthropic.
-          return event.content_block.type === "tool_use"
-            ? toolCalls.start(event.index, event.content_block.id, event.content_block.name)
-            : []
+          if (block.type === "tool_use") return toolCalls.start(event.index, block.id, block.name)
+          if (block.type === "thinking" || block.type === "redacted_thinking") {
+            thinking ??= new ThinkingAssembler(source)
+            return thinking.start(
+              event.index,
+              block.type === "thinking" ? block.thinking : "",
+              block.type === "redacted_thinking" ? block.data : undefined
+            )
+          }
+          return []
+        }
         case "content_block_delta":
-          if (event.delta.type === "input_json_delta") return toolCalls.delta(event.index, event.delta.partial_json)
-          return event.delta.type === "text_delta" && event.delta.text
-            ? [{ _tag: "TextDelta", text: event.delta.text }]
-            : []
+          switch (event.delta.type) {
+            case "text_delta":
+              return event.delta.text ? [{ _tag: "TextDelta", text: event.delta.text }] : []
+            case "input_json_delta":
+              return toolCalls.delta(event.index, event.delta.partial_json)
+            case "thinking_delta":
+              return thinking?.text(event.index, event.delta.thinking) ?? []
+            case "signature_delta":
+              thinking?.sign(event.index, event.delta.signature)
+              return []
+            default:
+              return []
+          }
         case "content_block_stop":
+          if (thinking?.end(event.index)) return []
           return toolCalls.end(event.index)
         case "message_delta":
           wire = mergeUsage(wire, event.usage)
@@ -340,7 +381,8 @@ const makeDecoder = (ctx: CallContext, requestId: () => string | undefined) => (
             finishReason: finishReasonOf(stopReason),
             usage: normaliseAnthropicUsage(wire),
             model,
-            ...optionalRequestId(requestId())
+            ...optionalRequestId(requestId()),
+            ...(thinking !== undefined ? { reasoningParts: thinking.parts } : {})
           }
         : streamCut("message_stop", requestId())
   }
@@ -430,6 +472,7 @@ const make = (options: AnthropicOptions) =>
             finishReason: done.finishReason,
             usage: done.usage,
             ...(toolCalls.length > 0 ? { toolCalls } : {}),
+            ...reasoningFields(done.reasoningParts ?? []),
             ...optionalRequestId(done.requestId)
           }
         })
@@ -455,6 +498,7 @@ const make = (options: AnthropicOptions) =>
                 finishReason: finishReasonOf(message.stop_reason),
                 usage: normaliseAnthropicUsage(message.usage),
                 ...(toolCalls.length > 0 ? { toolCalls } : {}),
+                ...reasoningFields(reasoningPartsOf(message.content)),
                 ...optionalRequestId(request_id)
               })
             : Effect.fail(

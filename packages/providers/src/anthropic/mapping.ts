@@ -15,6 +15,7 @@ import {
   type InvalidRequestError,
   type Message,
   messageText,
+  type ReasoningPart,
   type ResponseFormat,
   type ToolCall,
   type ToolCallPart,
@@ -27,11 +28,14 @@ import {
   type CallContext,
   closeObjects,
   hasMedia,
+  hasWireParts,
   isMediaPart,
+  isOwnReasoning,
   type MediaPart,
   mediaWhere,
   megabytes,
   textOf,
+  thinkingPart,
   toolCallFromValue,
   toolCallIdFor,
   toolResultText,
@@ -79,14 +83,54 @@ export const outputConfigOf = (format: ResponseFormat): AnthropicSdk.OutputConfi
   format: { type: "json_schema", schema: closeObjects(format.schema) as Record<string, unknown> }
 })
 
-/** An assistant message's text (the API refuses empty text blocks) and calls, in order. */
+/**
+ * An assistant message's thinking (Anthropic's own, sent back unchanged with its signature; another
+ * provider's is dropped), text (the API refuses empty text blocks) and calls, in order.
+ */
 const assistantBlocks = (parts: ReadonlyArray<ContentPart>): Array<BlockParam> =>
   parts.flatMap((part): Array<BlockParam> => {
     if (part.type === "text") return part.text === "" ? [] : [{ type: "text", text: part.text }]
+    if (part.type === "reasoning") {
+      if (!isOwnReasoning(part, source)) return []
+      return part.redacted !== undefined
+        ? [{ type: "redacted_thinking", data: part.redacted }]
+        : [{ type: "thinking", thinking: part.text, signature: part.signature ?? "" }]
+    }
     // Core validation keeps tool results out of assistant messages: the rest are calls.
     const call = part as ToolCallPart
     return [{ type: "tool_use", id: wireId(call.id), name: call.name, input: call.arguments }]
   })
+
+/** The provider type a reasoning part of this adapter names (its signatures are valid only here). */
+export const source = "anthropic"
+
+/** The thinking and redacted-thinking blocks of an answer, as reasoning parts. */
+export const reasoningPartsOf = (content: ReadonlyArray<AnthropicSdk.ContentBlock>): Array<ReasoningPart> =>
+  content.flatMap((block) =>
+    block.type === "thinking"
+      ? [thinkingPart(source, block.thinking, block.signature)]
+      : block.type === "redacted_thinking"
+        ? [thinkingPart(source, "", undefined, block.data)]
+        : []
+  )
+
+/**
+ * Whether thinking can be on for these messages: with thinking on, Anthropic wants the last assistant
+ * message to start with a thinking block when it called tools (the tool loop in progress). After a
+ * fallback from another provider that message has none (another type's reasoning is dropped), so
+ * thinking is left off for that request rather than refused.
+ */
+export const thinkingAllowed = (messages: ReadonlyArray<MessageParam>): boolean => {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const message = messages[i]!
+    if (message.role !== "assistant") continue
+    const blocks = blocksOf(message)
+    if (!blocks.some((block) => block.type === "tool_use")) return true
+    const first = blocks[0]?.type
+    return first === "thinking" || first === "redacted_thinking"
+  }
+  return true
+}
 
 /**
  * Anthropic's limit per image, measured on the base64 text (its 400 says "image exceeds 5 MB maximum:
@@ -202,12 +246,8 @@ export const toMessages = (request: ChatRequest, ctx: CallContext): Array<Messag
     } else if (message.role === "user" && isResultMessage(last)) {
       const text = messageText(message)
       if (text !== "") (last!.content as Array<BlockParam>).push({ type: "text", text })
-    } else if (
-      message.role === "assistant" &&
-      typeof message.content !== "string" &&
-      message.content.some((part) => part.type !== "text")
-    )
-      messages.push({ role: "assistant", content: assistantBlocks(message.content) })
+    } else if (message.role === "assistant" && hasWireParts(message.content, source))
+      messages.push({ role: "assistant", content: assistantBlocks(message.content as ReadonlyArray<ContentPart>) })
     else messages.push({ role: message.role, content: messageText(message) })
   }
   return pairingError(messages, ctx) ?? messages

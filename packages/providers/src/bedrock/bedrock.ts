@@ -28,10 +28,12 @@ import {
   listPages,
   loadSdk,
   optionalEnv,
+  reasoningFields,
   redactor,
   streamCut,
   streamEndedError,
   streamSdk,
+  ThinkingAssembler,
   ToolCallAssembler,
   unsafeHeaderValues
 } from "../kit/index.ts"
@@ -40,6 +42,8 @@ import {
   bedrockError,
   finishReasonFromStop,
   modelsFromListings,
+  reasoningPartsFromContent,
+  source,
   toConverseInput,
   toolCallsFromContent,
   usageFromBedrock
@@ -235,6 +239,7 @@ const make = (options: BedrockOptions) =>
             finishReason: finishReasonFromStop(output.stopReason),
             usage: usageFromBedrock(output.usage),
             ...(toolCalls !== undefined ? { toolCalls } : {}),
+            ...reasoningFields(reasoningPartsFromContent(content)),
             ...(output.$metadata.requestId !== undefined ? { requestId: output.$metadata.requestId } : {})
           })
         })
@@ -265,11 +270,29 @@ const make = (options: BedrockOptions) =>
           let usage: Usage | undefined
           // Tool calls are keyed by their content block index: start, input pieces, stop.
           const toolCalls = new ToolCallAssembler()
+          // Created at the first reasoning delta: nothing is allocated for a stream without reasoning.
+          let thinking: ThinkingAssembler | undefined
           return {
             onChunk: (event): ReadonlyArray<ProviderStreamEvent> => {
               const delta = event.contentBlockDelta
               if (delta !== undefined) {
                 if (delta.delta?.text) return [{ _tag: "TextDelta", text: delta.delta.text }]
+                const reasoning = delta.delta?.reasoningContent
+                if (reasoning !== undefined) {
+                  // Bedrock sends no start for a reasoning block: its first delta opens it.
+                  const index = delta.contentBlockIndex ?? 0
+                  thinking ??= new ThinkingAssembler(source)
+                  if (!thinking.isOpen(index))
+                    thinking.start(
+                      index,
+                      "",
+                      reasoning.redactedContent !== undefined
+                        ? Buffer.from(reasoning.redactedContent).toString("base64")
+                        : undefined
+                    )
+                  if (reasoning.signature !== undefined) thinking.sign(index, reasoning.signature)
+                  return reasoning.text !== undefined ? thinking.text(index, reasoning.text) : []
+                }
                 const input = delta.delta?.toolUse?.input
                 return input !== undefined ? toolCalls.delta(delta.contentBlockIndex ?? 0, input) : []
               }
@@ -280,7 +303,11 @@ const make = (options: BedrockOptions) =>
                   toolUse.toolUseId ?? "",
                   toolUse.name ?? ""
                 )
-              if (event.contentBlockStop) return toolCalls.end(event.contentBlockStop.contentBlockIndex ?? 0)
+              if (event.contentBlockStop) {
+                const index = event.contentBlockStop.contentBlockIndex ?? 0
+                if (thinking?.end(index)) return []
+                return toolCalls.end(index)
+              }
               if (event.messageStop) stopReason = event.messageStop.stopReason ?? "end_turn"
               if (event.metadata?.usage) {
                 usage = usageFromBedrock(event.metadata.usage)
@@ -299,7 +326,8 @@ const make = (options: BedrockOptions) =>
                       finishReason: finishReasonFromStop(stopReason),
                       usage,
                       model,
-                      ...(requestId !== undefined ? { requestId } : {})
+                      ...(requestId !== undefined ? { requestId } : {}),
+                      ...(thinking !== undefined ? { reasoningParts: thinking.parts } : {})
                     }
           }
         }

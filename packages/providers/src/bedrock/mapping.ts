@@ -31,14 +31,17 @@ import {
   ModelNotFoundError,
   messageText,
   NetworkError,
+  optionalField,
   ProviderUnavailableError,
   RateLimitError,
+  type ReasoningPart,
   type ResponseFormat,
   TimeoutError,
   type ToolCall,
   type Usage
 } from "@llm-orchestrator/core"
 import {
+  anthropicThinking,
   byteLengthOf,
   bytesOf,
   type CallContext,
@@ -47,9 +50,11 @@ import {
   errorFromHttp,
   hasMedia,
   isMediaPart,
+  isOwnReasoning,
   mediaWhere,
   megabytes,
   retryAfterMsFromHeaders,
+  thinkingPart,
   toolCallFromValue,
   toolCallIdFor,
   toolResultText,
@@ -72,14 +77,50 @@ const asDocument = (value: unknown) => value as Document
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
-/** A message's Converse blocks: its text (one block, empty dropped), then its tool calls or results. */
+/** The provider type a reasoning part of this adapter names (Bedrock's signatures are valid only here). */
+export const source = "bedrock"
+
+const reasoningBlock = (part: ReasoningPart): ContentBlock =>
+  part.redacted !== undefined
+    ? { reasoningContent: { redactedContent: Buffer.from(part.redacted, "base64") } }
+    : { reasoningContent: { reasoningText: { text: part.text, ...optionalField("signature", part.signature) } } }
+
+/** The reasoning blocks of a Converse answer as reasoning parts (redacted bytes as base64). */
+export const reasoningPartsFromContent = (content: ReadonlyArray<ContentBlock>): Array<ReasoningPart> =>
+  content.flatMap((block) => {
+    const reasoning = block.reasoningContent
+    if (reasoning === undefined) return []
+    if (reasoning.redactedContent !== undefined)
+      return [thinkingPart(source, "", undefined, Buffer.from(reasoning.redactedContent).toString("base64"))]
+    return [thinkingPart(source, reasoning.reasoningText?.text ?? "", reasoning.reasoningText?.signature)]
+  })
+
+/** Claude on Bedrock (a model id, an inference profile or a cross-region id naming anthropic.claude). */
+const isClaude = (model: string) => model.includes("anthropic.claude")
+
+/**
+ * Whether Claude's thinking can be on for these messages: the last assistant turn that called tools
+ * must start with a reasoning block (as on Anthropic); after a fallback from another provider it has
+ * none, so thinking is left off for that request.
+ */
+const thinkingAllowed = (messages: ReadonlyArray<BedrockMessage>): boolean => {
+  const last = messages.findLast((message) => message.role === "assistant")
+  const blocks = last?.content ?? []
+  return !blocks.some((block) => block.toolUse !== undefined) || blocks[0]?.reasoningContent !== undefined
+}
+
+/** A message's Converse blocks: its own reasoning first, its text (one block, empty dropped), then its tool calls or results. */
 const contentBlocks = (message: Message): Array<ContentBlock> => {
   const blocks: Array<ContentBlock> = []
+  let reasoningAt = 0
   const text = messageText(message)
   if (text.length > 0) blocks.push({ text })
   if (typeof message.content === "string") return blocks
   for (const part of message.content) {
-    if (part.type === "tool-call")
+    // Its own thinking goes back first, unchanged (Claude checks the signature); another type's is dropped.
+    if (part.type === "reasoning") {
+      if (isOwnReasoning(part, source)) blocks.splice(reasoningAt++, 0, reasoningBlock(part))
+    } else if (part.type === "tool-call")
       blocks.push({
         toolUse: {
           toolUseId: toolCallIdFor(part.id, toolUseIdLength),
@@ -317,8 +358,25 @@ export const toConverseInput = (
   }
   const toolConfig = toolConfigFor(request, messages, ctx)
   if (toolConfig instanceof InvalidRequestError) return toolConfig
+  let maxTokens = request.maxTokens
+  let additionalModelRequestFields: { thinking: { type: "enabled"; budget_tokens: number } } | undefined
+  if (request.reasoning !== undefined) {
+    if (!isClaude(model))
+      return new InvalidRequestError({
+        provider: ctx.provider,
+        model,
+        message: `bedrock model ${model}: request.reasoning is sent only to Claude models on Bedrock (Converse has no common reasoning control; other families take their own additionalModelRequestFields); leave reasoning out for this model or use an anthropic.claude model`
+      })
+    if (thinkingAllowed(messages)) {
+      // Bedrock has no default max_tokens to raise from: Anthropic's default for Claude 4 is used.
+      const config = anthropicThinking(request, maxTokens ?? 16_384, ctx)
+      if (config instanceof InvalidRequestError) return config
+      maxTokens = config.maxTokens
+      additionalModelRequestFields = { thinking: config.thinking }
+    }
+  }
   const inferenceConfig = {
-    ...(request.maxTokens !== undefined ? { maxTokens: request.maxTokens } : {}),
+    ...(maxTokens !== undefined ? { maxTokens } : {}),
     ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
     ...(request.topP !== undefined ? { topP: request.topP } : {}),
     ...(request.stop !== undefined && request.stop.length > 0 ? { stopSequences: [...request.stop] } : {})
@@ -329,7 +387,10 @@ export const toConverseInput = (
     ...(system.length > 0 ? { system } : {}),
     ...(Object.keys(inferenceConfig).length > 0 ? { inferenceConfig } : {}),
     ...(toolConfig !== undefined ? { toolConfig } : {}),
-    ...(request.responseFormat !== undefined ? { outputConfig: outputConfigFor(request.responseFormat) } : {})
+    ...(request.responseFormat !== undefined ? { outputConfig: outputConfigFor(request.responseFormat) } : {}),
+    ...(additionalModelRequestFields !== undefined
+      ? { additionalModelRequestFields: asDocument(additionalModelRequestFields) }
+      : {})
   }
 }
 

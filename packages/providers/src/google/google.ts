@@ -14,7 +14,9 @@ import type {
   GenerateContentResponseUsageMetadata,
   GoogleGenAI,
   Model,
-  Part
+  Part,
+  ThinkingConfig,
+  ThinkingLevel
 } from "@google/genai"
 import {
   AuthenticationError,
@@ -34,6 +36,9 @@ import {
   optionalField,
   type ProviderResponse,
   type ProviderStreamEvent,
+  type ReasoningConfig,
+  type ReasoningPart,
+  reasoningBudgetOf,
   resolveAttemptTimeouts,
   TimeoutError,
   type ToolCall,
@@ -50,13 +55,16 @@ import {
   errorFromHttp,
   type HttpFailure,
   isMediaPart,
+  isOwnReasoning,
   listPages,
   type MediaPart,
   networkError,
+  reasoningFields,
   type StreamDecoder,
   streamCut,
   streamSdk,
   ToolCallAssembler,
+  thinkingPart,
   toolCallFromValue,
   toolCallIdFor,
   toolResultText,
@@ -107,11 +115,17 @@ const mediaPart = (part: MediaPart): Part =>
  * each result to its call by name and id, parallel calls of one function included. Images and files
  * keep their place among the text parts.
  */
-const googleParts = (message: Message): Array<Part> => {
+const googleParts = (message: Message, source: string, placeholder: boolean): Array<Part> => {
   if (typeof message.content === "string" || message.content.every((part) => part.type === "text"))
     return [{ text: messageText(message) }]
   const parts: Array<Part> = []
+  // Its own thought signature goes back on the part that carried it (see `withSignature`).
+  let signature: string | undefined
   for (const part of message.content) {
+    if (part.type === "reasoning") {
+      if (isOwnReasoning(part, source) && part.signature !== undefined) signature = part.signature
+      continue
+    }
     // An empty text part beside function calls is refused by Gemini and says nothing.
     if (part.type === "text") {
       if (part.text !== "") parts.push({ text: part.text })
@@ -127,19 +141,42 @@ const googleParts = (message: Message): Array<Part> => {
         }
       })
   }
+  return message.role === "assistant" ? withSignature(parts, signature, placeholder) : parts
+}
+
+/**
+ * Gemini 3 wants the thoughtSignature of a model turn back on its first function call (the last part
+ * when it called none). On Gemini 3 a call turn another provider made (or one without a signature)
+ * gets Google's documented placeholder for histories it did not write, so a conversation carried over
+ * after a fallback is still accepted; earlier models need none.
+ */
+export const skipSignature = "skip_thought_signature_validator"
+
+const withSignature = (parts: Array<Part>, signature: string | undefined, placeholder: boolean): Array<Part> => {
+  const at = parts.findIndex((part) => part.functionCall !== undefined)
+  if (at === -1) {
+    if (signature !== undefined && parts.length > 0) parts[parts.length - 1]!.thoughtSignature = signature
+    return parts
+  }
+  const sent = signature ?? (placeholder ? skipSignature : undefined)
+  if (sent !== undefined) parts[at]!.thoughtSignature = sent
   return parts
 }
+
+/** Gemini 3 models: they take a thinking level and require thought signatures on function calls. */
+const isGemini3 = (model: string) => /(^|\/)gemini-3/.test(model)
 
 /**
  * Assistant turns are the `model` role and tool results `user` turns. Gemini wants every result of
  * one function-call turn in ONE content, so consecutive `tool` messages are merged.
  */
-const googleContents = (messages: ReadonlyArray<Message>): Array<Content> => {
+const googleContents = (messages: ReadonlyArray<Message>, source: string, model: string): Array<Content> => {
+  const placeholder = isGemini3(model)
   const contents: Array<Content> = []
   let previous: Message["role"] | undefined
   for (const message of messages) {
     if (message.role === "system") continue
-    const parts = googleParts(message)
+    const parts = googleParts(message, source, placeholder)
     const last = contents.at(-1)
     if (message.role === "tool" && previous === "tool" && last !== undefined)
       last.parts = [...(last.parts ?? []), ...parts]
@@ -192,12 +229,29 @@ const functionCallingConfig = (choice: ToolChoice): FunctionCallingConfig =>
         ? { mode: mode("ANY") }
         : { mode: mode("ANY"), allowedFunctionNames: [choice.tool] }
 
+/** The thinking levels of Gemini 3 (its models take a level; a budget is kept for older ones). */
+const thinkingLevels = { low: "LOW", medium: "MEDIUM", high: "HIGH" } as const
+
+/**
+ * `thinkingConfig` with the thoughts included: a budgetTokens as `thinkingBudget`; an effort alone as
+ * `thinkingLevel` on Gemini 3 models and as its documented budget (`effortBudgets`) on earlier ones.
+ */
+const thinkingConfig = (reasoning: ReasoningConfig, model: string): ThinkingConfig =>
+  reasoning.budgetTokens === undefined && isGemini3(model)
+    ? { includeThoughts: true, thinkingLevel: thinkingLevels[reasoning.effort!] as ThinkingLevel }
+    : { includeThoughts: true, thinkingBudget: reasoningBudgetOf(reasoning)! }
+
 /** System messages become `systemInstruction`; assistant turns are the `model` role. */
-export const toGoogleParams = (request: ChatRequest, model: string, signal: AbortSignal): GenerateContentParameters => {
+export const toGoogleParams = (
+  request: ChatRequest,
+  model: string,
+  signal: AbortSignal,
+  source: string
+): GenerateContentParameters => {
   const system = request.messages.filter((m) => m.role === "system").map((m) => ({ text: messageText(m) }))
   return {
     model,
-    contents: googleContents(request.messages),
+    contents: googleContents(request.messages, source, model),
     config: {
       abortSignal: signal,
       // The SDK would silently re-send the request when a response carries a continuation token;
@@ -230,7 +284,8 @@ export const toGoogleParams = (request: ChatRequest, model: string, signal: Abor
       // OpenAPI subset); Google only accepts it with the JSON mime type.
       ...(request.responseFormat !== undefined
         ? { responseMimeType: "application/json", responseJsonSchema: request.responseFormat.schema }
-        : {})
+        : {}),
+      ...(request.reasoning !== undefined ? { thinkingConfig: thinkingConfig(request.reasoning, model) } : {})
     }
   }
 }
@@ -285,9 +340,20 @@ const toolCallOf = (call: FunctionCall, responseId: string | undefined, index: n
   toolCallFromValue(call.id ? call.id : syntheticToolCallId(responseId, index), call.name ?? "", call.args)
 
 /**
- * The candidate's function calls. Parts may carry a `thoughtSignature` (Gemini 3); it is not carried
- * back yet, and Gemini 3 wants it on the function calls of the current turn when they are sent back.
+ * The candidate's thoughts as one reasoning part: the thought summaries' text and the turn's
+ * thoughtSignature (on its first function call, or its last part), which Gemini 3 wants back.
  */
+const candidateReasoning = (candidate: Candidate | undefined, source: string): Array<ReasoningPart> => {
+  let text = ""
+  let signature: string | undefined
+  for (const part of candidate?.content?.parts ?? []) {
+    if (part.thought && typeof part.text === "string") text += part.text
+    signature ??= part.thoughtSignature
+  }
+  return text === "" && signature === undefined ? [] : [thinkingPart(source, text, signature)]
+}
+
+/** The candidate's function calls (their thoughtSignature travels in `candidateReasoning`). */
 const candidateToolCalls = (candidate: Candidate | undefined, responseId: string | undefined): Array<ToolCall> => {
   const calls: Array<ToolCall> = []
   for (const part of candidate?.content?.parts ?? [])
@@ -418,8 +484,10 @@ const sameUsage = (a: Usage, b: Usage) =>
   a.reasoningTokens === b.reasoningTokens
 
 /** One decoder per stream: text deltas, usage snapshots (cumulative on every chunk), the finish at EOF. */
-const streamDecoder = (ctx: CallContext): StreamDecoder<GenerateContentResponse> => {
+const streamDecoder = (ctx: CallContext, source: string): StreamDecoder<GenerateContentResponse> => {
   let usage: Usage | undefined
+  // Set at the first thought or signature: nothing is kept for a stream without them.
+  let thoughts: { text: string; signature: string | undefined } | undefined
   let rawReason: string | undefined
   const toolCalls = new ToolCallAssembler()
   let promptBlocked = false
@@ -444,7 +512,16 @@ const streamDecoder = (ctx: CallContext): StreamDecoder<GenerateContentResponse>
       // Text and calls in the order of the parts; each call arrives whole, numbered across the stream.
       let text = ""
       for (const part of candidate?.content?.parts ?? []) {
-        if (typeof part.text === "string" && !part.thought) text += part.text
+        if (part.thoughtSignature) {
+          thoughts ??= { text: "", signature: undefined }
+          thoughts.signature ??= part.thoughtSignature
+        }
+        if (part.thought && typeof part.text === "string") {
+          if (part.text === "") continue
+          thoughts ??= { text: "", signature: undefined }
+          thoughts.text += part.text
+          events.push({ _tag: "ReasoningDelta", text: part.text })
+        } else if (typeof part.text === "string") text += part.text
         else if (part.functionCall !== undefined) {
           if (text !== "") events.push({ _tag: "TextDelta", text })
           text = ""
@@ -462,7 +539,8 @@ const streamDecoder = (ctx: CallContext): StreamDecoder<GenerateContentResponse>
         finishReason: promptBlocked ? "content-filter" : googleFinishReason(rawReason, toolCalls.calls.length > 0),
         usage: usage ?? googleUsage(undefined),
         model: modelVersion ?? ctx.model,
-        ...optionalField("requestId", responseId)
+        ...optionalField("requestId", responseId),
+        ...(thoughts !== undefined ? { reasoningParts: [thinkingPart(source, thoughts.text, thoughts.signature)] } : {})
       }
     }
   }
@@ -501,7 +579,7 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
     if (toolProblem !== undefined) return Effect.fail(unsupportedToolsError(ctx, toolProblem, toolHistoryFix))
     return callSdk(
       ctx,
-      (signal) => client.models.generateContent(toGoogleParams(request, model, signal)),
+      (signal) => client.models.generateContent(toGoogleParams(request, model, signal, provider)),
       googleError(ctx, redact)
     ).pipe(
       Effect.flatMap((response): Effect.Effect<ProviderResponse, LLMError> => {
@@ -527,6 +605,7 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
         return Effect.succeed({
           content: candidateText(candidate),
           ...(toolCalls.length > 0 ? { toolCalls } : {}),
+          ...reasoningFields(candidateReasoning(candidate, provider)),
           provider,
           model: response.modelVersion ?? model,
           finishReason,
@@ -545,9 +624,9 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
     if (toolProblem !== undefined) return Stream.fail(unsupportedToolsError(ctx, toolProblem, toolHistoryFix))
     return streamSdk(
       ctx,
-      (signal) => client.models.generateContentStream(toGoogleParams(request, model, signal)),
+      (signal) => client.models.generateContentStream(toGoogleParams(request, model, signal, provider)),
       googleError(ctx, redact),
-      () => streamDecoder(ctx)
+      () => streamDecoder(ctx, provider)
     )
   }
 

@@ -243,7 +243,7 @@ type FeedEnd = Effect.Effect<never, LLMError | Cause.Done>
 /**
  * The hand-off between the SDK's async iterator and the stream's consumer: events are buffered and
  * taken all at once. A waiting consumer is woken at once for the first content (text, or a tool
- * call's arguments), for any tool call's start before it, and for the end (time to first token), and
+ * call's arguments), for any preamble before it (a call's start, reasoning), and for the end (time to first token), and
  * otherwise once per event-loop turn (setImmediate), so a burst the SDK parses in one go travels as
  * one chunk. `push` says when the buffer is full; `space` resolves once the
  * consumer has taken it.
@@ -278,7 +278,7 @@ class EventFeed {
   push(events: ReadonlyArray<ProviderStreamEvent>, output: Output | undefined): boolean {
     if (this.closed) return false
     for (const event of events) this.buffer.push(event)
-    // A tool call's start alone does not end the hurry: its first arguments are what a reader shows next.
+    // A preamble alone does not end the hurry: the content after it is what a reader shows next.
     if (!this.sawContent && output !== undefined) {
       this.sawContent = output === "content"
       this.wake()
@@ -347,12 +347,15 @@ class EventFeed {
   }
 }
 
-/** Output a stream's events carry: content (text, a tool call's arguments or a whole call), or only a call's start. */
-type Output = "content" | "call-start"
+/**
+ * Output a stream's events carry: content (text, a tool call's arguments or a whole call), or only a
+ * preamble to it (a tool call's start, or reasoning, which the orchestrator holds until the content).
+ */
+type Output = "content" | "preamble"
 
 /**
  * The output the events carry, undefined when none: output is the only progress that restarts a
- * stream's timer (usage, keep-alives and empty deltas do not).
+ * stream's timer (usage, keep-alives and empty deltas do not). A model thinking for minutes is not stalled.
  */
 const outputIn = (events: ReadonlyArray<ProviderStreamEvent>): Output | undefined => {
   let output: Output | undefined
@@ -361,16 +364,19 @@ const outputIn = (events: ReadonlyArray<ProviderStreamEvent>): Output | undefine
       case "TextDelta":
         if (event.text !== "") return "content"
         break
+      case "ReasoningDelta":
+        if (event.text !== "") output = "preamble"
+        break
       case "ToolCallDelta":
         if (event.argumentsDelta !== "") return "content"
         break
-      // Stryker disable next-line ConditionalExpression,StringLiteral: equivalent in the events delivered, a whole call taken for a start only batches the rest of its burst differently
+      // Stryker disable next-line ConditionalExpression,StringLiteral: equivalent in the events delivered, a whole call taken for a preamble only batches the rest of its burst differently
       case "ToolCall":
         // Stryker disable next-line StringLiteral: equivalent, as above
         return "content"
       case "ToolCallStart":
         // Stryker disable next-line StringLiteral: equivalent, any value is output and only "content" is compared
-        output = "call-start"
+        output = "preamble"
     }
   }
   return output

@@ -17,9 +17,12 @@ import {
   ModelNotFoundError,
   messageText,
   NetworkError,
+  optionalField,
   ProviderUnavailableError,
   RateLimitError,
+  type ReasoningPart,
   type ResponseFormat,
+  reasoningEffortOf,
   TimeoutError,
   type ToolCall,
   type ToolCallPart,
@@ -56,6 +59,7 @@ import {
   hasMedia,
   isMediaPart,
   isObjectSchema,
+  isOwnReasoning,
   isSchema,
   mediaWhere,
   networkError,
@@ -482,6 +486,8 @@ const chatParams = (request: ChatRequest, model: string, messages: Array<ChatCom
   ...(request.topP !== undefined ? { top_p: request.topP } : {}),
   // max_tokens is deprecated and refused by reasoning models; max_completion_tokens works for all.
   ...(request.maxTokens !== undefined ? { max_completion_tokens: request.maxTokens } : {}),
+  // Chat takes an effort only; a budget becomes the smallest effort whose documented budget covers it.
+  ...(request.reasoning !== undefined ? { reasoning_effort: reasoningEffortOf(request.reasoning)! } : {}),
   ...(request.stop !== undefined && request.stop.length > 0 ? { stop: [...request.stop] } : {})
 })
 
@@ -513,8 +519,10 @@ const responsesInput = (messages: ReadonlyArray<Message>): Array<ResponseInputIt
       return [{ role: "user", content: responsesUserContent(message.content) }]
     const text = messageText(message)
     const calls = message.role === "assistant" ? toolCallParts(message) : []
+    const reasoning = message.role === "assistant" ? reasoningItems(message) : []
     return [
-      ...(text !== "" || calls.length === 0 ? [{ role: message.role, content: text }] : []),
+      ...reasoning,
+      ...(text !== "" || calls.length === 0 || reasoning.length > 0 ? [{ role: message.role, content: text }] : []),
       ...calls.map((call) => ({
         type: "function_call" as const,
         call_id: wireCallId(call.id),
@@ -523,6 +531,47 @@ const responsesInput = (messages: ReadonlyArray<Message>): Array<ResponseInputIt
       }))
     ]
   })
+
+/** The provider type a reasoning part of this adapter names (encrypted reasoning is valid only here). */
+export const source = "openai"
+
+/**
+ * An assistant message's own reasoning as Responses reasoning items (id, summary and encrypted content,
+ * as the API gave them), before its text and calls; another provider's reasoning is dropped.
+ */
+const reasoningItems = (message: Message): Array<ResponseInputItem> =>
+  typeof message.content === "string"
+    ? []
+    : message.content.flatMap(
+        (part): Array<ResponseInputItem> =>
+          isOwnReasoning(part, source) && part.id !== undefined
+            ? [
+                {
+                  type: "reasoning",
+                  id: part.id,
+                  summary: part.text === "" ? [] : [{ type: "summary_text", text: part.text }],
+                  ...optionalField("encrypted_content", part.signature)
+                }
+              ]
+            : []
+      )
+
+/** A Responses answer's reasoning items as reasoning parts (summary text, id, encrypted content). */
+export const responsesReasoningParts = (output: OpenAIResponse["output"]): Array<ReasoningPart> =>
+  output.flatMap(
+    (item): Array<ReasoningPart> =>
+      item.type === "reasoning"
+        ? [
+            {
+              type: "reasoning",
+              text: item.summary.map((part) => part.text).join("\n\n"),
+              source,
+              id: item.id,
+              ...(item.encrypted_content ? { signature: item.encrypted_content } : {})
+            }
+          ]
+        : []
+  )
 
 /** `strict: false`: strict mode wants every property required and no extra keys, which plain JSON Schemas rarely say. */
 const responsesTools = (tools: ReadonlyArray<ToolDefinition>): Array<FunctionTool> =>
@@ -550,7 +599,14 @@ export const responsesBody = (request: ChatRequest, model: string) => {
     ...(instructions ? { instructions } : {}),
     ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
     ...(request.topP !== undefined ? { top_p: request.topP } : {}),
-    ...(request.maxTokens !== undefined ? { max_output_tokens: request.maxTokens } : {})
+    ...(request.maxTokens !== undefined ? { max_output_tokens: request.maxTokens } : {}),
+    // The summary is the reasoning text the API shows; the encrypted content lets a tool loop send it back.
+    ...(request.reasoning !== undefined
+      ? {
+          reasoning: { effort: reasoningEffortOf(request.reasoning)!, summary: "auto" as const },
+          include: ["reasoning.encrypted_content" as const]
+        }
+      : {})
   }
 }
 

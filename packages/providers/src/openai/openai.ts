@@ -12,6 +12,7 @@ import {
   LLMProvider,
   type LLMProviderShape,
   type ModelInfo,
+  optionalField,
   type ProviderResponse,
   type ProviderStreamEvent,
   resolveAttemptTimeouts,
@@ -27,6 +28,7 @@ import {
   listPages,
   loadSdk,
   optionalEnv,
+  reasoningFields,
   redactor,
   type StreamDecoder,
   sdkTimeoutMs,
@@ -47,6 +49,7 @@ import {
   payloadError,
   responsesBody,
   responsesFinishReason,
+  responsesReasoningParts,
   responsesRefused,
   responsesText,
   responsesToolCalls,
@@ -229,6 +232,7 @@ const make = (options: ClientOptions): Effect.Effect<LLMProviderShape, ConfigErr
             finishReason,
             usage: responsesUsage(response.usage),
             ...(toolCalls.length > 0 ? { toolCalls } : {}),
+            ...reasoningFields(responsesReasoningParts(response.output)),
             ...(requestId ? { requestId } : {})
           })
         })
@@ -352,6 +356,11 @@ const make = (options: ClientOptions): Effect.Effect<LLMProviderShape, ConfigErr
                   if (!event.delta) return []
                   sawText = true
                   return [{ _tag: "TextDelta", text: event.delta }]
+                case "response.reasoning_summary_text.delta":
+                  return event.delta ? [{ _tag: "ReasoningDelta", text: event.delta }] : []
+                case "response.reasoning_summary_part.added":
+                  // Summary parts are joined with a blank line in response.reasoning: the stream says the same.
+                  return event.summary_index > 0 ? [{ _tag: "ReasoningDelta", text: "\n\n" }] : []
                 case "response.completed":
                 case "response.incomplete":
                 case "response.failed": {
@@ -379,7 +388,11 @@ const make = (options: ClientOptions): Effect.Effect<LLMProviderShape, ConfigErr
                 finishReason,
                 usage: responsesUsage(final.usage),
                 model: final.model || servedModel,
-                ...(requestId ? { requestId } : {})
+                ...(requestId ? { requestId } : {}),
+                ...optionalField(
+                  "reasoningParts",
+                  reasoningFields(responsesReasoningParts(final.output)).reasoningParts
+                )
               }
             }
           }

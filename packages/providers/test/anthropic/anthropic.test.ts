@@ -144,7 +144,9 @@ describe("AnthropicProvider: text", () => {
           finishReason: "stop",
           usage: scriptedUsage,
           model,
-          requestId: expect.stringMatching(/^req_/)
+          requestId: expect.stringMatching(/^req_/),
+          // The scripted reasoning tokens come with a thinking block: its text and signature.
+          reasoningParts: [expect.objectContaining({ type: "reasoning", source: "anthropic" })]
         })
         expect((sim.requests[0]!.body as { stream: boolean }).stream).toBe(true)
       })

@@ -12,6 +12,7 @@ import {
   type ErrorReply,
   type FaultKind,
   type RequestedFormat,
+  reasoningSignature,
   type ScriptedToolCall,
   type SeenMedia,
   type SimModel,
@@ -173,9 +174,9 @@ const wantsStream = (call: IncomingCall): boolean =>
 
 const messageId = (ctx: RenderContext) => `msg_${ctx.requestId.slice(4)}`
 const thinkingText = (ctx: RenderContext) =>
-  `The user asked me something; ${ctx.usage.reasoningTokens} tokens of thought.`
-const signature = (ctx: RenderContext) => Buffer.from(`sig:${ctx.requestId}`).toString("base64")
-const hasThinking = (ctx: RenderContext) => ctx.usage.reasoningTokens > 0
+  ctx.reasoning ?? `The user asked me something; ${ctx.usage.reasoningTokens} tokens of thought.`
+const signature = (ctx: RenderContext) => reasoningSignature("anthropic", thinkingText(ctx))
+const hasThinking = (ctx: RenderContext) => ctx.reasoning !== undefined || ctx.usage.reasoningTokens > 0
 /** The content index of the text block: after the thinking block when there is one. */
 const textIndex = (ctx: RenderContext) => (hasThinking(ctx) ? 1 : 0)
 const toolCallsOf = (ctx: RenderContext) => ctx.toolCalls ?? []
@@ -414,6 +415,56 @@ const toolProblem = (request: WireRequest | undefined): string | undefined => {
   return undefined
 }
 
+const thinkingDocs = "https://docs.claude.com/en/docs/build-with-claude/extended-thinking"
+
+/**
+ * Extended thinking as the real API checks it, in its words: `thinking` is enabled with a budget of at
+ * least 1,024 below `max_tokens` (or disabled); a thinking block sent back carries the signature this
+ * API gave its text (another provider's, or one over edited text, is refused); and with thinking on,
+ * the last assistant message that called tools starts with a thinking block. `protocol` names whose
+ * signatures are valid (Claude on Bedrock checks its own the same way).
+ */
+export const thinkingProblem = (body: unknown, protocol: string): string | undefined => {
+  if (!isJsonObject(body)) return undefined
+  const thinking = body.thinking
+  const enabled = isJsonObject(thinking) && thinking.type === "enabled"
+  if (thinking !== undefined) {
+    if (!isJsonObject(thinking)) return "thinking: Input should be a valid dictionary"
+    if (thinking.type === "enabled") {
+      const budget = thinking.budget_tokens
+      if (typeof budget !== "number" || !Number.isInteger(budget))
+        return "thinking.enabled.budget_tokens: Input should be a valid integer"
+      if (budget < 1024) return "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
+      if (typeof body.max_tokens === "number" && body.max_tokens <= budget)
+        return `\`max_tokens\` must be greater than \`thinking.budget_tokens\`. Please consult our documentation at ${thinkingDocs}#max-tokens-and-context-window-size`
+    } else if (thinking.type !== "disabled" && thinking.type !== "adaptive")
+      return `thinking: Input tag '${String(thinking.type)}' found using 'type' does not match any of the expected tags: 'adaptive', 'disabled', 'enabled'`
+  }
+  const messages = Array.isArray(body.messages)
+    ? (body.messages as ReadonlyArray<{ role?: unknown; content?: unknown }>)
+    : []
+  for (const [index, message] of messages.entries())
+    for (const [at, block] of blocksOf(message).entries()) {
+      const b = block as Json
+      if (
+        b.type === "thinking" &&
+        (typeof b.thinking !== "string" || b.signature !== reasoningSignature(protocol, b.thinking))
+      )
+        return `messages.${index}.content.${at}: Invalid \`signature\` in \`thinking\` block`
+      // Redacted data is opaque (recorded blocks are sent back as they came): only its shape is checked.
+      if (b.type === "redacted_thinking" && (typeof b.data !== "string" || b.data === ""))
+        return `messages.${index}.content.${at}.redacted_thinking.data: Field required`
+    }
+  if (!enabled) return undefined
+  const lastAssistant = messages.findLastIndex((message) => message.role === "assistant")
+  if (lastAssistant === -1) return undefined
+  const blocks = blocksOf(messages[lastAssistant])
+  const first = blocks[0]?.type
+  if (blocks.some((b) => b.type === "tool_use") && first !== "thinking" && first !== "redacted_thinking")
+    return `messages.${lastAssistant}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${String(first)}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable \`thinking\`. Please consult our documentation at ${thinkingDocs}`
+  return undefined
+}
+
 /**
  * Structured output as the real API checks it, in its words: `output_config.format` is a JSON Schema
  * format with an object schema in which every object schema says `additionalProperties: false`; the
@@ -528,6 +579,7 @@ export const anthropicAdapter: ProtocolAdapter = {
       const media = mediaOf(call.body)
       const problem =
         toolProblem(call.body as WireRequest) ??
+        thinkingProblem(call.body, "anthropic") ??
         outputProblem(call.body) ??
         (typeof media === "string" ? media : undefined)
       if (problem !== undefined) {

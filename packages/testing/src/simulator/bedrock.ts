@@ -17,6 +17,7 @@ import {
   type ErrorReply,
   type FaultKind,
   type RequestedFormat,
+  reasoningSignature,
   type ScriptedToolCall,
   type SeenMedia,
   type SimModel,
@@ -417,6 +418,51 @@ const requestedFormat = (call: IncomingCall): RequestedFormat | undefined => {
   }
 }
 
+/** The content index of the text block: after the reasoning block when there is one. */
+const textIndex = (ctx: RenderContext) => (ctx.reasoning !== undefined ? 1 : 0)
+
+/**
+ * Claude's extended thinking on Converse, as Bedrock checks it (the Anthropic rules in Converse's
+ * shapes): `additionalModelRequestFields.thinking` with a budget of at least 1,024 below maxTokens; a
+ * reasoning block sent back carries the signature Bedrock gave its text (another provider's is
+ * refused); with thinking on, the last assistant turn that used tools starts with a reasoning block.
+ */
+export const bedrockThinkingProblem = (body: unknown, model: string): string | undefined => {
+  if (!model.includes("anthropic.claude") || typeof body !== "object" || body === null) return undefined
+  const request = body as {
+    additionalModelRequestFields?: { thinking?: { type?: unknown; budget_tokens?: unknown } }
+    inferenceConfig?: { maxTokens?: unknown }
+    messages?: ReadonlyArray<{ role?: unknown; content?: ReadonlyArray<Record<string, unknown>> }>
+  }
+  const thinking = request.additionalModelRequestFields?.thinking
+  const enabled = thinking?.type === "enabled"
+  if (enabled) {
+    const budget = thinking.budget_tokens
+    if (typeof budget !== "number" || budget < 1024)
+      return "The model returned the following errors: thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
+    const maxTokens = request.inferenceConfig?.maxTokens
+    if (typeof maxTokens === "number" && maxTokens <= budget)
+      return "The model returned the following errors: `max_tokens` must be greater than `thinking.budget_tokens`."
+  }
+  const messages = request.messages ?? []
+  for (const [index, message] of messages.entries())
+    for (const [at, block] of (message.content ?? []).entries()) {
+      const text = (block.reasoningContent as { reasoningText?: { text?: unknown; signature?: unknown } } | undefined)
+        ?.reasoningText
+      if (
+        text !== undefined &&
+        (typeof text.text !== "string" || text.signature !== reasoningSignature("bedrock", text.text))
+      )
+        return `The model returned the following errors: messages.${index}.content.${at}: Invalid \`signature\` in \`thinking\` block`
+    }
+  if (!enabled) return undefined
+  const last = messages.findLast((message) => message.role === "assistant")
+  const blocks = last?.content ?? []
+  if (blocks.some((block) => block.toolUse !== undefined) && blocks[0]?.reasoningContent === undefined)
+    return "The model returned the following errors: Expected `thinking` or `redacted_thinking`, but found `tool_use`. When `thinking` is enabled, a final `assistant` message must start with a thinking block. To avoid this requirement, disable `thinking`."
+  return undefined
+}
+
 export const makeBedrockAdapter = (options: BedrockSimulatorOptions = {}): ProtocolAdapter => {
   const region = options.region ?? "us-east-1"
   const profilePageSize = Math.max(1, options.inferenceProfilePageSize ?? 5)
@@ -429,12 +475,22 @@ export const makeBedrockAdapter = (options: BedrockSimulatorOptions = {}): Proto
     text: string,
     stopReason: string,
     usage: Usage,
-    toolCalls: ReadonlyArray<ScriptedToolCall> = []
+    toolCalls: ReadonlyArray<ScriptedToolCall> = [],
+    reasoning?: string
   ) => ({
     output: {
       message: {
         role: "assistant",
         content: [
+          ...(reasoning === undefined
+            ? []
+            : [
+                {
+                  reasoningContent: {
+                    reasoningText: { text: reasoning, signature: reasoningSignature("bedrock", reasoning) }
+                  }
+                }
+              ]),
           ...(toolCalls.length === 0 || text !== "" ? [{ text }] : []),
           ...withIds(toolCalls).map((call) => ({
             toolUse: { toolUseId: call.id, name: call.name, input: call.arguments }
@@ -460,9 +516,10 @@ export const makeBedrockAdapter = (options: BedrockSimulatorOptions = {}): Proto
   const streamTail = (ctx: RenderContext): Array<Uint8Array> => {
     const toolCalls = ctx.toolCalls ?? []
     const hasText = toolCalls.length === 0 || ctx.text !== ""
-    const frames = hasText ? [bedrockEventFrame("contentBlockStop", { contentBlockIndex: 0 })] : []
+    const base = textIndex(ctx)
+    const frames = hasText ? [bedrockEventFrame("contentBlockStop", { contentBlockIndex: base })] : []
     for (const [position, call] of withIds(toolCalls).entries()) {
-      const contentBlockIndex = position + (hasText ? 1 : 0)
+      const contentBlockIndex = base + position + (hasText ? 1 : 0)
       frames.push(
         bedrockEventFrame("contentBlockStart", {
           contentBlockIndex,
@@ -555,6 +612,7 @@ export const makeBedrockAdapter = (options: BedrockSimulatorOptions = {}): Proto
       const toolProblem =
         call.method === "POST" && match
           ? (bedrockToolProblem(call.body) ??
+            bedrockThinkingProblem(call.body, decodeURIComponent(match[1] ?? "")) ??
             outputConfigProblem(call.body) ??
             (typeof media === "string" ? media : undefined))
           : undefined
@@ -590,7 +648,7 @@ export const makeBedrockAdapter = (options: BedrockSimulatorOptions = {}): Proto
     generate(ctx) {
       return json(
         200,
-        converseBody(ctx.text, stopReasons[ctx.finishReason], ctx.usage, ctx.toolCalls),
+        converseBody(ctx.text, stopReasons[ctx.finishReason], ctx.usage, ctx.toolCalls, ctx.reasoning),
         baseHeaders(ctx.requestId)
       )
     },
@@ -599,14 +657,30 @@ export const makeBedrockAdapter = (options: BedrockSimulatorOptions = {}): Proto
       return { "content-type": "application/vnd.amazon.eventstream", ...baseHeaders(ctx.requestId) }
     },
 
-    streamStart() {
-      return [bedrockEventFrame("messageStart", { role: "assistant" })]
+    streamStart(ctx) {
+      const frames = [bedrockEventFrame("messageStart", { role: "assistant" })]
+      // Scripted reasoning first, as block 0: its text in two deltas, then its signature, then its stop.
+      if (ctx.reasoning !== undefined) {
+        const half = Math.ceil(ctx.reasoning.length / 2)
+        for (const text of [ctx.reasoning.slice(0, half), ctx.reasoning.slice(half)])
+          frames.push(
+            bedrockEventFrame("contentBlockDelta", { contentBlockIndex: 0, delta: { reasoningContent: { text } } })
+          )
+        frames.push(
+          bedrockEventFrame("contentBlockDelta", {
+            contentBlockIndex: 0,
+            delta: { reasoningContent: { signature: reasoningSignature("bedrock", ctx.reasoning) } }
+          }),
+          bedrockEventFrame("contentBlockStop", { contentBlockIndex: 0 })
+        )
+      }
+      return frames
     },
 
     streamDelta(ctx, text) {
       // A reply that only calls tools has no text block at all.
       if (text === "" && (ctx.toolCalls ?? []).length > 0) return new Uint8Array(0)
-      return bedrockEventFrame("contentBlockDelta", { contentBlockIndex: 0, delta: { text } })
+      return bedrockEventFrame("contentBlockDelta", { contentBlockIndex: textIndex(ctx), delta: { text } })
     },
 
     streamEnd(ctx) {

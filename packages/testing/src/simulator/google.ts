@@ -10,7 +10,15 @@ import type { FinishReason, Usage } from "@llm-orchestrator/core"
 import type { Effect, Scope } from "effect"
 import { decodeBase64, isHttpUrl } from "./media.ts"
 import { isJsonObject } from "./schema.ts"
-import type { ErrorReply, FaultKind, RequestedFormat, ScriptedToolCall, SeenMedia, SimModel } from "./script.ts"
+import {
+  type ErrorReply,
+  type FaultKind,
+  type RequestedFormat,
+  reasoningSignature,
+  type ScriptedToolCall,
+  type SeenMedia,
+  type SimModel
+} from "./script.ts"
 import {
   type Frame,
   type IncomingCall,
@@ -340,6 +348,44 @@ const toolRequestProblem = (body: unknown): string | undefined => {
   return undefined
 }
 
+const signatureDocs = "https://ai.google.dev/gemini-api/docs/thought-signatures"
+
+/**
+ * Thought signatures as Gemini 3 checks them, in its words: in the current turn (from the last user
+ * message with text on), each model turn's first function call carries a thoughtSignature; and every
+ * signature sent is one this API gave (another provider's is refused) or Google's documented
+ * placeholder for histories another model wrote. Earlier models take a missing signature.
+ */
+export const thoughtSignatureProblem = (body: unknown, model: string, flavor: string): string | undefined => {
+  if (typeof body !== "object" || body === null) return undefined
+  const contents = (
+    body as { contents?: ReadonlyArray<{ role?: unknown; parts?: ReadonlyArray<Record<string, unknown>> }> }
+  ).contents
+  const list = Array.isArray(contents) ? contents : []
+  const ours = Buffer.from(`${flavor}-signature:`).toString("base64").slice(0, 12)
+  for (const [i, content] of list.entries())
+    for (const [j, part] of (content.parts ?? []).entries()) {
+      const signature = part.thoughtSignature
+      if (signature === undefined || signature === "skip_thought_signature_validator") continue
+      if (typeof signature !== "string" || !signature.startsWith(ours))
+        return `Corrupted thought signature at contents[${i}].parts[${j}]. Please refer to ${signatureDocs} for more details.`
+    }
+  if (!/(^|\/)gemini-3/.test(model)) return undefined
+  const turnStart = list.findLastIndex(
+    (content) =>
+      content.role === "user" &&
+      (content.parts ?? []).some((part: Record<string, unknown>) => typeof part.text === "string")
+  )
+  for (const [i, content] of list.entries()) {
+    if (i < turnStart || content.role !== "model") continue
+    const parts: ReadonlyArray<Record<string, unknown>> = content.parts ?? []
+    const first = parts.findIndex((part) => part.functionCall !== undefined)
+    if (first !== -1 && parts[first]!.thoughtSignature === undefined)
+      return `Function call is missing a thought_signature in functionCall parts. This is required for tools to work correctly, and missing thought_signature may lead to degraded model performance. Additional data, function call \`default_api:${String((parts[first]!.functionCall as { name?: unknown }).name)}\` , position ${first + 1}. Please refer to ${signatureDocs} for more details.`
+  }
+  return undefined
+}
+
 /** Media types Gemini reads inline or by URL (images, PDFs, text, audio, video). */
 const mediaTypes =
   /^(image\/(png|jpeg|webp|heic|heif|gif)|application\/pdf|text\/[a-z.+-]+|audio\/[a-z0-9.+-]+|video\/[a-z0-9.+-]+)$/
@@ -446,14 +492,21 @@ const makeAdapter = (flavor: Flavor, pageSizeDefault: number): ProtocolAdapter =
   const candidate = (
     text: string | undefined,
     finishReason: FinishReason | undefined,
-    calls: ReadonlyArray<ScriptedToolCall> = []
+    calls: ReadonlyArray<ScriptedToolCall> = [],
+    thought?: string
   ) => {
     const blocked = finishReason === "content-filter"
     // A turn that only calls functions has no text part.
-    const parts = [
+    const parts: Array<Record<string, unknown>> = [
+      ...(thought === undefined ? [] : [{ text: thought, thought: true }]),
       ...(text === undefined || (text === "" && calls.length > 0) ? [] : [{ text }]),
       ...functionCallParts(calls)
     ]
+    // The turn's signature: on its first function call, else on its thought (Gemini signs the turn once).
+    if (thought !== undefined) {
+      const signed = parts.find((part) => part.functionCall !== undefined) ?? parts[0]!
+      signed.thoughtSignature = reasoningSignature(flavor, thought)
+    }
     return {
       content: { role: "model", ...(text === undefined && calls.length === 0 ? {} : { parts }) },
       ...(finishReason ? { finishReason: wireFinishReason[finishReason] } : {}),
@@ -529,6 +582,9 @@ const makeAdapter = (flavor: Flavor, pageSizeDefault: number): ProtocolAdapter =
       if (denied) return { kind: "response", response: denied }
       const media = checked(call)
       if (!Array.isArray(media)) return { kind: "response", response: media as WireResponse }
+      const signatureProblem = thoughtSignatureProblem(call.body, generate[1]!, flavor)
+      if (signatureProblem !== undefined)
+        return { kind: "response", response: errorResponse(400, "INVALID_ARGUMENT", signatureProblem) }
       return { kind: generate[2] === "generateContent" ? "generate" : "stream", model: generate[1]!, api: api!, media }
     }
     if (call.method === "GET" && rest === "publishers/google/models") {
@@ -542,6 +598,9 @@ const makeAdapter = (flavor: Flavor, pageSizeDefault: number): ProtocolAdapter =
     const media = checked(call)
     if (!Array.isArray(media)) return { kind: "response", response: media as WireResponse }
     const model = generate[3] === "google" ? generate[4]! : `${generate[3]}/${generate[4]}`
+    const signatureProblem = thoughtSignatureProblem(call.body, model, flavor)
+    if (signatureProblem !== undefined)
+      return { kind: "response", response: errorResponse(400, "INVALID_ARGUMENT", signatureProblem) }
     return { kind: generate[5] === "generateContent" ? "generate" : "stream", model, api: api!, media }
   }
 
@@ -593,7 +652,22 @@ const makeAdapter = (flavor: Flavor, pageSizeDefault: number): ProtocolAdapter =
       const last = index === calls.length - 1
       return dataFrame(
         envelope(ctx, {
-          candidates: [candidate(undefined, last ? ctx.finishReason : undefined, [call])],
+          candidates: [
+            {
+              ...candidate(undefined, last ? ctx.finishReason : undefined, [call]),
+              // The first call carries the turn's signature when the turn had thoughts.
+              ...(index === 0 && ctx.reasoning !== undefined
+                ? {
+                    content: {
+                      role: "model",
+                      parts: [
+                        { ...functionCallParts([call])[0], thoughtSignature: reasoningSignature(flavor, ctx.reasoning) }
+                      ]
+                    }
+                  }
+                : {})
+            }
+          ],
           usageMetadata: usageMetadata(ctx.usage)
         })
       )
@@ -627,7 +701,8 @@ const makeAdapter = (flavor: Flavor, pageSizeDefault: number): ProtocolAdapter =
             candidate(
               ctx.finishReason === "content-filter" && ctx.text === "" ? undefined : ctx.text,
               ctx.finishReason,
-              scriptedCalls(ctx)
+              scriptedCalls(ctx),
+              ctx.reasoning
             )
           ],
           usageMetadata: usageMetadata(ctx.usage)
@@ -635,7 +710,34 @@ const makeAdapter = (flavor: Flavor, pageSizeDefault: number): ProtocolAdapter =
         { "content-type": "application/json; charset=UTF-8" }
       ),
     streamHeaders: () => streamHeaders,
-    streamStart: () => [],
+    // Thoughts come first, in a chunk of their own (signed there when no function call follows).
+    streamStart: (ctx) =>
+      ctx.reasoning === undefined
+        ? []
+        : [
+            dataFrame(
+              envelope(ctx, {
+                candidates: [
+                  {
+                    content: {
+                      role: "model",
+                      parts: [
+                        {
+                          text: ctx.reasoning,
+                          thought: true,
+                          ...(scriptedCalls(ctx).length === 0
+                            ? { thoughtSignature: reasoningSignature(flavor, ctx.reasoning) }
+                            : {})
+                        }
+                      ]
+                    },
+                    ...(flavor === "gemini" ? { index: 0 } : {})
+                  }
+                ],
+                usageMetadata: usageMetadata(ctx.usage, 0)
+              })
+            )
+          ],
     // A reply that only calls functions has no text chunk.
     streamDelta: (ctx, text, index) =>
       text === "" && scriptedCalls(ctx).length > 0 ? "" : dataFrame(streamChunk(ctx, text, index)),

@@ -12,6 +12,7 @@ import {
   type ErrorReply,
   type FaultKind,
   type RequestedFormat,
+  reasoningSignature,
   type SeenMedia,
   type SimModel,
   splitText
@@ -332,8 +333,17 @@ const responseIds = (ctx: RenderContext) => {
   return { response: `resp_${id}`, reasoning: `rs_${id}`, message: `msg_${id}` }
 }
 
-const reasoningItem = (ctx: RenderContext) => ({ id: responseIds(ctx).reasoning, type: "reasoning", summary: [] })
-const hasReasoning = (ctx: RenderContext) => ctx.usage.reasoningTokens > 0
+/**
+ * The reasoning item: a scripted reasoning as its summary and its encrypted content (bound to the text,
+ * so another provider's or an edited one is refused when sent back).
+ */
+const reasoningItem = (ctx: RenderContext) => ({
+  id: responseIds(ctx).reasoning,
+  type: "reasoning",
+  summary: ctx.reasoning !== undefined ? [{ type: "summary_text", text: ctx.reasoning }] : [],
+  ...(ctx.reasoning !== undefined ? { encrypted_content: reasoningSignature("openai", ctx.reasoning) } : {})
+})
+const hasReasoning = (ctx: RenderContext) => ctx.reasoning !== undefined || ctx.usage.reasoningTokens > 0
 
 const textPart = (text: string) => ({ type: "output_text", annotations: [], logprobs: [], text })
 
@@ -426,8 +436,19 @@ const responsesStreamStart = (ctx: RenderContext): ReadonlyArray<Frame> => {
     event(ctx, "response.in_progress", { response: responseObject(ctx, "start") })
   ]
   if (hasReasoning(ctx)) {
-    frames.push(event(ctx, "response.output_item.added", { item: reasoningItem(ctx), output_index: 0 }))
-    frames.push(event(ctx, "response.output_item.done", { item: reasoningItem(ctx), output_index: 0 }))
+    const item = reasoningItem(ctx)
+    frames.push(event(ctx, "response.output_item.added", { item: { ...item, summary: [] }, output_index: 0 }))
+    if (ctx.reasoning !== undefined) {
+      const half = Math.ceil(ctx.reasoning.length / 2)
+      const ids = { item_id: item.id, output_index: 0, summary_index: 0 }
+      frames.push(
+        event(ctx, "response.reasoning_summary_part.added", { ...ids, part: { type: "summary_text", text: "" } })
+      )
+      for (const delta of [ctx.reasoning.slice(0, half), ctx.reasoning.slice(half)])
+        frames.push(event(ctx, "response.reasoning_summary_text.delta", { ...ids, delta }))
+      frames.push(event(ctx, "response.reasoning_summary_text.done", { ...ids, text: ctx.reasoning }))
+    }
+    frames.push(event(ctx, "response.output_item.done", { item, output_index: 0 }))
   }
   if (hasMessage(ctx)) {
     const index = messageIndex(ctx)
@@ -657,6 +678,17 @@ const responsesInputProblem = (input: ReadonlyArray<Json>): WireResponse | undef
         )
       called.add(item.call_id)
     }
+    // A reasoning item sent back: its encrypted content must be one this API gave (bound to its summary).
+    if (item.type === "reasoning" && typeof item.encrypted_content === "string") {
+      const summary = Array.isArray(item.summary) ? (item.summary as Array<{ text?: unknown }>) : []
+      const text = summary.map((part) => String(part.text ?? "")).join("\n\n")
+      if (item.encrypted_content !== reasoningSignature("openai", text))
+        return invalid(
+          `The encrypted content for item ${String(item.id)} could not be verified.`,
+          `input[${i}].encrypted_content`,
+          "invalid_encrypted_content"
+        )
+    }
     if (item.type === "function_call_output") {
       if (typeof item.call_id !== "string" || !called.has(item.call_id))
         return invalid(`No tool call found for function call output with call_id ${String(item.call_id)}.`, "input")
@@ -798,7 +830,31 @@ const requestedFormat = (call: IncomingCall): RequestedFormat | undefined => {
   }
 }
 
+/** Models of the families that do not reason (GPT-4, GPT-4o, GPT-4.1, GPT-3.5): they refuse reasoning controls. */
+const nonReasoningModel = /^(gpt-4|gpt-3\.5|chatgpt-4o)/
+
+/** A reasoning control sent to a model that does not reason, refused as the real API refuses it. */
+const reasoningProblem = (api: Api, body: Json): WireResponse | undefined => {
+  const model = typeof body.model === "string" ? body.model : ""
+  if (!nonReasoningModel.test(model)) return undefined
+  if (api === "chat" && body.reasoning_effort !== undefined)
+    return invalid(
+      "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
+      "reasoning_effort",
+      "unsupported_parameter"
+    )
+  if (api !== "chat" && isJsonObject(body.reasoning) && body.reasoning.effort !== undefined)
+    return invalid(
+      "Unsupported parameter: 'reasoning.effort' is not supported with this model.",
+      "reasoning.effort",
+      "unsupported_parameter"
+    )
+  return undefined
+}
+
 const toolRequestProblem = (api: Api, body: Json): WireResponse | undefined => {
+  const reasoning = reasoningProblem(api, body)
+  if (reasoning) return reasoning
   const tools = toolsProblem(api, body)
   if (tools) return tools
   if (api === "chat")

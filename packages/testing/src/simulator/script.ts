@@ -2,6 +2,7 @@
  * What a simulator can be told to answer, in provider-neutral terms. Each protocol adapter renders
  * these into its own wire format, so one script drives any of the five simulators.
  */
+import { createHash } from "node:crypto"
 import type { FinishReason, Usage } from "@llm-orchestrator/core"
 
 /** Provider-neutral failure kinds; each adapter renders the provider's real status and error body. */
@@ -68,6 +69,12 @@ export interface TextReply {
   readonly text: string
   /** Tool calls after the text; the finish reason then defaults to "tool-calls". */
   readonly toolCalls?: ReadonlyArray<ScriptedToolCall>
+  /**
+   * The model's reasoning, before the text, in the provider's form (Anthropic/Bedrock thinking with a
+   * signature, Gemini thought parts with a thoughtSignature, OpenAI reasoning summaries). Streams
+   * send it as deltas first. Without it, a scripted `usage.reasoningTokens` still gives a stock thought.
+   */
+  readonly reasoning?: string
   /** How the text is split into stream deltas: a count of near-equal pieces, or the pieces. Default: words. */
   readonly chunks?: number | ReadonlyArray<string>
   /** Normalised usage (docs/ARCHITECTURE.md, "Domain"); each adapter renders it in its wire form. Default: estimated. */
@@ -164,3 +171,12 @@ export const completeUsage = (usage: Partial<Usage> | undefined, requestBytes: n
     ...(usage?.webFetches ? { webFetches: usage.webFetches } : {})
   }
 }
+
+/**
+ * The signature a simulator gives a piece of reasoning: bound to the protocol and the text, as the
+ * real APIs' are, so a signature from another provider or over edited text is refused.
+ */
+export const reasoningSignature = (protocol: string, text: string): string =>
+  Buffer.from(`${protocol}-signature:${createHash("sha256").update(text).digest("hex").slice(0, 32)}`).toString(
+    "base64"
+  )

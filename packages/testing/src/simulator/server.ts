@@ -65,6 +65,8 @@ export interface RenderContext {
   readonly chunks: ReadonlyArray<string>
   /** The reply's tool calls, after its text (absent or empty: none). */
   readonly toolCalls?: ReadonlyArray<ScriptedToolCall>
+  /** The reply's scripted reasoning (absent: none, unless usage has reasoning tokens). */
+  readonly reasoning?: string
   /** The structured-output format the request asked for; absent when it asked for none. */
   readonly responseFormat?: RequestedFormat
   /** The images and documents the request carried, in order (absent or empty: none). */
@@ -391,6 +393,7 @@ export class Simulator {
       text: reply.text,
       chunks,
       toolCalls,
+      ...(reply.kind === "text" && reply.reasoning !== undefined ? { reasoning: reply.reasoning } : {}),
       ...(format !== undefined ? { responseFormat: format } : {}),
       media: route.media ?? noMedia
     }
