@@ -5,35 +5,10 @@
  * with a valid responseFormat still has its tools checked.
  */
 import { describe, expect, it } from "@effect/vitest"
-import {
-  type ChatRequest,
-  emptyUsage,
-  LLMOrchestrator,
-  type ProviderFinish,
-  type StreamEvent
-} from "@llm-orchestrator/core"
-import type { FakeStep } from "@llm-orchestrator/testing"
+import { type ChatRequest, LLMOrchestrator, type StreamEvent } from "@llm-orchestrator/core"
 import { Effect, Stream } from "effect"
-import { setup } from "./orchestrator-helpers.ts"
+import { providerFinish, withFallbackModel } from "./orchestrator-helpers.ts"
 
-const oneModel = (...steps: ReadonlyArray<FakeStep>) => {
-  const t = setup({
-    activeProvider: "openai",
-    activeModel: "a",
-    providers: { openai: { fallbackModels: ["b"] } },
-    retry: { maxAttempts: 1 }
-  })
-  t.fake("openai").scriptModel("a", ...steps)
-  t.fake("openai").scriptModel("b", { text: "from b" })
-  return t
-}
-const finish = (fields: Partial<ProviderFinish> = {}): ProviderFinish => ({
-  _tag: "ProviderFinish",
-  finishReason: "stop",
-  usage: { ...emptyUsage, inputTokens: 40, outputTokens: 2 },
-  model: "a",
-  ...fields
-})
 const ask = { role: "user" as const, content: "sixteen chars!!!" }
 const city = { type: "object", properties: { city: { type: "string" } }, required: ["city"] }
 const streamOf = (request: ChatRequest) =>
@@ -42,7 +17,7 @@ const tags = (events: Iterable<StreamEvent>) => Array.from(events, (e) => e._tag
 
 describe("answers at the edges", () => {
   it.effect("an empty answer that finished normally is an answer, plain and streamed: no fallback", () => {
-    const t = oneModel({ text: "" }, { events: [[finish()]] })
+    const t = withFallbackModel({ text: "" }, { events: [[providerFinish()]] })
     return Effect.gen(function* () {
       const llm = yield* LLMOrchestrator
       const response = yield* llm.sendRequest({ messages: [ask] })
@@ -54,12 +29,12 @@ describe("answers at the edges", () => {
   })
 
   it.effect("a streamed answer of tool calls, text after them, is not checked against the schema", () => {
-    const t = oneModel({
+    const t = withFallbackModel({
       events: [
         [{ _tag: "ToolCallStart", id: "c1", name: "lookup" }],
         [{ _tag: "ToolCall", id: "c1", name: "lookup", arguments: {} }],
         [{ _tag: "TextDelta", text: "Looking it up." }],
-        [finish({ finishReason: "tool-calls" })]
+        [providerFinish({ finishReason: "tool-calls" })]
       ]
     })
     const request: ChatRequest = {
@@ -77,7 +52,7 @@ describe("answers at the edges", () => {
   })
 
   it.effect("a stream cut before any usage is estimated with 6,000 tokens per image", () => {
-    const t = oneModel({ text: "12345678abcd", chunks: ["12345678", "abcd", "tail"], usage: {} })
+    const t = withFallbackModel({ text: "12345678abcd", chunks: ["12345678", "abcd", "tail"], usage: {} })
     const image = { type: "image" as const, data: "iVBORw0KGgo=", mediaType: "image/png" as const }
     const request: ChatRequest = {
       messages: [{ role: "user", content: [{ type: "text", text: "sixteen chars!!!" }, image] }]
@@ -91,7 +66,7 @@ describe("answers at the edges", () => {
   })
 
   it.effect("a valid responseFormat does not let broken tools through", () => {
-    const t = oneModel()
+    const t = withFallbackModel()
     return Effect.gen(function* () {
       const llm = yield* LLMOrchestrator
       const failure = yield* Effect.flip(

@@ -6,17 +6,19 @@ import {
   BudgetExceededError,
   type CostRecord,
   CostTracker,
+  emptyUsage,
   type LLMError,
   LLMOrchestrator,
   type LLMOrchestratorOptions,
   type ModelInfo,
   Pricing,
+  type ProviderFinish,
   type ProviderId,
   type ProviderSetup,
   ProviderUnavailableError,
   type Usage
 } from "@llm-orchestrator/core"
-import { makeFakeProvider } from "@llm-orchestrator/testing"
+import { type FakeStep, makeFakeProvider } from "@llm-orchestrator/testing"
 import { Effect, Layer } from "effect"
 
 /** $1 per million input tokens and $2 per million output tokens, for every model but "unpriced". */
@@ -92,3 +94,25 @@ export const unavailable = (model: string) =>
 export const attemptsOf = (
   attempts: ReadonlyArray<{ provider: string; model: string; outcome: string; errorTag?: string }>
 ) => attempts.map((a) => `${a.provider}/${a.model}:${a.outcome}${a.errorTag ? `:${a.errorTag}` : ""}`)
+
+/** Model "a" scripted with `steps`, one try, and a fallback model "b" that answers: a failure before the first output moves to "b". */
+export const withFallbackModel = (...steps: ReadonlyArray<FakeStep>) => {
+  const t = setup({
+    activeProvider: "openai",
+    activeModel: "a",
+    providers: { openai: { fallbackModels: ["b"] } },
+    retry: { maxAttempts: 1 }
+  })
+  t.fake("openai").scriptModel("a", ...steps)
+  t.fake("openai").scriptModel("b", { text: "from b" })
+  return t
+}
+
+/** Model "a"'s end of a stream: 40 tokens in, 2 out, "stop" unless `fields` say otherwise. */
+export const providerFinish = (fields: Partial<ProviderFinish> = {}): ProviderFinish => ({
+  _tag: "ProviderFinish",
+  finishReason: "stop",
+  usage: { ...emptyUsage, inputTokens: 40, outputTokens: 2 },
+  model: "a",
+  ...fields
+})

@@ -4,37 +4,9 @@
  * estimate that counts those arguments. Also the exact message for a provider that is not configured.
  */
 import { describe, expect, it } from "@effect/vitest"
-import {
-  emptyUsage,
-  LLMOrchestrator,
-  type ProviderFinish,
-  type ProviderStreamEvent,
-  type StreamEvent
-} from "@llm-orchestrator/core"
-import type { FakeStep } from "@llm-orchestrator/testing"
+import { LLMOrchestrator, type ProviderStreamEvent, type StreamEvent } from "@llm-orchestrator/core"
 import { Effect, Stream } from "effect"
-import { setup, user } from "./orchestrator-helpers.ts"
-
-/** One model, one try, and a fallback model: a failure before the first output would move to "b". */
-const withStreams = (...steps: ReadonlyArray<FakeStep>) => {
-  const t = setup({
-    activeProvider: "openai",
-    activeModel: "a",
-    providers: { openai: { fallbackModels: ["b"] } },
-    retry: { maxAttempts: 1 }
-  })
-  t.fake("openai").scriptModel("a", ...steps)
-  t.fake("openai").scriptModel("b", { text: "from b" })
-  return t
-}
-
-const finish = (fields: Partial<ProviderFinish> = {}): ProviderFinish => ({
-  _tag: "ProviderFinish",
-  finishReason: "stop",
-  usage: { ...emptyUsage, inputTokens: 40, outputTokens: 2 },
-  model: "a",
-  ...fields
-})
+import { providerFinish, setup, user, withFallbackModel } from "./orchestrator-helpers.ts"
 
 const start: ProviderStreamEvent = { _tag: "ToolCallStart", id: "c1", name: "lookup" }
 const delta = (argumentsDelta: string): ProviderStreamEvent => ({ _tag: "ToolCallDelta", id: "c1", argumentsDelta })
@@ -46,7 +18,9 @@ const tags = (events: Iterable<StreamEvent>) =>
 
 describe("tool calls as stream output", () => {
   it.effect("a content filter after a tool call's start, in the same chunk, ends the answer: no fallback", () => {
-    const t = withStreams({ events: [[start, delta('{"q":1}'), finish({ finishReason: "content-filter" })]] })
+    const t = withFallbackModel({
+      events: [[start, delta('{"q":1}'), providerFinish({ finishReason: "content-filter" })]]
+    })
     return Effect.gen(function* () {
       const events = yield* Stream.runCollect(streamOf())
       expect(tags(events)).toEqual(["ToolCallStart", "ToolCallDelta", "Finish:content-filter:a"])
@@ -56,10 +30,10 @@ describe("tool calls as stream output", () => {
   })
 
   it.effect("a content filter after a whole tool call ends the answer too", () => {
-    const t = withStreams({
+    const t = withFallbackModel({
       events: [
         [{ _tag: "ToolCall", id: "c1", name: "lookup", arguments: { q: 1 } }],
-        [finish({ finishReason: "content-filter" })]
+        [providerFinish({ finishReason: "content-filter" })]
       ]
     })
     return Effect.gen(function* () {
@@ -71,7 +45,7 @@ describe("tool calls as stream output", () => {
 
   it.effect("a stream cut after argument deltas, before any usage, is billed on an estimate counting them", () => {
     // 16 characters of prompt (4 tokens); 15 characters of arguments delivered (4 tokens).
-    const t = withStreams({ events: [[start], [delta('{"city":')], [delta('"Oslo"}')], [finish()]] })
+    const t = withFallbackModel({ events: [[start], [delta('{"city":')], [delta('"Oslo"}')], [providerFinish()]] })
     return Effect.gen(function* () {
       const events = yield* Stream.runCollect(Stream.take(streamOf(), 3))
       expect(tags(events)).toEqual(["ToolCallStart", "ToolCallDelta", "ToolCallDelta"])
