@@ -13,6 +13,8 @@ import type {
   LLMError,
   MediaData,
   Message,
+  ReasoningConfig,
+  ReasoningPart,
   StreamEvent,
   ToolDefinition,
   Usage
@@ -51,6 +53,8 @@ export interface ModelSettings {
   readonly maxTokens?: number
   readonly topP?: number
   readonly stop?: ReadonlyArray<string>
+  /** Ask the model to think first (`effort` and/or `budgetTokens`, as `ChatRequest.reasoning`). */
+  readonly reasoning?: ReasoningConfig
   /** Cost attribution tags, copied into every cost record. */
   readonly metadata?: Readonly<Record<string, string>>
 }
@@ -80,9 +84,28 @@ const fileOf = (part: Prompt.FilePart): ContentPart => ({
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
 /**
- * `Prompt` messages to the orchestrator's. Reasoning parts of earlier answers are dropped (core has no
- * reasoning part), and so are parts of tools the provider ran itself and approval bookkeeping (effect/ai
- * resolves approvals before asking the model).
+ * Where our reasoning parts ride in effect/ai's reasoning parts: `metadata` of a response part, which
+ * `Prompt.fromResponseParts` (Chat, toolkits) copies into the prompt part's `options`. They carry the
+ * signatures a provider needs back (Anthropic refuses a tool turn without its thinking block, Gemini 3
+ * a function call without its thought signature); effect/ai's `text` alone cannot.
+ */
+const reasoningCarrier = (parts: ReadonlyArray<ReasoningPart>) => ({
+  [metadataKey]: { reasoningParts: parts as unknown as Schema.Json }
+})
+
+/** Our reasoning parts in an effect/ai prompt part's options; none for reasoning we did not write. */
+const reasoningPartsOf = (part: Prompt.ReasoningPart): ReadonlyArray<ContentPart> => {
+  const carried = part.options[metadataKey]
+  return isObject(carried) && Array.isArray(carried.reasoningParts)
+    ? (carried.reasoningParts as ReadonlyArray<ContentPart>)
+    : []
+}
+
+/**
+ * `Prompt` messages to the orchestrator's. An assistant message's reasoning goes first, as our parts
+ * that it carries (core checks them and sends them back to the provider type that wrote them only);
+ * reasoning from elsewhere is dropped, as are parts of tools the provider ran itself and approval
+ * bookkeeping (effect/ai resolves approvals before asking the model).
  */
 export const toMessages = (prompt: Prompt.Prompt): Array<Message> => {
   const messages: Array<Message> = []
@@ -99,16 +122,19 @@ export const toMessages = (prompt: Prompt.Prompt): Array<Message> => {
         break
       }
       case "assistant": {
+        const reasoning: Array<ContentPart> = []
         const content: Array<ContentPart> = []
         for (const part of message.content) {
-          if (part.type === "text") content.push({ type: "text", text: part.text })
+          if (part.type === "reasoning") reasoning.push(...reasoningPartsOf(part))
+          else if (part.type === "text") content.push({ type: "text", text: part.text })
           else if (part.type === "tool-call" && !part.providerExecuted) {
             if (!isObject(part.params))
               refuse("prompt", `the arguments of tool call ${part.id} (${part.name}) are not a JSON object`)
             content.push({ type: "tool-call", id: part.id, name: part.name, arguments: part.params as never })
           } else if (part.type === "file") refuse("prompt", "files in assistant messages are not supported")
         }
-        if (content.length > 0) messages.push({ role: "assistant", content })
+        if (reasoning.length + content.length > 0)
+          messages.push({ role: "assistant", content: [...reasoning, ...content] })
         break
       }
       case "tool": {
@@ -167,6 +193,7 @@ export const toRequest = (
   if (settings.maxTokens !== undefined) request.maxTokens = settings.maxTokens
   if (settings.topP !== undefined) request.topP = settings.topP
   if (settings.stop !== undefined) request.stop = settings.stop
+  if (settings.reasoning !== undefined) request.reasoning = settings.reasoning
   if (settings.metadata !== undefined) request.metadata = settings.metadata
   if (options.tools.length > 0) {
     request.tools = options.tools.map((tool) => toolDefinition(tool, codecTransformer))
@@ -228,9 +255,15 @@ const finishPart = (answer: ChatResponse | Finish): Response.FinishPartEncoded =
   metadata: metadataOf(answer)
 })
 
-/** A plain answer as effect/ai parts: who answered, the text, the tool calls, then the finish. */
+/**
+ * A plain answer as effect/ai parts: who answered, the reasoning (one part per part of ours, each
+ * carrying it), the text, the tool calls, then the finish.
+ */
 export const toParts = (response: ChatResponse): Array<Response.PartEncoded> => {
   const parts: Array<Response.PartEncoded> = [responseMetadata(response)]
+  if (response.reasoningParts !== undefined)
+    for (const part of response.reasoningParts)
+      parts.push({ type: "reasoning", text: part.text, metadata: reasoningCarrier([part]) })
   if (response.content.length > 0) parts.push({ type: "text", text: response.content })
   if (response.toolCalls !== undefined)
     for (const call of response.toolCalls)
@@ -239,20 +272,32 @@ export const toParts = (response: ChatResponse): Array<Response.PartEncoded> => 
   return parts
 }
 
+const reasoningId = "reasoning-0"
+
 /**
  * A stateful mapper for one stream: each chunk of our events becomes a chunk of effect/ai parts (at
- * least one part per event), text wrapped in text-start/end blocks. Who answered is known only at our
- * `Finish`, so the response-metadata part comes right before the finish part.
+ * least one part per event), text wrapped in text-start/end blocks. The reasoning is one block, opened
+ * by its first delta and ended at our `Finish`, the first event that has its signatures (the end part
+ * carries them; a block with no deltas, e.g. only a Gemini signature, opens there). Who answered is
+ * also known only at `Finish`, so the response-metadata part comes right before the finish part.
  */
 export const streamPartsMapper = (
   onFinish: (finish: Finish) => void
 ): ((events: ReadonlyArray<StreamEvent>) => Array<Response.StreamPartEncoded>) => {
   let textId: string | undefined
   let blocks = 0
+  let reasoningOpen = false
   return (events) => {
     const parts: Array<Response.StreamPartEncoded> = []
     for (const event of events) {
       switch (event._tag) {
+        case "ReasoningDelta":
+          if (!reasoningOpen) {
+            reasoningOpen = true
+            parts.push({ type: "reasoning-start", id: reasoningId })
+          }
+          parts.push({ type: "reasoning-delta", id: reasoningId, delta: event.text })
+          break
         case "TextDelta":
           if (textId === undefined) {
             textId = `text-${blocks++}`
@@ -276,14 +321,24 @@ export const streamPartsMapper = (
             { type: "tool-call", id: event.id, name: event.name, params: event.arguments }
           )
           break
-        case "Finish":
+        case "Finish": {
           if (textId !== undefined) {
             parts.push({ type: "text-end", id: textId })
             textId = undefined
           }
+          const carried = event.reasoningParts ?? []
+          if (!reasoningOpen && carried.length > 0) parts.push({ type: "reasoning-start", id: reasoningId })
+          if (reasoningOpen || carried.length > 0)
+            parts.push({
+              type: "reasoning-end",
+              id: reasoningId,
+              ...(carried.length > 0 ? { metadata: reasoningCarrier(carried) } : {})
+            })
+          reasoningOpen = false
           parts.push(responseMetadata(event), finishPart(event))
           onFinish(event)
           break
+        }
       }
     }
     return parts
