@@ -20,7 +20,47 @@ export type Role = typeof Role.Type
 /** A JSON object: tool arguments and JSON Schemas. */
 const JsonObject = Schema.Record(Schema.String, Schema.Unknown)
 
-export const TextPart = Schema.Struct({ type: Schema.Literal("text"), text: Schema.String })
+/**
+ * Anthropic prompt caching: a cache breakpoint (`cache_control`). `ttl` "5m" (default) or "1h", which
+ * is written at a higher rate (`usage.cacheWrite1hTokens`).
+ */
+export const AnthropicCacheControl = Schema.Struct({
+  type: Schema.Literal("ephemeral"),
+  ttl: Schema.optionalKey(Schema.Literals(["5m", "1h"]))
+})
+export type AnthropicCacheControl = typeof AnthropicCacheControl.Type
+
+/** What only Anthropic has, where a request, a message, a part or a tool may say it. */
+export const AnthropicOptions = Schema.Struct({ cacheControl: Schema.optionalKey(AnthropicCacheControl) })
+export type AnthropicOptions = typeof AnthropicOptions.Type
+
+/** Bedrock prompt caching: a Converse `cachePoint` block after what is to be cached. */
+export const BedrockCachePoint = Schema.Struct({ type: Schema.Literal("default") })
+export type BedrockCachePoint = typeof BedrockCachePoint.Type
+
+/** What only Bedrock has, where a message, a part or a tool may say it. */
+export const BedrockOptions = Schema.Struct({ cachePoint: Schema.optionalKey(BedrockCachePoint) })
+export type BedrockOptions = typeof BedrockOptions.Type
+
+/**
+ * What only one provider type has, keyed by that type: each provider reads its own key and ignores the
+ * others, so one request can carry both Anthropic's and Bedrock's markers and keep caching after a
+ * fallback from one to the other (README "Prompt caching").
+ */
+export const ProviderOptions = Schema.Struct({
+  anthropic: Schema.optionalKey(AnthropicOptions),
+  bedrock: Schema.optionalKey(BedrockOptions)
+})
+export type ProviderOptions = typeof ProviderOptions.Type
+
+/** The `providerOptions` field of a request, a message, a part and a tool definition. */
+const providerOptions = Schema.optionalKey(ProviderOptions)
+
+export const TextPart = Schema.Struct({
+  type: Schema.Literal("text"),
+  text: Schema.String,
+  providerOptions
+})
 export type TextPart = typeof TextPart.Type
 
 /** A tool the model called, in an assistant message of the history (as `response.toolCalls` returned it). */
@@ -28,7 +68,8 @@ export const ToolCallPart = Schema.Struct({
   type: Schema.Literal("tool-call"),
   id: Schema.String,
   name: Schema.String,
-  arguments: JsonObject
+  arguments: JsonObject,
+  providerOptions
 })
 export type ToolCallPart = typeof ToolCallPart.Type
 
@@ -41,7 +82,8 @@ export const ToolResultPart = Schema.Struct({
   id: Schema.String,
   name: Schema.String,
   result: Schema.Unknown,
-  isError: Schema.optionalKey(Schema.Boolean)
+  isError: Schema.optionalKey(Schema.Boolean),
+  providerOptions
 })
 export type ToolResultPart = typeof ToolResultPart.Type
 
@@ -57,7 +99,8 @@ export const ImagePart = Schema.Struct({
   type: Schema.Literal("image"),
   data: MediaData,
   mediaType: Schema.String,
-  filename: Schema.optionalKey(Schema.String)
+  filename: Schema.optionalKey(Schema.String),
+  providerOptions
 })
 export type ImagePart = typeof ImagePart.Type
 
@@ -66,7 +109,8 @@ export const FilePart = Schema.Struct({
   type: Schema.Literal("file"),
   data: MediaData,
   mediaType: Schema.String,
-  filename: Schema.optionalKey(Schema.String)
+  filename: Schema.optionalKey(Schema.String),
+  providerOptions
 })
 export type FilePart = typeof FilePart.Type
 
@@ -93,7 +137,9 @@ export type ContentPart = typeof ContentPart.Type
 
 export const Message = Schema.Struct({
   role: Role,
-  content: Schema.Union([Schema.String, Schema.Array(ContentPart)])
+  content: Schema.Union([Schema.String, Schema.Array(ContentPart)]),
+  /** Markers on the whole message (Anthropic: its last block; Bedrock: a cache point after it). */
+  providerOptions
 })
 export type Message = typeof Message.Type
 
@@ -101,7 +147,8 @@ export type Message = typeof Message.Type
 export const ToolDefinition = Schema.Struct({
   name: Schema.String,
   description: Schema.optionalKey(Schema.String),
-  parameters: JsonObject
+  parameters: JsonObject,
+  providerOptions
 })
 export type ToolDefinition = typeof ToolDefinition.Type
 
@@ -184,7 +231,9 @@ export const ChatRequest = Schema.Struct({
   /** Ask the model to reason first; its reasoning comes back in `response.reasoning`. */
   reasoning: Schema.optionalKey(ReasoningConfig),
   /** Cost attribution tags (feature, tenant, user, ...), copied into every cost record. */
-  metadata: Schema.optionalKey(Schema.Record(Schema.String, Schema.String))
+  metadata: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
+  /** What only one provider has (prompt caching): README "Prompt caching". */
+  providerOptions
 })
 export type ChatRequest = typeof ChatRequest.Type
 

@@ -16,6 +16,7 @@ import type {
   Usage
 } from "./domain.ts"
 import type { LLMError } from "./errors.ts"
+import { optionalField } from "./internal/optional.ts"
 import { LLMOrchestrator } from "./orchestrator/orchestrator.ts"
 
 /** A tool with the code that runs it. A failure of `execute` is sent to the model as an error result. */
@@ -108,9 +109,12 @@ export const runToolLoop = <R = never>(
   Effect.gen(function* () {
     const llm = yield* LLMOrchestrator
     const maxSteps = options.maxSteps ?? defaultMaxSteps
-    const definitions: Array<ToolDefinition> = tools.map(({ name, description, parameters }) =>
-      description === undefined ? { name, parameters } : { name, description, parameters }
-    )
+    const definitions: Array<ToolDefinition> = tools.map(({ name, description, parameters, providerOptions }) => ({
+      name,
+      ...optionalField("description", description),
+      parameters,
+      ...optionalField("providerOptions", providerOptions)
+    }))
     const byName = new Map(tools.map((tool) => [tool.name, tool]))
     const messages: Array<Message> = [...request.messages]
     const steps: Array<ChatResponse> = []

@@ -7,6 +7,15 @@
 import type { ChatRequest, ProviderId } from "../domain.ts"
 import { InvalidRequestError } from "../errors.ts"
 import { compileSchema } from "./output.ts"
+import {
+  type Breakpoint,
+  breakpointsProblem,
+  messageRank,
+  providerOptionsProblem,
+  requestRank,
+  systemRank,
+  toolRank
+} from "./provider-options.ts"
 
 const roles = new Set(["system", "user", "assistant", "tool"])
 
@@ -92,7 +101,7 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 
 const nonEmptyString = (value: unknown): value is string => typeof value === "string" && value.length > 0
 
-const toolsProblem = (tools: unknown, toolChoice: unknown): string | undefined => {
+const toolsProblem = (tools: unknown, toolChoice: unknown, breakpoints: Array<Breakpoint>): string | undefined => {
   if (tools !== undefined) {
     if (!Array.isArray(tools)) return "request.tools must be an array of { name, description?, parameters }"
     const names = new Set<string>()
@@ -107,6 +116,10 @@ const toolsProblem = (tools: unknown, toolChoice: unknown): string | undefined =
         return `request.tools[${i}].description must be a string`
       if (!isPlainObject(tool.parameters) || tool.parameters.type !== "object")
         return `request.tools[${i}].parameters must be a JSON Schema of an object ({ type: "object", properties: {...} })`
+      if (tool.providerOptions !== undefined) {
+        const problem = providerOptionsProblem(tool.providerOptions, `request.tools[${i}]`, toolRank, breakpoints)
+        if (problem !== undefined) return problem
+      }
     }
   }
   if (toolChoice === undefined || toolChoice === "auto" || toolChoice === "none") return undefined
@@ -211,6 +224,9 @@ const partProblem = (part: unknown, role: string, where: string, callIds: Set<st
       if (role !== "assistant") return `${where}: reasoning parts belong in assistant messages`
       if (typeof part.text !== "string" || !nonEmptyString(part.source))
         return `${where} must be { type: "reasoning", text, source, signature?, redacted?, id? } as response.reasoningParts gives them`
+      // Thinking blocks cannot be cache breakpoints (Anthropic) and go back exactly as they came.
+      if (part.providerOptions !== undefined)
+        return `${where}: reasoning parts take no providerOptions (they go back as the provider returned them); put the marker on the message or on another part`
       for (const key of ["signature", "redacted", "id"] as const)
         if (part[key] !== undefined && typeof part[key] !== "string") return `${where}.${key} must be a string`
       return undefined
@@ -247,6 +263,8 @@ const problemIn = (request: ChatRequest): string | undefined => {
   if (!Array.isArray(request.messages) || request.messages.length === 0)
     return "request.messages must be a non-empty array of { role, content }"
   let callIds: Set<string> | undefined
+  // Created at the first providerOptions: a request without any allocates nothing for them.
+  let breakpoints: Array<Breakpoint> | undefined
   // Indexed loops: no iterator or entry arrays on every request.
   for (let i = 0; i < request.messages.length; i++) {
     const message = request.messages[i]!
@@ -254,17 +272,36 @@ const problemIn = (request: ChatRequest): string | undefined => {
     if (!roles.has(message.role))
       return `request.messages[${i}].role must be "system", "user", "assistant" or "tool" (got ${JSON.stringify(message.role)})`
     const content: unknown = message.content
+    const rank = message.role === "system" ? systemRank : messageRank
     if (typeof content !== "string") {
       if (!Array.isArray(content)) return `request.messages[${i}].content must be a string or an array of content parts`
       for (let j = 0; j < content.length; j++) {
         const part = content[j]
         // Text parts, the common case, need no tool bookkeeping.
         // Stryker disable next-line ConditionalExpression,StringLiteral: equivalent, partProblem accepts the same parts; this only skips its call
-        if (isPlainObject(part) && part.type === "text" && typeof part.text === "string") continue
+        if (
+          isPlainObject(part) &&
+          part.type === "text" &&
+          typeof part.text === "string" &&
+          part.providerOptions === undefined
+        )
+          continue
         callIds ??= new Set()
-        const problem = partProblem(part, message.role, `request.messages[${i}].content[${j}]`, callIds)
+        const where = `request.messages[${i}].content[${j}]`
+        const problem = partProblem(part, message.role, where, callIds)
         if (problem !== undefined) return problem
+        const options = (part as { providerOptions?: unknown }).providerOptions
+        if (options !== undefined) {
+          breakpoints ??= []
+          const optionsProblem = providerOptionsProblem(options, where, rank, breakpoints)
+          if (optionsProblem !== undefined) return optionsProblem
+        }
       }
+    }
+    if (message.providerOptions !== undefined) {
+      breakpoints ??= []
+      const problem = providerOptionsProblem(message.providerOptions, `request.messages[${i}]`, rank, breakpoints)
+      if (problem !== undefined) return problem
     }
     if (
       message.role === "tool" &&
@@ -274,7 +311,18 @@ const problemIn = (request: ChatRequest): string | undefined => {
   }
   if (!request.messages.some((m) => m.role !== "system"))
     return "request.messages needs at least one user or assistant message, not only system messages"
-  const { temperature, topP, maxTokens, stop, metadata, tools, toolChoice, responseFormat, reasoning } = request
+  const {
+    temperature,
+    topP,
+    maxTokens,
+    stop,
+    metadata,
+    tools,
+    toolChoice,
+    responseFormat,
+    reasoning,
+    providerOptions
+  } = request
   if (temperature !== undefined && !(typeof temperature === "number" && temperature >= 0 && temperature <= 2))
     return `request.temperature must be a number from 0 to 2 (got ${String(temperature)})`
   if (topP !== undefined && !(typeof topP === "number" && topP > 0 && topP <= 1))
@@ -297,8 +345,17 @@ const problemIn = (request: ChatRequest): string | undefined => {
     if (problem !== undefined) return problem
   }
   // Stryker disable next-line ConditionalExpression: equivalent, toolsProblem finds nothing without tools or a choice; this only skips its call
-  if (tools !== undefined || toolChoice !== undefined) return toolsProblem(tools, toolChoice)
-  return undefined
+  if (tools !== undefined || toolChoice !== undefined) {
+    breakpoints ??= []
+    const problem = toolsProblem(tools, toolChoice, breakpoints)
+    if (problem !== undefined) return problem
+  }
+  if (providerOptions !== undefined) {
+    breakpoints ??= []
+    const problem = providerOptionsProblem(providerOptions, "request", requestRank, breakpoints)
+    if (problem !== undefined) return problem
+  }
+  return breakpoints === undefined ? undefined : breakpointsProblem(breakpoints)
 }
 
 export const validateRequest = (

@@ -34,7 +34,6 @@ import {
   LLMProvider,
   type ModelInfo,
   ModelNotFoundError,
-  messageText,
   NetworkError,
   type ProviderResponse,
   type ProviderStreamEvent,
@@ -71,7 +70,9 @@ import {
 import {
   outputConfigOf,
   reasoningPartsOf,
+  requestCacheOf,
   source,
+  systemOf,
   thinkingAllowed,
   toMessages,
   toolCallsOf,
@@ -179,10 +180,7 @@ const mergeUsage = (into: WireUsage, from: WireUsage): WireUsage => {
 /** The request's wire parameters, or the refusal of a tool history Anthropic cannot take (mapping.ts). */
 const toParams = (request: ChatRequest, ctx: CallContext): MessageParams | InvalidRequestError => {
   const model = ctx.model
-  const system = request.messages
-    .filter((m) => m.role === "system")
-    .map(messageText)
-    .join("\n\n")
+  const system = systemOf(request)
   const messages = toMessages(request, ctx)
   if (!Array.isArray(messages)) return messages
   let maxTokens = request.maxTokens ?? defaultMaxTokens(model)
@@ -198,12 +196,13 @@ const toParams = (request: ChatRequest, ctx: CallContext): MessageParams | Inval
     max_tokens: maxTokens,
     messages,
     ...thinking,
-    ...(system ? { system } : {}),
+    ...(system !== undefined ? { system } : {}),
     ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
     ...(request.topP !== undefined ? { top_p: request.topP } : {}),
     ...(request.stop !== undefined && request.stop.length > 0 ? { stop_sequences: [...request.stop] } : {}),
     ...toolParams(request),
-    ...(request.responseFormat !== undefined ? { output_config: outputConfigOf(request.responseFormat) } : {})
+    ...(request.responseFormat !== undefined ? { output_config: outputConfigOf(request.responseFormat) } : {}),
+    ...requestCacheOf(request)
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * Tool calls on the Anthropic Messages wire: tool definitions and `tool_choice`, a history's tool calls
  * as assistant `tool_use` blocks and its tool results as `tool_result` blocks of one user message, and
- * the `tool_use` blocks of an answer as tool calls; the structured-output format; and images and files
- * of user messages as `image` and `document` blocks.
+ * the `tool_use` blocks of an answer as tool calls; the structured-output format; images and files
+ * of user messages as `image` and `document` blocks; and prompt-caching markers as `cache_control`.
  *
  * Anthropic pairs calls and results strictly: every `tool_use` of an assistant message is answered by a
  * `tool_result` at the start of the very next (user) message, and nothing else. A history that breaks
@@ -15,6 +15,7 @@ import {
   type InvalidRequestError,
   type Message,
   messageText,
+  type ProviderOptions,
   type ReasoningPart,
   type ResponseFormat,
   type ToolCall,
@@ -27,13 +28,16 @@ import {
   base64Of,
   type CallContext,
   closeObjects,
+  contentParts,
   hasMedia,
+  hasOptions,
   hasWireParts,
   isMediaPart,
   isOwnReasoning,
   type MediaPart,
   mediaWhere,
   megabytes,
+  partOptions,
   textOf,
   thinkingPart,
   toolCallFromValue,
@@ -50,12 +54,73 @@ type BlockParam = AnthropicSdk.ContentBlockParam
 const idLength = 64
 const wireId = (id: string) => toolCallIdFor(id, idLength)
 
+// ---------------------------------------------------------------------------------------------------
+// Prompt caching: `providerOptions.anthropic.cacheControl` (other types' options are not read here).
+
+/** The cache breakpoint that options ask of Anthropic, as the wire's `cache_control`. */
+export const cacheControlOf = (
+  options: ProviderOptions | undefined
+): AnthropicSdk.CacheControlEphemeral | undefined => {
+  const marker = options?.anthropic?.cacheControl
+  return marker === undefined
+    ? undefined
+    : { type: marker.type, ...(marker.ttl !== undefined ? { ttl: marker.ttl } : {}) }
+}
+
+const hasCacheMarkers = (message: Message) => hasOptions(message, cacheControlOf)
+
+/** Thinking blocks cannot carry `cache_control`; every other block the adapter sends can. */
+const cacheable = (block: BlockParam) => block.type !== "thinking" && block.type !== "redacted_thinking"
+
+const withCache = <B extends BlockParam | AnthropicSdk.TextBlockParam>(
+  block: B,
+  marker: AnthropicSdk.CacheControlEphemeral | undefined
+): B => (marker === undefined || !cacheable(block) ? block : { ...block, cache_control: marker })
+
+/** A message's marker goes on its last block that can carry one (the blocks of that message only). */
+const markLast = <B extends BlockParam>(blocks: Array<B>, message: Message): Array<B> => {
+  const marker = cacheControlOf(message.providerOptions)
+  const at = marker === undefined ? -1 : blocks.findLastIndex(cacheable)
+  if (at !== -1) blocks[at] = withCache(blocks[at]!, marker)
+  return blocks
+}
+
+/**
+ * The system messages as `system`: the joined text, or text blocks (one per text part) when a system
+ * message or part carries a cache marker, so the marker has a block to go on. Undefined without text.
+ */
+export const systemOf = (request: ChatRequest): string | Array<AnthropicSdk.TextBlockParam> | undefined => {
+  const systems = request.messages.filter((m) => m.role === "system")
+  if (!systems.some(hasCacheMarkers)) return systems.map(messageText).join("\n\n") || undefined
+  return systems.flatMap((message) =>
+    markLast(
+      contentParts(message).flatMap(
+        (part): Array<AnthropicSdk.TextBlockParam> =>
+          part.type === "text" && part.text !== ""
+            ? [withCache({ type: "text", text: part.text }, cacheControlOf(partOptions(part)))]
+            : []
+      ),
+      message
+    )
+  )
+}
+
 const toolOf = (tool: ToolDefinition): AnthropicSdk.Tool => ({
   name: tool.name,
   ...(tool.description !== undefined ? { description: tool.description } : {}),
   // Core validation guarantees an object schema (`type: "object"`), the one shape Anthropic takes.
-  input_schema: tool.parameters as AnthropicSdk.Tool.InputSchema
+  input_schema: tool.parameters as AnthropicSdk.Tool.InputSchema,
+  ...optionalCache(cacheControlOf(tool.providerOptions))
 })
+
+const optionalCache = (marker: AnthropicSdk.CacheControlEphemeral | undefined) =>
+  marker === undefined ? {} : { cache_control: marker }
+
+/**
+ * The request-level marker: Anthropic's automatic caching (top-level `cache_control`, on the SDK's
+ * `MessageCreateParams` since 1.x), which puts the breakpoint on the last cacheable block itself.
+ */
+export const requestCacheOf = (request: ChatRequest) => optionalCache(cacheControlOf(request.providerOptions))
 
 const toolChoiceOf = (choice: ToolChoice): AnthropicSdk.ToolChoice =>
   choice === "auto"
@@ -89,7 +154,10 @@ export const outputConfigOf = (format: ResponseFormat): AnthropicSdk.OutputConfi
  */
 const assistantBlocks = (parts: ReadonlyArray<ContentPart>): Array<BlockParam> =>
   parts.flatMap((part): Array<BlockParam> => {
-    if (part.type === "text") return part.text === "" ? [] : [{ type: "text", text: part.text }]
+    if (part.type === "text")
+      return part.text === ""
+        ? []
+        : [withCache({ type: "text", text: part.text }, cacheControlOf(part.providerOptions))]
     if (part.type === "reasoning") {
       if (!isOwnReasoning(part, source)) return []
       return part.redacted !== undefined
@@ -98,7 +166,12 @@ const assistantBlocks = (parts: ReadonlyArray<ContentPart>): Array<BlockParam> =
     }
     // Core validation keeps tool results out of assistant messages: the rest are calls.
     const call = part as ToolCallPart
-    return [{ type: "tool_use", id: wireId(call.id), name: call.name, input: call.arguments }]
+    return [
+      withCache(
+        { type: "tool_use", id: wireId(call.id), name: call.name, input: call.arguments },
+        cacheControlOf(call.providerOptions)
+      )
+    ]
   })
 
 /** The provider type a reasoning part of this adapter names (its signatures are valid only here). */
@@ -174,8 +247,11 @@ const mediaBlock = (part: MediaPart): BlockParam | "too-large" | "text-url" => {
       }
 }
 
-/** A user message with images or files: its blocks in order (empty texts dropped), or the refusal. */
-const userMediaBlocks = (
+/**
+ * A user message with images, files or cache markers: its blocks in order (empty texts dropped, a part's
+ * marker on its block; an empty text has no block and so no marker), or the refusal.
+ */
+const userBlocks = (
   parts: ReadonlyArray<ContentPart>,
   messageIndex: number,
   ctx: CallContext
@@ -183,7 +259,8 @@ const userMediaBlocks = (
   const blocks: Array<BlockParam> = []
   for (const [index, part] of parts.entries()) {
     if (part.type === "text") {
-      if (part.text !== "") blocks.push({ type: "text", text: part.text })
+      if (part.text !== "")
+        blocks.push(withCache({ type: "text", text: part.text }, cacheControlOf(part.providerOptions)))
       continue
     }
     if (!isMediaPart(part)) continue
@@ -200,7 +277,7 @@ const userMediaBlocks = (
         `the ${mediaWhere(part, messageIndex, index)} is a URL, and Anthropic fetches only PDFs and images by URL`,
         "pass the text file's bytes (its text is sent)"
       )
-    blocks.push(block)
+    blocks.push(withCache(block, cacheControlOf(part.providerOptions)))
   }
   return blocks
 }
@@ -211,7 +288,8 @@ const resultBlocks = (message: Message): Array<BlockParam> =>
     type: "tool_result",
     tool_use_id: wireId(part.id),
     content: toolResultText(part.result),
-    ...(part.isError !== undefined ? { is_error: part.isError } : {})
+    ...(part.isError !== undefined ? { is_error: part.isError } : {}),
+    ...optionalCache(cacheControlOf(part.providerOptions))
   }))
 
 const blocksOf = (message: MessageParam | undefined): ReadonlyArray<BlockParam> =>
@@ -225,8 +303,8 @@ const isResultMessage = (message: MessageParam | undefined) =>
  * The conversation as Anthropic messages (system messages go to `system` elsewhere). Messages without
  * tool parts keep the plain string form; consecutive role "tool" messages become one user message of
  * `tool_result` blocks, and a user message right after them joins it as text after the results. A user
- * message with images or files is a list of blocks (joining the results the same way); media Anthropic
- * cannot take is refused here.
+ * message with images, files or cache markers is a list of blocks (joining the results the same way);
+ * media Anthropic cannot take is refused here. A message's cache marker goes on its last block.
  */
 export const toMessages = (request: ChatRequest, ctx: CallContext): Array<MessageParam> | InvalidRequestError => {
   const messages: Array<MessageParam> = []
@@ -234,20 +312,21 @@ export const toMessages = (request: ChatRequest, ctx: CallContext): Array<Messag
     const last = messages.at(-1)
     if (message.role === "system") continue
     if (message.role === "tool") {
-      const results = resultBlocks(message)
+      const results = markLast(resultBlocks(message), message)
       if (isResultMessage(last) && blocksOf(last).every((block) => block.type === "tool_result"))
         (last!.content as Array<BlockParam>).push(...results)
       else messages.push({ role: "user", content: results })
-    } else if (message.role === "user" && hasMedia(message.content)) {
-      const blocks = userMediaBlocks(message.content, index, ctx)
+    } else if (message.role === "user" && (hasMedia(message.content) || hasCacheMarkers(message))) {
+      const blocks = userBlocks(contentParts(message), index, ctx)
       if (!Array.isArray(blocks)) return blocks
+      markLast(blocks, message)
       if (isResultMessage(last)) (last!.content as Array<BlockParam>).push(...blocks)
       else messages.push({ role: "user", content: blocks })
     } else if (message.role === "user" && isResultMessage(last)) {
       const text = messageText(message)
       if (text !== "") (last!.content as Array<BlockParam>).push({ type: "text", text })
-    } else if (message.role === "assistant" && hasWireParts(message.content, source))
-      messages.push({ role: "assistant", content: assistantBlocks(message.content as ReadonlyArray<ContentPart>) })
+    } else if (message.role === "assistant" && (hasWireParts(message.content, source) || hasCacheMarkers(message)))
+      messages.push({ role: "assistant", content: markLast(assistantBlocks(contentParts(message)), message) })
     else messages.push({ role: message.role, content: messageText(message) })
   }
   return pairingError(messages, ctx) ?? messages

@@ -13,6 +13,7 @@ import type {
   StopReason,
   SystemContentBlock,
   TokenUsage,
+  Tool,
   ToolChoice,
   ToolConfiguration,
   ToolUseBlock
@@ -29,9 +30,9 @@ import {
   type Message,
   type ModelInfo,
   ModelNotFoundError,
-  messageText,
   NetworkError,
   optionalField,
+  type ProviderOptions,
   ProviderUnavailableError,
   RateLimitError,
   type ReasoningPart,
@@ -47,6 +48,7 @@ import {
   type CallContext,
   closeObjects,
   connectionErrorCode,
+  contentParts,
   errorFromHttp,
   hasMedia,
   isMediaPart,
@@ -109,18 +111,47 @@ const thinkingAllowed = (messages: ReadonlyArray<BedrockMessage>): boolean => {
   return !blocks.some((block) => block.toolUse !== undefined) || blocks[0]?.reasoningContent !== undefined
 }
 
-/** A message's Converse blocks: its own reasoning first, its text (one block, empty dropped), then its tool calls or results. */
+// ---------------------------------------------------------------------------------------------------
+// Prompt caching: `providerOptions.bedrock.cachePoint` (other types' options are not read here).
+
+const cachePointBlock = { cachePoint: { type: "default" } } as const
+
+/** Whether options ask for a Bedrock cache point after what carries them. */
+const wantsCachePoint = (options: ProviderOptions | undefined) => options?.bedrock?.cachePoint !== undefined
+
+/**
+ * Appends a cache point after the blocks so far when `options` ask for one, unless there are no blocks
+ * or the last one already is one (a marker on a part that sent no block, or a message's right after a part's).
+ */
+const addCachePoint = (blocks: Array<ContentBlock>, options: ProviderOptions | undefined): void => {
+  const last = blocks.at(-1)
+  if (wantsCachePoint(options) && last !== undefined && last.cachePoint === undefined) blocks.push(cachePointBlock)
+}
+
+/**
+ * A message's Converse blocks: its own reasoning first, its text (one block, empty dropped; a text part
+ * with a cache point ends the block there, the point after it), then its tool calls or results, each
+ * followed by its cache point; the message's cache point after all of them.
+ */
 const contentBlocks = (message: Message): Array<ContentBlock> => {
   const blocks: Array<ContentBlock> = []
   let reasoningAt = 0
-  const text = messageText(message)
+  const parts = contentParts(message)
+  let text = ""
+  for (const part of parts) {
+    if (part.type !== "text") continue
+    text += part.text
+    if (!wantsCachePoint(part.providerOptions)) continue
+    if (text.length > 0) blocks.push({ text })
+    text = ""
+    addCachePoint(blocks, part.providerOptions)
+  }
   if (text.length > 0) blocks.push({ text })
-  if (typeof message.content === "string") return blocks
-  for (const part of message.content) {
+  for (const part of parts) {
     // Its own thinking goes back first, unchanged (Claude checks the signature); another type's is dropped.
     if (part.type === "reasoning") {
       if (isOwnReasoning(part, source)) blocks.splice(reasoningAt++, 0, reasoningBlock(part))
-    } else if (part.type === "tool-call")
+    } else if (part.type === "tool-call") {
       blocks.push({
         toolUse: {
           toolUseId: toolCallIdFor(part.id, toolUseIdLength),
@@ -128,7 +159,8 @@ const contentBlocks = (message: Message): Array<ContentBlock> => {
           input: asDocument(part.arguments)
         }
       })
-    else if (part.type === "tool-result")
+      addCachePoint(blocks, part.providerOptions)
+    } else if (part.type === "tool-result") {
       blocks.push({
         toolResult: {
           toolUseId: toolCallIdFor(part.id, toolUseIdLength),
@@ -141,7 +173,10 @@ const contentBlocks = (message: Message): Array<ContentBlock> => {
           ...(part.isError === true ? { status: "error" as const } : {})
         }
       })
+      addCachePoint(blocks, part.providerOptions)
+    }
   }
+  addCachePoint(blocks, message.providerOptions)
   return blocks
 }
 
@@ -183,7 +218,7 @@ export const documentName = (filename: string | undefined, used: Set<string>): s
 
 /**
  * A user message's blocks when it holds images or files, in order: texts (empty dropped), `image`
- * blocks and `document` blocks, each with its bytes. What Converse cannot take is refused: a URL (it
+ * blocks and `document` blocks, each with its bytes and followed by its cache point if it has one. What Converse cannot take is refused: a URL (it
  * takes bytes or S3 locations only) and media over its size limits.
  */
 const userMediaBlocks = (
@@ -196,6 +231,7 @@ const userMediaBlocks = (
   for (const [index, part] of parts.entries()) {
     if (part.type === "text") {
       if (part.text !== "") blocks.push({ text: part.text })
+      addCachePoint(blocks, part.providerOptions)
       continue
     }
     if (!isMediaPart(part)) continue
@@ -226,6 +262,7 @@ const userMediaBlocks = (
           source: { bytes }
         }
       })
+    addCachePoint(blocks, part.providerOptions)
   }
   return blocks
 }
@@ -286,13 +323,19 @@ const toolConfigFor = (
   }
   const toolChoice = toolChoiceFor(request.toolChoice)
   return {
-    tools: tools.map((tool) => ({
-      toolSpec: {
-        name: tool.name,
-        ...(tool.description !== undefined ? { description: tool.description } : {}),
-        inputSchema: { json: asDocument(tool.parameters) }
-      }
-    })),
+    // A tool's cache point is an entry of its own right after it.
+    tools: tools.flatMap(
+      (tool): Array<Tool> => [
+        {
+          toolSpec: {
+            name: tool.name,
+            ...(tool.description !== undefined ? { description: tool.description } : {}),
+            inputSchema: { json: asDocument(tool.parameters) }
+          }
+        },
+        ...(wantsCachePoint(tool.providerOptions) ? [cachePointBlock] : [])
+      ]
+    ),
     ...(toolChoice !== undefined ? { toolChoice } : {})
   }
 }
@@ -330,8 +373,8 @@ export const toConverseInput = (
   let names: Set<string> | undefined
   for (const [index, message] of (request.messages as ReadonlyArray<Message>).entries()) {
     if (message.role === "system") {
-      const text = messageText(message)
-      if (text.length > 0) system.push({ text })
+      // Only text parts reach here (core validation): its blocks are texts and cache points.
+      system.push(...(contentBlocks(message) as Array<SystemContentBlock>))
       continue
     }
     let content: Array<ContentBlock>
@@ -340,6 +383,7 @@ export const toConverseInput = (
       const blocks = userMediaBlocks(message.content, index, names, ctx)
       if (blocks instanceof InvalidRequestError) return blocks
       content = blocks
+      addCachePoint(content, message.providerOptions)
     } else content = contentBlocks(message)
     if (content.length === 0) continue
     const role = message.role === "assistant" ? "assistant" : "user"
