@@ -93,7 +93,7 @@ export const providerOptionsProblem = (
     if (!isPlainObject(typeOptions)) return `${at} must be an object of ${type} options (${quoted(known)})`
     for (const name in typeOptions) {
       if (!known.includes(name))
-        return `${at}.${name} is not a ${type} option${unknownKey(name, known)} (${type} options: ${quoted(known)})`
+        return `${at}.${name} is not an option of ${type}${unknownKey(name, known)} (${type} options: ${quoted(known)})`
       const value = typeOptions[name]
       const problem =
         name === "cacheControl"

@@ -116,6 +116,9 @@ const thinkingAllowed = (messages: ReadonlyArray<BedrockMessage>): boolean => {
 
 const cachePointBlock = { cachePoint: { type: "default" } } as const
 
+/** Claude's limit of cache breakpoints per request, which its cache points count against on Bedrock. */
+export const maxClaudeCachePoints = 4
+
 /** Whether options ask for a Bedrock cache point after what carries them. */
 const wantsCachePoint = (options: ProviderOptions | undefined) => options?.bedrock?.cachePoint !== undefined
 
@@ -402,6 +405,18 @@ export const toConverseInput = (
   }
   const toolConfig = toolConfigFor(request, messages, ctx)
   if (toolConfig instanceof InvalidRequestError) return toolConfig
+  if (isClaude(model)) {
+    // Bedrock turns cache points into Claude's cache_control, whose limit is 4 per request.
+    const points = [system, ...messages.map((m) => m.content ?? []), toolConfig?.tools ?? []]
+      .flat()
+      .filter((block) => block.cachePoint !== undefined).length
+    if (points > maxClaudeCachePoints)
+      return new InvalidRequestError({
+        provider: ctx.provider,
+        model,
+        message: `bedrock model ${model}: the request has ${points} cache points (providerOptions.bedrock.cachePoint); Claude on Bedrock takes at most ${maxClaudeCachePoints}: keep the last one of each prefix you reuse`
+      })
+  }
   let maxTokens = request.maxTokens
   let additionalModelRequestFields: { thinking: { type: "enabled"; budget_tokens: number } } | undefined
   if (request.reasoning !== undefined) {

@@ -487,6 +487,47 @@ const outputProblem = (body: unknown): string | undefined => {
   return undefined
 }
 
+/** Anthropic's limit of blocks with `cache_control` in one request (the top-level one included). */
+export const anthropicMaxCacheBreakpoints = 4
+
+/**
+ * Prompt-caching markers as the real API checks them, in its words: each `cache_control` is
+ * `{ type: "ephemeral", ttl?: "5m" | "1h" }`, at most 4 in a request (tools, system blocks, message
+ * blocks and the top-level one), and no 1-hour one after a 5-minute one in the order tools, system,
+ * messages (the top-level one marks the last block, so it comes last).
+ */
+export const cacheControlProblem = (body: unknown): string | undefined => {
+  if (!isJsonObject(body)) return undefined
+  const marked: Array<{ readonly where: string; readonly value: unknown }> = []
+  const collect = (blocks: unknown, prefix: string) => {
+    if (!Array.isArray(blocks)) return
+    for (const [index, block] of blocks.entries())
+      if (isJsonObject(block) && block.cache_control != null)
+        marked.push({ where: `${prefix}.${index}`, value: block.cache_control })
+  }
+  collect(body.tools, "tools")
+  collect(body.system, "system")
+  if (Array.isArray(body.messages))
+    for (const [index, message] of body.messages.entries())
+      collect(isJsonObject(message) ? message.content : undefined, `messages.${index}.content`)
+  if (body.cache_control != null) marked.push({ where: "", value: body.cache_control })
+  let fiveMinutes = false
+  for (const { where, value } of marked) {
+    const at = where === "" ? "cache_control" : `${where}.cache_control`
+    if (!isJsonObject(value)) return `${at}: Input should be a valid dictionary`
+    if (value.type !== "ephemeral")
+      return `${at}: Input tag '${String(value.type)}' found using 'type' does not match any of the expected tags: 'ephemeral'`
+    const ttl = value.ttl ?? "5m"
+    if (ttl !== "5m" && ttl !== "1h") return `${at}.ephemeral.ttl: Input should be '5m' or '1h'`
+    if (ttl === "1h" && fiveMinutes)
+      return `${at}.ttl: a ttl='1h' cache_control block must not come after a ttl='5m' cache_control block. Note that blocks are processed in the following order: \`tools\`, \`system\`, \`messages\`.`
+    if (ttl === "5m") fiveMinutes = true
+  }
+  return marked.length > anthropicMaxCacheBreakpoints
+    ? `A maximum of ${anthropicMaxCacheBreakpoints} blocks with cache_control may be provided. Found ${marked.length}.`
+    : undefined
+}
+
 /** Anthropic's limit per image: on the base64 text, as its 400 says ("N bytes > 5242880 bytes"). */
 export const anthropicMaxImageBase64 = 5 * 1024 * 1024
 const imageTypes = ["image/jpeg", "image/png", "image/gif", "image/webp"]
@@ -581,6 +622,7 @@ export const anthropicAdapter: ProtocolAdapter = {
         toolProblem(call.body as WireRequest) ??
         thinkingProblem(call.body, "anthropic") ??
         outputProblem(call.body) ??
+        cacheControlProblem(call.body) ??
         (typeof media === "string" ? media : undefined)
       if (problem !== undefined) {
         const body = errorBody("invalid_request_error", problem, "req_badrequest")

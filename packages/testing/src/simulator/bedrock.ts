@@ -228,7 +228,9 @@ interface WireBlock {
 }
 interface WireRequest {
   readonly messages?: ReadonlyArray<{ readonly role?: unknown; readonly content?: ReadonlyArray<WireBlock> }>
-  readonly toolConfig?: { readonly tools?: ReadonlyArray<{ readonly toolSpec?: { readonly name?: unknown } }> }
+  readonly toolConfig?: {
+    readonly tools?: ReadonlyArray<{ readonly toolSpec?: { readonly name?: unknown }; readonly cachePoint?: unknown }>
+  }
 }
 
 const toolNamePattern = /^[a-zA-Z0-9_-]+$/
@@ -245,6 +247,7 @@ export const bedrockToolProblem = (body: unknown): string | undefined => {
   if (request.toolConfig !== undefined && (tools === undefined || tools.length === 0))
     return "1 validation error detected: Value '[]' at 'toolConfig.tools' failed to satisfy constraint: Member must have length greater than or equal to 1"
   for (const [index, tool] of (tools ?? []).entries()) {
+    if (tool.cachePoint !== undefined) continue // checked by bedrockCachePointProblem
     const name = tool.toolSpec?.name
     if (typeof name !== "string" || !toolNamePattern.test(name) || name.length > 64)
       return `1 validation error detected: Value '${String(name)}' at 'toolConfig.tools.${index + 1}.member.toolSpec.name' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+ and have length less than or equal to 64`
@@ -265,6 +268,38 @@ export const bedrockToolProblem = (body: unknown): string | undefined => {
         return `The model returned the following errors: messages.${index}.content.${position}: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${String(block.toolResult.toolUseId)}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`
   }
   return undefined
+}
+
+/** Claude's limit of cache breakpoints, which Bedrock makes of its cache points for Claude models. */
+export const bedrockClaudeMaxCachePoints = 4
+
+/**
+ * Cache points as Converse checks them, in its words: `{ cachePoint: { type: "default" } }` in
+ * `system`, message content and `toolConfig.tools`; for a Claude model at most 4 of them, refused by
+ * the model in Anthropic's words (Bedrock passes them on as `cache_control`).
+ */
+export const bedrockCachePointProblem = (body: unknown, model: string): string | undefined => {
+  if (!isJsonObject(body)) return undefined
+  const points: Array<{ readonly where: string; readonly value: unknown }> = []
+  const collect = (blocks: unknown, prefix: string) => {
+    if (!Array.isArray(blocks)) return
+    for (const [index, block] of blocks.entries())
+      if (isJsonObject(block) && block.cachePoint !== undefined)
+        points.push({ where: `${prefix}.${index + 1}.member.cachePoint`, value: block.cachePoint })
+  }
+  collect(isJsonObject(body.toolConfig) ? body.toolConfig.tools : undefined, "toolConfig.tools")
+  collect(body.system, "system")
+  if (Array.isArray(body.messages))
+    for (const [index, message] of body.messages.entries())
+      collect(isJsonObject(message) ? message.content : undefined, `messages.${index + 1}.member.content`)
+  for (const { where, value } of points) {
+    const type = isJsonObject(value) ? value.type : undefined
+    if (type !== "default")
+      return `1 validation error detected: Value '${String(type)}' at '${where}.type' failed to satisfy constraint: Member must satisfy enum value set: [default]`
+  }
+  return model.includes("anthropic.claude") && points.length > bedrockClaudeMaxCachePoints
+    ? `The model returned the following errors: A maximum of ${bedrockClaudeMaxCachePoints} blocks with cache_control may be provided. Found ${points.length}.`
+    : undefined
 }
 
 const parsedObject = (text: string): Record<string, unknown> | undefined => {
@@ -614,6 +649,7 @@ export const makeBedrockAdapter = (options: BedrockSimulatorOptions = {}): Proto
           ? (bedrockToolProblem(call.body) ??
             bedrockThinkingProblem(call.body, decodeURIComponent(match[1] ?? "")) ??
             outputConfigProblem(call.body) ??
+            bedrockCachePointProblem(call.body, decodeURIComponent(match[1] ?? "")) ??
             (typeof media === "string" ? media : undefined))
           : undefined
       if (toolProblem !== undefined)
