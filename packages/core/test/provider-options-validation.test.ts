@@ -4,7 +4,7 @@
  * at the 4-breakpoint limit) are sent unchanged to the provider.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { type ChatRequest, LLMOrchestrator } from "@llm-orchestrator/core"
+import { type ChatRequest, LLMOrchestrator, runToolLoop } from "@llm-orchestrator/core"
 import { Effect, Stream } from "effect"
 import { setup } from "./orchestrator-helpers.ts"
 
@@ -203,6 +203,18 @@ describe("providerOptions validation", () => {
       const calls = t.fake("anthropic").calls
       expect(calls).toHaveLength(accepted.length)
       expect(calls.map((call) => call.request)).toEqual(accepted.map(([, request]) => request))
+    }).pipe(Effect.provide(t.layer))
+  })
+})
+
+describe("runToolLoop", () => {
+  it.effect("sends each tool's providerOptions with its definition (execute stays out)", () => {
+    const t = setup({ activeProvider: "anthropic", activeModel: "m", providers: { anthropic: {} } })
+    return Effect.gen(function* () {
+      yield* runToolLoop({ messages: [{ role: "user", content: "hi" }] }, [
+        { ...tool, providerOptions: both, execute: () => Effect.succeed("ok") }
+      ])
+      expect(t.fake("anthropic").calls[0]!.request.tools).toEqual([{ ...tool, providerOptions: both }])
     }).pipe(Effect.provide(t.layer))
   })
 })
