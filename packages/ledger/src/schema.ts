@@ -59,18 +59,33 @@ export const maxBatchSize = Math.floor(65_535 / ledgerColumns.length)
 const decimal = (value: number | undefined): string | null => (value === undefined ? null : String(value))
 
 /**
+ * PostgreSQL refuses U+0000 in text and jsonb: a tag holding one would fail its whole batch on every
+ * retry, so it becomes U+FFFD (the JSONL log keeps the original).
+ */
+const text = (value: string): string => (value.includes("\u0000") ? value.replaceAll("\u0000", "\uFFFD") : value)
+const optionalText = (value: string | undefined): string | null => (value === undefined ? null : text(value))
+
+const metadataJson = (metadata: Readonly<Record<string, string>>): string => {
+  const json = JSON.stringify(metadata)
+  // Cleaned only when needed (JSON.stringify writes U+0000 as an escape jsonb refuses): the common case is one call.
+  return json.includes("\\u0000")
+    ? JSON.stringify(Object.fromEntries(Object.entries(metadata).map(([key, value]) => [text(key), text(value)])))
+    : json
+}
+
+/**
  * A record as one row's parameters. Numbers for `numeric` columns go as strings: a float8 parameter
  * would be cast to numeric with 15 significant digits and no longer equal the log's record.
  */
 export const toRow = (record: CostRecord, instanceId: string): Record<string, unknown> => {
   const { usage, cost } = record
   return {
-    request_id: record.requestId,
+    request_id: text(record.requestId),
     attempt: record.attempt,
     recorded_at: record.timestamp,
-    provider_request_id: record.providerRequestId ?? null,
-    provider: record.provider,
-    model: record.model,
+    provider_request_id: optionalText(record.providerRequestId),
+    provider: text(record.provider),
+    model: text(record.model),
     input_tokens: usage.inputTokens,
     output_tokens: usage.outputTokens,
     cache_read_tokens: usage.cacheReadTokens,
@@ -90,9 +105,9 @@ export const toRow = (record: CostRecord, instanceId: string): Record<string, un
     currency: cost?.currency ?? null,
     latency_ms: record.latencyMs,
     outcome: record.outcome,
-    error_tag: record.errorTag ?? null,
+    error_tag: optionalText(record.errorTag),
     stream: record.stream,
-    metadata: JSON.stringify(record.metadata),
+    metadata: metadataJson(record.metadata),
     instance_id: instanceId
   }
 }

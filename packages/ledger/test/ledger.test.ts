@@ -124,6 +124,32 @@ describe("rows are the records", () => {
     })
   )
 
+  it.live("a NUL character (which PostgreSQL refuses) becomes U+FFFD instead of blocking its batch", () =>
+    Effect.gen(function* () {
+      const table = freshTable()
+      const nul = makeRecord({
+        model: "m\u0000x",
+        errorTag: "E\u0000",
+        metadata: { "k\u0000": "v\u0000", ok: "\\u0000" }
+      })
+      const next = makeRecord()
+      yield* withSink(optionsFor(table), (sink) =>
+        Effect.gen(function* () {
+          sink.offer(nul)
+          sink.offer(next)
+          yield* sink.flush
+        })
+      )
+      const rows = (yield* rowsOf(table)).map(recordOfRow)
+      expect(rows).toEqual(
+        byKey([
+          { ...nul, model: "m\uFFFDx", errorTag: "E\uFFFD", metadata: { "k\uFFFD": "v\uFFFD", ok: "\\u0000" } },
+          next
+        ])
+      )
+    })
+  )
+
   it.live("batches: more records than batchSize arrive whole, one INSERT per batch", () =>
     Effect.gen(function* () {
       const table = freshTable()
