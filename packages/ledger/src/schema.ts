@@ -190,3 +190,20 @@ export const shapeProblems = (sql: SqlClient, name: TableName): Effect.Effect<Ar
       problems.push("no UNIQUE (request_id, attempt) (the idempotency key)")
     return problems
   })
+
+/**
+ * The privileges the writes need, checked at start rather than found missing at the first batch:
+ * INSERT, and SELECT on the key columns (ON CONFLICT reads them to find a conflict).
+ */
+export const missingPrivileges = (sql: SqlClient, name: TableName): Effect.Effect<Array<string>, SqlError> =>
+  Effect.gen(function* () {
+    const relation = quotedName(name)
+    const [row] = yield* sql<{ insert: boolean; selectKey: boolean }>`SELECT
+        has_table_privilege(${relation}, 'INSERT') AS "insert",
+        has_column_privilege(${relation}, 'request_id', 'SELECT')
+          AND has_column_privilege(${relation}, 'attempt', 'SELECT') AS "selectKey"`
+    return [
+      ...(row?.insert === true ? [] : ["INSERT on the table"]),
+      ...(row?.selectKey === true ? [] : ["SELECT on its columns request_id and attempt (read by ON CONFLICT)"])
+    ]
+  })

@@ -20,7 +20,7 @@ import { Context, Duration, Effect, Fiber, Latch, Layer, Redacted, Semaphore } f
 import * as Arr from "effect/Array"
 import { SqlClient } from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
-import { maxBatchSize, migrate, qualified, shapeProblems, type TableName, toRow } from "./schema.ts"
+import { maxBatchSize, migrate, missingPrivileges, qualified, shapeProblems, type TableName, toRow } from "./schema.ts"
 import { SpillFile } from "./spill.ts"
 
 export interface PgLedgerOptions {
@@ -230,6 +230,14 @@ const start = (options: PgLedgerOptions) =>
       return yield* problem(
         "table",
         `${qualified(settings.name)} exists with another shape and is never altered: ${problems.join("; ")}; rename or drop it, or choose another table`
+      )
+    const missing = yield* missingPrivileges(sql, settings.name).pipe(
+      Effect.mapError((error) => startError(settings, error))
+    )
+    if (missing.length > 0)
+      return yield* problem(
+        "url",
+        `user ${JSON.stringify(settings.target.user)} may not write to ${qualified(settings.name)}: grant it ${missing.join(" and ")}`
       )
     return yield* makeWriter(sql, settings, spill)
   })

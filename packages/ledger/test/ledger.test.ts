@@ -193,6 +193,31 @@ describe("start-up", () => {
     })
   )
 
+  it.live(
+    "a role that may only write to a table an administrator made starts and writes; without SELECT on the key it is told what to grant",
+    () =>
+      Effect.gen(function* () {
+        const table = freshTable()
+        yield* withSink(optionsFor(table), () => Effect.void)
+        const role = `writer_${process.pid}`
+        yield* Effect.promise(() => pg.query(`CREATE ROLE ${role} LOGIN PASSWORD 'writer-pw'`))
+        yield* Effect.promise(() => pg.query(`GRANT INSERT ON public.${table} TO ${role}`))
+        const asWriter = optionsFor(table, { url: `postgresql://${role}:writer-pw@127.0.0.1:${pg.port}/postgres` })
+        expect(yield* startError(asWriter)).toBe(
+          `ledger.url: user "${role}" may not write to public.${table}: grant it SELECT on its columns request_id and attempt (read by ON CONFLICT)`
+        )
+        yield* Effect.promise(() => pg.query(`GRANT SELECT (request_id, attempt) ON public.${table} TO ${role}`))
+        const record = makeRecord()
+        yield* withSink(asWriter, (sink) =>
+          Effect.gen(function* () {
+            sink.offer(record)
+            yield* sink.flush
+          })
+        )
+        expect((yield* rowsOf(table)).map(recordOfRow)).toEqual([record])
+      })
+  )
+
   it.live("a table of another shape is reported column by column and left as it was", () =>
     Effect.gen(function* () {
       const table = freshTable()
