@@ -20,6 +20,8 @@ export default mergeConfig(
         "examples/examples.test.ts",
         // effect/ai adapter tests: no mutated file is theirs, and they would only rerun core's mutants.
         "packages/effect-ai/test/**",
+        // PostgreSQL ledger tests: no mutated file is theirs, and each file starts a real server (seconds).
+        "packages/ledger/test/**",
         "packages/cost/test/log-crash.test.ts",
         "test/demo-and-simulate.test.ts",
         "test/load-faults.test.ts",

@@ -3,7 +3,7 @@
  * published packages, outside this workspace.
  *
  * 1. `pnpm pack` of each package (its `prepack` builds it), as `pnpm publish` would upload them.
- * 2. A fresh app installed with npm: the tarballs (not the testing package's), `effect` and `openai`
+ * 2. A fresh app installed with npm: the tarballs (not the testing package's or the ledger's), `effect` and `openai`
  *    only (an OpenAI-only app).
  * 3. On each supported Node (the lowest, 22, and 24): the README's two quick starts, copied from the
  *    README as written, run against the OpenAI simulator and must print an answer and a cost (and write
@@ -21,7 +21,7 @@ const root = join(import.meta.dirname, "..", "..")
 const work = mkdtempSync(join(tmpdir(), "install-check-"))
 const tarballs = join(work, "tarballs")
 const app = join(work, "app")
-const packages = ["core", "cost", "providers", "llm-orchestrator", "effect-ai", "testing"] as const
+const packages = ["core", "cost", "providers", "llm-orchestrator", "effect-ai", "ledger", "testing"] as const
 // The lowest supported Node (engines ">=22.19") and the current one, fetched from the npm registry.
 const nodes = ["node@22", "node@24"] as const
 
@@ -87,8 +87,11 @@ try {
   // 2. A fresh OpenAI-only app, installed with npm outside the workspace.
   mkdirSync(app)
   writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }))
-  // The testing package is packed (and checked) above, but is a separate install an app does not need.
-  const appTarballs = files.filter((file) => !file.includes("llm-orchestrator-testing-"))
+  // The testing package and the ledger are packed (and checked) above, but are separate installs an app
+  // does not need (the ledger brings a PostgreSQL driver).
+  const appTarballs = files.filter(
+    (file) => !file.includes("llm-orchestrator-testing-") && !file.includes("llm-orchestrator-ledger-")
+  )
   const install = run(
     "npm",
     ["install", "--no-audit", "--no-fund", ...appTarballs, "effect", "openai", "@types/node@24"],
@@ -100,11 +103,13 @@ try {
     "@anthropic-ai/sdk",
     "@google/genai",
     "@aws-sdk/client-bedrock-runtime",
-    "@llm-orchestrator/testing"
+    "@llm-orchestrator/testing",
+    "@llm-orchestrator/ledger",
+    "pg"
   ]
   check(
     !unwanted.some(installed),
-    "the app holds no other provider's SDK and no testing package",
+    "the app holds no other provider's SDK, no testing package and no ledger",
     `installed: ${unwanted.filter(installed).join(", ")}`
   )
   console.log(`app node_modules: ${execFileSync("du", ["-sh", "node_modules"], { cwd: app, encoding: "utf8" }).trim()}`)

@@ -30,7 +30,7 @@ import {
 import { Cause, Channel, Context, Effect, Exit, Fiber, Layer, ManagedRuntime, Pull, Redacted, Scope } from "effect"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import { configPathVariable, defaultConfigFile, parseConfigObject } from "./config.ts"
-import { layerFromConfig, layerFromFile, type OrchestratorServices } from "./wiring.ts"
+import { layerFromConfig, layerFromFile, type OrchestratorServices, type WiringOptions } from "./wiring.ts"
 
 export interface CallOptions {
   /**
@@ -298,12 +298,14 @@ const streamOf = <A>(
 /**
  * Builds the orchestrator from a config file path; the object such a file holds (its YAML keys:
  * `active_provider`, `providers`, ...); or a config from `loadConfig` / `parseConfig`. With no
- * argument: the file `LLM_ORCHESTRATOR_CONFIG` names, else `./llm-orchestrator.yaml`.
+ * argument: the file `LLM_ORCHESTRATOR_CONFIG` names, else `./llm-orchestrator.yaml`. `options.costSinks`
+ * adds cost sinks built in code (e.g. the PostgreSQL ledger), as `layerFromConfig` does.
  */
 export const createOrchestrator = async (
-  config: string | OrchestratorConfig | Readonly<Record<string, unknown>> = defaultConfigPath()
+  config: string | OrchestratorConfig | Readonly<Record<string, unknown>> = defaultConfigPath(),
+  options: WiringOptions = {}
 ): Promise<Orchestrator> => {
-  const runtime = ManagedRuntime.make(layerFor(config))
+  const runtime = ManagedRuntime.make(layerFor(config, options))
   let context: Context.Context<OrchestratorServices>
   try {
     // Built now, so a bad config or an unwritable cost log fails here rather than on the first call.
@@ -359,14 +361,14 @@ const whatToPass =
   "createOrchestrator takes the path of a YAML config file, the object such a file holds, or a config from loadConfig() / parseConfig()"
 
 /** The layer for `createOrchestrator`'s argument, or a ConfigError that says what to pass instead. */
-const layerFor = (config: unknown): Layer.Layer<OrchestratorServices, ConfigError> => {
-  if (typeof config === "string") return layerFromFile(config)
+const layerFor = (config: unknown, options: WiringOptions): Layer.Layer<OrchestratorServices, ConfigError> => {
+  if (typeof config === "string") return layerFromFile(config, options)
   // Not a parsed config (those have activeProvider): read as the object a YAML file holds.
   if (typeof config === "object" && config !== null && !("activeProvider" in config))
-    return Layer.unwrap(Effect.map(parseConfigObject(config), layerFromConfig))
+    return Layer.unwrap(Effect.map(parseConfigObject(config), (parsed) => layerFromConfig(parsed, options)))
   const problems = configArgumentProblems(config)
   if (problems.length > 0) throw ConfigError.fromProblems(problems)
-  return layerFromConfig(config as OrchestratorConfig)
+  return layerFromConfig(config as OrchestratorConfig, options)
 }
 
 const secretFields = {

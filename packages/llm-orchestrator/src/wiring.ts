@@ -5,6 +5,7 @@
 import {
   type ConfigError,
   LLMOrchestrator as CoreOrchestrator,
+  type CostSink,
   type CostTracker,
   type OrchestratorConfig,
   type PriceSource,
@@ -36,9 +37,25 @@ export const priceSources = (config: OrchestratorConfig): Record<ProviderId, Pri
 
 export type OrchestratorServices = CoreOrchestrator | CostTracker | Pricing
 
+/** What a config file cannot say: services built in code. */
+export interface WiringOptions {
+  /**
+   * More cost sinks after the JSONL log, e.g. `PgLedgerSink.layer({ url })` from
+   * `@llm-orchestrator/ledger`: each gets every record, opens with the orchestrator (a failure is its
+   * ConfigError) and is drained when it closes. Unused when `cost_tracking.enabled` is false.
+   */
+  readonly costSinks?: ReadonlyArray<Layer.Layer<CostSink, ConfigError>>
+}
+
 /** The orchestrator and the cost services it records into, from a parsed config. */
-export const layerFromConfig = (config: OrchestratorConfig): Layer.Layer<OrchestratorServices, ConfigError> => {
-  const cost = CostTracking.layer(config.costTracking, { priceSources: priceSources(config) })
+export const layerFromConfig = (
+  config: OrchestratorConfig,
+  options: WiringOptions = {}
+): Layer.Layer<OrchestratorServices, ConfigError> => {
+  const cost = CostTracking.layer(config.costTracking, {
+    priceSources: priceSources(config),
+    ...(options.costSinks === undefined ? {} : { sinks: options.costSinks })
+  })
   const orchestrator = CoreOrchestrator.layer({
     activeProvider: config.activeProvider,
     activeModel: config.activeModel,
@@ -53,5 +70,8 @@ export const layerFromConfig = (config: OrchestratorConfig): Layer.Layer<Orchest
 }
 
 /** Everything from a YAML config file (docs/ARCHITECTURE.md, "Config"). */
-export const layerFromFile = (path: string): Layer.Layer<OrchestratorServices, ConfigError> =>
-  Layer.unwrap(Effect.map(loadConfig(path), layerFromConfig))
+export const layerFromFile = (
+  path: string,
+  options: WiringOptions = {}
+): Layer.Layer<OrchestratorServices, ConfigError> =>
+  Layer.unwrap(Effect.map(loadConfig(path), (config) => layerFromConfig(config, options)))
