@@ -13,6 +13,7 @@ import type {
   LLMError,
   MediaData,
   Message,
+  ProviderOptions,
   ReasoningConfig,
   ReasoningPart,
   StreamEvent,
@@ -66,6 +67,32 @@ const refuse = (parameter: string, description: string): never => {
   throw new AiError.InvalidRequestError({ parameter, description })
 }
 
+const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/**
+ * Prompt caching markers in effect/ai's per-part and per-message `options` (keyed by provider, as
+ * ours): `anthropic.cacheControl` and `bedrock.cachePoint` become our `providerOptions`; other keys
+ * (options of effect/ai's own providers) are not ours to send and are left out.
+ */
+const providerOptionsOf = (options: Prompt.ProviderOptions): ProviderOptions | undefined => {
+  const anthropic = options.anthropic
+  const bedrock = options.bedrock
+  const cacheControl = isObject(anthropic) ? anthropic.cacheControl : undefined
+  const cachePoint = isObject(bedrock) ? bedrock.cachePoint : undefined
+  if (cacheControl === undefined && cachePoint === undefined) return undefined
+  // Core checks the values before any call (a bad ttl is an InvalidRequestError naming the field).
+  return {
+    ...(cacheControl === undefined ? {} : { anthropic: { cacheControl: cacheControl as never } }),
+    ...(cachePoint === undefined ? {} : { bedrock: { cachePoint: cachePoint as never } })
+  }
+}
+
+/** `value` with our `providerOptions` when `options` carries any. */
+const withOptions = <T extends object>(value: T, options: Prompt.ProviderOptions): T => {
+  const providerOptions = providerOptionsOf(options)
+  return providerOptions === undefined ? value : { ...value, providerOptions }
+}
+
 /** effect/ai file data: a data URL or a plain http(s) URL written as text becomes what core takes. */
 const mediaData = (data: string | Uint8Array | URL): MediaData => {
   if (typeof data !== "string") return data
@@ -74,14 +101,16 @@ const mediaData = (data: string | Uint8Array | URL): MediaData => {
   return data
 }
 
-const fileOf = (part: Prompt.FilePart): ContentPart => ({
-  type: part.mediaType.startsWith("image/") ? "image" : "file",
-  data: mediaData(part.data),
-  mediaType: part.mediaType,
-  ...(part.fileName === undefined ? {} : { filename: part.fileName })
-})
-
-const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+const fileOf = (part: Prompt.FilePart): ContentPart =>
+  withOptions(
+    {
+      type: part.mediaType.startsWith("image/") ? "image" : "file",
+      data: mediaData(part.data),
+      mediaType: part.mediaType,
+      ...(part.fileName === undefined ? {} : { filename: part.fileName })
+    },
+    part.options
+  )
 
 /**
  * Where our reasoning parts ride in effect/ai's reasoning parts: `metadata` of a response part, which
@@ -112,13 +141,15 @@ export const toMessages = (prompt: Prompt.Prompt): Array<Message> => {
   for (const message of prompt.content) {
     switch (message.role) {
       case "system":
-        messages.push({ role: "system", content: message.content })
+        messages.push(withOptions({ role: "system", content: message.content }, message.options))
         break
       case "user": {
         const content: Array<ContentPart> = []
         for (const part of message.content)
-          content.push(part.type === "text" ? { type: "text", text: part.text } : fileOf(part))
-        messages.push({ role: "user", content })
+          content.push(
+            part.type === "text" ? withOptions({ type: "text", text: part.text }, part.options) : fileOf(part)
+          )
+        messages.push(withOptions({ role: "user", content }, message.options))
         break
       }
       case "assistant": {
@@ -126,30 +157,40 @@ export const toMessages = (prompt: Prompt.Prompt): Array<Message> => {
         const content: Array<ContentPart> = []
         for (const part of message.content) {
           if (part.type === "reasoning") reasoning.push(...reasoningPartsOf(part))
-          else if (part.type === "text") content.push({ type: "text", text: part.text })
+          else if (part.type === "text") content.push(withOptions({ type: "text", text: part.text }, part.options))
           else if (part.type === "tool-call" && !part.providerExecuted) {
             if (!isObject(part.params))
               refuse("prompt", `the arguments of tool call ${part.id} (${part.name}) are not a JSON object`)
-            content.push({ type: "tool-call", id: part.id, name: part.name, arguments: part.params as never })
+            content.push(
+              withOptions(
+                { type: "tool-call", id: part.id, name: part.name, arguments: part.params as never },
+                part.options
+              )
+            )
           } else if (part.type === "file") refuse("prompt", "files in assistant messages are not supported")
         }
         if (reasoning.length + content.length > 0)
-          messages.push({ role: "assistant", content: [...reasoning, ...content] })
+          messages.push(withOptions({ role: "assistant", content: [...reasoning, ...content] }, message.options))
         break
       }
       case "tool": {
         const content: Array<ContentPart> = []
         for (const part of message.content)
           if (part.type === "tool-result" && !part.providerExecuted)
-            content.push({
-              type: "tool-result",
-              id: part.id,
-              name: part.name,
-              // What the tool chose to show the model, when it did, else its encoded result.
-              result: part.modelOutput === undefined ? part.result : Prompt.toolModelOutputToText(part.modelOutput),
-              ...(part.isFailure ? { isError: true } : {})
-            })
-        if (content.length > 0) messages.push({ role: "tool", content })
+            content.push(
+              withOptions(
+                {
+                  type: "tool-result",
+                  id: part.id,
+                  name: part.name,
+                  // What the tool chose to show the model, when it did, else its encoded result.
+                  result: part.modelOutput === undefined ? part.result : Prompt.toolModelOutputToText(part.modelOutput),
+                  ...(part.isFailure ? { isError: true } : {})
+                },
+                part.options
+              )
+            )
+        if (content.length > 0) messages.push(withOptions({ role: "tool", content }, message.options))
         break
       }
     }
