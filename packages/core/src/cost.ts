@@ -97,6 +97,39 @@ export interface BudgetReservation {
   readonly amountUsd: number
 }
 
+/** What a shared budget holds for one attempt: its worst-case cost, on every budget the call counts in. */
+export interface SharedBudgetHold {
+  readonly amountUsd: number
+}
+
+/**
+ * Budgets held outside this process, shared by every process on one ledger (`cost_tracking.ledger.budgets`,
+ * the `@llm-orchestrator/ledger` package). The tracker reserves here after its own budget, with the same
+ * worst-case amount; the hold counts against the budget until its settle or release is written, so a
+ * cost is never briefly counted nowhere.
+ */
+export class SharedBudget extends Context.Service<
+  SharedBudget,
+  {
+    /**
+     * Holds `amountUsd` on every budget the call counts in (by its metadata tags); fails when one cannot
+     * take it, or when the budgets cannot be read in time (it fails closed: nothing is sent).
+     */
+    readonly reserve: (
+      amountUsd: number,
+      call: {
+        readonly provider: ProviderId
+        readonly model: string
+        readonly tags: Readonly<Record<string, string>> | undefined
+      }
+    ) => Effect.Effect<SharedBudgetHold, BudgetExceededError>
+    /** Replaces the hold by the attempt's real cost; written off the request path. */
+    readonly settle: (hold: SharedBudgetHold, costUsd: number) => void
+    /** Gives the hold back (the attempt was never billed); written off the request path. */
+    readonly release: (hold: SharedBudgetHold) => void
+  }
+>()("@llm-orchestrator/cost/SharedBudget") {}
+
 /**
  * Where cost records go besides the tracker's totals (docs/ARCHITECTURE.md, "Attempts and cost
  * records"): the JSONL log first (`cost_tracking.log_path`); a SQL ledger or a tracing exporter is one

@@ -8,6 +8,9 @@
  * settles it, so the session total can pass the budget only by what calls cost beyond their
  * reservations: spent <= budget + the sum, over attempts in flight at the last admitted reservation,
  * of max(0, actual - reserved).
+ *
+ * A shared budget (`SharedBudget`, from a ledger) is reserved after the session's, with the same amount,
+ * and settled or released with it.
  */
 
 import {
@@ -26,7 +29,9 @@ import {
   type ModelPrice,
   type PriceSource,
   Pricing,
-  type ProviderId
+  type ProviderId,
+  SharedBudget,
+  type SharedBudgetHold
 } from "@llm-orchestrator/core"
 import { Context, Effect, Layer, Ref } from "effect"
 import { CostLogSink } from "./log.ts"
@@ -138,7 +143,17 @@ const flushAll = (sinks: ReadonlyArray<CostSink["Service"]>): Effect.Effect<void
     (exits) => exits.find((exit) => exit._tag === "Failure") ?? Effect.void
   )
 
-const makeTracker = (config: CostTrackingConfig, book: PriceBook, sinks: ReadonlyArray<CostSink["Service"]>) =>
+/** A reservation of this tracker: the session's part, and the shared budget's hold when there is one. */
+interface Reservation extends BudgetReservation {
+  shared?: SharedBudgetHold
+}
+
+const makeTracker = (
+  config: CostTrackingConfig,
+  book: PriceBook,
+  sinks: ReadonlyArray<CostSink["Service"]>,
+  shared: SharedBudget["Service"] | undefined
+) =>
   Effect.gen(function* () {
     // The session total, which budgets read, lives in a Ref; the breakdowns for reports are updated in
     // the same synchronous step (JS runs it on one thread, so the two never disagree).
@@ -148,17 +163,24 @@ const makeTracker = (config: CostTrackingConfig, book: PriceBook, sinks: Readonl
     const sessionCost = Ref.get(spent)
     // Budget reservations of attempts in flight. Checking and adding happen in one synchronous step,
     // so concurrent requests cannot all pass the check before any of them counts.
-    const outstanding = new Set<BudgetReservation>()
+    const outstanding = new Set<Reservation>()
     let reservedUsd = 0
-    const releaseNow = (reservation: BudgetReservation) => {
+    /** Ends a reservation once: its shared hold is settled with `costUsd`, or released without one. */
+    const releaseNow = (reservation: Reservation, costUsd?: number) => {
       if (!outstanding.delete(reservation)) return
       // Reset at zero so float rounding never accumulates across millions of reservations.
       // Stryker disable next-line ConditionalExpression: equivalent but for float rounding, which is the point
       reservedUsd = outstanding.size === 0 ? 0 : reservedUsd - reservation.amountUsd
+      const hold = reservation.shared
+      if (hold === undefined) return
+      if (costUsd === undefined) shared!.release(hold)
+      else shared!.settle(hold, costUsd)
     }
+    // Either budget makes every attempt reserve first.
+    const budgeted = budgetUsd !== undefined || shared !== undefined
     const allowUnpriced = config.allowUnpriced ?? false
     const unpricedRefusal = (provider: ProviderId, model: string) =>
-      budgetUsd === undefined || allowUnpriced || book.ratesOf(provider, model) !== undefined
+      !budgeted || allowUnpriced || book.ratesOf(provider, model) !== undefined
         ? undefined
         : unpricedModel(provider, model)
     const reserveOutputTokens = config.reserveOutputTokens ?? defaultReserveOutputTokens
@@ -168,18 +190,26 @@ const makeTracker = (config: CostTrackingConfig, book: PriceBook, sinks: Readonl
       request: ChatRequest
     ): Effect.Effect<BudgetReservation, BudgetExceededError | InvalidRequestError> =>
       Effect.suspend((): Effect.Effect<BudgetReservation, BudgetExceededError | InvalidRequestError> => {
-        if (budgetUsd === undefined) return Effect.succeed(nothingReserved)
+        if (!budgeted) return Effect.succeed(nothingReserved)
         const total = Ref.getUnsafe(spent)
         const rates = book.ratesOf(provider, model)
         if (rates === undefined)
           return allowUnpriced ? Effect.succeed(nothingReserved) : Effect.fail(unpricedModel(provider, model))
         const amountUsd = worstCaseCostUsd(rates, request, reserveOutputTokens)
-        if (total + reservedUsd + amountUsd > budgetUsd)
+        if (budgetUsd !== undefined && total + reservedUsd + amountUsd > budgetUsd)
           return Effect.fail(reservationRefused(provider, model, total, reservedUsd, amountUsd, budgetUsd))
-        const reservation: BudgetReservation = { amountUsd }
+        const reservation: Reservation = { amountUsd }
         outstanding.add(reservation)
         reservedUsd += amountUsd
-        return Effect.succeed(reservation)
+        if (shared === undefined) return Effect.succeed(reservation)
+        return shared.reserve(amountUsd, { provider, model, tags: request.metadata }).pipe(
+          Effect.map((hold) => {
+            reservation.shared = hold
+            return reservation
+          }),
+          // The session's part is given back when the shared budget refuses (or the wait is interrupted).
+          Effect.onError(() => Effect.sync(() => releaseNow(reservation)))
+        )
       })
     return CostTracker.of({
       enabled: true,
@@ -189,7 +219,7 @@ const makeTracker = (config: CostTrackingConfig, book: PriceBook, sinks: Readonl
           for (const sink of sinks) sink.offer(record)
           // Settled in the same step the cost is added: never counted twice, never briefly not at all.
           // Stryker disable next-line ConditionalExpression: equivalent when forced true, releaseNow ignores a reservation it does not hold
-          if (reservation !== undefined) releaseNow(reservation)
+          if (reservation !== undefined) releaseNow(reservation, record.cost?.total ?? 0)
           return roundUsd(total + (record.cost?.total ?? 0))
         }),
       sessionCost,
@@ -201,7 +231,7 @@ const makeTracker = (config: CostTrackingConfig, book: PriceBook, sinks: Readonl
           : Effect.flatMap(sessionCost, (total) =>
               total >= budgetUsd ? Effect.fail(budgetExceeded(provider, model, total, budgetUsd)) : Effect.void
             ),
-      budgeted: budgetUsd !== undefined,
+      budgeted,
       unpricedRefusal,
       reserve,
       release: (reservation) => Effect.sync(() => releaseNow(reservation)),
@@ -221,6 +251,8 @@ export const CostTracking = {
     options: {
       /** More sinks after the JSONL log (`log_path`), e.g. a ledger; each gets every record. */
       readonly sinks?: ReadonlyArray<Layer.Layer<CostSink, ConfigError>>
+      /** Budgets shared with other processes (a ledger's), enforced besides `budget_usd`. */
+      readonly sharedBudget?: Layer.Layer<SharedBudget, ConfigError>
       /**
        * Where each provider instance's models are in the price catalogue (its type's `price`, as
        * `priceSources(config)` of the main package gives them); others are looked up across it.
@@ -249,7 +281,11 @@ export const CostTracking = {
         // Opened in order (the log first) in the layer's scope; closing it drains and closes them.
         const sinks: Array<CostSink["Service"]> = []
         for (const layer of sinkLayers) sinks.push(Context.get(yield* Layer.build(layer), CostSink))
-        const tracker = yield* makeTracker(config, book, sinks)
+        const shared =
+          options.sharedBudget === undefined
+            ? undefined
+            : Context.get(yield* Layer.build(options.sharedBudget), SharedBudget)
+        const tracker = yield* makeTracker(config, book, sinks, shared)
         return Context.make(Pricing, pricing).pipe(Context.add(CostTracker, tracker))
       })
     )

@@ -13,14 +13,22 @@
  * plus, while the database is down, up to `maxQueuedRecords`.
  */
 import * as os from "node:os"
-import { PgClient } from "@effect/sql-pg"
-import { ConfigError, CostLogError, type CostLogHealth, type CostRecord, CostSink } from "@llm-orchestrator/core"
+import { type ConfigError, CostLogError, type CostLogHealth, type CostRecord, CostSink } from "@llm-orchestrator/core"
 import { readCostLog, resolveLogPath } from "@llm-orchestrator/cost"
-import { Context, Duration, Effect, Fiber, Latch, Layer, Redacted, Semaphore } from "effect"
+import { Duration, Effect, Fiber, Latch, Layer, type Redacted, Semaphore } from "effect"
 import * as Arr from "effect/Array"
-import { SqlClient } from "effect/sql/SqlClient"
-import type { SqlError } from "effect/sql/SqlError"
-import { maxBatchSize, migrate, missingPrivileges, qualified, shapeProblems, type TableName, toRow } from "./schema.ts"
+import type { SqlClient } from "effect/sql/SqlClient"
+import {
+  type Connection,
+  connect,
+  connectionOf,
+  describe,
+  displayName,
+  problem,
+  scrubber,
+  startError
+} from "./connection.ts"
+import { maxBatchSize, migrate, missingPrivileges, qualified, shapeProblems, toRow } from "./schema.ts"
 import { SpillFile } from "./spill.ts"
 
 export interface PgLedgerOptions {
@@ -51,8 +59,6 @@ export interface LedgerHealth extends CostLogHealth {
   readonly spilledRecords: number
 }
 
-const defaultTable = "llm_cost_records"
-const defaultSchema = "public"
 const defaultBatchSize = 500
 const defaultFlushInterval = "100 millis"
 const defaultMaxQueued = 10_000
@@ -64,71 +70,7 @@ const insertTimeout = "30 seconds"
 /** At close, how long the last write may take before what is left goes to the spill file. */
 const closeTimeout = "5 seconds"
 
-/** Lower case only: a quoted identifier then names the same table as an unquoted one in psql. */
-const identifier = /^[a-z_][a-z0-9_]{0,62}$/
-
-interface Target {
-  readonly host: string
-  readonly port: string
-  readonly database: string
-  readonly user: string
-  readonly password: string
-}
-
-const parseTarget = (url: string): Target | undefined => {
-  let parsed: URL
-  try {
-    parsed = new URL(url)
-  } catch {
-    return undefined
-  }
-  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") return undefined
-  const user = decodeURIComponent(parsed.username)
-  return {
-    host: parsed.hostname || "localhost",
-    port: parsed.port || "5432",
-    database: decodeURIComponent(parsed.pathname.slice(1)) || user || "postgres",
-    user,
-    password: decodeURIComponent(parsed.password)
-  }
-}
-
-/** Removes the password from a text that quotes the server or the driver (defence in depth). */
-const scrubber =
-  (password: string) =>
-  (text: string): string =>
-    password === "" ? text : text.replaceAll(password, "***").replaceAll(encodeURIComponent(password), "***")
-
-/** `ConnectionError: PgConnection: Failed to connect (ECONNREFUSED)`: the reason, its code and its cause. */
-const describeSql = (error: SqlError): string => {
-  const reason = error.reason
-  const cause = reason.cause as { readonly code?: unknown; readonly message?: unknown } | undefined
-  const code = typeof cause?.code === "string" ? cause.code : undefined
-  const causeMessage = typeof cause?.message === "string" && cause.message !== "" ? cause.message : undefined
-  const details = [code, causeMessage !== undefined && causeMessage !== reason.message ? causeMessage : undefined]
-    .filter((part) => part !== undefined)
-    .join(": ")
-  return `${reason._tag}: ${reason.message}${details === "" ? "" : ` (${details})`}`
-}
-
-const describe = (error: unknown): string => {
-  if (typeof error === "object" && error !== null && "reason" in error) return describeSql(error as SqlError)
-  if (
-    typeof error === "object" &&
-    error !== null &&
-    "_tag" in error &&
-    (error as { _tag: unknown })._tag === "TimeoutError"
-  )
-    return `no answer within ${insertTimeout}`
-  return error instanceof Error ? error.message : String(error)
-}
-
-const problem = (path: string, message: string) => ConfigError.fromProblems([{ path: `ledger.${path}`, message }])
-
-interface Settings {
-  readonly url: string
-  readonly target: Target
-  readonly name: TableName
+interface Settings extends Connection {
   readonly batchSize: number
   readonly flushInterval: Duration.Duration
   readonly maxQueued: number
@@ -145,26 +87,18 @@ const wholeNumber = (value: number | undefined, fallback: number, min: number, m
 
 const settingsOf = (options: PgLedgerOptions): Effect.Effect<Settings, ConfigError> =>
   Effect.gen(function* () {
-    const url = Redacted.isRedacted(options.url) ? Redacted.value(options.url) : options.url
-    const target = typeof url === "string" ? parseTarget(url) : undefined
-    // The URL itself is never quoted: it holds the password.
-    if (target === undefined)
-      return yield* problem("url", "expected a PostgreSQL URL: postgresql://user:password@host:port/database")
-    const schema = options.schema ?? defaultSchema
-    const table = options.table ?? defaultTable
-    if (!identifier.test(schema))
-      return yield* problem("schema", `${JSON.stringify(schema)} is not a lower-case SQL identifier ([a-z_][a-z0-9_]*)`)
-    if (!identifier.test(table))
-      return yield* problem("table", `${JSON.stringify(table)} is not a lower-case SQL identifier ([a-z_][a-z0-9_]*)`)
+    const connection = yield* connectionOf(options)
+    const { target, name } = connection
     const batchSize = yield* wholeNumber(options.batchSize, defaultBatchSize, 1, maxBatchSize, "batchSize")
     const maxQueued = yield* wholeNumber(options.maxQueuedRecords, defaultMaxQueued, 1, 10_000_000, "maxQueuedRecords")
     const flushInterval = Duration.fromInput(options.flushInterval ?? defaultFlushInterval)
     if (flushInterval._tag === "None") return yield* problem("flushInterval", "expected a duration such as 100 millis")
-    const fileName = `${target.host}-${target.port}-${target.database}-${schema}.${table}`.replace(/[^\w.-]/g, "_")
+    const fileName = `${target.host}-${target.port}-${target.database}-${name.schema}.${name.table}`.replace(
+      /[^\w.-]/g,
+      "_"
+    )
     return {
-      url,
-      target,
-      name: { schema, table },
+      ...connection,
       batchSize,
       flushInterval: flushInterval.value,
       maxQueued,
@@ -172,35 +106,6 @@ const settingsOf = (options: PgLedgerOptions): Effect.Effect<Settings, ConfigErr
       instanceId: options.instanceId ?? `${os.hostname()}:${process.pid}`
     }
   })
-
-/** A failure while connecting or preparing the table, as a ConfigError that says which. */
-const startError = (settings: Settings, error: SqlError): ConfigError => {
-  const { target } = settings
-  const scrub = scrubber(target.password)
-  const where = `${target.host}:${target.port}`
-  const detail = scrub(describeSql(error))
-  switch (error.reason._tag) {
-    case "ConnectionError":
-      return problem(
-        "url",
-        `cannot reach PostgreSQL at ${where} (${detail}); check the host and port in the URL and that the server is running`
-      )
-    case "AuthenticationError":
-      return problem(
-        "url",
-        `PostgreSQL at ${where} refused the login of user ${JSON.stringify(target.user)} (${detail}); check the user name and password in the URL`
-      )
-    default:
-      return problem(
-        "url",
-        `PostgreSQL at ${where}, database ${JSON.stringify(target.database)}: cannot prepare the table ${qualified(settings.name)} (${detail})`
-      )
-  }
-}
-
-/** The table's name in messages and `health.path`: where it is, never who logs in. */
-const displayName = (settings: Settings): string =>
-  `${qualified(settings.name)} (postgresql://${settings.target.host}:${settings.target.port}/${settings.target.database})`
 
 const start = (options: PgLedgerOptions) =>
   Effect.gen(function* () {
@@ -211,17 +116,10 @@ const start = (options: PgLedgerOptions) =>
       catch: (error) =>
         problem(
           "spillPath",
-          `cannot write the spill file ${settings.spillPath} (${describe(error)}); choose a writable path`
+          `cannot write the spill file ${settings.spillPath} (${describe(error, insertTimeout)}); choose a writable path`
         )
     })
-    const context = yield* Layer.build(
-      PgClient.layer({
-        url: Redacted.make(settings.url),
-        maxConnections: 2,
-        applicationName: "llm-orchestrator ledger"
-      })
-    ).pipe(Effect.mapError((error) => startError(settings, error)))
-    const sql = Context.get(context, SqlClient)
+    const sql = yield* connect(settings, 2)
     yield* migrate(sql, settings.name).pipe(Effect.mapError((error) => startError(settings, error)))
     const problems = yield* shapeProblems(sql, settings.name).pipe(
       Effect.mapError((error) => startError(settings, error))
@@ -267,7 +165,7 @@ const makeWriter = (sql: SqlClient, settings: Settings, spill: SpillFile) =>
       sql`INSERT INTO ${table} ${sql.insert(Arr.map(records, (record) => toRow(record, settings.instanceId)))} ON CONFLICT (request_id, attempt) DO NOTHING`.unprepared.pipe(
         Effect.timeout(insertTimeout),
         Effect.asVoid,
-        Effect.mapError((error) => scrub(describe(error)))
+        Effect.mapError((error) => scrub(describe(error, insertTimeout)))
       )
 
     /** Moves records to the spill file (whole lines); what cannot be written there is lost. */

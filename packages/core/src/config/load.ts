@@ -27,7 +27,9 @@ import {
   readModelId,
   readModelList,
   readNumber,
-  readOptionalString
+  readOptionalString,
+  readRequiredSecret,
+  readRequiredString
 } from "./read.ts"
 import {
   type ChainEntry,
@@ -38,9 +40,11 @@ import {
   defaultDiscovery,
   defaultRetry,
   type FallbackConfig,
+  type LedgerConfig,
   type OrchestratorConfig,
   type ProvidersConfig,
-  type RetryConfig
+  type RetryConfig,
+  type SharedBudgetConfig
 } from "./types.ts"
 
 export interface ParseConfigOptions {
@@ -479,6 +483,64 @@ const readPrices = (reader: Reader, path: string, raw: unknown): Record<string, 
   return prices
 }
 
+const readSharedBudget = (reader: Reader, path: string, raw: unknown): SharedBudgetConfig | undefined => {
+  const budget = readMapping(
+    reader,
+    path,
+    raw,
+    ["name", "usd", "window", "per_tag"],
+    "a mapping {name, usd, window, per_tag}"
+  )
+  if (budget === undefined) return undefined
+  const name = readRequiredString(
+    reader,
+    childPath(path, "name"),
+    budget.name,
+    "name the budget (it is its key in the database)"
+  )
+  const usd = readNumber(reader, childPath(path, "usd"), budget.usd, { above: 0, unit: "USD" })
+  if (budget.usd === undefined || budget.usd === null)
+    reader.report(childPath(path, "usd"), "is required; set the limit in USD")
+  const window = readEnum(reader, childPath(path, "window"), budget.window, ["total", "day", "month"] as const)
+  const perTag = readOptionalString(reader, childPath(path, "per_tag"), budget.per_tag)
+  if (name === undefined || usd === undefined) return undefined
+  return { name, usd, window: window ?? "total", ...optionalField("perTag", perTag) }
+}
+
+const readLedger = (reader: Reader, path: string, raw: unknown): LedgerConfig | undefined => {
+  if (raw === undefined || raw === null) return undefined
+  const ledger = readMapping(reader, path, raw, ["url", "table", "schema", "budgets"])
+  if (ledger === undefined) return undefined
+  const url = readRequiredSecret(
+    reader,
+    childPath(path, "url"),
+    ledger.url,
+    `set it to the PostgreSQL URL, e.g. "\${DATABASE_URL}"`
+  )
+  const table = readOptionalString(reader, childPath(path, "table"), ledger.table)
+  const schema = readOptionalString(reader, childPath(path, "schema"), ledger.schema)
+  const budgetsPath = childPath(path, "budgets")
+  const budgets: Array<SharedBudgetConfig> = []
+  if (ledger.budgets !== undefined && ledger.budgets !== null && !Array.isArray(ledger.budgets)) {
+    reader.report(budgetsPath, `expected a list of {name, usd, window, per_tag}, got ${describe(ledger.budgets)}`)
+  } else {
+    const seen = new Set<string>()
+    for (const [index, entry] of ((ledger.budgets ?? []) as ReadonlyArray<unknown>).entries()) {
+      const budget = readSharedBudget(reader, childPath(budgetsPath, index), entry)
+      if (budget === undefined) continue
+      if (seen.has(budget.name))
+        reader.report(
+          childPath(childPath(budgetsPath, index), "name"),
+          `${JSON.stringify(budget.name)} names another budget too; give each its own name`
+        )
+      seen.add(budget.name)
+      budgets.push(budget)
+    }
+  }
+  if (url === undefined) return undefined
+  return { url, ...optionalField("table", table), ...optionalField("schema", schema), budgets }
+}
+
 const readCostTracking = (reader: Reader, raw: unknown): CostTrackingConfig => {
   const path = "cost_tracking"
   const cost = readMapping(reader, path, raw, [
@@ -489,7 +551,8 @@ const readCostTracking = (reader: Reader, raw: unknown): CostTrackingConfig => {
     "reserve_output_tokens",
     "prices",
     "max_buffered_records",
-    "fsync"
+    "fsync",
+    "ledger"
   ])
   const enabled = readBoolean(reader, childPath(path, "enabled"), cost?.enabled)
   const logPath = readOptionalString(reader, childPath(path, "log_path"), cost?.log_path)
@@ -512,6 +575,7 @@ const readCostTracking = (reader: Reader, raw: unknown): CostTrackingConfig => {
     unit: "records kept in memory while the log cannot be written"
   })
   const fsync = readEnum(reader, childPath(path, "fsync"), cost?.fsync, ["batch", "none"] as const)
+  const ledger = readLedger(reader, childPath(path, "ledger"), cost?.ledger)
   return {
     enabled: enabled ?? true,
     ...(logPath !== undefined ? { logPath } : {}),
@@ -520,7 +584,8 @@ const readCostTracking = (reader: Reader, raw: unknown): CostTrackingConfig => {
     ...(reserveOutputTokens !== undefined ? { reserveOutputTokens } : {}),
     prices,
     ...(maxBufferedRecords !== undefined ? { maxBufferedRecords } : {}),
-    ...(fsync !== undefined ? { fsync } : {})
+    ...(fsync !== undefined ? { fsync } : {}),
+    ...optionalField("ledger", ledger)
   }
 }
 

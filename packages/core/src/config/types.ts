@@ -4,6 +4,7 @@
  * Every secret is a `Redacted` from the moment it is read. A provider's own settings are its type's
  * (provider-type.ts).
  */
+import type { Redacted } from "effect"
 import type { ModelPrice, ProviderId } from "../domain.ts"
 import type { ProviderInstance } from "../provider-type.ts"
 
@@ -49,6 +50,29 @@ export interface DiscoveryConfig {
   readonly ttlMs: number
 }
 
+/** The span of time a shared budget counts: all time, or the current UTC day or month. */
+export type BudgetWindow = "total" | "day" | "month"
+
+/** One entry of `cost_tracking.ledger.budgets`: a limit every process on the ledger shares. */
+export interface SharedBudgetConfig {
+  /** `name`: identifies the budget in the database (and in refusals); renaming it starts from $0. */
+  readonly name: string
+  /** `usd`: the limit. */
+  readonly usd: number
+  /** `window` (default `total`). */
+  readonly window: BudgetWindow
+  /** `per_tag`: one budget per value of this metadata tag (per tenant, say); requests without it are not counted. */
+  readonly perTag?: string
+}
+
+/** `cost_tracking.ledger`: a PostgreSQL ledger shared by every process (the `@llm-orchestrator/ledger` package). */
+export interface LedgerConfig {
+  readonly url: Redacted.Redacted<string>
+  readonly table?: string
+  readonly schema?: string
+  readonly budgets: ReadonlyArray<SharedBudgetConfig>
+}
+
 export interface CostTrackingConfig {
   readonly enabled: boolean
   readonly logPath?: string
@@ -73,6 +97,8 @@ export interface CostTrackingConfig {
    * more, a power loss can lose the last seconds).
    */
   readonly fsync?: "batch" | "none"
+  /** `cost_tracking.ledger`: cost records (and shared budgets) in PostgreSQL as well. */
+  readonly ledger?: LedgerConfig
 }
 
 export interface OrchestratorConfig {
