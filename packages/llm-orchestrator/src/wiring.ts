@@ -3,15 +3,17 @@
  * its type (each loads only its own SDK, when built), the cost services, and the orchestrator over them.
  */
 import {
-  type ConfigError,
+  ConfigError,
   LLMOrchestrator as CoreOrchestrator,
   type CostSink,
   type CostTracker,
+  type LedgerConfig,
   type OrchestratorConfig,
   type PriceSource,
   type Pricing,
   type ProviderId,
-  type ProviderSetup
+  type ProviderSetup,
+  type SharedBudget
 } from "@llm-orchestrator/core"
 import { CostTracking } from "@llm-orchestrator/cost"
 import { Effect, Layer } from "effect"
@@ -47,14 +49,64 @@ export interface WiringOptions {
   readonly costSinks?: ReadonlyArray<Layer.Layer<CostSink, ConfigError>>
 }
 
+/** The ledger's problems under the config key they come from (`ledger.url` -> `cost_tracking.ledger.url`). */
+const underLedgerKey = (error: ConfigError): ConfigError =>
+  ConfigError.fromProblems(
+    error.problems.map((problem) => ({
+      ...problem,
+      path: problem.path.startsWith("ledger") ? `cost_tracking.${problem.path}` : problem.path
+    }))
+  )
+
+/**
+ * `cost_tracking.ledger`: the sink and the shared budgets of `@llm-orchestrator/ledger`, an optional
+ * package loaded only when a config names a ledger (so an app without one never installs its driver).
+ */
+export const ledgerLayers = (
+  ledger: LedgerConfig
+): {
+  readonly sink: Layer.Layer<CostSink, ConfigError>
+  readonly sharedBudget: Layer.Layer<SharedBudget, ConfigError> | undefined
+} => {
+  const loaded = Effect.tryPromise({
+    try: () => import("@llm-orchestrator/ledger"),
+    catch: () =>
+      ConfigError.fromProblems([
+        {
+          path: "cost_tracking.ledger",
+          message: "needs the package @llm-orchestrator/ledger: install it (npm install @llm-orchestrator/ledger)"
+        }
+      ])
+  })
+  const where = {
+    url: ledger.url,
+    ...(ledger.table === undefined ? {} : { table: ledger.table }),
+    ...(ledger.schema === undefined ? {} : { schema: ledger.schema })
+  }
+  const fromPackage = <A>(build: (module: typeof import("@llm-orchestrator/ledger")) => Layer.Layer<A, ConfigError>) =>
+    Layer.effectContext(
+      Effect.flatMap(loaded, (module) => Layer.build(build(module))).pipe(Effect.mapError(underLedgerKey))
+    )
+  return {
+    sink: fromPackage((module) => module.PgLedgerSink.layer(where)),
+    sharedBudget:
+      ledger.budgets.length === 0
+        ? undefined
+        : fromPackage((module) => module.PgSharedBudget.layer({ ...where, budgets: ledger.budgets }))
+  }
+}
+
 /** The orchestrator and the cost services it records into, from a parsed config. */
 export const layerFromConfig = (
   config: OrchestratorConfig,
   options: WiringOptions = {}
 ): Layer.Layer<OrchestratorServices, ConfigError> => {
+  const ledger = config.costTracking.ledger === undefined ? undefined : ledgerLayers(config.costTracking.ledger)
+  const sinks = [...(ledger === undefined ? [] : [ledger.sink]), ...(options.costSinks ?? [])]
   const cost = CostTracking.layer(config.costTracking, {
     priceSources: priceSources(config),
-    ...(options.costSinks === undefined ? {} : { sinks: options.costSinks })
+    ...(sinks.length === 0 ? {} : { sinks }),
+    ...(ledger?.sharedBudget === undefined ? {} : { sharedBudget: ledger.sharedBudget })
   })
   const orchestrator = CoreOrchestrator.layer({
     activeProvider: config.activeProvider,
