@@ -737,7 +737,7 @@ cost_tracking:
     {
       path: "cost_tracking.log_file",
       message:
-        "unknown key; the keys here are enabled, log_path, budget_usd, allow_unpriced, reserve_output_tokens, prices, max_buffered_records, fsync"
+        "unknown key; the keys here are enabled, log_path, budget_usd, allow_unpriced, reserve_output_tokens, prices, max_buffered_records, fsync, ledger"
     },
     { path: "cost_tracking.budget_usd", message: "must be a number greater than 0 (USD)" }
   ]

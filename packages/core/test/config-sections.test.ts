@@ -25,7 +25,7 @@ describe("a section that is not a mapping is a problem, not a crash", () => {
     [
       "cost_tracking: true",
       "cost_tracking",
-      "expected a mapping (enabled, log_path, budget_usd, allow_unpriced, reserve_output_tokens, prices, max_buffered_records, fsync), got a boolean"
+      "expected a mapping (enabled, log_path, budget_usd, allow_unpriced, reserve_output_tokens, prices, max_buffered_records, fsync, ledger), got a boolean"
     ]
   ])("%s", (line, path, message) => {
     expect(problems(withOpenAI(`${line}\n`))).toEqual([{ path, message }])
