@@ -94,13 +94,13 @@ const parseTarget = (url: string): Target | undefined => {
 }
 
 /** Removes the password from a text that quotes the server or the driver (defence in depth). */
-const scrubber =
+export const scrubber =
   (password: string) =>
   (text: string): string =>
     password === "" ? text : text.replaceAll(password, "***").replaceAll(encodeURIComponent(password), "***")
 
 /** `ConnectionError: PgConnection: Failed to connect (ECONNREFUSED)`: the reason, its code and its cause. */
-const describeSql = (error: SqlError): string => {
+export const describeSql = (error: SqlError): string => {
   const reason = error.reason
   const cause = reason.cause as { readonly code?: unknown; readonly message?: unknown } | undefined
   const code = typeof cause?.code === "string" ? cause.code : undefined
@@ -123,9 +123,10 @@ const describe = (error: unknown): string => {
   return error instanceof Error ? error.message : String(error)
 }
 
-const problem = (path: string, message: string) => ConfigError.fromProblems([{ path: `ledger.${path}`, message }])
+export const problem = (path: string, message: string) =>
+  ConfigError.fromProblems([{ path: `ledger.${path}`, message }])
 
-interface Settings {
+export interface Settings {
   readonly url: string
   readonly target: Target
   readonly name: TableName
@@ -143,7 +144,7 @@ const wholeNumber = (value: number | undefined, fallback: number, min: number, m
       ? Effect.succeed(value)
       : Effect.fail(problem(path, `expected a whole number from ${min} to ${max}`))
 
-const settingsOf = (options: PgLedgerOptions): Effect.Effect<Settings, ConfigError> =>
+export const settingsOf = (options: PgLedgerOptions): Effect.Effect<Settings, ConfigError> =>
   Effect.gen(function* () {
     const url = Redacted.isRedacted(options.url) ? Redacted.value(options.url) : options.url
     const target = typeof url === "string" ? parseTarget(url) : undefined
@@ -174,7 +175,7 @@ const settingsOf = (options: PgLedgerOptions): Effect.Effect<Settings, ConfigErr
   })
 
 /** A failure while connecting or preparing the table, as a ConfigError that says which. */
-const startError = (settings: Settings, error: SqlError): ConfigError => {
+export const startError = (settings: Settings, error: SqlError): ConfigError => {
   const { target } = settings
   const scrub = scrubber(target.password)
   const where = `${target.host}:${target.port}`
