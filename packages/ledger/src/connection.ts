@@ -55,7 +55,7 @@ export const scrubber =
     password === "" ? text : text.replaceAll(password, "***").replaceAll(encodeURIComponent(password), "***")
 
 /** `ConnectionError: PgConnection: Failed to connect (ECONNREFUSED)`: the reason, its code and its cause. */
-const describeSql = (error: SqlError): string => {
+export const describeSql = (error: SqlError): string => {
   const reason = error.reason
   const cause = reason.cause as { readonly code?: unknown; readonly message?: unknown } | undefined
   const code = typeof cause?.code === "string" ? cause.code : undefined

@@ -18,6 +18,7 @@ import {
 import { CostTracking } from "@llm-orchestrator/cost"
 import { Effect, Layer } from "effect"
 import { loadConfig } from "./config.ts"
+import { type LedgerModule, loadLedger } from "./ledger.ts"
 
 const byInstance = <A>(
   config: OrchestratorConfig,
@@ -68,22 +69,13 @@ export const ledgerLayers = (
   readonly sink: Layer.Layer<CostSink, ConfigError>
   readonly sharedBudget: Layer.Layer<SharedBudget, ConfigError> | undefined
 } => {
-  const loaded = Effect.tryPromise({
-    try: () => import("@llm-orchestrator/ledger"),
-    catch: () =>
-      ConfigError.fromProblems([
-        {
-          path: "cost_tracking.ledger",
-          message: "needs the package @llm-orchestrator/ledger: install it (npm install @llm-orchestrator/ledger)"
-        }
-      ])
-  })
+  const loaded = loadLedger("cost_tracking.ledger")
   const where = {
     url: ledger.url,
     ...(ledger.table === undefined ? {} : { table: ledger.table }),
     ...(ledger.schema === undefined ? {} : { schema: ledger.schema })
   }
-  const fromPackage = <A>(build: (module: typeof import("@llm-orchestrator/ledger")) => Layer.Layer<A, ConfigError>) =>
+  const fromPackage = <A>(build: (module: LedgerModule) => Layer.Layer<A, ConfigError>) =>
     Layer.effectContext(
       Effect.flatMap(loaded, (module) => Layer.build(build(module))).pipe(Effect.mapError(underLedgerKey))
     )

@@ -1,7 +1,9 @@
 /**
- * `llm-orchestrator costs [log.jsonl] [--by provider|model|tag] [--since 24h|ISO date] [--json]`:
+ * `llm-orchestrator costs [log.jsonl | --ledger URL] [--by provider|model|tag|day] [--since 24h|ISO date] [--json]`:
  * the cost report of a JSONL cost log (docs/ARCHITECTURE.md, "Attempts and cost records"), as a table with a TOTAL row or as JSON.
- * Without a path, the log is the config's `cost_tracking.log_path`.
+ * Without a path, the log is the config's `cost_tracking.log_path`. With `--ledger`, the same report is
+ * summed by PostgreSQL from the ledger table (`@llm-orchestrator/ledger`, an optional package loaded
+ * only then), which also groups by UTC day.
  *
  * Tag rows overlap (a call tagged feature=a and tenant=b counts in both), so with `--by tag` the
  * TOTAL row is the log's total, not the sum of the rows above it.
@@ -11,6 +13,7 @@ import { reportFromLog, resolveLogPath } from "@llm-orchestrator/cost"
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { loadConfig } from "../config.ts"
+import { loadLedger, type ReportByDay } from "../ledger.ts"
 import { CliFailure } from "./failure.ts"
 import { type Column, formatCount, formatTable, formatUsd, printErr, printJson, printOut } from "./output.ts"
 import { root } from "./root.ts"
@@ -36,7 +39,7 @@ export const parseSince = (text: string, now: number): number | undefined => {
   return Number.isNaN(date) ? undefined : date
 }
 
-export type GroupBy = "provider" | "model" | "tag"
+export type GroupBy = "provider" | "model" | "tag" | "day"
 
 const numberColumns: ReadonlyArray<Column> = [
   { header: "CALLS", align: "right" },
@@ -70,11 +73,26 @@ export const printable = (text: string): string =>
     char === "\n" ? "\\n" : char === "\t" ? "\\t" : char === "\r" ? "\\r" : `\\u{${char.codePointAt(0)!.toString(16)}}`
   )
 
-/** The report as a table grouped `by`, with a TOTAL row. */
-export const costsTable = (report: CostReport, by: GroupBy): string => {
-  const keyColumns: ReadonlyArray<Column> =
-    by === "model" ? [{ header: "PROVIDER" }, { header: "MODEL" }] : [{ header: by === "tag" ? "TAG" : "PROVIDER" }]
-  const groups = by === "model" ? report.byModel : by === "tag" ? report.byTag : report.byProvider
+const keyHeaders: Readonly<Record<GroupBy, ReadonlyArray<Column>>> = {
+  provider: [{ header: "PROVIDER" }],
+  model: [{ header: "PROVIDER" }, { header: "MODEL" }],
+  tag: [{ header: "TAG" }],
+  day: [{ header: "DAY (UTC)" }]
+}
+
+/** The report as a table grouped `by` (`day` needs a report with `byDay`), with a TOTAL row. */
+export const costsTable = (report: CostReport | ReportByDay, by: GroupBy): string => {
+  const keyColumns = keyHeaders[by]
+  const groups =
+    by === "model"
+      ? report.byModel
+      : by === "tag"
+        ? report.byTag
+        : by === "day"
+          ? "byDay" in report
+            ? report.byDay
+            : {}
+          : report.byProvider
   const rows = Object.entries(groups).map(([key, bucket]) => {
     // byModel keys are `provider/model`; model ids may contain "/" themselves, so split at the first.
     const keys = by === "model" ? [key.slice(0, key.indexOf("/")), key.slice(key.indexOf("/") + 1)] : [key]
@@ -91,8 +109,27 @@ export const costsCommand = Command.make(
       Argument.withDescription("The JSONL cost log (default: the config's cost_tracking.log_path)"),
       Argument.optional
     ),
-    by: Flag.Literals("by", ["provider", "model", "tag"]).pipe(
-      Flag.withDescription("Group rows by provider, by provider and model (default), or by metadata tag"),
+    ledger: Flag.String("ledger").pipe(
+      Flag.withMetavar("URL"),
+      Flag.withDescription(
+        "Read the PostgreSQL cost ledger at postgresql://user:password@host:port/db instead of a log file (needs @llm-orchestrator/ledger)"
+      ),
+      Flag.optional
+    ),
+    ledgerTable: Flag.String("ledger-table").pipe(
+      Flag.withMetavar("NAME"),
+      Flag.withDescription("With --ledger: the table (default llm_cost_records)"),
+      Flag.optional
+    ),
+    ledgerSchema: Flag.String("ledger-schema").pipe(
+      Flag.withMetavar("NAME"),
+      Flag.withDescription("With --ledger: the table's schema (default public)"),
+      Flag.optional
+    ),
+    by: Flag.Literals("by", ["provider", "model", "tag", "day"]).pipe(
+      Flag.withDescription(
+        "Group rows by provider, by provider and model (default), by metadata tag, or by UTC day (day: with --ledger only)"
+      ),
       Flag.withDefault("model")
     ),
     since: Flag.String("since").pipe(
@@ -116,6 +153,36 @@ export const costsCommand = Command.make(
           )
         )
       }
+      if (Option.isSome(input.ledger)) {
+        if (Option.isSome(input.log))
+          return yield* Effect.fail(
+            CliFailure.usage(`pass either a log file (${input.log.value}) or --ledger, not both`)
+          )
+        if (input.strict)
+          return yield* Effect.fail(
+            CliFailure.usage("--strict is for a JSONL log's bad lines; a ledger table has none")
+          )
+        const { PgLedgerReport } = yield* loadLedger("--ledger")
+        const report = yield* PgLedgerReport.report({
+          url: input.ledger.value,
+          ...(Option.isSome(input.ledgerTable) ? { table: input.ledgerTable.value } : {}),
+          ...(Option.isSome(input.ledgerSchema) ? { schema: input.ledgerSchema.value } : {}),
+          ...(since === undefined ? {} : { since })
+        })
+        // The log's JSON shape (a table has no bad lines), plus byDay.
+        if (input.json) yield* printJson({ ...report, badLines: 0 })
+        else yield* printOut(costsTable(report, input.by))
+        return
+      }
+      for (const [flag, value] of [
+        ["--ledger-table", input.ledgerTable],
+        ["--ledger-schema", input.ledgerSchema]
+      ] as const)
+        if (Option.isSome(value)) return yield* Effect.fail(CliFailure.usage(`${flag} needs --ledger`))
+      if (input.by === "day")
+        return yield* Effect.fail(
+          CliFailure.usage("--by day needs --ledger: a JSONL log's report groups by provider, model or tag")
+        )
       const logPath = Option.isSome(input.log) ? input.log.value : yield* configuredLogPath
       const inWindow = (record: CostRecord) => since === undefined || Date.parse(record.timestamp) >= since
       // Streamed: a log of any size is summed in memory bounded by its distinct providers, models and tags.
@@ -136,7 +203,11 @@ export const costsCommand = Command.make(
       if (input.json) yield* printJson({ ...report, badLines })
       else yield* printOut(costsTable(report, input.by))
     })
-).pipe(Command.withDescription("Summarise a JSONL cost log: calls, tokens and USD by provider, model or tag"))
+).pipe(
+  Command.withDescription(
+    "Summarise a JSONL cost log or the PostgreSQL ledger: calls, tokens and USD by provider, model, tag or day"
+  )
+)
 
 const configuredLogPath = Effect.gen(function* () {
   const { config: configPath } = yield* root
