@@ -50,6 +50,12 @@ describe("keys written twice", () => {
     })
   )
 
+  it('a quoted "<<" is a plain key, not a merge key: written twice, it is a duplicate as yaml itself says', () => {
+    expect(problems(withOpenAI('cost_tracking:\n  "<<": {enabled: true}\n  "<<": {enabled: false}\n'))).toEqual([
+      { path: "", message: "invalid YAML at line 8, column 3: Map keys must be unique" }
+    ])
+  })
+
   it("any other key may not, in a mapping inside a list too", () => {
     expect(
       problems(withOpenAI("fallback:\n  chain:\n    - provider: openai\n      model: a\n      model: b\n"))

@@ -108,7 +108,8 @@ const safeYamlMessage = (error: YAMLError): string => {
 /**
  * Offsets of the keys written twice in one mapping. yaml's own check (`uniqueKeys`) compares each key
  * with every earlier key of its mapping: quadratic, seconds for a mapping of 20,000 keys. One Set per
- * mapping finds the same keys in linear time. Merge keys (`<<`) may repeat, as yaml allows. A loop
+ * mapping finds the same keys in linear time. Merge keys (`<<`) may repeat, as yaml allows: each parses
+ * to its own Symbol, so the Set never matches two of them (a quoted "<<" is a plain key). A loop
  * over an explicit stack, not recursion: nesting depth cannot overflow the call stack here.
  */
 const duplicateKeyOffsets = (document: Document.Parsed): Array<number> => {
@@ -120,7 +121,7 @@ const duplicateKeyOffsets = (document: Document.Parsed): Array<number> => {
       const seen = new Set<unknown>()
       for (const pair of node.items) {
         const key = pair.key
-        if (isScalar(key) && key.value !== "<<") {
+        if (isScalar(key)) {
           // Stryker disable next-line OptionalChaining: equivalent, every key yaml parses from text has a range
           if (seen.has(key.value)) offsets.push(key.range?.[0] ?? 0)
           else seen.add(key.value)
