@@ -48,7 +48,10 @@ let spreadMs = 0
 
 beforeAll(async () => {
   const started = performance.now()
-  ;[pg, fleet] = await Promise.all([startPostgres(), startSimulatorFleet({ defaultReply: (model, call) => reply(model, call.rawBody) })])
+  ;[pg, fleet] = await Promise.all([
+    startPostgres(),
+    startSimulatorFleet({ defaultReply: (model, call) => reply(model, call.rawBody) })
+  ])
   console.log(`PostgreSQL and simulators up in ${Math.round(performance.now() - started)} ms`)
 }, 60_000)
 afterAll(async () => {
@@ -155,7 +158,8 @@ const scaled = (text: string): bigint => {
   const value = BigInt(`${match[2]}${fraction}`) * 10n ** BigInt(exponent)
   return match[1] === "-" ? -value : value
 }
-const exactSum = (values: ReadonlyArray<number>): bigint => values.reduce((sum, value) => sum + scaled(String(value)), 0n)
+const exactSum = (values: ReadonlyArray<number>): bigint =>
+  values.reduce((sum, value) => sum + scaled(String(value)), 0n)
 const decimalText = (value: bigint): string => {
   const digits = value.toString().padStart(scale + 1, "0")
   return `${digits.slice(0, -scale)}.${digits.slice(-scale)}`.replace(/\.?0+$/, "")
@@ -173,6 +177,8 @@ interface Worker {
   done: number
   readonly ready: Promise<void>
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; report: WorkerReport | undefined }>
+  /** Milliseconds from the spawn to `ready` (orchestrator and ledger up), and to the last request's end. */
+  readonly timings: { readyMs: number; doneMs: number }
   /** Every stdout line that is not progress: the Effect logger's lines (spill warnings, replays). */
   readonly logLines: Array<string>
   stderr: string
@@ -192,9 +198,13 @@ const startWorker = (run: string, index: number, ledger: (id: string) => Partial
     ledger: options,
     witnessPath
   }
-  const child = spawn(process.execPath, [workerScript, JSON.stringify(spec)], { env, stdio: ["ignore", "pipe", "pipe"] })
+  const child = spawn(process.execPath, [workerScript, JSON.stringify(spec)], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"]
+  })
   let report: WorkerReport | undefined
   let markReady = () => {}
+  const spawned = performance.now()
   const worker: Worker = {
     id,
     logPath,
@@ -211,6 +221,7 @@ const startWorker = (run: string, index: number, ledger: (id: string) => Partial
         resolve({ code, signal, report })
       })
     ),
+    timings: { readyMs: 0, doneMs: 0 },
     logLines: [],
     stderr: ""
   }
@@ -221,9 +232,13 @@ const startWorker = (run: string, index: number, ledger: (id: string) => Partial
     buffered = lines.pop()!
     for (const line of lines) {
       const done = /^done (\d+)$/.exec(line)
-      if (done) worker.done = Math.max(worker.done, Number(done[1]))
-      else if (line === "ready") markReady()
-      else if (line.startsWith("report ")) report = JSON.parse(line.slice("report ".length)) as WorkerReport
+      if (done) {
+        worker.done = Math.max(worker.done, Number(done[1]))
+        if (worker.done === REQUESTS) worker.timings.doneMs = Math.round(performance.now() - spawned)
+      } else if (line === "ready") {
+        worker.timings.readyMs = Math.round(performance.now() - spawned)
+        markReady()
+      } else if (line.startsWith("report ")) report = JSON.parse(line.slice("report ".length)) as WorkerReport
       else worker.logLines.push(line)
     }
   })
@@ -256,7 +271,8 @@ const witnessOf = (worker: Worker): Array<WitnessLine> =>
     .filter((line) => line !== "")
     .map((line) => JSON.parse(line) as WitnessLine)
 
-const keyOf = (record: { readonly requestId: string; readonly attempt: number }) => `${record.requestId}#${record.attempt}`
+const keyOf = (record: { readonly requestId: string; readonly attempt: number }) =>
+  `${record.requestId}#${record.attempt}`
 
 const byKey = <R extends { readonly requestId: string; readonly attempt: number }>(records: ReadonlyArray<R>) =>
   [...records].sort((a, b) => a.requestId.localeCompare(b.requestId) || a.attempt - b.attempt)
@@ -310,9 +326,9 @@ const replayLeftovers = (table: string, spillPath: string) =>
     Effect.scoped(
       Effect.gen(function* () {
         const logged: Array<string> = []
-        const context = yield* Layer.build(PgLedgerSink.layer({ url: pg.url(), table, spillPath, instanceId: "replay" })).pipe(
-          Effect.provide(Logger.layer([Logger.make((options) => void logged.push(String(options.message)))]))
-        )
+        const context = yield* Layer.build(
+          PgLedgerSink.layer({ url: pg.url(), table, spillPath, instanceId: "replay" })
+        ).pipe(Effect.provide(Logger.layer([Logger.make((options) => void logged.push(String(options.message)))])))
         yield* Context.get(context, CostSink).flush
         return logged
       })
@@ -338,7 +354,11 @@ const checkComplete = async (worker: Worker, report: WorkerReport, table: string
 }
 
 /** SUM(cost_total) of the table against the workers' own costs: exact against their records, close to their reports. */
-const checkCosts = async (table: string, witnesses: ReadonlyArray<ReadonlyArray<WitnessLine>>, reports: ReadonlyArray<WorkerReport>) => {
+const checkCosts = async (
+  table: string,
+  witnesses: ReadonlyArray<ReadonlyArray<WitnessLine>>,
+  reports: ReadonlyArray<WorkerReport>
+) => {
   const counts = await keyCounts(table)
   expect(counts.unpriced).toBe(0)
   const recorded = exactSum(witnesses.flat().map((line) => line.cost!))
@@ -348,6 +368,12 @@ const checkCosts = async (table: string, witnesses: ReadonlyArray<ReadonlyArray<
   expect(Math.abs(Number(counts.total) - reported)).toBeLessThan(1e-9)
   return counts
 }
+
+const timingsOf = (workers: ReadonlyArray<Worker>) =>
+  `ready ${workers.map((w) => w.timings.readyMs).join("/")} ms, requests done ${workers.map((w) => w.timings.doneMs).join("/")} ms after the spawn`
+
+const range = (values: ReadonlyArray<number>) =>
+  values.length === 0 ? "-" : `${Math.min(...values)}..${Math.max(...values)}`
 
 const timed = () => {
   const started = performance.now()
@@ -374,7 +400,7 @@ describe(`the ledger shared by ${WORKERS} processes x ${REQUESTS} concurrent req
     expect(all.filter((record) => record.outcome === "success")).toHaveLength(WORKERS * REQUESTS)
     expect(spillFiles(spillPath)).toEqual([])
     console.log(
-      `clean run: ${counts.rows} rows, SUM(cost_total) ${counts.total}, close ${reports.map((r) => r.closeMs).join("/")} ms, ${elapsed()} ms`
+      `clean run: ${counts.rows} rows, SUM(cost_total) ${counts.total}, close ${reports.map((r) => r.closeMs).join("/")} ms, ${timingsOf(workers)}, ${elapsed()} ms`
     )
   }, 120_000)
 
@@ -389,7 +415,8 @@ describe(`the ledger shared by ${WORKERS} processes x ${REQUESTS} concurrent req
       startWorker(table, index, () => ({ spillPath, maxQueuedRecords: 25 }))
     )
     await until(
-      async () => workers.every((worker) => worker.done >= 30) && (await keyCounts(table).catch(() => ({ rows: 0 }))).rows > 0,
+      async () =>
+        workers.every((worker) => worker.done >= 30) && (await keyCounts(table).catch(() => ({ rows: 0 }))).rows > 0,
       "30 requests of every worker and some rows"
     )
     const atStop = workers.map((worker) => worker.done)
@@ -419,7 +446,9 @@ describe(`the ledger shared by ${WORKERS} processes x ${REQUESTS} concurrent req
     const rowKeys = new Set((await rowsOf(table)).map(keyOf))
     for (const log of logs.values())
       for (const record of log)
-        expect(rowKeys.has(keyOf(record)) || spilled.some((line) => keyOf(line) === keyOf(record)), keyOf(record)).toBe(true)
+        expect(rowKeys.has(keyOf(record)) || spilled.some((line) => keyOf(line) === keyOf(record)), keyOf(record)).toBe(
+          true
+        )
     // A next start replays whatever is left: then the table is every worker's log, nothing twice.
     const replayLog = await replayLeftovers(table, spillPath)
     expect(replayLog.filter((line) => line.includes("torn or unreadable"))).toEqual([])
@@ -427,7 +456,9 @@ describe(`the ledger shared by ${WORKERS} processes x ${REQUESTS} concurrent req
     for (const [index, worker] of workers.entries()) await checkComplete(worker, reports[index]!, table)
     const counts = await checkCosts(table, workers.map(witnessOf), reports)
     expect(counts).toMatchObject({ rows: WORKERS * expectedRecords, keys: WORKERS * expectedRecords })
-    console.log(`outage: ${spilled.length} record(s) left in the spill after close, ${counts.rows} rows, ${elapsed()} ms`)
+    console.log(
+      `outage: ${spilled.length} record(s) left in the spill after close, ${counts.rows} rows, ${timingsOf(workers)}, ${elapsed()} ms`
+    )
   }, 150_000)
 
   it("SIGKILL of one worker mid-run: it loses at most what its sink held in memory, its spill is whole lines", async () => {
@@ -490,8 +521,10 @@ describe(`the ledger shared by ${WORKERS} processes x ${REQUESTS} concurrent req
     console.log(
       `kill: ${victim.id} killed after ${doneAtKill} requests with spill files [${spillAtKill.join(", ")}]; ` +
         `${witness.length} records made, ${before.length} rows at once, ${spilled.length} in its spill, ` +
-        `${rows.length} rows after replay, ${lost.length} lost (offered ${ages.length === 0 ? "-" : `${Math.min(...ages)}..${Math.max(...ages)}`} ms before the kill; ` +
-        `bound ${batchSize + maxQueuedRecords + 1}); JSONL log had ${log.state.length} (${before.filter((row) => !logged.has(keyOf(row))).length} rows not in it); ${elapsed()} ms`
+        `${rows.length} rows after replay, ${lost.length} lost (offered ${range(ages)} ms before the kill; ` +
+        `bound ${batchSize + maxQueuedRecords + 1}); JSONL log had ${log.state.length} (${before.filter((row) => !logged.has(keyOf(row))).length} rows not in it, ` +
+        `its missing records offered ${range(witness.filter((line) => !logged.has(line.key)).map((line) => killedAt - line.offeredAt))} ms before the kill); ` +
+        `${timingsOf(survivors)}; ${elapsed()} ms`
     )
   }, 120_000)
 })
