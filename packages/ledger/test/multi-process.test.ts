@@ -69,7 +69,7 @@ const third = "gemini-2.5-flash"
 /**
  * By `index % 6`, the first model answers: 0 the text; 1 503; 2 a content filter (billed); 3 429 then
  * the second model's content filter (billed); 4 overloaded; 5 content filters on the first two models.
- * Retries are off and the breaker never opens, so the chain goes first -> second -> third.
+ * The breaker never opens, so the chain goes first -> second -> third (a retry gets its model's answer again).
  */
 const plan = (index: number): ReadonlyArray<"text" | "unavailable" | "rate-limit" | "overloaded" | "filter"> =>
   [
@@ -130,8 +130,13 @@ const configYaml = (logPath: string) =>
     "  gemini:",
     `    api_key: "${fleetCredentials.gemini}"`,
     `    base_url: "${fleet.gemini.url}"`,
+    // Retries resend to the same model, which answers the same (the plan is per model), so they add no
+    // record: they absorb what a loaded 2-core machine does to 1,000 sockets opened at once (connection
+    // resets, SYN backlog overflows), which would otherwise end a request on a model the plan did not expect.
     "retry:",
-    "  max_attempts: 1",
+    "  max_attempts: 4",
+    "  initial_delay: 10ms",
+    "  max_delay: 200ms",
     "circuit_breaker:",
     "  failure_threshold: 1000000000",
     "fallback:",
@@ -200,8 +205,10 @@ const startWorker = (run: string, index: number, ledger: (id: string) => Partial
   }
   const child = spawn(process.execPath, [workerScript, JSON.stringify(spec)], {
     env,
-    stdio: ["ignore", "pipe", "pipe"]
+    stdio: ["pipe", "pipe", "pipe"]
   })
+  // A worker that died before reading its start line must not fail the test runner with EPIPE.
+  child.stdin!.on("error", () => {})
   let report: WorkerReport | undefined
   let markReady = () => {}
   const spawned = performance.now()
@@ -246,6 +253,14 @@ const startWorker = (run: string, index: number, ledger: (id: string) => Partial
     worker.stderr += chunk
   })
   return worker
+}
+
+/** Starts the workers of a run and lets them send their requests together, once all are ready. */
+const startRun = async (run: string, ledger: (id: string) => Partial<PgLedgerOptions>): Promise<Array<Worker>> => {
+  const workers = Array.from({ length: WORKERS }, (_, index) => startWorker(run, index, ledger))
+  await Promise.all(workers.map((worker) => worker.ready))
+  for (const worker of workers) worker.child.stdin!.end("go\n")
+  return workers
 }
 
 const until = async (condition: () => boolean | Promise<boolean>, what: string, seconds = 60) => {
@@ -386,7 +401,7 @@ describe(`the ledger shared by ${WORKERS} processes x ${REQUESTS} concurrent req
     const table = "run_clean"
     spreadMs = 3_000
     const spillPath = nodePath.join(root, table, "spill", "ledger.jsonl")
-    const workers = Array.from({ length: WORKERS }, (_, index) => startWorker(table, index, () => ({ spillPath })))
+    const workers = await startRun(table, () => ({ spillPath }))
     const reports = await Promise.all(workers.map(finished))
     const logs: Array<ReadonlyArray<CostRecord>> = []
     for (const [index, worker] of workers.entries()) logs.push(await checkComplete(worker, reports[index]!, table))
@@ -411,9 +426,7 @@ describe(`the ledger shared by ${WORKERS} processes x ${REQUESTS} concurrent req
     // One spill file for the four (the default path is per host, database and table): a small queue
     // sends the outage's records there, and whichever process writes first again replays all of them.
     const spillPath = nodePath.join(root, table, "spill", "ledger.jsonl")
-    const workers = Array.from({ length: WORKERS }, (_, index) =>
-      startWorker(table, index, () => ({ spillPath, maxQueuedRecords: 25 }))
-    )
+    const workers = await startRun(table, () => ({ spillPath, maxQueuedRecords: 25 }))
     await until(
       async () =>
         workers.every((worker) => worker.done >= 30) && (await keyCounts(table).catch(() => ({ rows: 0 }))).rows > 0,
@@ -469,14 +482,12 @@ describe(`the ledger shared by ${WORKERS} processes x ${REQUESTS} concurrent req
     // records in memory, the rest goes to the spill file, so a kill also lands while spills and replays run.
     const batchSize = 20
     const maxQueuedRecords = 5
-    const workers = Array.from({ length: WORKERS }, (_, index) =>
-      startWorker(table, index, (id) => ({
-        spillPath: nodePath.join(root, table, id, "spill", "ledger.jsonl"),
-        batchSize,
-        maxQueuedRecords,
-        flushInterval: "100 millis"
-      }))
-    )
+    const workers = await startRun(table, (id) => ({
+      spillPath: nodePath.join(root, table, id, "spill", "ledger.jsonl"),
+      batchSize,
+      maxQueuedRecords,
+      flushInterval: "100 millis"
+    }))
     const victim = workers[1]!
     await until(() => victim.done >= REQUESTS / 3, `${REQUESTS / 3} requests of ${victim.id}`)
     const spillAtKill = spillFiles(victim.spillPath).map((file) => nodePath.basename(file))
