@@ -15,7 +15,8 @@ import {
   LLMProvider,
   layerFromConfig,
   parseConfig,
-  type ToolDefinition
+  type ToolDefinition,
+  type WiringOptions
 } from "llm-orchestrator"
 import OpenAI from "openai"
 import { benchModels, benchToolName, type SimulatorUrls, streamChunks } from "./simulator-server.ts"
@@ -342,14 +343,21 @@ export const orchestratorArm = async (
   provider: BenchProvider,
   urls: SimulatorUrls,
   logDir: string,
-  options: { readonly failover?: boolean; readonly cost?: CostMode } = {}
+  options: {
+    readonly failover?: boolean
+    readonly cost?: CostMode
+    /** More cost sinks beside the JSONL log (bench/ledger.ts: the PostgreSQL ledger). */
+    readonly costSinks?: WiringOptions["costSinks"]
+  } = {}
 ): Promise<OrchestratorArm> => {
   const failover = options.failover ?? false
   const logPath = nodePath.join(logDir, `${provider}${failover ? "-failover" : ""}.jsonl`)
   const config = await Effect.runPromise(
     parseConfig(configYaml(provider, urls, logPath, failover, options.cost ?? "log"))
   )
-  const runtime = ManagedRuntime.make(layerFromConfig(config))
+  const runtime = ManagedRuntime.make(
+    layerFromConfig(config, options.costSinks === undefined ? {} : { costSinks: options.costSinks })
+  )
   const llm = await runtime.runPromise(
     Effect.gen(function* () {
       return yield* LLMOrchestrator
