@@ -17,6 +17,9 @@
  * 3. SIGKILL of one worker mid-run: its rows are records it made; what it loses is at most what its sink
  *    held in memory (batchSize + maxQueuedRecords, + 1 being offered at the kill); its spill files hold
  *    whole lines only; the other three are complete.
+ * 4. A shared budget (`cost_tracking.ledger.budgets` in each worker's config): each call costs exactly
+ *    what it reserves, so the four together are admitted exactly as many calls as the budget holds; the
+ *    rest are refused with BudgetExceededError and never reach the provider.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
@@ -45,6 +48,8 @@ let pg: TestPostgres
 let fleet: SimulatorFleet
 /** How long the first replies of a run are spread over (request i waits i / REQUESTS of it): the run's length. */
 let spreadMs = 0
+/** The budget run: every request answers on the first model, with the usage its reservation assumes. */
+let budgetRun = false
 
 beforeAll(async () => {
   const started = performance.now()
@@ -90,6 +95,8 @@ const reply = (model: string, rawBody: string): Reply => {
   const worker = Number(match[1])
   const index = Number(match[2])
   const position = model === primary ? 0 : model === second ? 1 : model === third ? 2 : -1
+  if (budgetRun)
+    return { kind: "text", text: `answer ${index}`, usage: { inputTokens: 40, outputTokens: 64 }, firstByteDelayMs: 30 }
   const step = plan(index)[position]
   // The first answer of request i comes i / REQUESTS of the spread late, so the run lasts that long.
   const firstByteDelayMs = position === 0 ? Math.round((spreadMs * index) / REQUESTS) : 0
@@ -189,7 +196,13 @@ interface Worker {
   stderr: string
 }
 
-const startWorker = (run: string, index: number, ledger: (id: string) => Partial<PgLedgerOptions>): Worker => {
+const startWorker = (
+  run: string,
+  index: number,
+  ledger: (id: string) => Partial<PgLedgerOptions>,
+  /** The config's own lines after `cost_tracking.log_path`; with them, the config names the ledger and no sink is added in code. */
+  costYaml?: ReadonlyArray<string>
+): Worker => {
   const id = `w${index}`
   const directory = nodePath.join(root, run, id)
   fs.mkdirSync(directory, { recursive: true })
@@ -199,8 +212,8 @@ const startWorker = (run: string, index: number, ledger: (id: string) => Partial
   const spec: WorkerSpec = {
     worker: id,
     requests: REQUESTS,
-    configYaml: configYaml(logPath),
-    ledger: options,
+    configYaml: configYaml(logPath) + (costYaml ?? []).map((line) => `  ${line}\n`).join(""),
+    ...(costYaml === undefined ? { ledger: options } : {}),
     witnessPath
   }
   const child = spawn(process.execPath, [workerScript, JSON.stringify(spec)], {
@@ -256,8 +269,12 @@ const startWorker = (run: string, index: number, ledger: (id: string) => Partial
 }
 
 /** Starts the workers of a run and lets them send their requests together, once all are ready. */
-const startRun = async (run: string, ledger: (id: string) => Partial<PgLedgerOptions>): Promise<Array<Worker>> => {
-  const workers = Array.from({ length: WORKERS }, (_, index) => startWorker(run, index, ledger))
+const startRun = async (
+  run: string,
+  ledger: (id: string) => Partial<PgLedgerOptions>,
+  costYaml?: ReadonlyArray<string>
+): Promise<Array<Worker>> => {
+  const workers = Array.from({ length: WORKERS }, (_, index) => startWorker(run, index, ledger, costYaml))
   await Promise.all(workers.map((worker) => worker.ready))
   for (const worker of workers) worker.child.stdin!.end("go\n")
   return workers
@@ -537,5 +554,52 @@ describe(`the ledger shared by ${WORKERS} processes x ${REQUESTS} concurrent req
         `its missing records offered ${range(witness.filter((line) => !logged.has(line.key)).map((line) => killedAt - line.offeredAt))} ms before the kill); ` +
         `${timingsOf(survivors)}; ${elapsed()} ms`
     )
+  }, 120_000)
+
+  it("a shared budget: the four together are admitted exactly the calls it holds, the others refused before sending", async () => {
+    const elapsed = timed()
+    const table = "run_budget"
+    budgetRun = true
+    // Input is free and every call bills the 64 output tokens reserved for it: reservation = cost = $128e-6.
+    const callUsd = (64 * 2) / 1e6
+    const admitted = 7
+    const costYaml = [
+      "reserve_output_tokens: 64",
+      "prices:",
+      `  ${primary}: { input: 0, output: 2 }`,
+      "ledger:",
+      `  url: ${JSON.stringify(pg.url())}`,
+      `  table: ${table}`,
+      "  budgets:",
+      `    - { name: fleet, usd: ${callUsd * (admitted + 0.5)} }`
+    ]
+    const sentBefore = fleet.openai.requests.length
+    try {
+      const workers = await startRun(table, () => ({}), costYaml)
+      const reports = await Promise.all(workers.map(finished))
+      const ok = reports.reduce((sum, report) => sum + report.ok, 0)
+      expect(ok).toBe(admitted)
+      const failures = reports.flatMap((report) => report.failures)
+      expect(failures).toHaveLength(WORKERS * REQUESTS - admitted)
+      expect(new Set(failures.map((failure) => failure.tag))).toEqual(new Set(["BudgetExceededError"]))
+      expect(failures[0]!.message).toMatch(/^shared budget "fleet" \(total\) of \$0\.000960 cannot cover this request/)
+      // Nothing refused reached the provider; the budget's spent is the admitted calls' cost, no hold left.
+      expect(fleet.openai.requests.slice(sentBefore).filter((request) => request.kind !== "models")).toHaveLength(
+        admitted
+      )
+      const spent = reports.reduce((sum, report) => sum + report.costUsd, 0)
+      expect(spent).toBeCloseTo(admitted * callUsd, 12)
+      const [row] = await pg.query<{ spent: string }>(
+        `SELECT spent_usd::text AS spent FROM public.${table}_budget_spent`
+      )
+      expect(Number(row!.spent)).toBeCloseTo(admitted * callUsd, 12)
+      expect(await pg.query(`SELECT * FROM public.${table}_budget_holds`)).toEqual([])
+      expect((await keyCounts(table)).rows).toBe(admitted)
+      console.log(
+        `budget: ${ok} admitted of ${WORKERS * REQUESTS} across ${reports.map((r) => r.ok).join("/")}, ${timingsOf(workers)}, ${elapsed()} ms`
+      )
+    } finally {
+      budgetRun = false
+    }
   }, 120_000)
 })
