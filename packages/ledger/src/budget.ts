@@ -40,7 +40,7 @@ import {
   scrubber,
   startError
 } from "./connection.ts"
-import { qualified, type TableName } from "./schema.ts"
+import { column, qualified, quotedName, shapeProblems, type TableName } from "./schema.ts"
 
 export interface PgSharedBudgetOptions {
   /** `postgresql://user:password@host:port/database`; a `Redacted` keeps it out of logs and traces. */
@@ -118,6 +118,21 @@ interface Refused {
   readonly heldUsd: number
 }
 
+const spentColumns = [
+  column("budget_key", "text"),
+  column("budget", "text"),
+  column("period", "text"),
+  column("tag_value", "text", true),
+  column("spent_usd", "numeric"),
+  column("updated_at", "timestamp with time zone")
+]
+const holdColumns = [
+  column("hold_id", "text"),
+  column("budget_key", "text"),
+  column("amount_usd", "numeric"),
+  column("expires_at", "timestamp with time zone")
+]
+
 const tablesOf = (name: TableName) => ({
   spent: { schema: name.schema, table: `${name.table}_budget_spent` },
   holds: { schema: name.schema, table: `${name.table}_budget_holds` }
@@ -132,8 +147,8 @@ const migrate = (sql: SqlClient, name: TableName): Effect.Effect<void, SqlError>
       const schemas = yield* sql`SELECT 1 FROM pg_namespace WHERE nspname = ${name.schema}`
       if (schemas.length === 0) yield* sql`CREATE SCHEMA ${sql(name.schema)}`
       const [found] = yield* sql<{ spent: boolean; holds: boolean }>`SELECT
-        to_regclass(${`"${tables.spent.schema}"."${tables.spent.table}"`}) IS NOT NULL AS spent,
-        to_regclass(${`"${tables.holds.schema}"."${tables.holds.table}"`}) IS NOT NULL AS holds`
+        to_regclass(${quotedName(tables.spent)}) IS NOT NULL AS spent,
+        to_regclass(${quotedName(tables.holds)}) IS NOT NULL AS holds`
       if (found?.spent !== true)
         yield* sql`CREATE TABLE ${sql(qualified(tables.spent))} (
           budget_key text PRIMARY KEY,
@@ -187,9 +202,26 @@ const start = (options: PgSharedBudgetOptions) =>
     if (tables.spent.table.length > 63)
       return yield* problem("table", "is too long to name its budget tables after it (at most 50 characters)")
     const sql = yield* connect(connection, 4)
-    yield* migrate(sql, connection.name).pipe(
-      Effect.mapError((error) => startError(connection, error, `the budget tables of ${qualified(connection.name)}`))
-    )
+    const failed = (error: SqlError) =>
+      startError(connection, error, `the budget tables of ${qualified(connection.name)}`)
+    yield* migrate(sql, connection.name).pipe(Effect.mapError(failed))
+    const spentProblems = yield* shapeProblems(sql, tables.spent, spentColumns, {
+      columns: ["budget_key"],
+      why: "one row per budget"
+    }).pipe(Effect.mapError(failed))
+    const holdProblems = yield* shapeProblems(sql, tables.holds, holdColumns, {
+      columns: ["hold_id", "budget_key"],
+      why: "one hold per attempt and budget"
+    }).pipe(Effect.mapError(failed))
+    const problems = [
+      ...(spentProblems.length === 0 ? [] : [`${qualified(tables.spent)}: ${spentProblems.join(", ")}`]),
+      ...(holdProblems.length === 0 ? [] : [`${qualified(tables.holds)}: ${holdProblems.join(", ")}`])
+    ]
+    if (problems.length > 0)
+      return yield* problem(
+        "table",
+        `the budget tables exist with another shape and are never altered: ${problems.join("; ")}; rename or drop them, or choose another table`
+      )
     return yield* makeBudget(sql, connection, options.budgets, holdTtl, reserveTimeout)
   })
 

@@ -14,7 +14,7 @@ export interface LedgerColumn {
   readonly nullable: boolean
 }
 
-const column = (name: string, type: string, nullable = false): LedgerColumn => ({ name, type, nullable })
+export const column = (name: string, type: string, nullable = false): LedgerColumn => ({ name, type, nullable })
 
 /**
  * The columns the sink writes, in insert order. Optional record fields are null when absent, so a row
@@ -149,13 +149,22 @@ export const migrate = (sql: SqlClient, name: TableName): Effect.Effect<void, Sq
     })
   )
 
-const quotedName = ({ schema, table }: TableName): string => `"${schema}"."${table}"`
+export const quotedName = ({ schema, table }: TableName): string => `"${schema}"."${table}"`
 
 /**
- * What is wrong with the existing table for this sink: missing columns, other types, columns that would
- * refuse a row (NOT NULL without a default), no unique key on (request_id, attempt). Empty when it fits.
+ * What is wrong with an existing table for `columns` (default: the ledger's): missing columns, other
+ * types, columns that would refuse a row (NOT NULL without a default), no unique key on `key` (default
+ * (request_id, attempt), the idempotency key). Empty when it fits.
  */
-export const shapeProblems = (sql: SqlClient, name: TableName): Effect.Effect<Array<string>, SqlError> =>
+export const shapeProblems = (
+  sql: SqlClient,
+  name: TableName,
+  columns: ReadonlyArray<LedgerColumn> = ledgerColumns,
+  key: { readonly columns: ReadonlyArray<string>; readonly why: string } = {
+    columns: ["request_id", "attempt"],
+    why: "the idempotency key"
+  }
+): Effect.Effect<Array<string>, SqlError> =>
   Effect.gen(function* () {
     const relation = quotedName(name)
     const rows = yield* sql<{
@@ -169,7 +178,7 @@ export const shapeProblems = (sql: SqlClient, name: TableName): Effect.Effect<Ar
     if (rows.length === 0) return [`${qualified(name)} is missing`]
     const actual = new Map(rows.map((row) => [row.name, row]))
     const problems: Array<string> = []
-    for (const expected of ledgerColumns) {
+    for (const expected of columns) {
       const found = actual.get(expected.name)
       if (found === undefined) problems.push(`missing column ${expected.name} (${expected.type})`)
       else if (found.type !== expected.type)
@@ -177,7 +186,7 @@ export const shapeProblems = (sql: SqlClient, name: TableName): Effect.Effect<Ar
       else if (expected.nullable && found.notNull)
         problems.push(`column ${expected.name} is NOT NULL, expected nullable (null = field absent)`)
     }
-    const ours = new Set(ledgerColumns.map((c) => c.name))
+    const ours = new Set(columns.map((c) => c.name))
     for (const row of rows) {
       if (!ours.has(row.name) && row.notNull && !row.hasDefault)
         problems.push(`column ${row.name} is NOT NULL without a default (the ledger does not fill it)`)
@@ -186,8 +195,9 @@ export const shapeProblems = (sql: SqlClient, name: TableName): Effect.Effect<Ar
       FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
       WHERE i.indrelid = to_regclass(${relation}) AND i.indisunique AND i.indpred IS NULL
       GROUP BY i.indexrelid`
-    if (!keys.some((key) => key.columns === "attempt,request_id"))
-      problems.push("no UNIQUE (request_id, attempt) (the idempotency key)")
+    const wanted = [...key.columns].sort().join(",")
+    if (!keys.some((found) => found.columns === wanted))
+      problems.push(`no UNIQUE (${key.columns.join(", ")}) (${key.why})`)
     return problems
   })
 

@@ -275,4 +275,26 @@ describe("cost_tracking.ledger at start", () => {
       expect(error.message).not.toContain("not-the-password")
     }).pipe(Effect.scoped)
   )
+  it.live("budget tables of another shape are reported, named column by column, and never altered", () =>
+    Effect.gen(function* () {
+      yield* Effect.promise(() =>
+        pg.query("CREATE TABLE public.odd_costs_budget_spent (budget_key integer PRIMARY KEY, spent_usd float8)")
+      )
+      const error = yield* Effect.flip(
+        Layer.build(
+          PgSharedBudget.layer({ url: pg.url(), table: "odd_costs", budgets: [{ name: "a", usd: 1, window: "total" }] })
+        ).pipe(Effect.scoped)
+      )
+      expect(error.path).toBe("ledger.table")
+      expect(error.message).toBe(
+        "ledger.table: the budget tables exist with another shape and are never altered: public.odd_costs_budget_spent: column budget_key is integer, expected text, missing column budget (text), missing column period (text), missing column tag_value (text), column spent_usd is double precision, expected numeric, missing column updated_at (timestamp with time zone); rename or drop them, or choose another table"
+      )
+      const columns = yield* Effect.promise(() =>
+        pg.query<{ name: string }>(
+          "SELECT attname AS name FROM pg_attribute WHERE attrelid = 'public.odd_costs_budget_spent'::regclass AND attnum > 0 ORDER BY attnum"
+        )
+      )
+      expect(columns.map((c) => c.name)).toEqual(["budget_key", "spent_usd"])
+    })
+  )
 })
