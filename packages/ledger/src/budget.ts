@@ -3,13 +3,15 @@
  * tracker's `SharedBudget`.
  *
  * Two tables beside the ledger's: `<table>_budget_spent` (one row per budget, period and tag value: what
- * settled attempts cost) and `<table>_budget_holds` (one row per attempt in flight and budget: its
- * worst-case cost, until a lease runs out). A reservation is one transaction that locks the budgets'
- * rows (in key order, so two reservations never deadlock), reads spent + unexpired holds, and adds its
- * hold only when every budget can take it: PostgreSQL serialises reservations of one budget, across
- * processes. A settle deletes the hold and adds the real cost in one transaction (`DELETE ... RETURNING`
- * adds only holds still there, so a settle sent twice counts once); settles and releases are written
- * off the request path, in batches, and the hold counts until then.
+ * settled attempts cost, `spent_usd`, and what attempts in flight hold, `held_usd`) and
+ * `<table>_budget_holds` (one row per attempt in flight and budget, with a lease). A reservation is one
+ * statement that locks the budgets' rows in key order (so two never deadlock), checks spent + held + its
+ * amount against each limit on their latest values, and only when all fit adds to `held_usd` and writes
+ * its hold rows: PostgreSQL serialises the reservations of a budget across processes, and the lock is
+ * held only while the statement runs. A settle deletes the hold rows and moves the amount from
+ * `held_usd` to the real cost in `spent_usd`, in one statement (a settle sent twice finds no hold the
+ * second time and counts once); settles and releases are written off the request path, in batches, and
+ * the hold counts until then. Holds whose lease ended (a process that died) are given back by a sweep.
  *
  * Overshoot: spent <= usd + the sum, over attempts in flight when the last reservation was admitted, of
  * max(0, actual - reserved) (the reserved amount is a worst case, so normally 0), + the costs of attempts
@@ -63,6 +65,9 @@ const batchWindow = "50 millis"
 const maxBatch = 500
 const firstRetryMs = 100
 const maxRetryMs = 5_000
+/** A refusal sweeps expired holds first, at most this often per process (the loop also sweeps). */
+const sweepEveryMs = 250
+const sweepInterval = "30 seconds"
 /** At close, how long the last settles may take. */
 const closeTimeout = "5 seconds"
 
@@ -124,6 +129,7 @@ const spentColumns = [
   column("period", "text"),
   column("tag_value", "text", true),
   column("spent_usd", "numeric"),
+  column("held_usd", "numeric"),
   column("updated_at", "timestamp with time zone")
 ]
 const holdColumns = [
@@ -156,6 +162,7 @@ const migrate = (sql: SqlClient, name: TableName): Effect.Effect<void, SqlError>
           period text NOT NULL,
           tag_value text,
           spent_usd numeric NOT NULL DEFAULT 0,
+          held_usd numeric NOT NULL DEFAULT 0,
           updated_at timestamp with time zone NOT NULL DEFAULT now()
         )`
       if (found?.holds !== true) {
@@ -166,7 +173,7 @@ const migrate = (sql: SqlClient, name: TableName): Effect.Effect<void, SqlError>
           expires_at timestamp with time zone NOT NULL,
           PRIMARY KEY (hold_id, budget_key)
         )`
-        yield* sql`CREATE INDEX ${sql(`${tables.holds.table}_by_budget`)} ON ${sql(qualified(tables.holds))} (budget_key, expires_at)`
+        yield* sql`CREATE INDEX ${sql(`${tables.holds.table}_by_expiry`)} ON ${sql(qualified(tables.holds))} (expires_at)`
       }
     })
   )
@@ -241,25 +248,78 @@ const makeBudget = (
     const timeoutText = Duration.format(reserveTimeout)
     const ttlSeconds = Duration.toSeconds(holdTtl)
 
-    const holdIn = (keys: ReadonlyArray<BudgetKey>, hold: Hold) =>
-      sql.withTransaction(
-        Effect.gen(function* () {
-          const ids = keys.map((key) => key.key)
-          yield* sql`INSERT INTO ${spentTable} ${sql.insert(
-            keys.map((key) => ({
-              budget_key: key.key,
-              budget: key.budget.name,
-              period: key.period,
-              tag_value: key.tagValue
-            })) as unknown as Arr.NonEmptyReadonlyArray<Record<string, unknown>>
-          )} ON CONFLICT (budget_key) DO NOTHING`
-          // Locked first, read after: this statement's snapshot then sees every hold committed before.
-          yield* sql`SELECT budget_key FROM ${spentTable} WHERE budget_key IN ${sql.in(ids)} ORDER BY budget_key FOR UPDATE`
-          const rows = yield* sql<{ key: string; spent: string; held: string }>`SELECT s.budget_key AS key,
-              s.spent_usd::text AS spent,
-              COALESCE(sum(h.amount_usd) FILTER (WHERE h.expires_at > now()), 0)::text AS held
-            FROM ${spentTable} s LEFT JOIN ${holdsTable} h ON h.budget_key = s.budget_key
-            WHERE s.budget_key IN ${sql.in(ids)} GROUP BY s.budget_key, s.spent_usd`
+    /** Budget rows this process has seen exist: their INSERT is skipped. */
+    const known = new Set<string>()
+    const ensureRows = (keys: ReadonlyArray<BudgetKey>) => {
+      const missing = keys.filter((key) => !known.has(key.key))
+      if (missing.length === 0) return Effect.void
+      return sql`INSERT INTO ${spentTable} ${sql.insert(
+        missing.map((key) => ({
+          budget_key: key.key,
+          budget: key.budget.name,
+          period: key.period,
+          tag_value: key.tagValue
+        })) as unknown as Arr.NonEmptyReadonlyArray<Record<string, unknown>>
+      )} ON CONFLICT (budget_key) DO NOTHING`.pipe(
+        Effect.tap(() =>
+          Effect.sync(() => {
+            for (const key of missing) known.add(key.key)
+          })
+        )
+      )
+    }
+
+    /**
+     * One statement, so a budget's row stays locked only while PostgreSQL runs it (no round trip inside
+     * the lock): lock the rows in key order (FOR UPDATE reads their latest values), decide, and only when
+     * every budget fits add the hold to `held_usd` and write its rows. Returns what each budget had.
+     */
+    const tryHold = (keys: ReadonlyArray<BudgetKey>, hold: Hold) => {
+      const ids = keys.map((key) => key.key)
+      const amount = String(hold.amountUsd)
+      const limits = keys.map((key) => ({ budget_key: key.key, limit_usd: String(key.budget.usd) }))
+      return sql<{ key: string; spent: string; held: string; fits: boolean }>`WITH locked AS (
+          SELECT budget_key, spent_usd, held_usd FROM ${spentTable}
+          WHERE budget_key IN ${sql.in(ids)} ORDER BY budget_key FOR UPDATE
+        ), verdict AS (
+          SELECT count(*) = ${keys.length} AND bool_and(l.spent_usd + l.held_usd + ${amount}::numeric <= v.limit_usd::numeric) AS fits
+          FROM locked l JOIN ${sql.updateValues(limits as unknown as Arr.NonEmptyReadonlyArray<Record<string, unknown>>, "v")} ON v.budget_key = l.budget_key
+        ), held AS (
+          UPDATE ${spentTable} AS s SET held_usd = s.held_usd + ${amount}::numeric
+          FROM verdict WHERE verdict.fits AND s.budget_key IN ${sql.in(ids)} RETURNING s.budget_key
+        ), recorded AS (
+          INSERT INTO ${holdsTable} (hold_id, budget_key, amount_usd, expires_at)
+          SELECT ${hold.id}, budget_key, ${amount}::numeric, now() + make_interval(secs => ${ttlSeconds}) FROM held
+          RETURNING 1
+        )
+        SELECT l.budget_key AS key, l.spent_usd::text AS spent, l.held_usd::text AS held,
+          (SELECT fits FROM verdict) AS fits
+        FROM locked l`
+    }
+
+    /** Gives back the holds whose lease ended (their process died, or never wrote the settle in time). */
+    const sweep = sql`WITH expired AS (
+        DELETE FROM ${holdsTable} WHERE expires_at < now() RETURNING budget_key, amount_usd
+      ), released AS (SELECT budget_key, sum(amount_usd) AS amount FROM expired GROUP BY budget_key)
+      UPDATE ${spentTable} AS s SET held_usd = s.held_usd - released.amount
+      FROM released WHERE s.budget_key = released.budget_key`.pipe(Effect.asVoid)
+    let lastSweep = 0
+
+    /** Holds `hold` on every budget of `keys`, or fails with the budget that cannot take it. */
+    const holdIn = (keys: ReadonlyArray<BudgetKey>, hold: Hold): Effect.Effect<void, Refused | SqlError> =>
+      Effect.gen(function* () {
+        for (let round = 0; ; round++) {
+          yield* ensureRows(keys)
+          const rows = yield* tryHold(keys, hold)
+          if (rows[0]?.fits === true) return
+          // A row gone (deleted by hand) is made again; an expired hold may be what is in the way.
+          if (rows.length < keys.length) for (const key of keys) known.delete(key.key)
+          const now = Date.now()
+          if (round === 0 && (rows.length < keys.length || now - lastSweep > sweepEveryMs)) {
+            lastSweep = now
+            yield* sweep
+            continue
+          }
           const byKey = new Map(rows.map((row) => [row.key, row]))
           for (const key of keys) {
             const row = byKey.get(key.key)
@@ -268,11 +328,11 @@ const makeBudget = (
             if (spentUsd + heldUsd + hold.amountUsd > key.budget.usd)
               return yield* Effect.fail<Refused>({ _tag: "Refused", key, spentUsd, heldUsd })
           }
-          yield* sql`INSERT INTO ${holdsTable} (hold_id, budget_key, amount_usd, expires_at)
-            SELECT ${hold.id}, budget_key, ${String(hold.amountUsd)}::numeric, now() + make_interval(secs => ${ttlSeconds})
-            FROM ${spentTable} WHERE budget_key IN ${sql.in(ids)}`
-        })
-      )
+          // Every budget fits now (one was missing, or a concurrent settle freed room): try once more.
+          if (round >= 2)
+            return yield* Effect.fail<Refused>({ _tag: "Refused", key: keys[0]!, spentUsd: 0, heldUsd: 0 })
+        }
+      })
 
     const reserve: SharedBudget["Service"]["reserve"] = (amountUsd, call) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
@@ -314,28 +374,32 @@ const makeBudget = (
     const lock = yield* Semaphore.make(1)
     const wake = yield* Latch.make(false)
 
+    /**
+     * One statement: the holds still there are deleted, and their budgets' `held_usd` give back what they
+     * held and `spent_usd` take the real cost (0 for a release). A batch written twice finds no hold the
+     * second time, so it counts once.
+     */
     const write = (batch: ReadonlyArray<{ readonly id: string; readonly costUsd: number | undefined }>) =>
-      sql.withTransaction(
-        Effect.gen(function* () {
-          const deleted = yield* sql<{
-            id: string
-            key: string
-          }>`DELETE FROM ${holdsTable} WHERE hold_id IN ${sql.in(batch.map((entry) => entry.id))} RETURNING hold_id AS id, budget_key AS key`
-          const costs = new Map(batch.map((entry) => [entry.id, entry.costUsd]))
-          const additions = deleted.flatMap((row) => {
-            const cost = costs.get(row.id)
-            return cost === undefined || cost === 0 ? [] : [{ budget_key: row.key, add: String(cost) }]
-          })
-          if (additions.length === 0) return
-          const keys = [...new Set(additions.map((row) => row.budget_key))]
-          yield* sql`SELECT budget_key FROM ${spentTable} WHERE budget_key IN ${sql.in(keys)} ORDER BY budget_key FOR UPDATE`
-          yield* sql`UPDATE ${spentTable} AS s SET spent_usd = s.spent_usd + x.add, updated_at = now()
-            FROM (SELECT d.budget_key, sum(d.add::numeric) AS add
-              FROM ${sql.updateValues(additions as unknown as Arr.NonEmptyReadonlyArray<Record<string, unknown>>, "d")}
-              GROUP BY d.budget_key) AS x
-            WHERE s.budget_key = x.budget_key`
-        })
-      )
+      sql`WITH deleted AS (
+          DELETE FROM ${holdsTable} AS h
+          USING ${sql.updateValues(
+            batch.map((entry) => ({
+              hold_id: entry.id,
+              cost: String(entry.costUsd ?? 0)
+            })) as unknown as Arr.NonEmptyReadonlyArray<Record<string, unknown>>,
+            "e"
+          )}
+          WHERE h.hold_id = e.hold_id RETURNING h.budget_key, h.amount_usd, e.cost::numeric AS cost
+        ), totals AS (
+          SELECT budget_key, sum(amount_usd) AS released, sum(cost) AS added FROM deleted GROUP BY budget_key
+        ), locked AS (
+          SELECT s.budget_key FROM ${spentTable} AS s JOIN totals t ON t.budget_key = s.budget_key
+          ORDER BY s.budget_key FOR UPDATE OF s
+        )
+        UPDATE ${spentTable} AS s
+        SET held_usd = s.held_usd - t.released, spent_usd = s.spent_usd + t.added, updated_at = now()
+        FROM totals t JOIN locked l ON l.budget_key = t.budget_key
+        WHERE s.budget_key = t.budget_key`.pipe(Effect.asVoid)
 
     /** Writes what is queued; false when a batch failed (it stays queued, first). */
     const drain: Effect.Effect<boolean> = Effect.gen(function* () {
@@ -376,6 +440,8 @@ const makeBudget = (
       }
     })
     const loopFiber = yield* Effect.forkScoped(loop)
+    // Holds of processes that died are given back once their lease ends, even if no one is refused.
+    yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(sweepInterval), Effect.ignore(sweep))))
 
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { type ChatRequest, type LLMError, SharedBudget } from "@llm-orchestrator/core"
 import { readCostLog } from "@llm-orchestrator/cost"
 import { simulatorFleet } from "@llm-orchestrator/testing"
-import { type Duration, Effect, Layer, Result } from "effect"
+import { type Duration, Effect, Fiber, Layer, Result } from "effect"
 import { LLMOrchestrator, layerFromConfig, parseConfig } from "llm-orchestrator"
 import { PgSharedBudget } from "../src/index.ts"
 import { startPostgres, type TestPostgres } from "./support.ts"
@@ -238,6 +238,60 @@ describe("PgSharedBudget holds", () => {
     }).pipe(Effect.scoped)
   )
 
+  it.live("200 reservations at once from two pools (two processes' worth) hold exactly what fits", () =>
+    Effect.gen(function* () {
+      const layer = () =>
+        PgSharedBudget.layer({
+          url: pg.url(),
+          table: "race_costs",
+          budgets: [{ name: "race", usd: 1, window: "total" }]
+        })
+      const reserveAll = Effect.flatMap(SharedBudget, (budget) =>
+        Effect.forEach(Array.from({ length: 100 }), () => Effect.result(budget.reserve(0.2, call)), {
+          concurrency: "unbounded"
+        })
+      )
+      // Both pools' eight connections reserve at the same moment, while the budget is empty.
+      const [first, second] = yield* Effect.all(
+        [reserveAll.pipe(Effect.provide(layer())), reserveAll.pipe(Effect.provide(layer()))],
+        { concurrency: "unbounded" }
+      )
+      const held = [...first, ...second].filter(Result.isSuccess)
+      expect(held).toHaveLength(5)
+      const [row] = yield* Effect.promise(() =>
+        pg.query<{ held: string }>("SELECT held_usd::text AS held FROM public.race_costs_budget_spent")
+      )
+      expect(Number(row!.held)).toBeCloseTo(1, 12)
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("a reservation waits for another in flight on the same budget and decides on what that one left", () =>
+    Effect.gen(function* () {
+      const layer = PgSharedBudget.layer({
+        url: pg.url(),
+        table: "wait_costs",
+        budgets: [{ name: "wait", usd: 1, window: "total" }]
+      })
+      const outcome = yield* Effect.gen(function* () {
+        const budget = yield* SharedBudget
+        yield* budget.reserve(0.2, call)
+        // Another process's reservation, not yet committed: it takes the budget to $0.90 held.
+        const other = yield* Effect.promise(() => pg.client())
+        yield* Effect.promise(() => other.query("BEGIN"))
+        yield* Effect.promise(() => other.query("UPDATE public.wait_costs_budget_spent SET held_usd = 0.9"))
+        const waiting = yield* Effect.forkChild(Effect.result(budget.reserve(0.2, call)))
+        yield* Effect.sleep("300 millis")
+        yield* Effect.promise(() => other.query("COMMIT"))
+        yield* Effect.promise(() => other.end())
+        return yield* Fiber.join(waiting)
+      }).pipe(Effect.provide(layer))
+      // $0.90 + $0.20 passes $1: read before the other committed, it would have been let through.
+      expect(Result.isFailure(outcome) && outcome.failure.message).toContain(
+        "$0.000000 spent + $0.900000 held by requests in flight"
+      )
+    }).pipe(Effect.scoped)
+  )
+
   it.live("a settle sent twice counts once; a release adds nothing", () =>
     Effect.gen(function* () {
       const before = yield* spentOf
@@ -287,7 +341,7 @@ describe("cost_tracking.ledger at start", () => {
       )
       expect(error.path).toBe("ledger.table")
       expect(error.message).toBe(
-        "ledger.table: the budget tables exist with another shape and are never altered: public.odd_costs_budget_spent: column budget_key is integer, expected text, missing column budget (text), missing column period (text), missing column tag_value (text), column spent_usd is double precision, expected numeric, missing column updated_at (timestamp with time zone); rename or drop them, or choose another table"
+        "ledger.table: the budget tables exist with another shape and are never altered: public.odd_costs_budget_spent: column budget_key is integer, expected text, missing column budget (text), missing column period (text), missing column tag_value (text), column spent_usd is double precision, expected numeric, missing column held_usd (numeric), missing column updated_at (timestamp with time zone); rename or drop them, or choose another table"
       )
       const columns = yield* Effect.promise(() =>
         pg.query<{ name: string }>(

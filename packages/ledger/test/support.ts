@@ -75,6 +75,11 @@ export interface TestPostgres {
     values?: ReadonlyArray<unknown>,
     database?: string
   ) => Promise<Array<R>>
+  /** A connected node-postgres client of its own (for a transaction held open across awaits); end it after. */
+  readonly client: (database?: string) => Promise<{
+    readonly query: (text: string, values?: ReadonlyArray<unknown>) => Promise<unknown>
+    readonly end: () => Promise<void>
+  }>
   readonly stop: () => Promise<void>
   readonly start: () => Promise<void>
   readonly close: () => Promise<void>
@@ -123,6 +128,14 @@ export const startPostgres = async (): Promise<TestPostgres> => {
       `postgresql://postgres:${encodeURIComponent(secret)}@127.0.0.1:${port}/${database}`,
     createDatabase: (name) => server.createDatabase(name),
     query,
+    client: async (database = "postgres") => {
+      const client = server.getPgClient(database, "127.0.0.1")
+      await client.connect()
+      return {
+        query: (text, values = []) => client.query(text, values as Array<unknown>),
+        end: () => client.end()
+      }
+    },
     stop: () => server.stop(),
     start: () => server.start(),
     close: async () => {
