@@ -73,51 +73,85 @@ describe("cost_tracking.ledger", () => {
     })
   )
 
+  // Labelled cases: a test name with a newline cannot be picked out by name (the mutation runner does).
+  const url = 'url: "${DATABASE_URL}"'
   it.each([
     [
+      "an unset variable in the URL",
       "url: ${LEDGER_URL}",
       "cost_tracking.ledger.url",
       "environment variable LEDGER_URL is not set; export it, or write ${LEDGER_URL:-...} for a default"
     ],
-    ["url: 5432", "cost_tracking.ledger.url", "expected a string, got a number; put it in quotes"],
-    ['url: "${DATABASE_URL}"\nbudget: []', "cost_tracking.ledger.budget", "unknown key; did you mean budgets?"],
     [
-      'url: "${DATABASE_URL}"\nbudgets: { name: all, usd: 1 }',
+      "a URL that is a number",
+      "url: 5432",
+      "cost_tracking.ledger.url",
+      "expected a string, got a number; put it in quotes"
+    ],
+    ["a misspelled key", `${url}\nbudget: []`, "cost_tracking.ledger.budget", "unknown key; did you mean budgets?"],
+    [
+      "budgets as a mapping",
+      `${url}\nbudgets: { name: all, usd: 1 }`,
       "cost_tracking.ledger.budgets",
       "expected a list of {name, usd, window, per_tag}, got a mapping"
     ],
     [
-      'url: "${DATABASE_URL}"\nbudgets: [all]',
+      "a budget that is a string",
+      `${url}\nbudgets: [all]`,
       "cost_tracking.ledger.budgets[0]",
       "expected a mapping {name, usd, window, per_tag}, got a string"
     ],
     [
-      'url: "${DATABASE_URL}"\nbudgets: [{ usd: 1 }]',
+      "a budget without a name",
+      `${url}\nbudgets: [{ usd: 1 }]`,
       "cost_tracking.ledger.budgets[0].name",
       "is required; name the budget (it is its key in the database)"
     ],
     [
-      'url: "${DATABASE_URL}"\nbudgets: [{ name: all }]',
+      "a budget without usd",
+      `${url}\nbudgets: [{ name: all }]`,
       "cost_tracking.ledger.budgets[0].usd",
       "is required; set the limit in USD"
     ],
     [
-      'url: "${DATABASE_URL}"\nbudgets: [{ name: all, usd: 0 }]',
+      "a budget of $0",
+      `${url}\nbudgets: [{ name: all, usd: 0 }]`,
       "cost_tracking.ledger.budgets[0].usd",
       "must be a number greater than 0 (USD)"
     ],
     [
-      'url: "${DATABASE_URL}"\nbudgets: [{ name: all, usd: 1, window: week }]',
+      "an unknown window",
+      `${url}\nbudgets: [{ name: all, usd: 1, window: week }]`,
       "cost_tracking.ledger.budgets[0].window",
       'unknown value "week"; expected one of total, day, month'
     ],
     [
-      'url: "${DATABASE_URL}"\nbudgets: [{ name: all, usd: 1, per_tenant: x }]',
+      "an unknown budget key",
+      `${url}\nbudgets: [{ name: all, usd: 1, per_tenant: x }]`,
       "cost_tracking.ledger.budgets[0].per_tenant",
       "unknown key; the keys here are name, usd, window, per_tag"
-    ]
-  ])("%s", (ledger, path, message) => {
+    ],
+    [
+      "a per_tag that is not a string",
+      `${url}\nbudgets: [{ name: all, usd: 1, per_tag: 5 }]`,
+      "cost_tracking.ledger.budgets[0].per_tag",
+      "expected a string, got a number; put it in quotes"
+    ],
+    [
+      "a table that is not a string",
+      `${url}\ntable: 5`,
+      "cost_tracking.ledger.table",
+      "expected a string, got a number; put it in quotes"
+    ],
+    ["a schema that is a list", `${url}\nschema: [a]`, "cost_tracking.ledger.schema", "expected a string, got a list"]
+  ])("%s", (_label, ledger, path, message) => {
     expect(problems(withLedger(ledger))).toEqual([{ path, message }])
+  })
+
+  it("a ledger that is not a mapping is a problem, not a crash", () => {
+    expect(problems(withLedger("").replace("  ledger:\n    \n", "  ledger: 5\n"))).toEqual([
+      { path: "cost_tracking.ledger", message: "expected a mapping (url, table, schema, budgets), got a number" }
+    ])
   })
 
   it("two budgets of one name are one problem, at the second", () => {

@@ -56,6 +56,16 @@ describe("keys written twice", () => {
     ])
   })
 
+  it("two different complex keys (`? [a]`) are not duplicates of each other", () => {
+    expect(
+      problems(
+        withOpenAI(
+          "cost_tracking:\n  prices:\n    ? [a]\n    : {input: 1, output: 1}\n    ? [b]\n    : {input: 1, output: 1}\n"
+        )
+      )
+    ).toEqual([])
+  })
+
   it("any other key may not, in a mapping inside a list too", () => {
     expect(
       problems(withOpenAI("fallback:\n  chain:\n    - provider: openai\n      model: a\n      model: b\n"))

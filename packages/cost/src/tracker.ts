@@ -196,6 +196,7 @@ const makeTracker = (
         if (rates === undefined)
           return allowUnpriced ? Effect.succeed(nothingReserved) : Effect.fail(unpricedModel(provider, model))
         const amountUsd = worstCaseCostUsd(rates, request, reserveOutputTokens)
+        // Stryker disable next-line ConditionalExpression: equivalent for the first operand, total > undefined is false
         if (budgetUsd !== undefined && total + reservedUsd + amountUsd > budgetUsd)
           return Effect.fail(reservationRefused(provider, model, total, reservedUsd, amountUsd, budgetUsd))
         const reservation: Reservation = { amountUsd }

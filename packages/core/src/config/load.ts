@@ -504,6 +504,7 @@ const readSharedBudget = (reader: Reader, path: string, raw: unknown): SharedBud
     reader.report(childPath(path, "usd"), "is required; set the limit in USD")
   const window = readEnum(reader, childPath(path, "window"), budget.window, ["total", "day", "month"] as const)
   const perTag = readOptionalString(reader, childPath(path, "per_tag"), budget.per_tag)
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, a missing name or usd is always a reported problem, and a config with problems is not returned
   if (name === undefined || usd === undefined) return undefined
   return { name, usd, window: window ?? "total", ...optionalField("perTag", perTag) }
 }
@@ -538,6 +539,7 @@ const readLedger = (reader: Reader, path: string, raw: unknown): LedgerConfig | 
       budgets.push(budget)
     }
   }
+  // Stryker disable next-line ConditionalExpression: equivalent, a missing url is always a reported problem, and a config with problems is not returned
   if (url === undefined) return undefined
   return { url, ...optionalField("table", table), ...optionalField("schema", schema), budgets }
 }
