@@ -143,10 +143,23 @@ describe("cost_tracking.ledger", () => {
       "cost_tracking.ledger.table",
       "expected a string, got a number; put it in quotes"
     ],
+    [
+      "a budget whose usd is written without a value",
+      `${url}\nbudgets:\n  - name: all\n    usd:`,
+      "cost_tracking.ledger.budgets[0].usd",
+      "is required; set the limit in USD"
+    ],
     ["a schema that is a list", `${url}\nschema: [a]`, "cost_tracking.ledger.schema", "expected a string, got a list"]
   ])("%s", (_label, ledger, path, message) => {
     expect(problems(withLedger(ledger))).toEqual([{ path, message }])
   })
+
+  it.effect("budgets written without a value are none", () =>
+    Effect.gen(function* () {
+      const config = yield* parseConfig(withLedger(`${url}\nbudgets:`), { env })
+      expect(config.costTracking.ledger!.budgets).toEqual([])
+    })
+  )
 
   it("a ledger that is not a mapping is a problem, not a crash", () => {
     expect(problems(withLedger("").replace("  ledger:\n    \n", "  ledger: 5\n"))).toEqual([
