@@ -9,6 +9,13 @@ export { closestMatches } from "./internal/suggest.ts"
 export * from "./orchestrator/orchestrator.ts"
 export { retrySchedule } from "./orchestrator/policy.ts"
 export {
+  Attr as TelemetryAttributes,
+  attributePrefix as telemetryAttributePrefix,
+  GenAI as GenAIConventions,
+  MetricName as TelemetryMetricNames,
+  type TelemetryOptions
+} from "./orchestrator/telemetry.ts"
+export {
   headerValueProblem,
   type ModelIdCheck,
   maxModelIdLength,

@@ -13,7 +13,8 @@ import {
   type Pricing,
   type ProviderId,
   type ProviderSetup,
-  type SharedBudget
+  type SharedBudget,
+  type TelemetryOptions
 } from "@llm-orchestrator/core"
 import { CostTracking } from "@llm-orchestrator/cost"
 import { Effect, Layer } from "effect"
@@ -48,6 +49,11 @@ export interface WiringOptions {
    * ConfigError) and is drained when it closes. Unused when `cost_tracking.enabled` is false.
    */
   readonly costSinks?: ReadonlyArray<Layer.Layer<CostSink, ConfigError>>
+  /**
+   * Turns telemetry on with these options (README "Telemetry"), over the config's `telemetry:`
+   * section: e.g. your own tracer for requests that run without one, or a metric registry.
+   */
+  readonly telemetry?: TelemetryOptions | undefined
 }
 
 /** The ledger's problems under the config key they come from (`ledger.url` -> `cost_tracking.ledger.url`). */
@@ -108,7 +114,8 @@ export const layerFromConfig = (
     fallback: config.fallback,
     circuitBreaker: config.circuitBreaker,
     discovery: config.discovery,
-    ...(config.requestTimeoutMs !== undefined ? { requestTimeoutMs: config.requestTimeoutMs } : {})
+    ...(config.requestTimeoutMs !== undefined ? { requestTimeoutMs: config.requestTimeoutMs } : {}),
+    ...(options.telemetry === undefined ? {} : { telemetry: options.telemetry })
   })
   return Layer.provideMerge(orchestrator, cost) as Layer.Layer<OrchestratorServices, ConfigError>
 }

@@ -3,14 +3,15 @@
  * passes through here. It numbers the attempt when it starts, lists it in the request's attempts
  * when it ends, and writes its cost record when it consumed tokens. Tracing hooks in here too.
  */
-import type { Types } from "effect"
+import type { Tracer, Types } from "effect"
 import { Effect } from "effect"
 import type { BudgetReservation, CostRecord, CostTracker, Pricing } from "../cost.ts"
 import type { Attempt, ChatRequest, Cost, Usage } from "../domain.ts"
-import { ContentFilteredError } from "../errors.ts"
+import { ContentFilteredError, type LLMError } from "../errors.ts"
 import { optionalField } from "../internal/optional.ts"
 import { isoTimestamp } from "../internal/timestamp.ts"
 import type { ChainEntry } from "./policy.ts"
+import type { RequestTrace, Telemetry } from "./telemetry.ts"
 
 /** What one user request accumulates while it runs down the chain. */
 export interface RequestRun {
@@ -19,6 +20,8 @@ export interface RequestRun {
   readonly stream: boolean
   readonly metadata: Readonly<Record<string, string>>
   readonly attempts: Array<Attempt>
+  /** Its span and totals when telemetry is on; undefined otherwise (then no telemetry work at all). */
+  readonly trace: RequestTrace | undefined
 }
 
 /** One try of one model, numbered when it starts. */
@@ -29,6 +32,8 @@ export interface AttemptTicket {
   /** 1-based try of this model (the listed attempt's `attempt`). */
   readonly tryNumber: number
   readonly startedAt: number
+  /** The attempt's span (a child of the request's), when the request is traced. */
+  readonly span: Tracer.Span | undefined
 }
 
 export interface BillingDetails {
@@ -51,17 +56,25 @@ export const contentFiltered = (entry: ChainEntry, requestId: string | undefined
     message: `${entry.provider} model ${entry.model} returned no text: its safety filter blocked the response. Rephrase the request, or set fallback.on_content_filter to try the next model`
   })
 
-export const makeAttemptRecorder = (tracker: CostTracker["Service"], pricing: Pricing["Service"]) => ({
+export const makeAttemptRecorder = (
+  tracker: CostTracker["Service"],
+  pricing: Pricing["Service"],
+  telemetry?: Telemetry | undefined
+) => ({
   /** Numbers the next attempt of `run`: attempts of one request run one after another. */
-  start: (run: RequestRun, entry: ChainEntry, tryNumber: number, now: number): AttemptTicket => ({
-    entry,
-    number: run.attempts.length + 1,
-    tryNumber,
-    startedAt: now
-  }),
+  start: (run: RequestRun, entry: ChainEntry, tryNumber: number, now: number): AttemptTicket => {
+    const ticket: AttemptTicket = { entry, number: run.attempts.length + 1, tryNumber, startedAt: now, span: undefined }
+    if (run.trace === undefined) return ticket
+    return { ...ticket, span: telemetry!.startAttempt(run, ticket) }
+  },
 
-  /** Lists an ended attempt in the request's attempts. */
-  listed: (run: RequestRun, ticket: AttemptTicket, endedAt: number, errorTag?: string): void => {
+  /**
+   * Lists an ended attempt in the request's attempts (`error` when it failed). A streamed winner's
+   * span stays open until its stream ends (`endAttemptSpan`).
+   */
+  listed: (run: RequestRun, ticket: AttemptTicket, endedAt: number, error?: LLMError): void => {
+    const errorTag = error?._tag
+    if (run.trace !== undefined) telemetry!.attemptEnded(run, ticket, error, run.stream)
     run.attempts.push(
       errorTag === undefined
         ? { ...ticket.entry, attempt: ticket.tryNumber, outcome: "success", durationMs: endedAt - ticket.startedAt }
@@ -111,6 +124,7 @@ export const makeAttemptRecorder = (tracker: CostTracker["Service"], pricing: Pr
     // Stryker disable next-line ConditionalExpression: equivalent when forced true, an undefined providerRequestId is no providerRequestId
     if (details.providerRequestId !== undefined) record.providerRequestId = details.providerRequestId
     if (details.usageEstimated) record.usageEstimated = true
+    if (run.trace !== undefined) telemetry!.billed(run, ticket, record)
     return Effect.as(tracker.record(record, details.reservation), cost)
   }
 })

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto"
 import type { Config } from "effect"
-import { Channel, type Clock, Context, Effect, Layer, Stream } from "effect"
+import { Channel, type Clock, Context, Effect, Exit, Layer, Metric, Scope, Stream } from "effect"
 import {
   type CircuitBreakerConfig,
   type DiscoveryConfig,
@@ -29,6 +29,7 @@ import { structuredOutput } from "./output.ts"
 import { makeCircuitBreaker } from "./policy.ts"
 import { makeChainRunner } from "./runner.ts"
 import { makeStreamGate } from "./stream-gate.ts"
+import { makeTelemetry, type TelemetryOptions } from "./telemetry.ts"
 import { type ModelIdCheck, validateRequest } from "./validate.ts"
 
 export interface ProviderSetup {
@@ -51,6 +52,11 @@ export interface LLMOrchestratorOptions {
   readonly discovery?: Partial<DiscoveryConfig>
   /** `request_timeout`: one request's deadline across its chain (default 15 min; 0: none). */
   readonly requestTimeoutMs?: number
+  /**
+   * Spans and metrics of every request (README "Telemetry"); absent: off, and the request path does
+   * no telemetry work at all.
+   */
+  readonly telemetry?: TelemetryOptions | undefined
 }
 
 export interface LLMOrchestratorShape {
@@ -85,10 +91,13 @@ const make = (options: LLMOrchestratorOptions) =>
 
     // Each provider layer is built once, in the orchestrator's scope (SDK clients live as long as it).
     const providers = new Map<ProviderId, LLMProviderShape>()
+    const typeOf = new Map<ProviderId, string>()
     for (const [id, setup] of Object.entries(options.providers)) {
       if (!setup) continue
       const context = yield* Layer.build(setup.layer)
-      providers.set(id, asInstance(id, Context.get(context, LLMProvider)))
+      const provider = Context.get(context, LLMProvider)
+      typeOf.set(id, provider.id)
+      providers.set(id, asInstance(id, provider))
     }
 
     const activeModelCheck = options.providers[options.activeProvider]?.checkModelId
@@ -96,7 +105,11 @@ const make = (options: LLMOrchestratorOptions) =>
     const pricing = yield* Pricing
     const discovery: DiscoveryConfig = { ...defaultDiscovery, ...options.discovery }
     const catalog = yield* makeModelCatalog(providers, pricing, discovery.ttlMs)
-    const recorder = makeAttemptRecorder(tracker, pricing)
+    const telemetry =
+      options.telemetry === undefined
+        ? undefined
+        : makeTelemetry(options.telemetry, typeOf, yield* Metric.MetricRegistry)
+    const recorder = makeAttemptRecorder(tracker, pricing, telemetry)
     const runChain = makeChainRunner({
       activeProvider: options.activeProvider,
       activeModel: options.activeModel,
@@ -111,21 +124,44 @@ const make = (options: LLMOrchestratorOptions) =>
       fallbackOnInvalidOutput: options.fallback?.onInvalidOutput ?? true,
       requestTimeoutMs: resolveRequestTimeout(options.requestTimeoutMs),
       tracker,
-      recorder
+      recorder,
+      telemetry
     })
-    const streamRun = makeStreamGate({ runChain, recorder, tracker, pricing })
+    const streamRun = makeStreamGate({ runChain, recorder, tracker, pricing, telemetry })
+
+    /** Ends a traced request's span and records its duration. */
+    const endRequest = (run: RequestRun, exit: Exit.Exit<unknown, unknown>) =>
+      Effect.sync(() => telemetry!.endRequest(run, options.activeProvider, options.activeModel, exit))
 
     /** Validation and budget: both fail before anything is sent. */
-    const begin = (request: ChatRequest, stream: boolean): Effect.Effect<RequestRun, LLMError> => {
+    const begin = (request: ChatRequest, stream: boolean, clock: Clock.Clock): Effect.Effect<RequestRun, LLMError> => {
       const model = request?.model ?? options.activeModel
       const invalid = validateRequest(request, options.activeProvider, model, activeModelCheck)
       if (invalid) return Effect.fail(invalid)
-      return Effect.as(tracker.checkBudget(options.activeProvider, model), {
-        requestId: randomUUID(),
-        request,
-        stream,
-        metadata: request.metadata ?? {},
-        attempts: []
+      const budget = tracker.checkBudget(options.activeProvider, model)
+      if (telemetry === undefined)
+        return Effect.as(budget, {
+          requestId: randomUUID(),
+          request,
+          stream,
+          metadata: request.metadata ?? {},
+          attempts: [],
+          trace: undefined
+        })
+      // Traced: the span starts before the budget check, so a refused request has its span too.
+      return Effect.flatMap(telemetry.startRequest(request, stream, options.activeProvider, model, clock), (trace) => {
+        const run: RequestRun = {
+          requestId: randomUUID(),
+          request,
+          stream,
+          metadata: request.metadata ?? {},
+          attempts: [],
+          trace
+        }
+        return Effect.as(
+          Effect.onError(budget, (cause) => endRequest(run, Exit.failCause(cause))),
+          run
+        )
       })
     }
 
@@ -170,9 +206,9 @@ const make = (options: LLMOrchestratorOptions) =>
     const sendRequest = (request: ChatRequest): Effect.Effect<ChatResponse, LLMError> =>
       Effect.clockWith((clock) => {
         const startedAt = clock.currentTimeMillisUnsafe()
-        return begin(request, false).pipe(
-          Effect.flatMap((run) =>
-            runChain(
+        return begin(request, false, clock).pipe(
+          Effect.flatMap((run) => {
+            const response = runChain(
               run,
               clock,
               // Under a budget each attempt holds its worst case until its cost is recorded or it
@@ -195,14 +231,29 @@ const make = (options: LLMOrchestratorOptions) =>
                 })
               )
             )
-          )
+            if (run.trace === undefined) return response
+            return Effect.onExit(response, (exit) => {
+              if (exit._tag === "Success") telemetry!.answered(run, exit.value)
+              return endRequest(run, exit)
+            })
+          })
         )
       })
 
     const sendStreamingRequest = (request: ChatRequest): Stream.Stream<StreamEvent, LLMError> =>
       Stream.fromChannel(
         Channel.fromTransform((_upstream, scope) =>
-          Effect.clockWith((clock) => Effect.flatMap(begin(request, true), (run) => streamRun(run, scope, clock)))
+          Effect.clockWith((clock) =>
+            Effect.flatMap(begin(request, true, clock), (run) =>
+              run.trace === undefined
+                ? streamRun(run, scope, clock)
+                : // Added first, so it runs last: after the winner is billed and its span ended.
+                  Effect.andThen(
+                    Scope.addFinalizerExit(scope, (exit) => endRequest(run, exit)),
+                    streamRun(run, scope, clock)
+                  )
+            )
+          )
         )
       )
 

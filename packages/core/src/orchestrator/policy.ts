@@ -78,7 +78,8 @@ export const makeCircuitBreaker = (config: CircuitBreakerConfig) => {
       // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, deleting from an empty map does nothing
       if (states.size > 0) states.delete(keyOf(entry))
     },
-    onRetryableFailure: (entry: ChainEntry, now: number): void => {
+    /** Counts a retryable failure; true when it opened the breaker. */
+    onRetryableFailure: (entry: ChainEntry, now: number): boolean => {
       const previous = states.get(keyOf(entry))
       const consecutiveFailures = (previous?.consecutiveFailures ?? 0) + 1
       const opens = consecutiveFailures >= config.failureThreshold
@@ -87,6 +88,7 @@ export const makeCircuitBreaker = (config: CircuitBreakerConfig) => {
         openUntil: opens ? now + config.cooldownMs : (previous?.openUntil ?? 0),
         lastFailureAt: now
       })
+      return opens
     }
   }
 }

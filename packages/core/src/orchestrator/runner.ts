@@ -9,7 +9,7 @@
  * whole provider, a Retry-After beyond the cap moves on at once, and every try is listed and billed
  * between steps.
  */
-import { type Clock, type Duration, Effect, Fiber, Option } from "effect"
+import { type Clock, Duration, Effect, Fiber, Option } from "effect"
 import type { DiscoveryConfig, RetryConfig } from "../config/types.ts"
 import type { CostTracker } from "../cost.ts"
 import type { ChatRequest, ProviderId } from "../domain.ts"
@@ -25,6 +25,7 @@ import {
   makeRetryStepper,
   type RetryStepper
 } from "./policy.ts"
+import type { Telemetry } from "./telemetry.ts"
 
 export interface ChainRunnerContext {
   readonly activeProvider: ProviderId
@@ -41,10 +42,12 @@ export interface ChainRunnerContext {
   readonly requestTimeoutMs: number | undefined
   readonly tracker: CostTracker["Service"]
   readonly recorder: AttemptRecorder
+  /** Present when telemetry is on: fallbacks and circuit-breaker openings are counted. */
+  readonly telemetry?: Telemetry | undefined
 }
 
 export const makeChainRunner = (ctx: ChainRunnerContext) => {
-  const { providers, breaker, catalog, discovery, retry, tracker, recorder } = ctx
+  const { providers, breaker, catalog, discovery, retry, tracker, recorder, telemetry } = ctx
   const classifyOptions = {
     fallbackOnContentFilter: ctx.fallbackOnContentFilter,
     fallbackOnInvalidOutput: ctx.fallbackOnInvalidOutput
@@ -107,13 +110,18 @@ export const makeChainRunner = (ctx: ChainRunnerContext) => {
             Effect.gen(function* () {
               const endedAt = clock.currentTimeMillisUnsafe()
               const error = yield* withSuggestions(failure, entry)
-              recorder.listed(run, ticket, endedAt, error._tag)
+              recorder.listed(run, ticket, endedAt, error)
               const policy = classifyError(error, classifyOptions)
-              if (policy.retrySameModel) breaker.onRetryableFailure(entry, endedAt)
+              if (policy.retrySameModel && breaker.onRetryableFailure(entry, endedAt) && telemetry !== undefined)
+                telemetry.breakerOpened(entry)
               if (policy.retrySameModel && !exceedsRetryAfterCap(error, retry)) {
                 const stepper = nextDelay ?? (yield* makeRetryStepper(retry))
                 const delay: Option.Option<Duration.Duration> = yield* stepper(endedAt, error)
                 if (Option.isSome(delay)) {
+                  if (run.trace !== undefined) {
+                    run.trace.waitedMs = Duration.toMillis(delay.value)
+                    run.trace.retryAfterMs = "retryAfterMs" in error ? error.retryAfterMs : undefined
+                  }
                   yield* Effect.sleep(delay.value)
                   return yield* tryModel(index, entry, provider, tryNumber + 1, stepper)
                 }
@@ -121,6 +129,7 @@ export const makeChainRunner = (ctx: ChainRunnerContext) => {
               lastError = error
               if (policy.fallback === "none") return yield* Effect.fail(error)
               if (policy.fallback === "other-provider") excludedProviders.add(entry.provider)
+              if (telemetry !== undefined) telemetry.fellBack(entry, error)
               return yield* fromEntry(index + 1)
             })
         })

@@ -28,6 +28,7 @@ import {
 } from "./attempts.ts"
 import { structuredOutput } from "./output.ts"
 import type { ChainRunner } from "./runner.ts"
+import type { Telemetry } from "./telemetry.ts"
 
 /** Usage seen so far on one streamed attempt, so a failed or cut stream is billed exactly once. */
 interface StreamAttemptState {
@@ -71,9 +72,10 @@ export interface StreamGateContext {
   readonly recorder: AttemptRecorder
   readonly tracker: CostTracker["Service"]
   readonly pricing: Pricing["Service"]
+  readonly telemetry?: Telemetry | undefined
 }
 
-export const makeStreamGate = ({ runChain, recorder, tracker, pricing }: StreamGateContext) => {
+export const makeStreamGate = ({ runChain, recorder, tracker, pricing, telemetry }: StreamGateContext) => {
   /**
    * Opens one provider stream in the public stream's scope and reads it up to its first text (or
    * its end). Failing here is still "before the first text": the chain may retry or fall back.
@@ -174,9 +176,16 @@ export const makeStreamGate = ({ runChain, recorder, tracker, pricing }: StreamG
     const billOnClose = Scope.addFinalizerExit(scope, (exit) => {
       if (current === undefined) return Effect.void
       const state = current
+      const billed =
+        run.trace !== undefined && won
+          ? Effect.ensuring(
+              bill(exit, state),
+              Effect.sync(() => telemetry!.streamEnded(run, state.ticket, exit))
+            )
+          : bill(exit, state)
       // Stryker disable next-line ConditionalExpression: equivalent, releasing no reservation does nothing
-      if (state.reservation === undefined) return bill(exit, state)
-      return Effect.ensuring(bill(exit, state), tracker.release(state.reservation))
+      if (state.reservation === undefined) return billed
+      return Effect.ensuring(billed, tracker.release(state.reservation))
     })
     const open = (ticket: AttemptTicket, provider: LLMProviderShape, reservation?: BudgetReservation) => {
       current = {
@@ -215,6 +224,7 @@ export const makeStreamGate = ({ runChain, recorder, tracker, pricing }: StreamG
       billOnClose,
       Effect.map(chain, ({ value: opened }) => {
         won = true
+        if (run.trace !== undefined) telemetry!.firstChunk(run, current!.ticket)
         return publicPull(run, opened, current!, clock)
       })
     )
@@ -230,7 +240,7 @@ export const makeStreamGate = ({ runChain, recorder, tracker, pricing }: StreamG
     const { entry } = state.ticket
     const format = run.request.responseFormat
     // Stryker disable next-line ConditionalExpression: equivalent, without a format the text is never decoded
-    if (format !== undefined) state.text = ""
+    if (format !== undefined || (run.trace !== undefined && telemetry!.captureContent)) state.text = ""
     const toPublic = (event: ProviderStreamEvent): StreamEvent | undefined => {
       switch (event._tag) {
         case "ReasoningDelta":
@@ -261,6 +271,13 @@ export const makeStreamGate = ({ runChain, recorder, tracker, pricing }: StreamG
             format === undefined || state.text === undefined
               ? undefined
               : structuredOutput(format, entry, { ...event, content: state.text })
+          if (run.trace !== undefined)
+            telemetry!.answered(run, {
+              model: event.model || entry.model,
+              finishReason: event.finishReason,
+              requestId: event.requestId,
+              content: state.text
+            })
           if (checked instanceof OutputValidationError) {
             state.outputError = checked
             return undefined
