@@ -10,7 +10,7 @@ import { checkConfig, loadConfig, parseConfig } from "llm-orchestrator"
 const providerList = "openai, anthropic, gemini, bedrock, vertex, openai-compatible"
 const ownName = "(a name of your own needs type: set to one of them)"
 const topKeys =
-  "active_provider, active_model, providers, retry, fallback, circuit_breaker, discovery, cost_tracking, request_timeout"
+  "active_provider, active_model, providers, retry, fallback, circuit_breaker, discovery, cost_tracking, request_timeout, telemetry"
 
 /** A valid config plus `extra` lines (top-level keys, or more settings of providers.openai when indented). */
 const withOpenAI = (extra = "") =>

@@ -512,7 +512,7 @@ providers:
         {
           path: "common",
           message:
-            "unknown key; the keys here are active_provider, active_model, providers, retry, fallback, circuit_breaker, discovery, cost_tracking, request_timeout"
+            "unknown key; the keys here are active_provider, active_model, providers, retry, fallback, circuit_breaker, discovery, cost_tracking, request_timeout, telemetry"
         }
       ])
       // ...while an anchor on a real key is reused through a merge key.

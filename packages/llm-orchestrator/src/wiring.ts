@@ -20,6 +20,7 @@ import { CostTracking } from "@llm-orchestrator/cost"
 import { Effect, Layer } from "effect"
 import { loadConfig } from "./config.ts"
 import { type LedgerModule, loadLedger } from "./ledger.ts"
+import { withTelemetry } from "./telemetry.ts"
 
 const byInstance = <A>(
   config: OrchestratorConfig,
@@ -106,17 +107,19 @@ export const layerFromConfig = (
     ...(sinks.length === 0 ? {} : { sinks }),
     ...(ledger?.sharedBudget === undefined ? {} : { sharedBudget: ledger.sharedBudget })
   })
-  const orchestrator = CoreOrchestrator.layer({
-    activeProvider: config.activeProvider,
-    activeModel: config.activeModel,
-    providers: providerSetups(config),
-    retry: config.retry,
-    fallback: config.fallback,
-    circuitBreaker: config.circuitBreaker,
-    discovery: config.discovery,
-    ...(config.requestTimeoutMs !== undefined ? { requestTimeoutMs: config.requestTimeoutMs } : {}),
-    ...(options.telemetry === undefined ? {} : { telemetry: options.telemetry })
-  })
+  const orchestrator = withTelemetry(config.telemetry, options.telemetry, (telemetry) =>
+    CoreOrchestrator.layer({
+      activeProvider: config.activeProvider,
+      activeModel: config.activeModel,
+      providers: providerSetups(config),
+      retry: config.retry,
+      fallback: config.fallback,
+      circuitBreaker: config.circuitBreaker,
+      discovery: config.discovery,
+      ...(config.requestTimeoutMs !== undefined ? { requestTimeoutMs: config.requestTimeoutMs } : {}),
+      ...(telemetry === undefined ? {} : { telemetry })
+    })
+  )
   return Layer.provideMerge(orchestrator, cost) as Layer.Layer<OrchestratorServices, ConfigError>
 }
 

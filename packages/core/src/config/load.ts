@@ -7,7 +7,7 @@
  * for unknown keys, the variable behind a missing `${VAR}`, and never the value of a secret.
  */
 import { readFile } from "node:fs/promises"
-import { Effect } from "effect"
+import { Effect, type Redacted } from "effect"
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument, type YAMLError } from "yaml"
 import type { ModelPrice } from "../domain.ts"
 import { ConfigError, type ConfigProblem } from "../errors.ts"
@@ -27,6 +27,7 @@ import {
   readModelId,
   readModelList,
   readNumber,
+  readOptionalSecret,
   readOptionalString,
   readRequiredSecret,
   readRequiredString
@@ -44,7 +45,8 @@ import {
   type OrchestratorConfig,
   type ProvidersConfig,
   type RetryConfig,
-  type SharedBudgetConfig
+  type SharedBudgetConfig,
+  type TelemetryConfig
 } from "./types.ts"
 
 export interface ParseConfigOptions {
@@ -67,7 +69,8 @@ const topLevelKeys = [
   "circuit_breaker",
   "discovery",
   "cost_tracking",
-  "request_timeout"
+  "request_timeout",
+  "telemetry"
 ]
 /** Instance names go into cost records, logs and CLI output: short, plain words. */
 const instanceName = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
@@ -592,6 +595,91 @@ const readCostTracking = (reader: Reader, raw: unknown): CostTrackingConfig => {
   }
 }
 
+/** An HTTP header name (RFC 9110 token). */
+const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+const readTelemetry = (reader: Reader, raw: unknown): TelemetryConfig | undefined => {
+  if (raw === null || raw === undefined) return undefined
+  const path = "telemetry"
+  const section = readMapping(reader, path, raw, [
+    "enabled",
+    "service_name",
+    "sample_ratio",
+    "capture_content",
+    "otlp",
+    "prometheus"
+  ])
+  const enabled = readBoolean(reader, childPath(path, "enabled"), section?.enabled)
+  const serviceName = readOptionalString(reader, childPath(path, "service_name"), section?.service_name)
+  const sampleRatio = readNumber(reader, childPath(path, "sample_ratio"), section?.sample_ratio, {
+    min: 0,
+    unit: "fraction of requests traced, 0 to 1"
+  })
+  if (sampleRatio !== undefined && sampleRatio > 1)
+    reader.report(childPath(path, "sample_ratio"), "must be at most 1 (1 traces every request)")
+  const captureContent = readBoolean(reader, childPath(path, "capture_content"), section?.capture_content)
+  const otlpPath = childPath(path, "otlp")
+  const rawOtlp = section?.otlp
+  let otlp: TelemetryConfig["otlp"]
+  if (rawOtlp !== null && rawOtlp !== undefined) {
+    const o = readMapping(reader, otlpPath, rawOtlp, ["endpoint", "headers", "export_interval"])
+    const endpoint = readOptionalString(reader, childPath(otlpPath, "endpoint"), o?.endpoint)
+    if (endpoint === undefined && o !== undefined)
+      reader.report(
+        childPath(otlpPath, "endpoint"),
+        "is required; set it to your collector's OTLP/HTTP base URL, e.g. http://127.0.0.1:4318"
+      )
+    else if (endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(endpoint))
+      reader.report(
+        childPath(otlpPath, "endpoint"),
+        "must be an http:// or https:// URL (the collector's OTLP/HTTP base URL)"
+      )
+    const headersPath = childPath(otlpPath, "headers")
+    const headers: Record<string, Redacted.Redacted<string>> = {}
+    const rawHeaders = o?.headers
+    if (rawHeaders !== null && rawHeaders !== undefined) {
+      if (!isMapping(rawHeaders))
+        reader.report(headersPath, `expected a mapping of header names to values, got ${describe(rawHeaders)}`)
+      else
+        for (const [name, value] of Object.entries(rawHeaders)) {
+          if (!headerName.test(name)) {
+            reader.report(childPath(headersPath, name), "is not a valid HTTP header name")
+            continue
+          }
+          const secret = readOptionalSecret(reader, childPath(headersPath, name), value)
+          if (secret !== undefined) headers[name] = secret
+        }
+    }
+    const exportIntervalMs = readDuration(reader, childPath(otlpPath, "export_interval"), o?.export_interval)
+    if (exportIntervalMs === 0) reader.report(childPath(otlpPath, "export_interval"), "must be more than 0")
+    if (endpoint !== undefined)
+      otlp = { endpoint: endpoint.replace(/\/+$/, ""), headers, ...optionalField("exportIntervalMs", exportIntervalMs) }
+  }
+  const promPath = childPath(path, "prometheus")
+  const rawProm = section?.prometheus
+  let prometheus: TelemetryConfig["prometheus"]
+  if (rawProm !== null && rawProm !== undefined) {
+    const p = readMapping(reader, promPath, rawProm, ["host", "port"])
+    const host = readOptionalString(reader, childPath(promPath, "host"), p?.host)
+    const port = readNumber(reader, childPath(promPath, "port"), p?.port, {
+      integer: true,
+      min: 0,
+      unit: "TCP port; 0 picks a free one"
+    })
+    if (port !== undefined && port > 65535) reader.report(childPath(promPath, "port"), "must be at most 65535")
+    if (p !== undefined && p.port === undefined) reader.report(childPath(promPath, "port"), "is required; e.g. 9464")
+    if (port !== undefined) prometheus = { host: host ?? "127.0.0.1", port }
+  }
+  return {
+    enabled: enabled ?? true,
+    serviceName: serviceName ?? "llm-orchestrator",
+    sampleRatio: sampleRatio ?? 1,
+    captureContent: captureContent ?? false,
+    ...optionalField("otlp", otlp),
+    ...optionalField("prometheus", prometheus)
+  }
+}
+
 const readConfig = (
   reader: Reader,
   types: TypeIndex,
@@ -624,7 +712,8 @@ const readConfig = (
     circuitBreaker: readCircuitBreaker(reader, root.circuit_breaker),
     discovery: readDiscovery(reader, root.discovery),
     costTracking: readCostTracking(reader, root.cost_tracking),
-    ...optionalField("requestTimeoutMs", readDuration(reader, "request_timeout", root.request_timeout, true))
+    ...optionalField("requestTimeoutMs", readDuration(reader, "request_timeout", root.request_timeout, true)),
+    ...optionalField("telemetry", readTelemetry(reader, root.telemetry))
   }
   if (active === undefined || activeModel === undefined) return undefined
   return { activeProvider: active.name, activeModel, ...config }

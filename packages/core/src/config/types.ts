@@ -115,6 +115,31 @@ export interface OrchestratorConfig {
    * fallback; for a stream, until its first text). Absent: `defaultTimeouts.requestMs`; 0: off.
    */
   readonly requestTimeoutMs?: number
+  /** `telemetry`: spans and metrics (README "Telemetry"); absent: off. */
+  readonly telemetry?: TelemetryConfig
+}
+
+/** `telemetry:` (README "Telemetry"). */
+export interface TelemetryConfig {
+  /** `telemetry.enabled` (default true when the section is present). */
+  readonly enabled: boolean
+  /** `telemetry.service_name`: the OTLP resource's `service.name` (default "llm-orchestrator"). */
+  readonly serviceName: string
+  /** `telemetry.sample_ratio`: fraction of root requests traced, 0..1 (default 1). */
+  readonly sampleRatio: number
+  /** `telemetry.capture_content`: prompts and completions on spans (default false). */
+  readonly captureContent: boolean
+  /** `telemetry.otlp`: an OTLP/HTTP (JSON) endpoint for spans and metrics. */
+  readonly otlp?: {
+    /** Base URL; `/v1/traces` and `/v1/metrics` are appended. */
+    readonly endpoint: string
+    /** Sent with every export; secrets, never logged nor recorded. */
+    readonly headers: Readonly<Record<string, Redacted.Redacted<string>>>
+    /** `telemetry.otlp.export_interval` in ms (default 5 s). */
+    readonly exportIntervalMs?: number
+  }
+  /** `telemetry.prometheus`: a scrape endpoint (`GET /metrics`) served by the orchestrator. */
+  readonly prometheus?: { readonly host: string; readonly port: number }
 }
 
 export const defaultRetry: RetryConfig = {
