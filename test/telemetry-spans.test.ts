@@ -312,6 +312,52 @@ describe("telemetry spans", () => {
     }).pipe(Effect.scoped)
   )
 
+  it.live(
+    "sample_ratio: 0 leaves every request and its attempts unsampled, 0.5 samples about half, a caller's span decides for its request",
+    () =>
+      Effect.gen(function* () {
+        const { config } = yield* fleetOrchestrator()
+        const run = (sampleRatio: number, count: number, underCallerSpan = false) => {
+          const { tracer, spans } = inMemoryTracer()
+          const send = LLMOrchestrator.use((llm) =>
+            Effect.forEach(
+              Array.from({ length: count }, () => request),
+              (each) =>
+                underCallerSpan ? Effect.withSpan(llm.sendRequest(each), "caller operation") : llm.sendRequest(each),
+              { concurrency: 16 }
+            )
+          )
+          return send.pipe(
+            Effect.provide(layerFromConfig(config, { telemetry: { tracer, sampleRatio } })),
+            Effect.withTracer(tracer),
+            Effect.as(spans)
+          )
+        }
+        const requestsOf = (spans: ReadonlyArray<Tracer.NativeSpan>) =>
+          spans.filter((span) => span.name === "chat gpt-4o-mini" && childrenOf(spans, span).length > 0)
+        const expectChildrenFollow = (spans: ReadonlyArray<Tracer.NativeSpan>) => {
+          for (const span of requestsOf(spans))
+            for (const attempt of childrenOf(spans, span)) expect(attempt.sampled).toBe(span.sampled)
+        }
+
+        const none = yield* run(0, 20)
+        expect(requestsOf(none)).toHaveLength(20)
+        expect(none.filter((span) => span.sampled)).toEqual([])
+
+        const half = yield* run(0.5, 400)
+        const sampled = requestsOf(half).filter((span) => span.sampled).length
+        expect(requestsOf(half)).toHaveLength(400)
+        // Binomial(400, 0.5): outside 140..260 has a probability below 1e-9.
+        expect(sampled).toBeGreaterThan(140)
+        expect(sampled).toBeLessThan(260)
+        expectChildrenFollow(half)
+
+        const underCaller = yield* run(0, 10, true)
+        expect(requestsOf(underCaller)).toHaveLength(10)
+        expect(underCaller.every((span) => span.sampled)).toBe(true)
+      }).pipe(Effect.scoped)
+  )
+
   it.live("telemetry off (the default): no span at all, even under a caller's tracer", () =>
     Effect.gen(function* () {
       const { fleet, layer } = yield* fleetOrchestrator()

@@ -16,5 +16,13 @@ export {
   resolveLogPath
 } from "./log.ts"
 export { costFromRates, makePriceBook, type PriceBook, type Rate, type Rates, type TieredRate } from "./pricing.ts"
-export { reportFromLog, reportFromRecords } from "./report.ts"
+/** The report's buckets, for other stores' reports (the ledger's) to add and sort as the log's does. */
+export {
+  type Bucket as ReportBucket,
+  mergeBuckets,
+  reportFromLog,
+  reportFromRecords,
+  snapshot as bucketSnapshot,
+  toRecord as sortedBuckets
+} from "./report.ts"
 export { budgetExceeded, CostTracking, makePricing } from "./tracker.ts"

@@ -22,7 +22,8 @@ interface MutableUsage {
   webFetches: number
 }
 
-interface Bucket {
+/** One row of a report while it is summed (the JSONL log's and the ledger's reports share it). */
+export interface Bucket {
   costUsd: number
   toolsUsd: number
   calls: number
@@ -119,7 +120,8 @@ const flatten = (map: Map<string, Map<string, Bucket>>, separator: string): Map<
   return flat
 }
 
-const mergeBuckets = (a: Bucket, b: Bucket): Bucket => ({
+/** Two buckets under one key (e.g. `a/b` + `c` and `a` + `b/c` spell the same model key). */
+export const mergeBuckets = (a: Bucket, b: Bucket): Bucket => ({
   costUsd: a.costUsd + b.costUsd,
   toolsUsd: a.toolsUsd + b.toolsUsd,
   calls: a.calls + b.calls,
@@ -144,7 +146,7 @@ const usageOf = ({ cacheWrite1hTokens, webSearches, webFetches, ...tokens }: Mut
   ...(webFetches > 0 ? { webFetches } : {})
 })
 
-const snapshot = (bucket: Bucket): CostBucket => ({
+export const snapshot = (bucket: Bucket): CostBucket => ({
   costUsd: bucket.costUsd,
   toolsUsd: bucket.toolsUsd,
   calls: bucket.calls,
@@ -161,7 +163,8 @@ const byCostThenKey = ([ka, a]: [string, Bucket], [kb, b]: [string, Bucket]): nu
   // Stryker disable next-line EqualityOperator: `<=` and `<` agree on distinct keys
   (ka < kb ? -1 : 1)
 
-const toRecord = (map: Map<string, Bucket>): Readonly<Record<string, CostBucket>> =>
+/** The buckets of one breakdown, most expensive first. */
+export const toRecord = (map: Map<string, Bucket>): Readonly<Record<string, CostBucket>> =>
   Object.fromEntries([...map.entries()].sort(byCostThenKey).map(([key, bucket]) => [key, snapshot(bucket)]))
 
 export const toReport = (aggregates: Aggregates, enabled = true): CostReport => ({

@@ -18,7 +18,13 @@
  * Known difference: PostgreSQL stores U+0000 as U+FFFD (schema.ts), so a name or tag holding one
  * reports under the replaced spelling.
  */
-import type { ConfigError, CostBucket, CostReport, Usage } from "@llm-orchestrator/core"
+import type { ConfigError, CostBucket, CostReport } from "@llm-orchestrator/core"
+import {
+  type ReportBucket as Bucket,
+  mergeBuckets,
+  bucketSnapshot as snapshot,
+  sortedBuckets as sorted
+} from "@llm-orchestrator/cost"
 import { Effect, type Redacted } from "effect"
 import type { SqlClient } from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
@@ -77,14 +83,6 @@ const sums = `count(*)::text AS calls,
   COALESCE(sum(web_searches), 0)::text AS web_searches,
   COALESCE(sum(web_fetches), 0)::text AS web_fetches`
 
-interface Bucket {
-  costUsd: number
-  toolsUsd: number
-  calls: number
-  unpricedCalls: number
-  readonly usage: Record<keyof Required<Usage>, number>
-}
-
 const bucketOf = (row: GroupRow): Bucket => ({
   costUsd: roundUsd(Number(row.cost)),
   toolsUsd: roundUsd(Number(row.tools)),
@@ -103,48 +101,9 @@ const bucketOf = (row: GroupRow): Bucket => ({
 })
 
 /** Two pairs spelling one key (`a/b` + `c` and `a` + `b/c`): added as the log's report adds them. */
-const merge = (a: Bucket, b: Bucket): Bucket => ({
-  costUsd: a.costUsd + b.costUsd,
-  toolsUsd: a.toolsUsd + b.toolsUsd,
-  calls: a.calls + b.calls,
-  unpricedCalls: a.unpricedCalls + b.unpricedCalls,
-  usage: {
-    inputTokens: a.usage.inputTokens + b.usage.inputTokens,
-    outputTokens: a.usage.outputTokens + b.usage.outputTokens,
-    cacheReadTokens: a.usage.cacheReadTokens + b.usage.cacheReadTokens,
-    cacheWriteTokens: a.usage.cacheWriteTokens + b.usage.cacheWriteTokens,
-    reasoningTokens: a.usage.reasoningTokens + b.usage.reasoningTokens,
-    cacheWrite1hTokens: a.usage.cacheWrite1hTokens + b.usage.cacheWrite1hTokens,
-    webSearches: a.usage.webSearches + b.usage.webSearches,
-    webFetches: a.usage.webFetches + b.usage.webFetches
-  }
-})
-
-const snapshot = ({ usage, ...bucket }: Bucket): CostBucket => {
-  const { cacheWrite1hTokens, webSearches, webFetches, ...tokens } = usage
-  return {
-    costUsd: bucket.costUsd,
-    toolsUsd: bucket.toolsUsd,
-    calls: bucket.calls,
-    unpricedCalls: bucket.unpricedCalls,
-    usage: {
-      ...tokens,
-      ...(cacheWrite1hTokens > 0 ? { cacheWrite1hTokens } : {}),
-      ...(webSearches > 0 ? { webSearches } : {}),
-      ...(webFetches > 0 ? { webFetches } : {})
-    }
-  }
-}
-
-const byCostThenKey = ([ka, a]: [string, Bucket], [kb, b]: [string, Bucket]): number =>
-  b.costUsd - a.costUsd || (ka < kb ? -1 : ka > kb ? 1 : 0)
-
-const sorted = (map: Map<string, Bucket>): Readonly<Record<string, CostBucket>> =>
-  Object.fromEntries([...map].sort(byCostThenKey).map(([key, bucket]) => [key, snapshot(bucket)]))
-
 const add = (map: Map<string, Bucket>, key: string, bucket: Bucket): void => {
   const seen = map.get(key)
-  map.set(key, seen === undefined ? bucket : merge(seen, bucket))
+  map.set(key, seen === undefined ? bucket : mergeBuckets(seen, bucket))
 }
 
 const emptyRow: GroupRow = {

@@ -4,14 +4,15 @@
  * interface is spelled here so that no type of that optional package appears in this package's own.
  */
 import {
-  ConfigError,
+  type ConfigError,
   type CostBucket,
   type CostReport,
   type CostSink,
+  loadOptionalPackage,
   type SharedBudget,
   type SharedBudgetConfig
 } from "@llm-orchestrator/core"
-import { Effect, type Layer, type Redacted } from "effect"
+import type { Effect, Layer, Redacted } from "effect"
 
 /** A report with its groups by UTC day (`YYYY-MM-DD`): what the ledger gives. */
 export type ReportByDay = CostReport & { readonly byDay: Readonly<Record<string, CostBucket>> }
@@ -45,19 +46,4 @@ export const loadLedger = (
   path: string,
   load: () => Promise<LedgerModule> = () => import("@llm-orchestrator/ledger")
 ): Effect.Effect<LedgerModule, ConfigError> =>
-  Effect.tryPromise({
-    try: load,
-    catch: (cause) => {
-      const code = (cause as { code?: unknown } | null)?.code
-      const why =
-        code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND"
-          ? "is not installed"
-          : `cannot be loaded (${cause instanceof Error ? cause.message : String(cause)})`
-      return ConfigError.fromProblems([
-        {
-          path,
-          message: `the \`${ledgerPackage}\` package ${why}: install it (npm install ${ledgerPackage}) to keep costs in PostgreSQL`
-        }
-      ])
-    }
-  })
+  loadOptionalPackage(path, ledgerPackage, "to keep costs in PostgreSQL", load)

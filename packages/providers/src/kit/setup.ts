@@ -2,7 +2,7 @@
  * How every provider layer is set up: its SDK loaded when the layer is built, and `layerConfig` read
  * from the environment in one shape.
  */
-import { ConfigError, type LLMProvider } from "@llm-orchestrator/core"
+import { type ConfigError, type LLMProvider, loadOptionalPackage } from "@llm-orchestrator/core"
 import { Config, Effect, Layer, Option } from "effect"
 
 /**
@@ -11,22 +11,7 @@ import { Config, Effect, Layer, Option } from "effect"
  * the package to install: a missing SDK is a setup problem, not a defect.
  */
 export const loadSdk = <A>(path: string, packageName: string, load: () => Promise<A>): Effect.Effect<A, ConfigError> =>
-  Effect.tryPromise({
-    try: load,
-    catch: (cause) => {
-      const code = (cause as { code?: unknown } | null)?.code
-      const why =
-        code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND"
-          ? "is not installed"
-          : `cannot be loaded (${cause instanceof Error ? cause.message : String(cause)})`
-      return ConfigError.fromProblems([
-        {
-          path,
-          message: `the \`${packageName}\` package ${why}: install it (npm install ${packageName}) to use this provider`
-        }
-      ])
-    }
-  })
+  loadOptionalPackage(path, packageName, "to use this provider", load)
 
 /** An environment variable that may be unset: `undefined` then, so the option is left out. */
 export const optionalEnv = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
