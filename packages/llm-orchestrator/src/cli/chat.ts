@@ -11,7 +11,8 @@
  * `--file PATH` (repeatable) attach images and documents to the prompt, their media type from the
  * file's extension. `--reasoning low|medium|high` and `--reasoning-budget N` ask the model to reason
  * first (`request.reasoning`); its reasoning goes to stderr, each line prefixed "thinking: ", and
- * `--json` lists it as `reasoning`.
+ * `--json` lists it as `reasoning`. `--trace` prints the request's span tree (attempts, timings, tokens,
+ * cost) on stderr when it ends, whether it succeeded or failed.
  */
 import { readFileSync } from "node:fs"
 import { basename, extname } from "node:path"
@@ -40,6 +41,7 @@ import { applyOverride } from "./config.ts"
 import { CliFailure } from "./failure.ts"
 import { formatCount, formatUsd, printErr, printJson, writeErr, writeOut } from "./output.ts"
 import { root } from "./root.ts"
+import { formatTrace, spanRecorder } from "./trace.ts"
 
 /** What `--json` prints: the ChatResponse, with `cost: null` for an unpriced model (JSON has no undefined). */
 export const chatResponseJson = (response: ChatResponse) => ({
@@ -231,6 +233,10 @@ export const chatCommand = Command.make(
       Flag.withDescription("Ask the model to reason first within this many tokens (Claude: at least 1024)"),
       Flag.optional
     ),
+    trace: Flag.Boolean("trace").pipe(
+      Flag.withDescription("Print the request's span tree (attempts, timings, tokens, cost) on stderr"),
+      Flag.withDefault(false)
+    ),
     schema: Flag.String("schema").pipe(
       Flag.withDescription(
         "A JSON file with the JSON Schema (an object) the answer must match; --json shows it decoded"
@@ -278,7 +284,11 @@ export const chatCommand = Command.make(
         else yield* printErr(costLine(response))
       })
       // The layer's scope closes when the command ends: the cost log is flushed before exit.
-      yield* Effect.provide(program, layerFromConfig(config))
+      if (!input.trace) return yield* Effect.provide(program, layerFromConfig(config))
+      const recorder = spanRecorder()
+      yield* Effect.provide(program, layerFromConfig(config, { telemetry: { tracer: recorder.tracer } })).pipe(
+        Effect.ensuring(Effect.suspend(() => writeErr(formatTrace(recorder.spans))))
+      )
     })
 ).pipe(Command.withDescription("Send one prompt to the active (or chosen) model; the answer on stdout, cost on stderr"))
 
