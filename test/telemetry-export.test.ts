@@ -16,7 +16,7 @@ import {
   ATTR_SERVICE_NAME,
   METRIC_GEN_AI_CLIENT_TOKEN_USAGE
 } from "@opentelemetry/semantic-conventions/incubating"
-import { Effect, Stream } from "effect"
+import { Effect, Metric, Stream } from "effect"
 import { LLMOrchestrator, layerFromConfig, parseConfig } from "llm-orchestrator"
 import parsePrometheus from "parse-prometheus-text-format"
 import { fleetOrchestrator, readLog, user } from "./support.ts"
@@ -103,7 +103,11 @@ describe("telemetry exporters from the config", () => {
       // Closing the orchestrator's scope flushes the exporters (the interval is a minute).
       yield* LLMOrchestrator.use((llm) =>
         Effect.andThen(llm.sendRequest(user("a")), Stream.runDrain(llm.sendStreamingRequest(user("b"))))
-      ).pipe(Effect.provide(layerFromConfig(config)))
+      ).pipe(
+        Effect.provide(layerFromConfig(config)),
+        // A registry of its own: the default one is the process's, shared with the other tests run in it.
+        Effect.provideService(Metric.MetricRegistry, new Map())
+      )
       const traces = receiver.received.filter((r) => r.path === "/v1/traces")
       const metrics = receiver.received.filter((r) => r.path === "/v1/metrics")
       expect(traces.length).toBeGreaterThan(0)
