@@ -348,12 +348,14 @@ export const orchestratorArm = async (
     readonly cost?: CostMode
     /** More cost sinks beside the JSONL log (bench/ledger.ts: the PostgreSQL ledger). */
     readonly costSinks?: WiringOptions["costSinks"]
+    /** YAML appended to the config (bench/telemetry.ts: a `telemetry:` section). */
+    readonly extraYaml?: string
   } = {}
 ): Promise<OrchestratorArm> => {
   const failover = options.failover ?? false
   const logPath = nodePath.join(logDir, `${provider}${failover ? "-failover" : ""}.jsonl`)
   const config = await Effect.runPromise(
-    parseConfig(configYaml(provider, urls, logPath, failover, options.cost ?? "log"))
+    parseConfig(configYaml(provider, urls, logPath, failover, options.cost ?? "log") + (options.extraYaml ?? ""))
   )
   const runtime = ManagedRuntime.make(
     layerFromConfig(config, options.costSinks === undefined ? {} : { costSinks: options.costSinks })

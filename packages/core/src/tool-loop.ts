@@ -15,6 +15,7 @@ import type {
   ToolResultPart,
   Usage
 } from "./domain.ts"
+import { decodeWith, effectSchemaOf } from "./effect-schema.ts"
 import type { LLMError } from "./errors.ts"
 import { optionalField } from "./internal/optional.ts"
 import { LLMOrchestrator } from "./orchestrator/orchestrator.ts"
@@ -69,7 +70,18 @@ const runCall = <R>(
     )
   if (call.rawArguments !== undefined)
     return Effect.succeed(answer(`the arguments were not a JSON object: ${call.rawArguments}`, true))
-  return Effect.match(tool.execute(call.arguments, call), {
+  // Parameters made from an Effect Schema (schemaTool): `execute` gets the arguments decoded, or never runs.
+  const schema = effectSchemaOf(tool.parameters)
+  let args: unknown = call.arguments
+  if (schema !== undefined) {
+    const decoded = decodeWith(schema, call.arguments)
+    if (!decoded.ok)
+      return Effect.succeed(
+        answer(`the arguments do not match the parameters of ${call.name}: ${decoded.problem}`, true)
+      )
+    args = decoded.value
+  }
+  return Effect.match(tool.execute(args as Record<string, unknown>, call), {
     onSuccess: (result) => answer(result ?? null),
     onFailure: (error) => answer(`the tool failed: ${errorText(error)}`, true)
   })

@@ -7,10 +7,12 @@
  * Ajv rather than our own checker or Effect's JSON Schema import: Ajv is the reference validator of
  * JSON Schema (draft 2020-12 here), and Effect's import is meant for generating code, not checking
  * values. A schema is compiled once per schema object (a WeakMap), so a caller reusing its schema
- * pays the compile once.
+ * pays the compile once. A schema made from an Effect Schema (`jsonSchemaFrom`) is then decoded by
+ * that schema too, so `output` is its type.
  */
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js"
 import type { FinishReason, ResponseFormat } from "../domain.ts"
+import { decodeWith, effectSchemaOf } from "../effect-schema.ts"
 import { OutputValidationError } from "../errors.ts"
 import { optionalField } from "../internal/optional.ts"
 import type { ChainEntry } from "./policy.ts"
@@ -56,7 +58,15 @@ export const decodeOutput = (schema: Record<string, unknown>, text: string): Dec
   const validate = compileSchema(schema)
   // Stryker disable next-line ConditionalExpression: the schema was compiled when the request was validated; this only keeps the types honest
   if (typeof validate === "string") return { ok: false, problem: `the schema does not compile: ${validate}` }
-  if (validate(output)) return { ok: true, output }
+  if (validate(output)) {
+    // Made from an Effect Schema (jsonSchemaFrom): the output is what that schema decodes it to.
+    const effectSchema = effectSchemaOf(schema)
+    if (effectSchema === undefined) return { ok: true, output }
+    const decoded = decodeWith(effectSchema, output)
+    return decoded.ok
+      ? { ok: true, output: decoded.value }
+      : { ok: false, problem: `the answer does not decode with the request's Effect Schema: ${decoded.problem}` }
+  }
   const errors = validate.errors ?? []
   const listed = errors
     .slice(0, maxListed)
