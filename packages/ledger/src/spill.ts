@@ -3,7 +3,8 @@
  * replayed into the table once it is back.
  *
  * Appends are synchronous (open, write whole lines, close), so nothing is in flight at exit and a line
- * is never interleaved with another process's. A replay first claims the file by renaming it to a name
+ * is never interleaved with another process's; an append that a replay's claim overtook is written
+ * again. A replay first claims the file by renaming it to a name
  * of its own (atomic: one claimant wins), reads it, inserts it and deletes it; a claim left by a crash is
  * claimed again by the next replay. Inserts are idempotent, so replaying a file twice counts nothing twice.
  */
@@ -42,17 +43,35 @@ export class SpillFile {
     if (fs.existsSync(this.path)) fs.accessSync(this.path, fs.constants.W_OK)
   }
 
-  /** Appends whole lines; counts the records whose line was written completely. */
+  /**
+   * Appends whole lines; counts the records whose line was written completely.
+   *
+   * Another process's replay may claim (rename) the file between this open and the write: the lines
+   * would then land in a file that replay has already read, and be deleted with it. So after writing,
+   * the file under `path` must still be the one written to; if not, the records are written again to
+   * the new file (a record replayed twice is inserted once).
+   */
   append(records: ReadonlyArray<CostRecord>): SpillResult {
-    if (records.length === 0) return { spilled: 0, error: undefined }
+    for (;;) {
+      const { result, claimedMeanwhile } = this.appendOnce(records)
+      if (!claimedMeanwhile || result.error !== undefined) return result
+    }
+  }
+
+  private appendOnce(records: ReadonlyArray<CostRecord>): {
+    readonly result: SpillResult
+    readonly claimedMeanwhile: boolean
+  } {
+    if (records.length === 0) return { result: { spilled: 0, error: undefined }, claimedMeanwhile: false }
     let fd: number
     try {
       fd = fs.openSync(this.path, "a+")
     } catch (error) {
-      return { spilled: 0, error: describe(error) }
+      return { result: { spilled: 0, error: describe(error) }, claimedMeanwhile: false }
     }
     let spilled = 0
     let error: string | undefined
+    let claimedMeanwhile = false
     try {
       // A line torn by a crash is ended first, so the next record starts on a line of its own.
       const size = fs.fstatSync(fd).size
@@ -70,10 +89,22 @@ export class SpillFile {
         error = describe(cause)
       }
       for (let index = prefix.length; index < offset; index++) if (bytes[index] === newline) spilled++
+      claimedMeanwhile = !this.isFileUnderPath(fd)
     } finally {
       fs.closeSync(fd)
     }
-    return { spilled, error }
+    return { result: { spilled, error }, claimedMeanwhile }
+  }
+
+  /** Whether `path` still names the file `fd` was opened on (a replay's rename moves it away). */
+  private isFileUnderPath(fd: number): boolean {
+    try {
+      const open = fs.fstatSync(fd)
+      const named = fs.statSync(this.path)
+      return open.ino === named.ino && open.dev === named.dev
+    } catch {
+      return false
+    }
   }
 
   /** Whether there is anything to replay: the file, or a claim a crashed replay left behind. */
