@@ -25,7 +25,7 @@ import { PgLedgerSink } from "../packages/ledger/src/index.ts"
 import { startPostgres } from "../packages/ledger/test/support.ts"
 import { type Arm, type BenchProvider, orchestratorArm, rawArm } from "./arms.ts"
 import { startSimulatorProcess } from "./simulator-server.ts"
-import { fmt, median, runConcurrent, timeSequential } from "./stats.ts"
+import { fmt, measureConcurrent, median, rotating, runConcurrent, timeSequential } from "./stats.ts"
 
 const args = process.argv.slice(2)
 const quick = args.includes("--quick")
@@ -38,20 +38,6 @@ const plan = quick
 const log = (line: string) => process.stderr.write(`${line}\n`)
 const arms = ["raw SDK", "JSONL log", "JSONL log + PostgreSQL ledger"] as const
 type ArmName = (typeof arms)[number]
-
-/** Runs `measure` once per arm per round, the arms' order rotating every round. */
-const rotating = async <T>(
-  rounds: number,
-  measure: (arm: ArmName) => Promise<T>
-): Promise<Record<ArmName, Array<T>>> => {
-  const out = Object.fromEntries(arms.map((arm) => [arm, [] as Array<T>])) as Record<ArmName, Array<T>>
-  for (let round = 0; round < rounds; round++)
-    for (let k = 0; k < arms.length; k++) {
-      const arm = arms[(round + k) % arms.length]!
-      out[arm].push(await measure(arm))
-    }
-  return out
-}
 
 const main = async () => {
   const started = performance.now()
@@ -80,16 +66,11 @@ const main = async () => {
       log("warm-up")
       for (const arm of arms) await runConcurrent(plan.warmup, 8, tasks[arm])
       log(`64 concurrent: ${plan.concurrent.rounds} rounds x ${plan.concurrent.perRound}`)
-      c64 = await rotating(plan.concurrent.rounds, async (arm) => {
-        const cpuBefore = process.cpuUsage()
-        const start = performance.now()
-        await runConcurrent(plan.concurrent.perRound, 64, tasks[arm])
-        const seconds = (performance.now() - start) / 1000
-        const cpu = process.cpuUsage(cpuBefore)
-        return { rps: plan.concurrent.perRound / seconds, cpuUs: (cpu.user + cpu.system) / plan.concurrent.perRound }
-      })
+      c64 = await rotating(arms, plan.concurrent.rounds, (arm) =>
+        measureConcurrent(plan.concurrent.perRound, 64, tasks[arm])
+      )
       log(`sequential: ${plan.sequential.rounds} rounds x ${plan.sequential.perRound}`)
-      sequential = await rotating(plan.sequential.rounds, async (arm) =>
+      sequential = await rotating(arms, plan.sequential.rounds, async (arm) =>
         median(await timeSequential(plan.sequential.perRound, tasks[arm]))
       )
     } finally {

@@ -43,3 +43,28 @@ export const settleAndCollect = async (gc: () => void): Promise<void> => {
 }
 
 export const fmt = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : "n/a")
+
+/** Runs `measure` once per arm per round, the arms' order rotating every round (no arm always first). */
+export const rotating = async <Name extends string, T>(
+  arms: ReadonlyArray<Name>,
+  rounds: number,
+  measure: (arm: Name) => Promise<T>
+): Promise<Record<Name, Array<T>>> => {
+  const out = Object.fromEntries(arms.map((arm) => [arm, [] as Array<T>])) as Record<Name, Array<T>>
+  for (let round = 0; round < rounds; round++)
+    for (let k = 0; k < arms.length; k++) {
+      const arm = arms[(round + k) % arms.length]!
+      out[arm].push(await measure(arm))
+    }
+  return out
+}
+
+/** `count` calls of `task`, `concurrency` at a time: requests per second and this process's CPU per request (us). */
+export const measureConcurrent = async (count: number, concurrency: number, task: () => Promise<unknown>) => {
+  const cpuBefore = process.cpuUsage()
+  const start = performance.now()
+  await runConcurrent(count, concurrency, task)
+  const seconds = (performance.now() - start) / 1000
+  const cpu = process.cpuUsage(cpuBefore)
+  return { rps: count / seconds, cpuUs: (cpu.user + cpu.system) / count }
+}

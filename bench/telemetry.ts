@@ -22,7 +22,7 @@ import * as os from "node:os"
 import * as nodePath from "node:path"
 import { type Arm, type BenchProvider, orchestratorArm, rawArm } from "./arms.ts"
 import { startSimulatorProcess } from "./simulator-server.ts"
-import { fmt, median, runConcurrent, timeSequential } from "./stats.ts"
+import { fmt, measureConcurrent, median, rotating, runConcurrent, timeSequential } from "./stats.ts"
 
 const args = process.argv.slice(2)
 const quick = args.includes("--quick")
@@ -78,20 +78,6 @@ const startCollector = async () => {
   }
 }
 
-/** Runs `measure` once per arm per round, the arms' order rotating every round. */
-const rotating = async <T>(
-  rounds: number,
-  measure: (arm: ArmName) => Promise<T>
-): Promise<Record<ArmName, Array<T>>> => {
-  const out = Object.fromEntries(arms.map((arm) => [arm, [] as Array<T>])) as Record<ArmName, Array<T>>
-  for (let round = 0; round < rounds; round++)
-    for (let k = 0; k < arms.length; k++) {
-      const arm = arms[(round + k) % arms.length]!
-      out[arm].push(await measure(arm))
-    }
-  return out
-}
-
 const main = async () => {
   const started = performance.now()
   log(`telemetry bench (${quick ? "quick" : "full"}, ${provider}), Node ${process.version}, ${os.cpus().length} cores`)
@@ -129,17 +115,13 @@ const main = async () => {
         counted(arm)(plan.warmup)
       }
       log(`64 concurrent: ${plan.concurrent.rounds} rounds x ${plan.concurrent.perRound}`)
-      c64 = await rotating(plan.concurrent.rounds, async (arm) => {
-        const cpuBefore = process.cpuUsage()
-        const start = performance.now()
-        await runConcurrent(plan.concurrent.perRound, 64, tasks[arm])
-        const seconds = (performance.now() - start) / 1000
-        const cpu = process.cpuUsage(cpuBefore)
+      c64 = await rotating(arms, plan.concurrent.rounds, async (arm) => {
+        const measured = await measureConcurrent(plan.concurrent.perRound, 64, tasks[arm])
         counted(arm)(plan.concurrent.perRound)
-        return { rps: plan.concurrent.perRound / seconds, cpuUs: (cpu.user + cpu.system) / plan.concurrent.perRound }
+        return measured
       })
       log(`sequential: ${plan.sequential.rounds} rounds x ${plan.sequential.perRound}`)
-      sequential = await rotating(plan.sequential.rounds, async (arm) => {
+      sequential = await rotating(arms, plan.sequential.rounds, async (arm) => {
         const times = await timeSequential(plan.sequential.perRound, tasks[arm])
         counted(arm)(plan.sequential.perRound)
         return median(times)
