@@ -6,7 +6,7 @@
  *
  * The link is the JSON Schema object itself (a WeakMap): a copy of it is a plain JSON Schema again.
  */
-import { type Effect, Exit, Schema } from "effect"
+import { Cause, type Effect, Exit, Schema } from "effect"
 import type { ToolCall } from "./domain.ts"
 import type { ExecutableTool } from "./tool-loop.ts"
 
@@ -30,12 +30,15 @@ export const jsonSchemaFrom = (schema: Schema.Top): JsonSchema => {
   // Objects closed (`additionalProperties: false`): Anthropic's structured output requires it and
   // OpenAI's strict mode wants it; a model has no use for properties the schema does not name.
   const document = Schema.toJsonSchemaDocument(schema, { onExcessProperty: "error" })
-  const definitions: Record<string, unknown> = document.definitions
-  const ref = document.schema.$ref
-  const root =
-    typeof ref === "string" && ref.startsWith(definitionsPrefix)
-      ? (definitions[ref.slice(definitionsPrefix.length)] as JsonSchema)
-      : (document.schema as JsonSchema)
+  let definitions: Record<string, unknown> = document.definitions
+  let root = document.schema as JsonSchema
+  const ref = root.$ref
+  if (typeof ref === "string" && ref.startsWith(definitionsPrefix)) {
+    const { [ref.slice(definitionsPrefix.length)]: definition, ...others } = definitions
+    root = definition as JsonSchema
+    // Its definition stays under $defs only when something refers to it (a recursive schema).
+    if (!JSON.stringify([root, others]).includes(`"${ref}"`)) definitions = others
+  }
   const json = Object.keys(definitions).length > 0 ? { ...root, $defs: definitions } : { ...root }
   jsonSchemas.set(schema, json)
   effectSchemas.set(json, schema)
@@ -52,7 +55,8 @@ export const decodeWith = (
 ): { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly problem: string } => {
   const exit = Schema.decodeUnknownExit(schema as Schema.Codec<unknown, unknown>)(value)
   if (Exit.isSuccess(exit)) return { ok: true, value: exit.value }
-  const error = exit.cause.reasons.find((reason) => reason._tag === "Fail")?.error
+  // The schema's error, or the defect of a check that threw.
+  const error = Cause.squash(exit.cause)
   return { ok: false, problem: error instanceof Error ? error.message : String(error) }
 }
 
