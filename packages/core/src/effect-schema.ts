@@ -34,8 +34,10 @@ export const jsonSchemaFrom = (schema: Schema.Top): JsonSchema => {
   let root = document.schema as JsonSchema
   const ref = root.$ref
   if (typeof ref === "string" && ref.startsWith(definitionsPrefix)) {
-    const { [ref.slice(definitionsPrefix.length)]: definition, ...others } = definitions
-    root = definition as JsonSchema
+    const key = ref.slice(definitionsPrefix.length)
+    root = definitions[key] as JsonSchema
+    const others = { ...definitions }
+    delete others[key]
     // Its definition stays under $defs only when something refers to it (a recursive schema).
     if (!JSON.stringify([root, others]).includes(`"${ref}"`)) definitions = others
   }
