@@ -106,24 +106,25 @@ const main = async () => {
     let c64: Record<ArmName, Array<{ rps: number; cpuUs: number }>>
     let sequential: Record<ArmName, Array<number>>
     let otlpRequests = 0
-    const counted = (arm: ArmName) =>
-      arm === "telemetry on (OTLP spans + metrics)" ? (n: number) => (otlpRequests += n) : () => 0
+    const counted = (arm: ArmName, requests: number) => {
+      if (arm === "telemetry on (OTLP spans + metrics)") otlpRequests += requests
+    }
     try {
       log("warm-up")
       for (const arm of arms) {
         await runConcurrent(plan.warmup, 8, tasks[arm])
-        counted(arm)(plan.warmup)
+        counted(arm, plan.warmup)
       }
       log(`64 concurrent: ${plan.concurrent.rounds} rounds x ${plan.concurrent.perRound}`)
       c64 = await rotating(arms, plan.concurrent.rounds, async (arm) => {
         const measured = await measureConcurrent(plan.concurrent.perRound, 64, tasks[arm])
-        counted(arm)(plan.concurrent.perRound)
+        counted(arm, plan.concurrent.perRound)
         return measured
       })
       log(`sequential: ${plan.sequential.rounds} rounds x ${plan.sequential.perRound}`)
       sequential = await rotating(arms, plan.sequential.rounds, async (arm) => {
         const times = await timeSequential(plan.sequential.perRound, tasks[arm])
-        counted(arm)(plan.sequential.perRound)
+        counted(arm, plan.sequential.perRound)
         return median(times)
       })
     } finally {

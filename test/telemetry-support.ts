@@ -1,19 +1,9 @@
 /** Shared pieces of the telemetry tests: an in-memory tracer and the span tree it collected. */
 import { fleetCredentials } from "@llm-orchestrator/testing"
-import { Tracer } from "effect"
+import type { Tracer } from "effect"
 
-/** A tracer that keeps every span it makes (Effect's own in-memory span), in creation order. */
-export const inMemoryTracer = () => {
-  const spans: Array<Tracer.NativeSpan> = []
-  const tracer = Tracer.make({
-    span(options) {
-      const span = new Tracer.NativeSpan(options)
-      spans.push(span)
-      return span
-    }
-  })
-  return { tracer, spans }
-}
+/** A tracer that keeps every span it makes, in creation order: the one `chat --trace` prints from. */
+export { spanRecorder as inMemoryTracer } from "../packages/llm-orchestrator/src/cli/trace.ts"
 
 export const childrenOf = (spans: ReadonlyArray<Tracer.NativeSpan>, parent: Tracer.NativeSpan) =>
   spans.filter((span) => span.parent._tag === "Some" && span.parent.value.spanId === parent.spanId)
