@@ -51,9 +51,9 @@ export interface OrchestratorArm extends Arm {
   readonly dispose: () => Promise<void>
 }
 
-const apiKeys = { openai: "sk-bench-openai-000000000000", anthropic: "sk-ant-bench-000000000000" } as const
-const system = "You are the benchmark. Answer in exactly two hundred words."
-const user = "Write two hundred words, please."
+export const apiKeys = { openai: "sk-bench-openai-000000000000", anthropic: "sk-ant-bench-000000000000" } as const
+export const system = "You are the benchmark. Answer in exactly two hundred words."
+export const user = "Write two hundred words, please."
 export const maxTokens = 256
 
 /** The one tool the tool-call streams offer (the `tools` models call it whatever the request says). */

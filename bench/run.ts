@@ -20,7 +20,8 @@ import {
   rawArm,
   type StreamTiming
 } from "./arms.ts"
-import { startSimulatorProcess, streamChunks } from "./simulator-server.ts"
+import { effectAiArm, vercelArm } from "./peers.ts"
+import { type SimulatorUrls, startSimulatorProcess, streamChunks } from "./simulator-server.ts"
 import { fmt, median, quantile, runConcurrent, settleAndCollect, timeSequential } from "./stats.ts"
 
 const args = process.argv.slice(2)
@@ -122,7 +123,7 @@ const alternating = async <T>(
   return samples
 }
 
-const sequential = async (raw: Arm, orch: OrchestratorArm) => {
+const sequential = async (raw: Arm, orch: Pick<Arm, "plain">) => {
   const { rounds, perRound } = plan.sequential
   const rawMedians: Array<number> = []
   const orchMedians: Array<number> = []
@@ -144,7 +145,7 @@ const sequential = async (raw: Arm, orch: OrchestratorArm) => {
   }
 }
 
-const concurrent = async (raw: Arm, orch: OrchestratorArm) => {
+const concurrent = async (raw: Arm, orch: Pick<Arm, "plain">) => {
   const { rounds, perRound, concurrency } = plan.concurrent
   const result = await interleaved(rounds, async (side) => {
     const task = side === "raw" ? raw.plain : orch.plain
@@ -171,7 +172,7 @@ const concurrent = async (raw: Arm, orch: OrchestratorArm) => {
  * `kind` picks the text stream or the tool-call stream (one call, its arguments in as many deltas; it
  * also reports the time to the call's start, its id and name, which comes before the first delta).
  */
-const streaming = async (raw: Arm, orch: OrchestratorArm, kind: "stream" | "toolStream") => {
+const streaming = async <Kind extends "stream" | "toolStream">(raw: Arm, orch: Pick<Arm, Kind>, kind: Kind) => {
   const { rounds, perRound } = plan.stream
   const result = { raw: [] as Array<StreamTiming>, orch: [] as Array<StreamTiming> }
   for (let round = 0; round < rounds; round++) {
@@ -265,6 +266,36 @@ const heap = async (orch: OrchestratorArm) => {
   }
 }
 
+/**
+ * The peers (bench/peers.ts) on the OpenAI simulator, each measured against the same raw SDK exactly as
+ * the orchestrator is: sequential overhead, the 64-concurrent ratio, TTFT and per-chunk overhead.
+ */
+const peerArms = { vercel: vercelArm, effect_ai: effectAiArm }
+type PeerName = keyof typeof peerArms
+
+const peers = async (raw: Arm, urls: SimulatorUrls) => {
+  const results = {} as Record<PeerName, Details>
+  for (const name of Object.keys(peerArms) as Array<PeerName>) {
+    const peer = peerArms[name](urls)
+    try {
+      const check = await peer.stream()
+      if (check.deltas !== streamChunks)
+        throw new Error(`peer ${name}: expected ${streamChunks} deltas, got ${check.deltas}`)
+      log(`openai: peer ${name}: warm-up, sequential, 64 concurrent, streams`)
+      await runConcurrent(plan.warmup, 8, peer.plain)
+      for (let i = 0; i < plan.stream.warmup; i++) await Promise.all([raw.stream(), peer.stream()])
+      results[name] = {
+        sequential: await sequential(raw, peer),
+        concurrent_64: await concurrent(raw, peer),
+        stream: await streaming(raw, peer, "stream")
+      }
+    } finally {
+      await peer.dispose()
+    }
+  }
+  return results
+}
+
 // ---- Main --------------------------------------------------------------------------------------------
 
 const main = async () => {
@@ -278,6 +309,7 @@ const main = async () => {
   const providers: Array<BenchProvider> = ["openai", "anthropic"]
   const details: Details = {}
   let heapResult: Awaited<ReturnType<typeof heap>> | undefined
+  let peerResults: Awaited<ReturnType<typeof peers>> | undefined
   try {
     for (const provider of providers) {
       const raw = rawArm(provider, urls)
@@ -315,6 +347,7 @@ const main = async () => {
         if (provider === "openai") {
           log(`${provider}: heap over ${plan.heap.total.toLocaleString("en")} requests`)
           heapResult = await heap(orch)
+          peerResults = await peers(raw, urls)
         }
       } finally {
         await orch.dispose()
@@ -342,6 +375,7 @@ const main = async () => {
     tool_stream_first_delta_overhead_us: worstHigh("tool_stream", "ttft_overhead_us"),
     failover_extra_ms: worstHigh("failover", "failover_extra_ms"),
     heap_growth_mb_100k: heapGrowth,
+    ...peerSummary(peerResults!),
     price_lookup_us: price.coldNs / 1000,
     price_lookup_memo_ns: price.memoNs,
     node: process.version,
@@ -350,9 +384,11 @@ const main = async () => {
     headline: "worst of openai and anthropic",
     heap: { ...heapResult!, scaled: quick, provider: "openai" },
     providers: details,
+    peers: peerResults,
     seconds: Number(((performance.now() - started) / 1000).toFixed(1))
   }
   printTable(summary, details)
+  printPeerTable(details.openai!, peerResults!)
   console.log(JSON.stringify(summary, (_, value) => (typeof value === "number" ? Number(value.toFixed(3)) : value)))
 }
 
@@ -421,6 +457,47 @@ const printTable = (summary: Record<string, unknown> & { heap: Record<string, un
     `price lookup: cold (catalogue search) ${fmt(summary.price_lookup_us as number, 2)} us, memoised costOf ${fmt(summary.price_lookup_memo_ns as number, 1)} ns`
   )
   lines.push(`headline JSON: worst of the two providers; took ${summary.seconds} s`)
+  console.log(lines.join("\n"))
+}
+
+/** The headline figures of each peer, as `peer_<name>_<figure>`, beside ours (the worse provider's). */
+const peerSummary = (results: Record<PeerName, Details>) => {
+  const out: Record<string, number> = {}
+  for (const [name, result] of Object.entries(results)) {
+    const get = (section: string, key: string) => (result[section] as Record<string, number>)[key]!
+    out[`peer_${name}_overhead_us_p50`] = get("sequential", "overhead_us_p50")
+    out[`peer_${name}_throughput_ratio_c64`] = get("concurrent_64", "throughput_ratio")
+    out[`peer_${name}_cpu_us_per_request_c64`] = get("concurrent_64", "orch_cpu_us_per_request")
+    out[`peer_${name}_ttft_overhead_us`] = get("stream", "ttft_overhead_us")
+    out[`peer_${name}_stream_chunk_overhead_us`] = get("stream", "chunk_overhead_us")
+  }
+  return out
+}
+
+const printPeerTable = (ours: Record<string, unknown>, results: Record<PeerName, Details>) => {
+  const columns: Array<{ name: string; result: Record<string, unknown> }> = [
+    { name: "llm-orchestrator", result: ours },
+    ...Object.entries(results).map(([name, result]) => ({
+      name: name === "vercel" ? "Vercel AI SDK" : "effect/ai",
+      result
+    }))
+  ]
+  const widths = [44, ...columns.map(() => 16)]
+  const row = (cells: ReadonlyArray<string>) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`
+  const lines = ["", "peers on openai, each against the same raw SDK in this run (medians of per-round medians):", ""]
+  lines.push(row(["measure", ...columns.map((c) => c.name)]))
+  lines.push(row(widths.map((w) => "-".repeat(w))))
+  const add = (label: string, section: string, key: string, digits: number) =>
+    lines.push(
+      row([label, ...columns.map((c) => fmt((c.result[section] as Record<string, number>)[key] ?? Number.NaN, digits))])
+    )
+  add("overhead per request p50 (us)", "sequential", "overhead_us_p50", 1)
+  add("throughput at 64 concurrent, x raw", "concurrent_64", "throughput_ratio", 3)
+  add("client CPU per request at 64 concurrent (us)", "concurrent_64", "orch_cpu_us_per_request", 0)
+  add("raw SDK client CPU per request, same rounds (us)", "concurrent_64", "raw_cpu_us_per_request", 0)
+  add("TTFT overhead (us)", "stream", "ttft_overhead_us", 1)
+  add("per-chunk overhead (us)", "stream", "chunk_overhead_us", 2)
   console.log(lines.join("\n"))
 }
 
