@@ -92,9 +92,13 @@ const parseCalls = (calls: Iterable<RawCall>): number => {
  * `withSignal`: pass a fresh AbortSignal on every call, as any caller that wants to cancel must (the
  * SDKs then link it to their own controller, which has a cost of its own).
  */
-export const rawArm = (provider: BenchProvider, urls: SimulatorUrls, options: { withSignal?: boolean } = {}): Arm => {
+export const rawArm = (
+  provider: BenchProvider,
+  urls: SimulatorUrls,
+  options: { withSignal?: boolean; model?: string } = {}
+): Arm => {
   const requestOptions = () => (options.withSignal ? { signal: new AbortController().signal } : undefined)
-  const model = benchModels[provider].active
+  const model = options.model ?? benchModels[provider].active
   if (provider === "openai") {
     const client = new OpenAI({ apiKey: apiKeys.openai, baseURL: `${urls.openai}/v1`, maxRetries: 0 })
     // The same body the orchestrator's adapter sends (chatBody in providers/src/openai/openai.ts).
@@ -350,6 +354,8 @@ export const orchestratorArm = async (
     readonly costSinks?: WiringOptions["costSinks"]
     /** YAML appended to the config (bench/telemetry.ts: a `telemetry:` section). */
     readonly extraYaml?: string
+    /** The model the plain and stream requests name (default: the config's active model). */
+    readonly model?: string
   } = {}
 ): Promise<OrchestratorArm> => {
   const failover = options.failover ?? false
@@ -365,7 +371,11 @@ export const orchestratorArm = async (
       return yield* LLMOrchestrator
     })
   )
-  const request: ChatRequest = { ...benchRequest, metadata: { feature: "bench" } }
+  const request: ChatRequest = {
+    ...benchRequest,
+    ...(options.model === undefined ? {} : { model: options.model }),
+    metadata: { feature: "bench" }
+  }
   const toolRequest: ChatRequest = { ...request, model: benchModels[provider].tools, tools: [benchTool] }
   return {
     plain: () => runtime.runPromise(llm.sendRequest(request)),

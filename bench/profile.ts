@@ -4,7 +4,8 @@
  * by owner (our packages by file:function, Effect, the vendor SDK, Node internals, GC) and the
  * difference between the two.
  *
- * `npx pnpm@12.21.0 exec node bench/profile.ts [openai|anthropic] [plain|stream] [requests]`
+ * `npx pnpm@12.21.0 exec node bench/profile.ts [openai|anthropic] [plain|stream|c64] [requests]` (c64: plain
+ * requests, 64 in flight, where the 64-concurrent throughput ratio is lost)
  * Writes the raw .cpuprofile files to $TMPDIR for a look in Chrome DevTools.
  */
 import * as fs from "node:fs"
@@ -13,10 +14,11 @@ import * as os from "node:os"
 import * as nodePath from "node:path"
 import { type Arm, adapterArm, type BenchProvider, orchestratorArm, rawArm } from "./arms.ts"
 import { startSimulatorProcess } from "./simulator-server.ts"
+import { runConcurrent } from "./stats.ts"
 
 const provider = (process.argv[2] ?? "openai") as BenchProvider
-const mode = (process.argv[3] ?? "plain") as "plain" | "stream"
-const requests = Number(process.argv[4] ?? (mode === "plain" ? 5_000 : 500))
+const mode = (process.argv[3] ?? "plain") as "plain" | "stream" | "c64"
+const requests = Number(process.argv[4] ?? (mode === "stream" ? 500 : mode === "c64" ? 20_000 : 5_000))
 type ArmName = "raw" | "adapter" | "orchestrator"
 const baseline = (process.argv[5] ?? "raw") as ArmName
 const subject = (process.argv[6] ?? "orchestrator") as ArmName
@@ -69,12 +71,13 @@ const summarise = (profile: Profile, count: number) => {
 }
 
 const profileLoop = async (session: Session, label: string, arm: Arm) => {
-  const task = mode === "plain" ? arm.plain : arm.stream
-  for (let i = 0; i < Math.min(requests, 1_000); i++) await task() // warm-up (JIT)
+  const task = mode === "stream" ? arm.stream : arm.plain
+  const concurrency = mode === "c64" ? 64 : 1
+  await runConcurrent(Math.min(requests, 1_000), concurrency, task) // warm-up (JIT)
   await session.post("Profiler.setSamplingInterval", { interval: 50 })
   await session.post("Profiler.start")
   const start = performance.now()
-  for (let i = 0; i < requests; i++) await task()
+  await runConcurrent(requests, concurrency, task)
   const elapsedMs = performance.now() - start
   const { profile } = (await session.post("Profiler.stop")) as unknown as { profile: Profile }
   const file = nodePath.join(os.tmpdir(), `llm-bench-${provider}-${mode}-${label}.cpuprofile`)

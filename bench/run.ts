@@ -21,7 +21,14 @@ import {
   type StreamTiming
 } from "./arms.ts"
 import { effectAiArm, vercelArm } from "./peers.ts"
-import { type SimulatorUrls, startSimulatorProcess, streamChunks } from "./simulator-server.ts"
+import {
+  benchModels,
+  type SimulatorUrls,
+  slowChunkMs,
+  slowFirstByteMs,
+  startSimulatorProcess,
+  streamChunks
+} from "./simulator-server.ts"
 import { fmt, median, quantile, runConcurrent, settleAndCollect, timeSequential } from "./stats.ts"
 
 const args = process.argv.slice(2)
@@ -296,6 +303,40 @@ const peers = async (raw: Arm, urls: SimulatorUrls) => {
   return results
 }
 
+/**
+ * Heap held per request in flight and per open stream, raw SDK and ours, `count` at once: the slow
+ * model answers after `slowFirstByteMs`, its deltas `slowChunkMs` apart. Plain requests are read while
+ * every one waits for its answer, streams while every one is mid-stream; the heap is read after a gc,
+ * minus the idle heap read (also after a gc) just before they start. No request may end before the read.
+ */
+const inFlightHeap = async (arms: { raw: Arm; orch: Arm }, count: number) => {
+  const held = async (arm: Arm, kind: "plain" | "stream") => {
+    await settleAndCollect(collect)
+    const idle = process.memoryUsage().heapUsed
+    let ended = 0
+    const calls = Array.from({ length: count }, () =>
+      (kind === "plain" ? arm.plain() : arm.stream()).then(() => ended++)
+    )
+    // Plain: all sent, none answered. Streams: answers began at slowFirstByteMs, 50 deltas ago.
+    await new Promise((resolve) =>
+      setTimeout(resolve, kind === "plain" ? slowFirstByteMs * 0.66 : slowFirstByteMs + 50 * slowChunkMs)
+    )
+    collect()
+    collect()
+    const heldBytes = process.memoryUsage().heapUsed - idle
+    if (ended > 0)
+      throw new Error(`in-flight heap: ${ended} of ${count} ${kind} requests ended before the heap was read`)
+    await Promise.all(calls)
+    return heldBytes / count / 1024
+  }
+  const out: Record<string, number> = {}
+  for (const side of ["raw", "orch"] as const) {
+    out[`${side}_kb_per_request`] = await held(arms[side], "plain")
+    out[`${side}_kb_per_stream`] = await held(arms[side], "stream")
+  }
+  return out
+}
+
 // ---- Main --------------------------------------------------------------------------------------------
 
 const main = async () => {
@@ -310,6 +351,7 @@ const main = async () => {
   const details: Details = {}
   let heapResult: Awaited<ReturnType<typeof heap>> | undefined
   let peerResults: Awaited<ReturnType<typeof peers>> | undefined
+  let inFlight: Record<"c64" | "c1000", Record<string, number>> | undefined
   try {
     for (const provider of providers) {
       const raw = rawArm(provider, urls)
@@ -347,6 +389,16 @@ const main = async () => {
         if (provider === "openai") {
           log(`${provider}: heap over ${plan.heap.total.toLocaleString("en")} requests`)
           heapResult = await heap(orch)
+          log(`${provider}: heap per request in flight and per open stream, 64 and 1,000 at once`)
+          const slow = {
+            raw: rawArm(provider, urls, { model: benchModels.openai.slow }),
+            orch: await orchestratorArm(provider, urls, logDir, { model: benchModels.openai.slow })
+          }
+          try {
+            inFlight = { c64: await inFlightHeap(slow, 64), c1000: await inFlightHeap(slow, 1_000) }
+          } finally {
+            await slow.orch.dispose()
+          }
           peerResults = await peers(raw, urls)
         }
       } finally {
@@ -375,6 +427,10 @@ const main = async () => {
     tool_stream_first_delta_overhead_us: worstHigh("tool_stream", "ttft_overhead_us"),
     failover_extra_ms: worstHigh("failover", "failover_extra_ms"),
     heap_growth_mb_100k: heapGrowth,
+    heap_kb_per_request_c64: inFlight!.c64.orch_kb_per_request!,
+    heap_kb_per_request_c1000: inFlight!.c1000.orch_kb_per_request!,
+    heap_kb_per_stream_c64: inFlight!.c64.orch_kb_per_stream!,
+    heap_kb_per_stream_c1000: inFlight!.c1000.orch_kb_per_stream!,
     ...peerSummary(peerResults!),
     price_lookup_us: price.coldNs / 1000,
     price_lookup_memo_ns: price.memoNs,
@@ -383,6 +439,7 @@ const main = async () => {
     mode: quick ? "quick" : "full",
     headline: "worst of openai and anthropic",
     heap: { ...heapResult!, scaled: quick, provider: "openai" },
+    heap_in_flight: inFlight,
     providers: details,
     peers: peerResults,
     seconds: Number(((performance.now() - started) / 1000).toFixed(1))
@@ -453,6 +510,14 @@ const printTable = (summary: Record<string, unknown> & { heap: Record<string, un
         : "") +
       `; samples MB: ${(heapInfo.samples_mb as Array<number>).join(", ")}`
   )
+  const inFlight = summary.heap_in_flight as Record<"c64" | "c1000", Record<string, number>>
+  for (const [label, at] of [
+    ["64", inFlight.c64],
+    ["1,000", inFlight.c1000]
+  ] as const)
+    lines.push(
+      `heap (openai) with ${label} at once, raw -> orchestrator: per request in flight ${fmt(at.raw_kb_per_request!, 1)} -> ${fmt(at.orch_kb_per_request!, 1)} KB, per open stream ${fmt(at.raw_kb_per_stream!, 1)} -> ${fmt(at.orch_kb_per_stream!, 1)} KB`
+    )
   lines.push(
     `price lookup: cold (catalogue search) ${fmt(summary.price_lookup_us as number, 2)} us, memoised costOf ${fmt(summary.price_lookup_memo_ns as number, 1)} ns`
   )

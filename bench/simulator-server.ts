@@ -47,7 +47,7 @@ export const startSimulatorProcess = async (): Promise<SimulatorProcess> => {
  * `tools` answers with the tool call below (also the steady-state config's fallback, which never runs).
  */
 export const benchModels = {
-  openai: { active: "gpt-4o-mini", failing: "gpt-4.1", tools: "gpt-4o" },
+  openai: { active: "gpt-4o-mini", failing: "gpt-4.1", tools: "gpt-4o", slow: "gpt-4.1-nano" },
   anthropic: { active: "claude-sonnet-4-6", failing: "claude-opus-4-6", tools: "claude-haiku-4-5-20251001" }
 } as const
 
@@ -87,7 +87,22 @@ const toolReply: Reply = {
   usage
 }
 
-const reply = (model: string): Reply => (failing.has(model) ? unavailable : tools.has(model) ? toolReply : textReply)
+/**
+ * The memory scenario's model (bench/run.ts `inFlightHeap`): the answer waits `slowFirstByteMs`, then
+ * its stream deltas come `slowChunkMs` apart, so many requests and streams are open at once.
+ */
+export const slowFirstByteMs = 1_500
+export const slowChunkMs = 10
+const slowReply: Reply = { ...textReply, firstByteDelayMs: slowFirstByteMs, chunkDelayMs: slowChunkMs }
+
+const reply = (model: string): Reply =>
+  failing.has(model)
+    ? unavailable
+    : tools.has(model)
+      ? toolReply
+      : model === benchModels.openai.slow
+        ? slowReply
+        : textReply
 
 const main = async () => {
   const simulators: Array<Simulator> = await Promise.all([
