@@ -13,13 +13,18 @@ import { Session } from "node:inspector/promises"
 import * as os from "node:os"
 import * as nodePath from "node:path"
 import { type Arm, adapterArm, type BenchProvider, orchestratorArm, rawArm } from "./arms.ts"
+import { startCollector } from "./collector.ts"
 import { startSimulatorProcess } from "./simulator-server.ts"
 import { runConcurrent } from "./stats.ts"
 
 const provider = (process.argv[2] ?? "openai") as BenchProvider
 const mode = (process.argv[3] ?? "plain") as "plain" | "stream" | "c64"
 const requests = Number(process.argv[4] ?? (mode === "stream" ? 500 : mode === "c64" ? 20_000 : 5_000))
-type ArmName = "raw" | "adapter" | "orchestrator"
+/**
+ * `prometheus`: the orchestrator with telemetry on, metrics only; `otlp`: spans and metrics exported by
+ * OTLP/HTTP to a collector stand-in (bench/collector.ts) every second.
+ */
+type ArmName = "raw" | "adapter" | "orchestrator" | "prometheus" | "otlp"
 const baseline = (process.argv[5] ?? "raw") as ArmName
 const subject = (process.argv[6] ?? "orchestrator") as ArmName
 
@@ -85,6 +90,15 @@ const profileLoop = async (session: Session, label: string, arm: Arm) => {
   return { ...summarise(profile, requests), wallUsPerRequest: (elapsedMs * 1000) / requests, file }
 }
 
+const collectors: Array<{ stop: () => void }> = []
+const telemetryYaml = async (name: ArmName): Promise<string> => {
+  if (name === "prometheus") return "telemetry:\n  prometheus: { port: 0 }\n"
+  if (name !== "otlp") return ""
+  const collector = await startCollector()
+  collectors.push(collector)
+  return `telemetry:\n  otlp:\n    endpoint: ${collector.url}\n    export_interval: 1s\n`
+}
+
 const main = async () => {
   const { urls, stop } = await startSimulatorProcess()
   const logDir = fs.mkdtempSync(nodePath.join(os.tmpdir(), "llm-orchestrator-profile-"))
@@ -95,7 +109,10 @@ const main = async () => {
     const disposers: Array<() => Promise<void>> = []
     const make = async (name: ArmName): Promise<Arm> => {
       if (name === "raw") return rawArm(provider, urls)
-      const arm = name === "adapter" ? await adapterArm(provider, urls) : await orchestratorArm(provider, urls, logDir)
+      const arm =
+        name === "adapter"
+          ? await adapterArm(provider, urls)
+          : await orchestratorArm(provider, urls, logDir, { extraYaml: await telemetryYaml(name) })
       disposers.push(arm.dispose)
       return arm
     }
@@ -130,6 +147,7 @@ const main = async () => {
     console.log(`profiles: ${raw.file} ${ours.file}`)
   } finally {
     session.disconnect()
+    for (const collector of collectors) collector.stop()
     await stop()
     fs.rmSync(logDir, { recursive: true, force: true })
   }

@@ -16,11 +16,11 @@
  * `npx pnpm@12.21.0 exec node bench/telemetry.ts [openai|anthropic] [--quick]`. Prints a table, then as
  * the last stdout line one JSON object (progress goes to stderr).
  */
-import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as nodePath from "node:path"
 import { type Arm, type BenchProvider, orchestratorArm, rawArm } from "./arms.ts"
+import { startCollector } from "./collector.ts"
 import { startSimulatorProcess } from "./simulator-server.ts"
 import { fmt, measureConcurrent, median, rotating, runConcurrent, timeSequential } from "./stats.ts"
 
@@ -40,43 +40,6 @@ const arms = [
   "telemetry on (Prometheus only)"
 ] as const
 type ArmName = (typeof arms)[number]
-
-/** The collector stand-in: a child process counting the spans and metric exports it receives. */
-const collectorSource = `
-const http = require("node:http")
-let spans = 0, metricExports = 0
-const server = http.createServer((req, res) => {
-  const chunks = []
-  req.on("data", (c) => chunks.push(c))
-  req.on("end", () => {
-    if (req.url === "/v1/traces") {
-      const body = JSON.parse(Buffer.concat(chunks).toString("utf8"))
-      for (const rs of body.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) spans += (ss.spans ?? []).length
-    } else if (req.url === "/v1/metrics") metricExports += 1
-    res.writeHead(200, { "content-type": "application/json" }).end("{}")
-  })
-})
-server.listen(0, "127.0.0.1", () => process.send({ port: server.address().port }))
-process.on("message", () => process.send({ spans, metricExports }))
-`
-
-const startCollector = async () => {
-  const child: ChildProcess = spawn(process.execPath, ["-e", collectorSource], {
-    stdio: ["ignore", "ignore", "inherit", "ipc"]
-  })
-  const port = await new Promise<number>((resolve) =>
-    child.once("message", (m) => resolve((m as { port: number }).port))
-  )
-  return {
-    url: `http://127.0.0.1:${port}`,
-    counts: () =>
-      new Promise<{ spans: number; metricExports: number }>((resolve) => {
-        child.once("message", (m) => resolve(m as { spans: number; metricExports: number }))
-        child.send("counts")
-      }),
-    stop: () => child.kill()
-  }
-}
 
 const main = async () => {
   const started = performance.now()

@@ -116,37 +116,48 @@ const finishReasonNames: Readonly<Record<FinishReason, string>> = {
 const tokenBoundaries = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864]
 const secondsBoundaries = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92]
 
+/**
+ * A metric of the telemetry: one Effect `Metric` per series (attribute set), made on the series' first
+ * update. Not `Metric.withAttributes` over one shared metric: the shared metric keeps the key of one
+ * attribute set only, so alternating series rebuilt their registry key (a sorted JSON string) on every
+ * update, 11 updates a request (bench/profile.ts, Prometheus arm).
+ */
+interface MetricDefinition {
+  readonly name: string
+  readonly series: (attributes: Record<string, string>) => Metric.Metric<number, unknown>
+}
+
+const histogram = (name: string, description: string, boundaries: ReadonlyArray<number>): MetricDefinition => ({
+  name,
+  series: (attributes) => Metric.histogram(name, { description, boundaries, attributes })
+})
+
+const counter = (name: string, description: string): MetricDefinition => ({
+  name,
+  series: (attributes) => Metric.counter(name, { description, incremental: true, attributes })
+})
+
 const metrics = {
-  tokenUsage: Metric.histogram(GenAI.metricTokenUsage, {
-    description: "Number of input and output tokens used",
-    boundaries: tokenBoundaries
-  }),
-  duration: Metric.histogram(GenAI.metricOperationDuration, {
-    description: "GenAI operation duration (s): one request, its retries and fallbacks included",
-    boundaries: secondsBoundaries
-  }),
-  timeToFirstChunk: Metric.histogram(GenAI.metricTimeToFirstChunk, {
-    description: "Time to the first chunk of a streamed answer (s)",
-    boundaries: secondsBoundaries
-  }),
-  tokens: Metric.counter(MetricName.tokens, {
-    description: "Tokens billed, by type (input, output, cache_read, cache_write, reasoning), as in the cost log",
-    incremental: true
-  }),
-  cost: Metric.counter(MetricName.costUsd, { description: "USD billed, as in the cost log", incremental: true }),
-  costByTag: Metric.counter(MetricName.costUsdByTag, {
-    description: "USD billed per metadata tag (key=value), as the cost report's byTag",
-    incremental: true
-  }),
-  attempts: Metric.counter(MetricName.attempts, { description: "Attempts, by outcome", incremental: true }),
-  fallbacks: Metric.counter(MetricName.fallbacks, {
-    description: "Moves to the next model of the chain after a failure",
-    incremental: true
-  }),
-  breakerOpenings: Metric.counter(MetricName.circuitBreakerOpenings, {
-    description: "Circuit breaker openings per model",
-    incremental: true
-  })
+  tokenUsage: histogram(GenAI.metricTokenUsage, "Number of input and output tokens used", tokenBoundaries),
+  duration: histogram(
+    GenAI.metricOperationDuration,
+    "GenAI operation duration (s): one request, its retries and fallbacks included",
+    secondsBoundaries
+  ),
+  timeToFirstChunk: histogram(
+    GenAI.metricTimeToFirstChunk,
+    "Time to the first chunk of a streamed answer (s)",
+    secondsBoundaries
+  ),
+  tokens: counter(
+    MetricName.tokens,
+    "Tokens billed, by type (input, output, cache_read, cache_write, reasoning), as in the cost log"
+  ),
+  cost: counter(MetricName.costUsd, "USD billed, as in the cost log"),
+  costByTag: counter(MetricName.costUsdByTag, "USD billed per metadata tag (key=value), as the cost report's byTag"),
+  attempts: counter(MetricName.attempts, "Attempts, by outcome"),
+  fallbacks: counter(MetricName.fallbacks, "Moves to the next model of the chain after a failure"),
+  breakerOpenings: counter(MetricName.circuitBreakerOpenings, "Circuit breaker openings per model")
 }
 
 /** What one traced request accumulates (RequestRun.trace). */
@@ -207,16 +218,17 @@ export const makeTelemetry = (
   const fallbackTracer = options.tracer
   const metricContext = Context.make(Metric.MetricRegistry, options.metricRegistry ?? registry)
   const seriesCache = new Map<string, Metric.Metric<number, unknown>>()
+  /** Adds `value` to the series `key` of `metric`; its attributes are built only for a new series. */
   const update = (
-    metric: Metric.Metric<number, unknown>,
+    metric: MetricDefinition,
     key: string,
-    attributes: Record<string, string>,
+    attributes: () => Record<string, string>,
     value: number
   ): void => {
-    const cacheKey = `${metric.id}\u0000${key}`
+    const cacheKey = `${metric.name}\u0000${key}`
     let series = seriesCache.get(cacheKey)
     if (series === undefined) {
-      series = Metric.withAttributes(metric, attributes)
+      series = metric.series(attributes())
       seriesCache.set(cacheKey, series)
     }
     series.updateUnsafe(value, metricContext)
@@ -345,13 +357,13 @@ export const makeTelemetry = (
     update(
       metrics.attempts,
       `${entry.provider}\u0000${entry.model}\u0000${error?._tag ?? "success"}`,
-      {
+      () => ({
         [GenAI.providerName]: providerName(entry.provider),
         [Attr.providerInstance]: entry.provider,
         [GenAI.requestModel]: entry.model,
         outcome: error === undefined ? "success" : "error",
         ...(error === undefined ? {} : { [GenAI.errorType]: error._tag })
-      },
+      }),
       1
     )
     const span = ticket.span
@@ -404,23 +416,28 @@ export const makeTelemetry = (
       [GenAI.requestModel]: record.model,
       [GenAI.tokenType]: tokenType
     })
-    update(metrics.tokenUsage, `${base}\u0000input`, conventional("input"), usage.inputTokens)
-    update(metrics.tokenUsage, `${base}\u0000output`, conventional("output"), usage.outputTokens)
+    update(metrics.tokenUsage, `${base}\u0000input`, () => conventional("input"), usage.inputTokens)
+    update(metrics.tokenUsage, `${base}\u0000output`, () => conventional("output"), usage.outputTokens)
     const ours = (type: string) => ({
       [Attr.providerInstance]: record.provider,
       [GenAI.requestModel]: record.model,
       type
     })
-    update(metrics.tokens, `${base}\u0000input`, ours("input"), usage.inputTokens)
-    update(metrics.tokens, `${base}\u0000output`, ours("output"), usage.outputTokens)
-    update(metrics.tokens, `${base}\u0000cache_read`, ours("cache_read"), usage.cacheReadTokens)
-    update(metrics.tokens, `${base}\u0000cache_write`, ours("cache_write"), usage.cacheWriteTokens)
-    update(metrics.tokens, `${base}\u0000reasoning`, ours("reasoning"), usage.reasoningTokens)
+    update(metrics.tokens, `${base}\u0000input`, () => ours("input"), usage.inputTokens)
+    update(metrics.tokens, `${base}\u0000output`, () => ours("output"), usage.outputTokens)
+    update(metrics.tokens, `${base}\u0000cache_read`, () => ours("cache_read"), usage.cacheReadTokens)
+    update(metrics.tokens, `${base}\u0000cache_write`, () => ours("cache_write"), usage.cacheWriteTokens)
+    update(metrics.tokens, `${base}\u0000reasoning`, () => ours("reasoning"), usage.reasoningTokens)
     if (cost !== undefined) {
-      update(metrics.cost, base, { [Attr.providerInstance]: record.provider, [GenAI.requestModel]: record.model }, cost)
+      update(
+        metrics.cost,
+        base,
+        () => ({ [Attr.providerInstance]: record.provider, [GenAI.requestModel]: record.model }),
+        cost
+      )
       for (const key in record.metadata) {
         const tag = `${key}=${record.metadata[key]}`
-        update(metrics.costByTag, tag, { tag }, cost)
+        update(metrics.costByTag, tag, () => ({ tag }), cost)
       }
     }
   }
@@ -430,7 +447,11 @@ export const makeTelemetry = (
     update(
       metrics.fallbacks,
       `${entry.provider}\u0000${entry.model}\u0000${error._tag}`,
-      { [Attr.providerInstance]: entry.provider, [GenAI.requestModel]: entry.model, [GenAI.errorType]: error._tag },
+      () => ({
+        [Attr.providerInstance]: entry.provider,
+        [GenAI.requestModel]: entry.model,
+        [GenAI.errorType]: error._tag
+      }),
       1
     )
 
@@ -438,7 +459,7 @@ export const makeTelemetry = (
     update(
       metrics.breakerOpenings,
       `${entry.provider}\u0000${entry.model}`,
-      { [Attr.providerInstance]: entry.provider, [GenAI.requestModel]: entry.model },
+      () => ({ [Attr.providerInstance]: entry.provider, [GenAI.requestModel]: entry.model }),
       1
     )
 
@@ -454,11 +475,11 @@ export const makeTelemetry = (
     update(
       metrics.timeToFirstChunk,
       `${entry.provider}\u0000${entry.model}`,
-      {
+      () => ({
         [GenAI.operationName]: "chat",
         [GenAI.providerName]: providerName(entry.provider),
         [GenAI.requestModel]: entry.model
-      },
+      }),
       seconds
     )
   }
@@ -501,12 +522,12 @@ export const makeTelemetry = (
     update(
       metrics.duration,
       `${answering.provider}\u0000${answering.model}\u0000${error?._tag ?? ""}`,
-      {
+      () => ({
         [GenAI.operationName]: "chat",
         [GenAI.providerName]: providerName(answering.provider),
         [GenAI.requestModel]: answering.model,
         ...(error === undefined ? {} : { [GenAI.errorType]: error._tag })
-      },
+      }),
       (now - trace.startedAt) / 1000
     )
     const span = trace.span
