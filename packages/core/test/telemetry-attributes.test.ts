@@ -16,7 +16,7 @@ import {
   type TelemetryOptions
 } from "@llm-orchestrator/core"
 import { makeFakeProvider } from "@llm-orchestrator/testing"
-import { Context, Effect, Exit, Fiber, Layer, Metric, Stream, Tracer } from "effect"
+import { Context, Effect, Exit, Fiber, Layer, Metric, Pull, Stream, Tracer } from "effect"
 import { TestClock } from "effect/testing"
 import { vi } from "vitest"
 import { err, setup, testCost, user } from "./orchestrator-helpers.ts"
@@ -440,6 +440,32 @@ describe("telemetry: streams", () => {
       expect(Exit.isSuccess(endedWith(attempt!)!)).toBe(true)
       expect(attrs(attempt!)["gen_ai.response.id"]).toBe("resp-42")
       expect(attrs(attempt!)[ours("cost_usd")]).toBe(t.records[0]!.cost!.total)
+    }).pipe(Effect.provide(t.layer))
+  })
+
+  it.effect("a stream pulled by the caller until its end (Stream.toPull): the end is no error", () => {
+    const t = traced({ activeProvider: "openai", activeModel: "a", providers: { openai: {} } })
+    t.fake("openai").scriptModel("a", { text: "one two three" })
+    return Effect.gen(function* () {
+      const chunks: Array<unknown> = []
+      // The caller's scope closes with the pull's end (a Cause.Done failure), caught outside the scope.
+      yield* LLMOrchestrator.use((llm) =>
+        Effect.scoped(
+          Effect.flatMap(Stream.toPull(llm.sendStreamingRequest(user("hi"))), (pull) =>
+            Effect.forever(Effect.map(pull, (chunk) => chunks.push(...chunk)))
+          )
+        )
+      ).pipe(Pull.catchDone(() => Effect.void))
+      expect(chunks.at(-1)).toMatchObject({ _tag: "Finish", finishReason: "stop" })
+      const [request] = requestSpans(t.spans)
+      const [attempt] = attemptsOf(t.spans, request!)
+      expect(attrs(request!)[ours("outcome")]).toBe("success")
+      expect(keys(request!)).not.toContain("error.type")
+      expect(attrs(request!)[ours("provider.instance")]).toBe("openai")
+      expect(Exit.isSuccess(endedWith(request!)!)).toBe(true)
+      expect(attrs(attempt!)[ours("attempt.outcome")]).toBe("success")
+      expect(keys(attempt!)).not.toContain(ours("attempt.error_tag"))
+      expect(Exit.isSuccess(endedWith(attempt!)!)).toBe(true)
     }).pipe(Effect.provide(t.layer))
   })
 
