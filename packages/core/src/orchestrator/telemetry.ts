@@ -559,7 +559,10 @@ export const makeTelemetry = (
         ])
       )
     if (error !== undefined) span.attribute(GenAI.errorType, error._tag)
-    span.attribute(Attr.outcome, error !== undefined ? "error" : Exit.isFailure(exit) ? "interrupted" : "success")
+    // Without an error the exit is a success, a stream's normal end (its only failures are Cause.Done,
+    // as failureOf found no other) or an interruption.
+    const ended = exit._tag === "Success" || exit.cause.reasons.every((reason) => reason._tag === "Fail")
+    span.attribute(Attr.outcome, error !== undefined ? "error" : ended ? "success" : "interrupted")
     span.end(trace.clock.currentTimeNanosUnsafe(), error === undefined ? Exit.void : Exit.fail(error))
   }
 
