@@ -487,7 +487,7 @@ const printTable = (summary: Record<string, unknown> & { heap: Record<string, un
   add("TTFT overhead (us)", "stream", "ttft_overhead_us", 1, "<= 100")
   add(`raw stream total (us)`, "stream", "raw_total_us", 0, "")
   add(`orchestrator stream total (us)`, "stream", "orch_total_us", 0, "")
-  add("per-chunk overhead (us)", "stream", "chunk_overhead_us", 2, "<= 2")
+  add("per-chunk overhead (us)", "stream", "chunk_overhead_us", 2, "<= 1")
   add("tool-call stream: raw time to call start (us)", "tool_stream", "raw_call_start_us", 0, "")
   add("tool-call stream: time to call start overhead (us)", "tool_stream", "call_start_overhead_us", 1, "")
   add("tool-call stream: raw time to first delta (us)", "tool_stream", "raw_ttft_us", 0, "")
