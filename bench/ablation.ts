@@ -35,10 +35,15 @@ const main = async () => {
   try {
     const raw = rawArm(provider, urls)
     const adapter = await adapterArm(provider, urls)
+    // Its own log file: writers of one path are shared, and the first one's fsync policy would apply.
+    fs.mkdirSync(nodePath.join(logDir, "no-fsync"))
     const orchestrators = {
       "orchestrator, cost off": await orchestratorArm(provider, urls, logDir, { cost: "off" }),
       "orchestrator, cost in memory": await orchestratorArm(provider, urls, logDir, { cost: "memory" }),
-      "orchestrator, cost + JSONL log": await orchestratorArm(provider, urls, logDir, { cost: "log" })
+      "orchestrator, cost + JSONL log": await orchestratorArm(provider, urls, logDir, { cost: "log" }),
+      "orchestrator, log with fsync: none": await orchestratorArm(provider, urls, nodePath.join(logDir, "no-fsync"), {
+        cost: "log-fsync-none"
+      })
     }
     try {
       await measure(urls, raw, adapter, orchestrators)

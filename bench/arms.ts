@@ -311,8 +311,11 @@ export const adapterArm = async (
 
 // ---- The orchestrator --------------------------------------------------------------------------------
 
-/** Cost tracking as configured: off, in memory only, or with the JSONL log (the default for the bench). */
-export type CostMode = "off" | "memory" | "log"
+/**
+ * Cost tracking as configured: off, in memory only, with the JSONL log (the default for the bench), or
+ * with the log and `fsync: none` (what the fsync after each batch costs).
+ */
+export type CostMode = "off" | "memory" | "log" | "log-fsync-none"
 
 const configYaml = (
   provider: BenchProvider,
@@ -336,7 +339,8 @@ const configYaml = (
     `    fallback_models: ${JSON.stringify(fallbacks)}`,
     "cost_tracking:",
     `  enabled: ${cost !== "off"}`,
-    ...(cost === "log" ? [`  log_path: ${JSON.stringify(logPath)}`] : []),
+    ...(cost.startsWith("log") ? [`  log_path: ${JSON.stringify(logPath)}`] : []),
+    ...(cost === "log-fsync-none" ? ["  fsync: none"] : []),
     // Failover: one failed call then one good call; a breaker that never opens keeps every request failing over.
     ...(failover ? ["retry:", "  max_attempts: 1", "circuit_breaker:", "  failure_threshold: 1000000000"] : []),
     ""
