@@ -31,8 +31,8 @@ const record = (index: number): CostRecord => ({
   metadata: {}
 })
 
-/** node:fs recording when each write and fsync starts; an fsync completes 1 ms (fake time) later. */
-const timedIo = () => {
+/** node:fs recording when each write and fsync starts; an fsync completes `fsyncMs` (fake time) later. */
+const timedIo = (fsyncMs = 1) => {
   const calls = { writes: [] as Array<number>, fsyncs: [] as Array<number> }
   const io: LogIo = {
     ...nodeIo,
@@ -43,7 +43,7 @@ const timedIo = () => {
     fsync: (fd, callback) => {
       calls.fsyncs.push(Date.now())
       nodeIo.fsyncSync(fd)
-      setTimeout(() => callback(null), 1)
+      setTimeout(() => callback(null), fsyncMs)
     }
   }
   return { io, calls }
@@ -135,5 +135,37 @@ describe("the log writer's pace under fsync: batch", () => {
     expect(calls.writes).toEqual([10, 12])
     expect(requestIds(path)).toEqual(["req-1", "req-2"])
     expect(writer.health()).toMatchObject({ writtenRecords: 2, lostRecords: 0 })
+  })
+
+  it("an fsync that takes the whole batch delay or longer: what came meanwhile is written as soon as it ends", async () => {
+    for (const fsyncMs of [10, 15]) {
+      vi.useFakeTimers({ now: 0 })
+      const { io, calls } = timedIo(fsyncMs)
+      const path = freshPath()
+      const writer = new LogWriter(path, { io, fsync: "batch" })
+      writer.enqueue(record(1))
+      await vi.advanceTimersByTimeAsync(11) // written at 10, its fsync runs until 10 + fsyncMs
+      writer.enqueue(record(2))
+      await vi.advanceTimersByTimeAsync(fsyncMs + 5)
+      expect(calls.writes).toEqual([10, 10 + fsyncMs])
+      expect(requestIds(path)).toEqual(["req-1", "req-2"])
+      const flushed = writer.flush()
+      await vi.advanceTimersByTimeAsync(fsyncMs)
+      expect(await flushed).toBe(true)
+      await writer.close()
+      vi.useRealTimers()
+    }
+  })
+
+  it("an idle writer keeps no timer: the next record waits its own batch delay from when it arrives", async () => {
+    vi.useFakeTimers({ now: 0 })
+    const { io, calls } = timedIo()
+    const writer = new LogWriter(freshPath(), { io, fsync: "batch" })
+    writer.enqueue(record(1))
+    await vi.advanceTimersByTimeAsync(15) // written at 10, fsynced at 11, then nothing is buffered
+    writer.enqueue(record(2))
+    await vi.advanceTimersByTimeAsync(20)
+    expect(calls.writes).toEqual([10, 25])
+    await writer.close()
   })
 })
