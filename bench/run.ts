@@ -277,13 +277,16 @@ const heap = async (orch: OrchestratorArm) => {
  * The peers (bench/peers.ts) on the OpenAI simulator, each measured against the same raw SDK exactly as
  * the orchestrator is: sequential overhead, the 64-concurrent ratio, TTFT and per-chunk overhead.
  */
-const peerArms = { vercel: vercelArm, effect_ai: effectAiArm }
+const peerArms = {
+  vercel: { label: "Vercel AI SDK", make: vercelArm },
+  effect_ai: { label: "effect/ai", make: effectAiArm }
+}
 type PeerName = keyof typeof peerArms
 
 const peers = async (raw: Arm, urls: SimulatorUrls) => {
   const results = {} as Record<PeerName, Details>
   for (const name of Object.keys(peerArms) as Array<PeerName>) {
-    const peer = peerArms[name](urls)
+    const peer = peerArms[name].make(urls)
     try {
       const check = await peer.stream()
       if (check.deltas !== streamChunks)
@@ -449,18 +452,20 @@ const main = async () => {
   console.log(JSON.stringify(summary, (_, value) => (typeof value === "number" ? Number(value.toFixed(3)) : value)))
 }
 
+/** One markdown table row: the first cell left-aligned, the others right-aligned, padded to `widths`. */
+const tableRow = (cells: ReadonlyArray<string>, widths: ReadonlyArray<number>) =>
+  `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`
+
 const printTable = (summary: Record<string, unknown> & { heap: Record<string, unknown> }, details: Details) => {
-  const row = (cells: ReadonlyArray<string>, widths: ReadonlyArray<number>) =>
-    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`
   const widths = [53, 12, 12, 17]
   const lines: Array<string> = []
   lines.push(
     `llm-orchestrator vs raw vendor SDKs: Node ${summary.node}, ${summary.cores} cores, ${summary.mode} run, simulators in a separate process`
   )
   lines.push("")
-  lines.push(row(["measure (median of per-round medians)", "openai", "anthropic", "target"], widths))
+  lines.push(tableRow(["measure (median of per-round medians)", "openai", "anthropic", "target"], widths))
   lines.push(
-    row(
+    tableRow(
       widths.map((w) => "-".repeat(w)),
       widths
     )
@@ -469,7 +474,7 @@ const printTable = (summary: Record<string, unknown> & { heap: Record<string, un
     (details[p]![section] as Record<string, number>)[key] ?? Number.NaN
   const add = (label: string, section: string, key: string, digits: number, target: string) =>
     lines.push(
-      row(
+      tableRow(
         [label, fmt(get("openai", section, key), digits), fmt(get("anthropic", section, key), digits), target],
         widths
       )
@@ -543,13 +548,12 @@ const printPeerTable = (ours: Record<string, unknown>, results: Record<PeerName,
   const columns: Array<{ name: string; result: Record<string, unknown> }> = [
     { name: "llm-orchestrator", result: ours },
     ...Object.entries(results).map(([name, result]) => ({
-      name: name === "vercel" ? "Vercel AI SDK" : "effect/ai",
+      name: peerArms[name as PeerName].label,
       result
     }))
   ]
-  const widths = [44, ...columns.map(() => 16)]
-  const row = (cells: ReadonlyArray<string>) =>
-    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`
+  const widths = [48, ...columns.map(() => 16)]
+  const row = (cells: ReadonlyArray<string>) => tableRow(cells, widths)
   const lines = ["", "peers on openai, each against the same raw SDK in this run (medians of per-round medians):", ""]
   lines.push(row(["measure", ...columns.map((c) => c.name)]))
   lines.push(row(widths.map((w) => "-".repeat(w))))
