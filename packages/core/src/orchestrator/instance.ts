@@ -23,12 +23,14 @@ export const asInstance = (name: ProviderId, provider: LLMProviderShape): LLMPro
     ? provider
     : {
         id: name,
-        generate: (request, model) =>
-          Effect.mapBoth(provider.generate(request, model), {
+        ...(provider.honorsDeadline === true ? { honorsDeadline: true } : {}),
+        generate: (request, model, deadline) =>
+          Effect.mapBoth(provider.generate(request, model, deadline), {
             onFailure: (error) => renamed(error, name),
             onSuccess: (response) => ({ ...response, provider: name })
           }),
-        stream: (request, model) => Stream.mapError(provider.stream(request, model), (error) => renamed(error, name)),
+        stream: (request, model, deadline) =>
+          Stream.mapError(provider.stream(request, model, deadline), (error) => renamed(error, name)),
         listModels: Effect.mapBoth(provider.listModels, {
           onFailure: (error) => renamed(error, name),
           onSuccess: (models) => models.map((model) => ({ ...model, provider: name }))

@@ -20,7 +20,7 @@ import {
 import { type BudgetReservation, type CostReport, CostTracker, Pricing } from "../cost.ts"
 import type { ChatRequest, ChatResponse, ModelInfo, ProviderId, StreamEvent } from "../domain.ts"
 import { ConfigError, InvalidRequestError, type LLMError, OutputValidationError } from "../errors.ts"
-import { LLMProvider, type LLMProviderShape } from "../provider.ts"
+import { type CallDeadline, LLMProvider, type LLMProviderShape } from "../provider.ts"
 import { type AttemptTicket, contentFiltered, makeAttemptRecorder, type RequestRun } from "./attempts.ts"
 import { invalidModelIds, makeChainPlanner } from "./chain.ts"
 import { makeModelCatalog } from "./discovery.ts"
@@ -174,9 +174,10 @@ const make = (options: LLMOrchestratorOptions) =>
       clock: Clock.Clock,
       ticket: AttemptTicket,
       provider: LLMProviderShape,
+      deadline: CallDeadline | undefined,
       reservation?: BudgetReservation
     ) =>
-      Effect.flatMap(provider.generate(run.request, ticket.entry.model), (response) => {
+      Effect.flatMap(provider.generate(run.request, ticket.entry.model, deadline), (response) => {
         const latencyMs = clock.currentTimeMillisUnsafe() - ticket.startedAt
         const billedFailure = (error: LLMError) =>
           Effect.andThen(
@@ -212,15 +213,17 @@ const make = (options: LLMOrchestratorOptions) =>
               run,
               clock,
               // Under a budget each attempt holds its worst case until its cost is recorded or it
-              // fails; without one, no reservation work at all.
+              // fails; without one, no reservation work at all. The reservation may wait (a shared
+              // budget's row locked by another instance): that wait is interruptible, so the
+              // deadline ends it (an interrupted reservation gives back what it held).
               tracker.budgeted
-                ? (ticket, provider) =>
+                ? (ticket, provider, deadline) =>
                     Effect.acquireUseRelease(
-                      tracker.reserve(ticket.entry.provider, ticket.entry.model, request),
-                      (reservation) => generate(run, clock, ticket, provider, reservation),
+                      Effect.interruptible(tracker.reserve(ticket.entry.provider, ticket.entry.model, request)),
+                      (reservation) => generate(run, clock, ticket, provider, deadline, reservation),
                       tracker.release
                     )
-                : (ticket, provider) => generate(run, clock, ticket, provider)
+                : (ticket, provider, deadline) => generate(run, clock, ticket, provider, deadline)
             ).pipe(
               Effect.map(
                 ({ value }): ChatResponse => ({

@@ -4,6 +4,10 @@
  * otherwise; all of it under the request's deadline. Each try gets its ticket from the attempt
  * recorder and is listed when it ends.
  *
+ * The deadline is handed to every provider call (`CallDeadline`) and bounds every backoff sleep, when
+ * nothing else on the request's path can wait: then it costs no fiber and no timer of its own.
+ * Otherwise a watchdog (a child fiber and a timer) enforces it.
+ *
  * Not Effect's `ExecutionPlan`: a plan's steps are fixed when it is built, while our chain is planned
  * per request (the circuit breaker, discovery and the budget skip models), an error can exclude a
  * whole provider, a Retry-After beyond the cap moves on at once, and every try is listed and billed
@@ -14,7 +18,7 @@ import type { DiscoveryConfig, RetryConfig } from "../config/types.ts"
 import type { CostTracker } from "../cost.ts"
 import type { ChatRequest, ProviderId } from "../domain.ts"
 import { classifyError, InvalidRequestError, type LLMError, TimeoutError } from "../errors.ts"
-import type { LLMProviderShape } from "../provider.ts"
+import type { CallDeadline, LLMProviderShape } from "../provider.ts"
 import type { AttemptRecorder, AttemptTicket, RequestRun } from "./attempts.ts"
 import { planChain } from "./chain.ts"
 import type { ModelCatalog } from "./discovery.ts"
@@ -53,14 +57,27 @@ export const makeChainRunner = (ctx: ChainRunnerContext) => {
     fallbackOnInvalidOutput: ctx.fallbackOnInvalidOutput
   }
   const requestTimeoutMs = ctx.requestTimeoutMs
+  // Handed to the calls only when nothing else can wait: a provider that does not honour it, a budget
+  // reservation (the shared budget waits on PostgreSQL) or a discovery lookup would outlive it. The
+  // watchdog it replaces measured 14-17 us per request (docs/ARCHITECTURE.md, "The request deadline").
+  const handsDeadline =
+    requestTimeoutMs !== undefined &&
+    !tracker.budgeted &&
+    !discovery.validate &&
+    [...providers.values()].every((provider) => provider.honorsDeadline === true)
 
   /** Runs `attempt` down the chain; the value and the entry that produced it. */
   const runChain = <A, R>(
     run: RequestRun,
     clock: Clock.Clock,
-    attempt: (ticket: AttemptTicket, provider: LLMProviderShape) => Effect.Effect<A, LLMError, R>
+    attempt: (
+      ticket: AttemptTicket,
+      provider: LLMProviderShape,
+      deadline: CallDeadline | undefined
+    ) => Effect.Effect<A, LLMError, R>
   ): Effect.Effect<{ readonly value: A; readonly entry: ChainEntry }, LLMError, R> =>
     Effect.suspend(() => {
+      const deadline = handsDeadline ? requestDeadline(run) : undefined
       const plan = planChain(ctx.chainFor(run.request), breaker, clock.currentTimeMillisUnsafe())
       for (const skipped of plan.skipped) recorder.notTried(run, skipped)
       const entries = plan.entries
@@ -100,7 +117,7 @@ export const makeChainRunner = (ctx: ChainRunnerContext) => {
         nextDelay: RetryStepper | undefined
       ): Effect.Effect<{ readonly value: A; readonly entry: ChainEntry }, LLMError, R> => {
         const ticket = recorder.start(run, entry, tryNumber, clock.currentTimeMillisUnsafe())
-        return Effect.matchEffect(attempt(ticket, provider), {
+        return Effect.matchEffect(attempt(ticket, provider, deadline), {
           onSuccess: (value) => {
             recorder.listed(run, ticket, clock.currentTimeMillisUnsafe())
             breaker.onSuccess(entry)
@@ -109,7 +126,12 @@ export const makeChainRunner = (ctx: ChainRunnerContext) => {
           onFailure: (failure) =>
             Effect.gen(function* () {
               const endedAt = clock.currentTimeMillisUnsafe()
-              const error = yield* withSuggestions(failure, entry)
+              // Cut by the deadline: listed as it failed, then no retry and no fallback.
+              if (deadline?.error !== undefined) {
+                recorder.listed(run, ticket, endedAt, failure)
+                return yield* Effect.fail(deadline.error)
+              }
+              const error = yield* withSuggestions(failure, entry, deadline)
               recorder.listed(run, ticket, endedAt, error)
               const policy = classifyError(error, classifyOptions)
               if (policy.retrySameModel && breaker.onRetryableFailure(entry, endedAt) && telemetry !== undefined)
@@ -121,6 +143,11 @@ export const makeChainRunner = (ctx: ChainRunnerContext) => {
                   if (run.trace !== undefined) {
                     run.trace.waitedMs = Duration.toMillis(delay.value)
                     run.trace.retryAfterMs = "retryAfterMs" in error ? error.retryAfterMs : undefined
+                  }
+                  const delayMs = Duration.toMillis(delay.value)
+                  if (deadline !== undefined && Date.now() + delayMs >= deadline.at) {
+                    yield* Effect.sleep(Math.max(0, deadline.at - Date.now()))
+                    return yield* Effect.fail(deadline.expired())
                   }
                   yield* Effect.sleep(delay.value)
                   return yield* tryModel(index, entry, provider, tryNumber + 1, stepper)
@@ -135,13 +162,28 @@ export const makeChainRunner = (ctx: ChainRunnerContext) => {
         })
       }
 
-      return withDeadline(run, fromEntry(0))
+      return deadline === undefined ? withDeadline(run, fromEntry(0)) : fromEntry(0)
     })
 
-  /** A 404 without suggestions gets discovery's closest model ids, in its fields and its message. */
-  const withSuggestions = (error: LLMError, entry: ChainEntry): Effect.Effect<LLMError> => {
+  /**
+   * A 404 without suggestions gets discovery's closest model ids, in its fields and its message. The
+   * listing they come from may have to be fetched: under a handed deadline, only until it passes.
+   */
+  const withSuggestions = (
+    error: LLMError,
+    entry: ChainEntry,
+    deadline: RequestDeadline | undefined
+  ): Effect.Effect<LLMError, LLMError> => {
     if (error._tag !== "ModelNotFoundError" || error.suggestions.length > 0) return Effect.succeed(error)
-    return Effect.map(catalog.suggestionsFor(entry.provider, entry.model), (suggestions) =>
+    const suggestions = catalog.suggestionsFor(entry.provider, entry.model)
+    const bounded =
+      deadline === undefined
+        ? suggestions
+        : Effect.timeoutOrElse(suggestions, {
+            duration: Math.max(0, deadline.at - Date.now()),
+            orElse: () => Effect.fail(deadline.expired())
+          })
+    return Effect.map(bounded, (suggestions) =>
       suggestions.length === 0
         ? error
         : Object.assign(Object.create(Object.getPrototypeOf(error)), error, {
@@ -152,8 +194,25 @@ export const makeChainRunner = (ctx: ChainRunnerContext) => {
   }
 
   /**
-   * The request's deadline over its whole chain: every attempt, backoff sleep and fallback, and for
-   * a stream everything before its first text (after it, the idle timeout bounds each wait).
+   * The request's deadline as its provider calls get it. `expired()` builds the deadline's error once
+   * (the attempts so far, without the one it cut) and keeps it, which tells the chain the call was cut.
+   */
+  const requestDeadline = (run: RequestRun): RequestDeadline => {
+    const deadline: RequestDeadline = {
+      at: Date.now() + requestTimeoutMs!,
+      error: undefined,
+      expired: () => {
+        deadline.error ??= deadlineError(run)
+        return deadline.error
+      }
+    }
+    return deadline
+  }
+
+  /**
+   * The watchdog: the request's deadline over its whole chain (every attempt, backoff sleep, fallback
+   * and lookup, and for a stream everything before its first text; after it, the idle timeout bounds
+   * each wait) when it cannot be handed to the calls.
    */
   const withDeadline = <A, R>(run: RequestRun, chain: Effect.Effect<A, LLMError, R>): Effect.Effect<A, LLMError, R> =>
     requestTimeoutMs === undefined
@@ -199,3 +258,7 @@ export const makeChainRunner = (ctx: ChainRunnerContext) => {
 }
 
 export type ChainRunner = ReturnType<typeof makeChainRunner>
+
+interface RequestDeadline extends CallDeadline {
+  error: TimeoutError | undefined
+}

@@ -18,7 +18,7 @@ import {
 } from "../domain.ts"
 import { type LLMError, OutputValidationError } from "../errors.ts"
 import { optionalField } from "../internal/optional.ts"
-import type { LLMProviderShape } from "../provider.ts"
+import type { CallDeadline, LLMProviderShape } from "../provider.ts"
 import {
   type AttemptRecorder,
   type AttemptTicket,
@@ -84,6 +84,7 @@ export const makeStreamGate = ({ runChain, recorder, tracker, pricing, telemetry
   const openStream = (
     run: RequestRun,
     provider: LLMProviderShape,
+    deadline: CallDeadline | undefined,
     state: StreamAttemptState,
     scope: Scope.Scope,
     clock: Clock.Clock
@@ -99,7 +100,7 @@ export const makeStreamGate = ({ runChain, recorder, tracker, pricing, telemetry
       })
     }
     return Effect.flatMap(
-      Channel.toPullScoped(Stream.toChannel(provider.stream(run.request, entry.model)), scope),
+      Channel.toPullScoped(Stream.toChannel(provider.stream(run.request, entry.model, deadline)), scope),
       (pull) => {
         // Stryker disable next-line ArrayDeclaration: equivalent, toPublic drops anything that is not a provider event
         const head: Array<ProviderStreamEvent> = []
@@ -187,7 +188,12 @@ export const makeStreamGate = ({ runChain, recorder, tracker, pricing, telemetry
       if (state.reservation === undefined) return billed
       return Effect.ensuring(billed, tracker.release(state.reservation))
     })
-    const open = (ticket: AttemptTicket, provider: LLMProviderShape, reservation?: BudgetReservation) => {
+    const open = (
+      ticket: AttemptTicket,
+      provider: LLMProviderShape,
+      deadline: CallDeadline | undefined,
+      reservation?: BudgetReservation
+    ) => {
       current = {
         ticket,
         usage: undefined,
@@ -198,7 +204,7 @@ export const makeStreamGate = ({ runChain, recorder, tracker, pricing, telemetry
         text: undefined,
         outputError: undefined
       }
-      return openStream(run, provider, current, scope, clock)
+      return openStream(run, provider, deadline, current, scope, clock)
     }
     // Under a budget each attempt reserves first. One that ends before its first text is billed
     // (if interrupted after usage) and then gives its reservation back, so the next attempt
@@ -207,10 +213,11 @@ export const makeStreamGate = ({ runChain, recorder, tracker, pricing, telemetry
       run,
       clock,
       tracker.budgeted
-        ? (ticket, provider) =>
+        ? (ticket, provider, deadline) =>
             Effect.acquireUseRelease(
-              tracker.reserve(ticket.entry.provider, ticket.entry.model, run.request),
-              (reservation) => open(ticket, provider, reservation),
+              // Interruptible, as for plain calls (orchestrator.ts): the deadline ends a reservation's wait.
+              Effect.interruptible(tracker.reserve(ticket.entry.provider, ticket.entry.model, run.request)),
+              (reservation) => open(ticket, provider, deadline, reservation),
               (reservation, exit) => {
                 if (exit._tag === "Success") return Effect.void
                 const release = tracker.release(reservation)

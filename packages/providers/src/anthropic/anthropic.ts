@@ -24,6 +24,7 @@
 import type AnthropicSdk from "@anthropic-ai/sdk"
 import {
   AuthenticationError,
+  type CallDeadline,
   type ChatRequest,
   ConfigError,
   ContextLengthExceededError,
@@ -32,6 +33,7 @@ import {
   isLLMError,
   type LLMError,
   LLMProvider,
+  type LLMProviderShape,
   type ModelInfo,
   ModelNotFoundError,
   NetworkError,
@@ -415,15 +417,16 @@ const make = (options: AnthropicOptions) =>
       // Every failure reaches the caller as a typed error; ANTHROPIC_LOG still turns SDK logging on.
       ...(process.env.ANTHROPIC_LOG ? {} : { logLevel: "off" as const })
     })
-    const context = (model: string): CallContext => ({
+    const context = (model: string, deadline?: CallDeadline): CallContext => ({
       provider,
       model,
       timeoutMs: timeouts.timeoutMs,
-      idleTimeoutMs: timeouts.idleTimeoutMs
+      idleTimeoutMs: timeouts.idleTimeoutMs,
+      deadline
     })
 
-    const stream = (request: ChatRequest, model: string): Stream.Stream<ProviderStreamEvent, LLMError> => {
-      const ctx = context(model)
+    const stream: LLMProviderShape["stream"] = (request, model, deadline) => {
+      const ctx = context(model, deadline)
       const params = toParams(request, ctx)
       if (params instanceof InvalidRequestError) return Stream.fail(params)
       let requestId: string | undefined
@@ -441,9 +444,12 @@ const make = (options: AnthropicOptions) =>
       )
     }
 
-    /** A long generation, streamed and folded into one response. */
-    const generateOverStream = (request: ChatRequest, model: string) =>
-      Stream.runFold(
+    /**
+     * A long generation, streamed and folded into one response. The request's deadline bounds all of
+     * it, not only the wait for its first text as for a stream.
+     */
+    const generateOverStream = (request: ChatRequest, model: string, deadline: CallDeadline | undefined) => {
+      const folded = Stream.runFold(
         stream(request, model),
         () => ({
           text: "",
@@ -476,12 +482,19 @@ const make = (options: AnthropicOptions) =>
           }
         })
       )
+      return deadline === undefined
+        ? folded
+        : Effect.timeoutOrElse(folded, {
+            duration: Math.max(0, deadline.at - Date.now()),
+            orElse: () => Effect.fail(deadline.expired())
+          })
+    }
 
-    const generate = (request: ChatRequest, model: string): Effect.Effect<ProviderResponse, LLMError> => {
-      const ctx = context(model)
+    const generate: LLMProviderShape["generate"] = (request, model, deadline) => {
+      const ctx = context(model, deadline)
       const params = toParams(request, ctx)
       if (params instanceof InvalidRequestError) return Effect.fail(params)
-      if (params.max_tokens > nonStreamingMaxTokens) return generateOverStream(request, model)
+      if (params.max_tokens > nonStreamingMaxTokens) return generateOverStream(request, model, deadline)
       const mapError = errorMapper(sdk, ctx, redact)
       // The SDK puts the request-id header on the parsed message as `_request_id`: no `withResponse()`
       // (a second promise chain over the same response) is needed for it.
@@ -529,7 +542,7 @@ const make = (options: AnthropicOptions) =>
       errorMapper(sdk, listContext, redact)
     )
 
-    return LLMProvider.of({ id: provider, generate, stream, listModels })
+    return LLMProvider.of({ id: provider, generate, stream, listModels, honorsDeadline: true })
   })
 
 const validate = (options: AnthropicOptions): Effect.Effect<AnthropicOptions, ConfigError> => {

@@ -11,10 +11,12 @@ import type {
 } from "@aws-sdk/client-bedrock"
 import type { BedrockRuntimeClient, ConverseStreamOutput } from "@aws-sdk/client-bedrock-runtime"
 import {
+  type CallDeadline,
   type ChatRequest,
   ConfigError,
   InvalidRequestError,
   LLMProvider,
+  type LLMProviderShape,
   NetworkError,
   type ProviderStreamEvent,
   resolveAttemptTimeouts,
@@ -203,15 +205,16 @@ const make = (options: BedrockOptions) =>
     )
 
     const timeouts = resolveAttemptTimeouts(options)
-    const context = (model: string): CallContext => ({
+    const context = (model: string, deadline?: CallDeadline): CallContext => ({
       provider,
       model,
       timeoutMs: timeouts.timeoutMs,
-      idleTimeoutMs: timeouts.idleTimeoutMs
+      idleTimeoutMs: timeouts.idleTimeoutMs,
+      deadline
     })
 
-    const generate = (request: ChatRequest, model: string) => {
-      const ctx = context(model)
+    const generate: LLMProviderShape["generate"] = (request, model, deadline) => {
+      const ctx = context(model, deadline)
       const input = toConverseInput(request, model, ctx)
       if (input instanceof InvalidRequestError) return Effect.fail(input)
       return callSdk(
@@ -247,10 +250,11 @@ const make = (options: BedrockOptions) =>
     }
 
     // Suspended so each run of the returned Stream has its own request id state.
-    const stream = (request: ChatRequest, model: string) => Stream.suspend(() => streamOnce(request, model))
+    const stream: LLMProviderShape["stream"] = (request, model, deadline) =>
+      Stream.suspend(() => streamOnce(request, model, deadline))
 
-    const streamOnce = (request: ChatRequest, model: string) => {
-      const ctx = context(model)
+    const streamOnce = (request: ChatRequest, model: string, deadline: CallDeadline | undefined) => {
+      const ctx = context(model, deadline)
       const input = toConverseInput(request, model, ctx)
       if (input instanceof InvalidRequestError) return Stream.fail(input)
       let requestId: string | undefined
@@ -364,7 +368,7 @@ const make = (options: BedrockOptions) =>
       ([foundation, profiles]) => modelsFromListings(foundation, profiles)
     )
 
-    return LLMProvider.of({ id: provider, generate, stream, listModels })
+    return LLMProvider.of({ id: provider, generate, stream, listModels, honorsDeadline: true })
   })
 
 /** Builds the Bedrock provider from explicit options (the parsed `providers.bedrock` config fits). */

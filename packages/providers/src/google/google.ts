@@ -20,6 +20,7 @@ import type {
 } from "@google/genai"
 import {
   AuthenticationError,
+  type CallDeadline,
   type ChatRequest,
   type FinishReason,
   InvalidRequestError,
@@ -549,11 +550,12 @@ const streamDecoder = (ctx: CallContext, source: string): StreamDecoder<Generate
 export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => {
   const { client, provider, redact } = backend
   const timeouts = resolveAttemptTimeouts(backend)
-  const context = (model: string): CallContext => ({
+  const context = (model: string, deadline?: CallDeadline): CallContext => ({
     provider,
     model,
     timeoutMs: timeouts.timeoutMs,
-    idleTimeoutMs: timeouts.idleTimeoutMs
+    idleTimeoutMs: timeouts.idleTimeoutMs,
+    deadline
   })
 
   /**
@@ -571,10 +573,10 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
         })
   }
 
-  const generate: LLMProviderShape["generate"] = (request, model) => {
+  const generate: LLMProviderShape["generate"] = (request, model, deadline) => {
     const invalid = invalidModel(model)
     if (invalid !== undefined) return Effect.fail(invalid)
-    const ctx = context(model)
+    const ctx = context(model, deadline)
     const toolProblem = usesTools(request) ? toolHistoryProblem(request.messages) : undefined
     if (toolProblem !== undefined) return Effect.fail(unsupportedToolsError(ctx, toolProblem, toolHistoryFix))
     return callSdk(
@@ -616,10 +618,10 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
     )
   }
 
-  const stream: LLMProviderShape["stream"] = (request, model) => {
+  const stream: LLMProviderShape["stream"] = (request, model, deadline) => {
     const invalid = invalidModel(model)
     if (invalid !== undefined) return Stream.fail(invalid)
-    const ctx = context(model)
+    const ctx = context(model, deadline)
     const toolProblem = usesTools(request) ? toolHistoryProblem(request.messages) : undefined
     if (toolProblem !== undefined) return Stream.fail(unsupportedToolsError(ctx, toolProblem, toolHistoryFix))
     return streamSdk(
@@ -650,5 +652,5 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
     googleError(listCtx, redact)
   )
 
-  return { id: provider, generate, stream, listModels }
+  return { id: provider, generate, stream, listModels, honorsDeadline: true }
 }

@@ -4,6 +4,7 @@
  * async iterable into a `Stream` whose scope aborts the request, and capped paginated listings.
  */
 import {
+  type CallDeadline,
   type LLMError,
   NetworkError,
   optionalField,
@@ -24,6 +25,21 @@ export interface CallContext {
   readonly timeoutMs?: number | undefined
   /** Streams: once text has begun, the longest wait for more text or the end; none when undefined. */
   readonly idleTimeoutMs?: number | undefined
+  /** The request's deadline (the orchestrator's), when sooner than `timeoutMs` the limit that applies. */
+  readonly deadline?: CallDeadline | undefined
+}
+
+/**
+ * The one limit on a call (a stream: until its first text): the per-attempt timeout or the request's
+ * deadline, whichever comes first; `ms` undefined when there is none.
+ */
+const firstLimit = (ctx: CallContext): { readonly ms: number | undefined; readonly byDeadline: boolean } => {
+  const deadline = ctx.deadline
+  if (deadline === undefined) return { ms: ctx.timeoutMs, byDeadline: false }
+  const remainingMs = Math.max(0, deadline.at - Date.now())
+  return ctx.timeoutMs !== undefined && ctx.timeoutMs <= remainingMs
+    ? { ms: ctx.timeoutMs, byDeadline: false }
+    : { ms: remainingMs, byDeadline: true }
 }
 
 /**
@@ -46,8 +62,9 @@ const timeoutError = (ctx: CallContext, what: string, idle = false): TimeoutErro
 
 /**
  * Runs one SDK promise with an abort signal of its own: interrupting the fiber aborts it, and so does
- * the per-attempt timeout (a timer; every SDK here rejects at once when aborted). One controller and
- * at most one timer per call: no fiber race, and no second controller linked to the fiber's.
+ * the per-attempt timeout or the request's deadline (a timer; every SDK here rejects at once when
+ * aborted). One controller and at most one timer per call: no fiber race, and no second controller
+ * linked to the fiber's.
  */
 export const callSdk = <A>(
   ctx: CallContext,
@@ -56,15 +73,15 @@ export const callSdk = <A>(
 ): Effect.Effect<A, LLMError> =>
   Effect.callback<A, LLMError>((resume) => {
     const controller = new AbortController()
-    const timeoutMs = ctx.timeoutMs
+    const limit = firstLimit(ctx)
     let timedOut = false
     const timer =
-      timeoutMs === undefined
+      limit.ms === undefined
         ? undefined
         : setTimeout(() => {
             timedOut = true
             controller.abort()
-          }, timeoutMs)
+          }, limit.ms)
     const settle = (outcome: () => Effect.Effect<A, LLMError>) => {
       clearTimeout(timer)
       try {
@@ -76,7 +93,16 @@ export const callSdk = <A>(
     try {
       run(controller.signal).then(
         (value) => settle(() => Effect.succeed(value)),
-        (error) => settle(() => Effect.fail(timedOut ? timeoutError(ctx, "did not answer within") : mapError(error)))
+        (error) =>
+          settle(() =>
+            Effect.fail(
+              !timedOut
+                ? mapError(error)
+                : limit.byDeadline
+                  ? ctx.deadline!.expired()
+                  : timeoutError(ctx, "did not answer within")
+            )
+          )
       )
     } catch (error) {
       // An SDK that throws before returning its promise (bad arguments): the same typed error.
@@ -150,11 +176,13 @@ export const streamSdk = <Chunk>(
         const controller = new AbortController()
         const timer = new StreamTimer(ctx, controller)
         const toError = (error: unknown): LLMError =>
-          timer.fired === "start"
-            ? timeoutError(ctx, "sent no text within")
-            : timer.fired === "idle"
-              ? timeoutError(ctx, "stalled mid-stream: no text for", true)
-              : mapError(error)
+          timer.fired === "deadline"
+            ? ctx.deadline!.expired()
+            : timer.fired === "start"
+              ? timeoutError(ctx, "sent no text within")
+              : timer.fired === "idle"
+                ? timeoutError(ctx, "stalled mid-stream: no text for", true)
+                : mapError(error)
         const fail = (error: unknown) => feed.finish(Effect.fail(toError(error)))
         try {
           open(controller.signal).then((iterable) => pump(ctx, iterable, makeDecoder(), timer, feed, toError), fail)
@@ -178,25 +206,28 @@ export const streamSdk = <Chunk>(
   )
 
 /**
- * The one timer of a stream: the per-attempt timeout from the start until the first text, then the
- * idle timeout, re-armed by each text (a `refresh`, no allocation). When it fires the request is
- * aborted and `fired` says which limit it was.
+ * The one timer of a stream: the per-attempt timeout (or the request's deadline, when sooner) from the
+ * start until the first text, then the idle timeout, re-armed by each text (a `refresh`, no
+ * allocation). When it fires the request is aborted and `fired` says which limit it was.
  */
 class StreamTimer {
   private handle: ReturnType<typeof setTimeout> | undefined
   private idle = false
   private readonly ctx: CallContext
   private readonly controller: AbortController
-  fired: "start" | "idle" | undefined
+  private readonly byDeadline: boolean
+  fired: "start" | "deadline" | "idle" | undefined
 
   constructor(ctx: CallContext, controller: AbortController) {
     this.ctx = ctx
     this.controller = controller
-    if (ctx.timeoutMs !== undefined) this.arm(ctx.timeoutMs)
+    const limit = firstLimit(ctx)
+    this.byDeadline = limit.byDeadline
+    if (limit.ms !== undefined) this.arm(limit.ms)
   }
 
   private readonly expire = () => {
-    this.fired = this.idle ? "idle" : "start"
+    this.fired = this.idle ? "idle" : this.byDeadline ? "deadline" : "start"
     this.controller.abort()
   }
 

@@ -4,7 +4,7 @@
  * loaded when the layer is built; its retries are off (the orchestrator owns them).
  */
 import {
-  type ChatRequest,
+  type CallDeadline,
   ConfigError,
   emptyUsage,
   InvalidRequestError,
@@ -162,17 +162,18 @@ const make = (options: ClientOptions): Effect.Effect<LLMProviderShape, ConfigErr
           }
         ])
     })
-    const context = (model: string): CallContext => ({
+    const context = (model: string, deadline?: CallDeadline): CallContext => ({
       provider,
       model,
       timeoutMs: timeouts.timeoutMs,
-      idleTimeoutMs: timeouts.idleTimeoutMs
+      idleTimeoutMs: timeouts.idleTimeoutMs,
+      deadline
     })
     const mapError = (ctx: CallContext) => (error: unknown) => toLLMError(ctx, error, OpenAI, tools)
     const api = options.api ?? "chat"
 
-    const generateChat = (request: ChatRequest, model: string): Effect.Effect<ProviderResponse, LLMError> => {
-      const ctx = context(model)
+    const generateChat: LLMProviderShape["generate"] = (request, model, deadline) => {
+      const ctx = context(model, deadline)
       const body = chatBody(request, ctx)
       if (body instanceof InvalidRequestError) return Effect.fail(body)
       return callSdk(ctx, (signal) => client.chat.completions.create(body, abortableBy(signal)), mapError(ctx)).pipe(
@@ -204,8 +205,8 @@ const make = (options: ClientOptions): Effect.Effect<LLMProviderShape, ConfigErr
       )
     }
 
-    const generateResponses = (request: ChatRequest, model: string): Effect.Effect<ProviderResponse, LLMError> => {
-      const ctx = context(model)
+    const generateResponses: LLMProviderShape["generate"] = (request, model, deadline) => {
+      const ctx = context(model, deadline)
       const unsupported = unsupportedByResponses(request, ctx)
       if (unsupported) return Effect.fail(unsupported)
       return callSdk(
@@ -239,8 +240,8 @@ const make = (options: ClientOptions): Effect.Effect<LLMProviderShape, ConfigErr
       )
     }
 
-    const streamChat = (request: ChatRequest, model: string): Stream.Stream<ProviderStreamEvent, LLMError> => {
-      const ctx = context(model)
+    const streamChat: LLMProviderShape["stream"] = (request, model, deadline) => {
+      const ctx = context(model, deadline)
       const body = chatBody(request, ctx)
       if (body instanceof InvalidRequestError) return Stream.fail(body)
       let requestId: string | null | undefined
@@ -309,8 +310,8 @@ const make = (options: ClientOptions): Effect.Effect<LLMProviderShape, ConfigErr
       )
     }
 
-    const streamResponses = (request: ChatRequest, model: string): Stream.Stream<ProviderStreamEvent, LLMError> => {
-      const ctx = context(model)
+    const streamResponses: LLMProviderShape["stream"] = (request, model, deadline) => {
+      const ctx = context(model, deadline)
       const unsupported = unsupportedByResponses(request, ctx)
       if (unsupported) return Stream.fail(unsupported)
       let requestId: string | null | undefined
@@ -418,7 +419,8 @@ const make = (options: ClientOptions): Effect.Effect<LLMProviderShape, ConfigErr
       id: provider,
       generate: api === "responses" ? generateResponses : generateChat,
       stream: api === "responses" ? streamResponses : streamChat,
-      listModels
+      listModels,
+      honorsDeadline: true
     })
   })
 
