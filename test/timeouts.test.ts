@@ -8,7 +8,14 @@
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import type { Attempt, StreamEvent } from "@llm-orchestrator/core"
-import { json, type Simulator, type SimulatorFleet, simulatorFleet } from "@llm-orchestrator/testing"
+import {
+  type FleetProvider,
+  fleetProviders,
+  json,
+  type Simulator,
+  type SimulatorFleet,
+  simulatorFleet
+} from "@llm-orchestrator/testing"
 import { Effect, Fiber, Stream } from "effect"
 import { LLMOrchestrator, layerFromConfig, parseConfig } from "llm-orchestrator"
 import { readLog, tempDir, user } from "./support.ts"
@@ -18,7 +25,7 @@ const attemptsOf = (attempts: ReadonlyArray<Attempt>) =>
 
 /** The fleet's orchestrator: `provider` lines added to every provider, `extraYaml` at the top level. */
 const orchestrator = (options: {
-  readonly activeProvider?: "openai" | "anthropic" | "gemini"
+  readonly activeProvider?: FleetProvider
   readonly provider?: ReadonlyArray<string>
   /** Default: one try per model. */
   readonly extraYaml?: string
@@ -207,6 +214,186 @@ describe("the request deadline", () => {
       expect(failureOf(exit)).toMatchObject({ _tag: "TimeoutError", timeoutMs: 700 })
       expect(failureOf(exit)!.message).toContain("request_timeout")
       yield* Effect.promise(() => fleet.openai.waitForAbort(fleet.openai.requests.at(-1)!, 1000))
+    }).pipe(Effect.scoped)
+  )
+})
+
+describe("the request deadline, watched by the orchestrator where a provider call cannot see it", () => {
+  it.live("discovery.validate's model lookup, whose listing never answers, ends at request_timeout", () =>
+    Effect.gen(function* () {
+      const { fleet, layer } = yield* orchestrator({
+        provider: ["timeout: 30s"],
+        extraYaml: "retry:\n  max_attempts: 1\ndiscovery:\n  validate: true\nrequest_timeout: 600ms"
+      })
+      fleet.openai.setModelListing(() => undefined)
+      const started = performance.now()
+      const error = yield* LLMOrchestrator.use((llm) => llm.sendRequest(user("hi"))).pipe(
+        Effect.provide(layer),
+        Effect.flip
+      )
+      expect(error).toMatchObject({ _tag: "TimeoutError", timeoutMs: 600 })
+      expect(error.message).toContain("request_timeout")
+      expect(performance.now() - started).toBeLessThan(5_000)
+      // Nothing was sent: the request was still checking its model.
+      expect(fleet.openai.requests.map((r) => r.kind)).toEqual(["models"])
+    }).pipe(Effect.scoped)
+  )
+})
+
+describe("the request deadline, handed to each provider call", () => {
+  // The built-in adapters honour the deadline themselves (no watchdog fiber): each provider's call is
+  // cut at request_timeout, not at its own much longer timeout.
+  for (const provider of fleetProviders)
+    it.live(`${provider}: a call that never answers ends at request_timeout and its HTTP request is aborted`, () =>
+      Effect.gen(function* () {
+        const { fleet, layer } = yield* orchestrator({
+          activeProvider: provider,
+          provider: ["timeout: 30s"],
+          extraYaml: "retry:\n  max_attempts: 1\nrequest_timeout: 500ms"
+        })
+        fleet[provider].script({ kind: "hang" })
+        const started = performance.now()
+        const error = yield* LLMOrchestrator.use((llm) => llm.sendRequest(user("hi"))).pipe(
+          Effect.provide(layer),
+          Effect.flip
+        )
+        expect(error).toMatchObject({ _tag: "TimeoutError", timeoutMs: 500 })
+        expect(error.message).toBe(
+          "the request did not complete within its 500 ms deadline (request_timeout), retries and fallbacks included; raise request_timeout, or set it to none"
+        )
+        expect(performance.now() - started).toBeLessThan(5_000)
+        yield* Effect.promise(() => fleet[provider].waitForAbort(fleet[provider].requests.at(-1)!, 1000))
+      }).pipe(Effect.scoped)
+    )
+
+  it.live(
+    "a per-attempt timeout sooner than the deadline is the attempt's own TimeoutError, and the chain goes on",
+    () =>
+      Effect.gen(function* () {
+        const { fleet, logPath, layer } = yield* orchestrator({
+          provider: ["timeout: 300ms"],
+          extraYaml: "retry:\n  max_attempts: 1\nrequest_timeout: 20s"
+        })
+        fleet.openai.scriptModel("gpt-4o-mini", { kind: "hang" })
+        fleet.openai.scriptModel("gpt-4o", { kind: "text", text: "second" })
+        const response = yield* LLMOrchestrator.use((llm) => llm.sendRequest(user("hi"))).pipe(Effect.provide(layer))
+        expect(response.content).toBe("second")
+        expect(attemptsOf(response.attempts)).toEqual([
+          "openai/gpt-4o-mini:error:TimeoutError",
+          "openai/gpt-4o:success"
+        ])
+        expect(readLog(logPath).map((r) => `${r.model}:${r.outcome}`)).toEqual(["gpt-4o:success"])
+      }).pipe(Effect.scoped)
+  )
+
+  it.live("the same for a stream: its first text is due within the per-attempt timeout when that is sooner", () =>
+    Effect.gen(function* () {
+      const { fleet, layer } = yield* orchestrator({
+        provider: ["timeout: 300ms"],
+        extraYaml: "retry:\n  max_attempts: 1\nrequest_timeout: 20s"
+      })
+      fleet.openai.scriptModel("gpt-4o-mini", { kind: "hang" })
+      fleet.openai.scriptModel("gpt-4o", { kind: "hang" })
+      const { exit } = yield* LLMOrchestrator.use((llm) => collect(llm.sendStreamingRequest(user("hi")))).pipe(
+        Effect.provide(layer)
+      )
+      expect(failureOf(exit)).toMatchObject({ _tag: "TimeoutError", timeoutMs: 300 })
+      expect(failureOf(exit)!.message).toBe(
+        "openai model gpt-4o sent no text within 300 ms (providers.openai.timeout); raise providers.openai.timeout if this model is that slow, or set it to none"
+      )
+    }).pipe(Effect.scoped)
+  )
+
+  it.live(
+    "a call cut by the deadline after a fallback: the error names the attempts before it, nothing is billed for it",
+    () =>
+      Effect.gen(function* () {
+        const { fleet, logPath, layer } = yield* orchestrator({
+          provider: ["timeout: 30s"],
+          extraYaml: "retry:\n  max_attempts: 1\nrequest_timeout: 600ms"
+        })
+        fleet.openai.scriptModel("gpt-4o-mini", { kind: "error", fault: "unavailable" })
+        fleet.openai.scriptModel("gpt-4o", { kind: "hang" })
+        const error = yield* LLMOrchestrator.use((llm) => llm.sendRequest(user("hi"))).pipe(
+          Effect.provide(layer),
+          Effect.flip
+        )
+        expect(error).toMatchObject({ _tag: "TimeoutError", provider: "openai", model: "gpt-4o-mini", timeoutMs: 600 })
+        expect(error.message).toContain("(attempts so far: openai/gpt-4o-mini ProviderUnavailableError)")
+        expect(fleet.openai.requests.filter((r) => r.kind !== "models").map((r) => r.model)).toEqual([
+          "gpt-4o-mini",
+          "gpt-4o"
+        ])
+        yield* Effect.promise(() => fleet.openai.waitForAbort(fleet.openai.requests.at(-1)!, 1000))
+        expect(readLog(logPath)).toEqual([])
+      }).pipe(Effect.scoped)
+  )
+
+  it.live("a backoff longer than what is left of the deadline ends at the deadline, without another try", () =>
+    Effect.gen(function* () {
+      const { fleet, layer } = yield* orchestrator({
+        extraYaml: "retry:\n  max_attempts: 3\n  initial_delay: 10s\n  max_delay: 10s\nrequest_timeout: 600ms"
+      })
+      // After the full 10 s backoff the second try would answer.
+      fleet.openai.script({ kind: "error", fault: "unavailable" }, { kind: "text", text: "too late" })
+      const error = yield* LLMOrchestrator.use((llm) => llm.sendRequest(user("hi"))).pipe(
+        Effect.provide(layer),
+        Effect.flip
+      )
+      expect(error).toMatchObject({ _tag: "TimeoutError", timeoutMs: 600 })
+      expect(error.message).toContain("(attempts so far: openai/gpt-4o-mini ProviderUnavailableError)")
+      expect(fleet.openai.requests.filter((r) => r.kind !== "models")).toHaveLength(1)
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("Anthropic's long generations, streamed underneath, are bounded by the deadline as a whole", () =>
+    Effect.gen(function* () {
+      const { fleet, layer } = yield* orchestrator({
+        activeProvider: "anthropic",
+        provider: ["timeout: 30s"],
+        extraYaml: "retry:\n  max_attempts: 1\nrequest_timeout: 800ms"
+      })
+      // Text at once, then more every 100 ms for 4 s: a plain call's deadline does not stop at the first text.
+      fleet.anthropic.script({ kind: "text", text: "word ".repeat(40), chunks: 40, chunkDelayMs: 100 })
+      const error = yield* LLMOrchestrator.use((llm) => llm.sendRequest({ ...user("hi"), maxTokens: 30_000 })).pipe(
+        Effect.provide(layer),
+        Effect.flip
+      )
+      expect(error).toMatchObject({ _tag: "TimeoutError", timeoutMs: 800 })
+      expect(error.message).toContain("request_timeout")
+      expect(fleet.anthropic.requests.at(-1)!.body).toMatchObject({ stream: true, max_tokens: 30_000 })
+      yield* Effect.promise(() => fleet.anthropic.waitForAbort(fleet.anthropic.requests.at(-1)!, 1000))
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("a stream that has sent text runs past the deadline: from then on only idle_timeout bounds it", () =>
+    Effect.gen(function* () {
+      const { fleet, layer } = yield* orchestrator({ extraYaml: "retry:\n  max_attempts: 1\nrequest_timeout: 400ms" })
+      fleet.openai.script({ kind: "text", text: "one two three four five six seven eight", chunkDelayMs: 150 })
+      const { text, exit } = yield* LLMOrchestrator.use((llm) => collect(llm.sendStreamingRequest(user("hi")))).pipe(
+        Effect.provide(layer)
+      )
+      expect(exit._tag).toBe("Success")
+      expect(text).toBe("one two three four five six seven eight")
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("a 404's model suggestions are looked up only until the deadline", () =>
+    Effect.gen(function* () {
+      const { fleet, layer } = yield* orchestrator({
+        provider: ["timeout: 30s"],
+        extraYaml: "retry:\n  max_attempts: 1\nrequest_timeout: 600ms"
+      })
+      fleet.openai.scriptModel("gpt-4o-mini", { kind: "error", fault: "model-not-found" })
+      fleet.openai.setModelListing(() => undefined)
+      const started = performance.now()
+      const error = yield* LLMOrchestrator.use((llm) => llm.sendRequest(user("hi"))).pipe(
+        Effect.provide(layer),
+        Effect.flip
+      )
+      expect(error).toMatchObject({ _tag: "TimeoutError", timeoutMs: 600 })
+      expect(performance.now() - started).toBeLessThan(5_000)
+      expect(fleet.openai.requests.map((r) => r.kind)).toContain("models")
     }).pipe(Effect.scoped)
   )
 })

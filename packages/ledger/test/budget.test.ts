@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { type ChatRequest, type LLMError, SharedBudget } from "@llm-orchestrator/core"
 import { readCostLog } from "@llm-orchestrator/cost"
 import { simulatorFleet } from "@llm-orchestrator/testing"
-import { type Duration, Effect, Fiber, Layer, Result } from "effect"
+import { type Duration, Effect, Fiber, Layer, Result, Stream } from "effect"
 import { LLMOrchestrator, layerFromConfig, parseConfig } from "llm-orchestrator"
 import { PgSharedBudget } from "../src/index.ts"
 import { startPostgres, type TestPostgres } from "./support.ts"
@@ -44,7 +44,8 @@ const tagOf = <A>(result: Result.Result<A, LLMError>) => (Result.isFailure(resul
 const ledgerConfig = (
   fleet: Effect.Success<ReturnType<typeof simulatorFleet>>,
   table: string,
-  budgets: ReadonlyArray<string>
+  budgets: ReadonlyArray<string>,
+  topLevel: ReadonlyArray<string> = []
 ) =>
   Effect.gen(function* () {
     const logPath = nodePath.join(tempDir(), "costs.jsonl")
@@ -59,7 +60,8 @@ const ledgerConfig = (
         "    budgets:",
         ...budgets.map((line) => `      ${line}`),
         "retry:",
-        "  max_attempts: 1"
+        "  max_attempts: 1",
+        ...topLevel
       ].join("\n")
     })
     return { config: yield* parseConfig(yaml), logPath }
@@ -126,6 +128,56 @@ describe("a shared budget", () => {
           pg.query<{ n: string }>("SELECT count(*)::text AS n FROM public.shared_costs")
         )
         expect(Number(rows[0]!.n)).toBe(succeeded)
+      }).pipe(Effect.scoped)
+  )
+
+  it.live(
+    "a reservation kept waiting by another instance's lock ends at request_timeout (plain and streamed), not at the reservation's own 5 s",
+    () =>
+      Effect.gen(function* () {
+        const fleet = yield* simulatorFleet()
+        fleet.openai.script({ kind: "text", text: "first" })
+        const { config } = yield* ledgerConfig(
+          fleet,
+          "locked_costs",
+          ["- { name: team, usd: 1 }"],
+          ["request_timeout: 600ms"]
+        )
+        yield* Effect.gen(function* () {
+          const llm = yield* LLMOrchestrator
+          expect((yield* llm.sendRequest(ask("hi"))).content).toBe("first")
+          // Another instance's reservation, not yet committed, holds the budget's row (the reservation
+          // timeout is 5 s): the deadline, watched by the orchestrator under a budget, ends the wait.
+          const other = yield* Effect.promise(() => pg.client())
+          yield* Effect.promise(() => other.query("BEGIN"))
+          yield* Effect.promise(() => other.query("UPDATE public.locked_costs_budget_spent SET held_usd = held_usd"))
+          const timed = <A, E>(effect: Effect.Effect<A, E>) =>
+            Effect.gen(function* () {
+              const started = performance.now()
+              const error = yield* Effect.flip(effect)
+              return { error, elapsed: performance.now() - started }
+            })
+          const plain = yield* timed(llm.sendRequest(ask("hi")))
+          const streamed = yield* timed(Stream.runDrain(llm.sendStreamingRequest(ask("hi"))))
+          yield* Effect.promise(() => other.query("COMMIT"))
+          yield* Effect.promise(() => other.end())
+          for (const { error, elapsed } of [plain, streamed]) {
+            expect(error).toMatchObject({ _tag: "TimeoutError", timeoutMs: 600 })
+            expect(error.message).toContain("request_timeout")
+            // Far from both: the deadline is 600 ms, the reservation's own timeout 5 s.
+            expect(elapsed).toBeLessThan(4_000)
+          }
+          expect(streamed.error.message).toContain("did not start streaming text")
+          expect(fleet.openai.requests.filter((r) => r.kind !== "models")).toHaveLength(1)
+          // The interrupted reservations' session parts were given back: with the lock gone, a request passes.
+          fleet.openai.script({ kind: "text", text: "after" })
+          expect((yield* llm.sendRequest(ask("hi"))).content).toBe("after")
+          // And the interrupted reservations left no hold behind: once the last one is settled (settles
+          // are written in batches), none is left.
+          const holds = () => Effect.promise(() => pg.query("SELECT * FROM public.locked_costs_budget_holds"))
+          for (let i = 0; i < 50 && (yield* holds()).length > 0; i++) yield* Effect.sleep("100 millis")
+          expect(yield* holds()).toEqual([])
+        }).pipe(Effect.provide(layerFromConfig(config)))
       }).pipe(Effect.scoped)
   )
 
