@@ -1,0 +1,164 @@
+/**
+ * When the orchestrator hands the request's deadline to its provider calls (docs/ARCHITECTURE.md, "The
+ * request deadline") and when it watches the deadline itself: over a provider written here that
+ * records the `CallDeadline` each call gets and honours it.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import {
+  type CallDeadline,
+  CostTracker,
+  emptyUsage,
+  LLMOrchestrator,
+  LLMProvider,
+  type LLMProviderShape
+} from "@llm-orchestrator/core"
+import { Effect, Layer, Stream } from "effect"
+import { testCost, unavailable, user } from "./orchestrator-helpers.ts"
+
+type Step = "answer" | "unavailable" | "hang"
+
+/** A provider whose calls follow `steps` ("hang": until the deadline it was handed, then its error). */
+const recordingProvider = (options: { readonly honorsDeadline: boolean; readonly steps?: Array<Step> }) => {
+  const deadlines: Array<CallDeadline | undefined> = []
+  const steps = options.steps ?? []
+  const provider: LLMProviderShape = {
+    id: "openai",
+    ...(options.honorsDeadline ? { honorsDeadline: true } : {}),
+    generate: (_request, model, deadline) => {
+      deadlines.push(deadline)
+      const step = steps.shift() ?? "answer"
+      if (step === "unavailable") return Effect.fail(unavailable(model))
+      if (step === "hang")
+        return Effect.andThen(Effect.sleep(Math.max(0, deadline!.at - Date.now())), Effect.fail(deadline!.expired()))
+      return Effect.succeed({ content: "ok", provider: "openai", model, finishReason: "stop", usage: emptyUsage })
+    },
+    stream: (_request, model, deadline) => {
+      deadlines.push(deadline)
+      return Stream.make(
+        { _tag: "TextDelta", text: "ok" } as const,
+        { _tag: "ProviderFinish", finishReason: "stop", model, usage: emptyUsage } as const
+      )
+    },
+    listModels: Effect.succeed([{ id: "a", provider: "openai" }])
+  }
+  return { deadlines, layer: Layer.succeed(LLMProvider, provider) }
+}
+
+/** The orchestrator over `provider` as instance `instance`, model "a"; `budgeted` turns budget reservations on. */
+const orchestrator = (
+  provider: ReturnType<typeof recordingProvider>,
+  options: {
+    readonly instance?: string
+    readonly requestTimeoutMs?: number
+    readonly budgeted?: boolean
+    readonly validate?: boolean
+    readonly retry?: { readonly maxAttempts: number; readonly initialDelayMs: number; readonly maxDelayMs: number }
+  } = {}
+) => {
+  const instance = options.instance ?? "openai"
+  const cost = testCost([])
+  const budgeted = Layer.effect(
+    CostTracker,
+    Effect.gen(function* () {
+      return CostTracker.of({ ...(yield* CostTracker), budgeted: true })
+    })
+  ).pipe(Layer.provide(cost))
+  return LLMOrchestrator.layer({
+    activeProvider: instance,
+    activeModel: "a",
+    providers: { [instance]: { layer: provider.layer } },
+    retry: options.retry ?? { maxAttempts: 1 },
+    ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
+    ...(options.validate ? { discovery: { validate: true } } : {})
+  }).pipe(Layer.provide(options.budgeted ? Layer.merge(cost, budgeted) : cost))
+}
+
+const send = (layer: ReturnType<typeof orchestrator>) =>
+  LLMOrchestrator.use((llm) => llm.sendRequest(user("hi"))).pipe(Effect.provide(layer))
+
+describe("the request deadline handed to provider calls", () => {
+  it.live("a provider that honours it gets the default 15 min deadline with each call, plain and streamed", () =>
+    Effect.gen(function* () {
+      const provider = recordingProvider({ honorsDeadline: true })
+      const layer = orchestrator(provider)
+      const before = Date.now()
+      yield* send(layer)
+      yield* LLMOrchestrator.use((llm) => Stream.runDrain(llm.sendStreamingRequest(user("hi")))).pipe(
+        Effect.provide(layer)
+      )
+      expect(provider.deadlines).toHaveLength(2)
+      for (const deadline of provider.deadlines) {
+        expect(deadline!.at).toBeGreaterThanOrEqual(before + 900_000)
+        expect(deadline!.at).toBeLessThan(Date.now() + 900_000 + 1)
+      }
+    })
+  )
+
+  it.live("an instance under another name keeps its provider's declaration", () =>
+    Effect.gen(function* () {
+      const provider = recordingProvider({ honorsDeadline: true })
+      yield* send(orchestrator(provider, { instance: "openai-work" }))
+      expect(provider.deadlines[0]).toBeDefined()
+    })
+  )
+
+  it.live("with request_timeout off, no call gets a deadline", () =>
+    Effect.gen(function* () {
+      const provider = recordingProvider({ honorsDeadline: true })
+      yield* send(orchestrator(provider, { requestTimeoutMs: 0 }))
+      expect(provider.deadlines).toEqual([undefined])
+    })
+  )
+
+  it.live(
+    "the orchestrator watches it instead for a provider that does not declare it, under a budget, and with discovery.validate",
+    () =>
+      Effect.gen(function* () {
+        const undeclared = recordingProvider({ honorsDeadline: false })
+        const budgeted = recordingProvider({ honorsDeadline: true })
+        const validating = recordingProvider({ honorsDeadline: true })
+        yield* send(orchestrator(undeclared))
+        yield* send(orchestrator(budgeted, { budgeted: true }))
+        yield* send(orchestrator(validating, { validate: true }))
+        expect([undeclared.deadlines, budgeted.deadlines, validating.deadlines]).toEqual([
+          [undefined],
+          [undefined],
+          [undefined]
+        ])
+      })
+  )
+
+  it.live("every try of a request gets the same deadline; a call that honours it ends the request with its error", () =>
+    Effect.gen(function* () {
+      const provider = recordingProvider({ honorsDeadline: true, steps: ["unavailable", "hang"] })
+      const error = yield* Effect.flip(
+        send(
+          orchestrator(provider, { requestTimeoutMs: 300, retry: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 1 } })
+        )
+      )
+      expect(error).toMatchObject({ _tag: "TimeoutError", timeoutMs: 300 })
+      expect(error.message).toContain("(attempts so far: openai/a ProviderUnavailableError)")
+      // Cut: no third try.
+      expect(provider.deadlines).toHaveLength(2)
+      expect(provider.deadlines[0]).toBe(provider.deadlines[1])
+    })
+  )
+
+  it.live("a backoff longer than what is left ends the request at the deadline, without another try", () =>
+    Effect.gen(function* () {
+      const provider = recordingProvider({ honorsDeadline: true, steps: ["unavailable", "answer"] })
+      const layer = orchestrator(provider, {
+        requestTimeoutMs: 300,
+        retry: { maxAttempts: 3, initialDelayMs: 20_000, maxDelayMs: 20_000 }
+      })
+      const started = Date.now()
+      const error = yield* Effect.flip(send(layer))
+      const elapsed = Date.now() - started
+      expect(error).toMatchObject({ _tag: "TimeoutError", timeoutMs: 300 })
+      expect(provider.deadlines).toHaveLength(1)
+      // At the deadline: far from failing at once and far from the 16-20 s backoff.
+      expect(elapsed).toBeGreaterThanOrEqual(200)
+      expect(elapsed).toBeLessThan(5_000)
+    })
+  )
+})
