@@ -102,6 +102,28 @@ describe("the request deadline handed to provider calls", () => {
     })
   )
 
+  it.live("one provider that does not declare it is enough for the orchestrator to watch every request", () =>
+    Effect.gen(function* () {
+      const declared = recordingProvider({ honorsDeadline: true })
+      const undeclared = recordingProvider({ honorsDeadline: false })
+      const layer = LLMOrchestrator.layer({
+        activeProvider: "openai",
+        activeModel: "a",
+        providers: { openai: { layer: declared.layer }, other: { layer: undeclared.layer } }
+      }).pipe(Layer.provide(testCost([])))
+      yield* send(layer)
+      expect(declared.deadlines).toEqual([undefined])
+    })
+  )
+
+  it.live("a renamed instance of a provider that does not declare it gets none either", () =>
+    Effect.gen(function* () {
+      const provider = recordingProvider({ honorsDeadline: false })
+      yield* send(orchestrator(provider, { instance: "openai-work" }))
+      expect(provider.deadlines).toEqual([undefined])
+    })
+  )
+
   it.live("with request_timeout off, no call gets a deadline", () =>
     Effect.gen(function* () {
       const provider = recordingProvider({ honorsDeadline: true })
