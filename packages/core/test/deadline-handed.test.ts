@@ -124,6 +124,19 @@ describe("the request deadline handed to provider calls", () => {
     })
   )
 
+  it.live("the watchdog leaves no timer behind once its request has ended", () =>
+    Effect.gen(function* () {
+      const provider = recordingProvider({ honorsDeadline: false })
+      const layer = orchestrator(provider)
+      const pendingTimers = () => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length
+      yield* send(layer)
+      const before = pendingTimers()
+      yield* send(layer)
+      yield* send(layer)
+      expect(pendingTimers()).toBe(before)
+    })
+  )
+
   it.live("with request_timeout off, no call gets a deadline", () =>
     Effect.gen(function* () {
       const provider = recordingProvider({ honorsDeadline: true })
