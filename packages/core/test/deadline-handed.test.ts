@@ -124,16 +124,37 @@ describe("the request deadline handed to provider calls", () => {
     })
   )
 
-  it.live("the watchdog leaves no timer behind once its request has ended", () =>
+  it.live("the watchdog clears its timer once its request has ended", () =>
     Effect.gen(function* () {
       const provider = recordingProvider({ honorsDeadline: false })
-      const layer = orchestrator(provider)
-      const pendingTimers = () => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length
-      yield* send(layer)
-      const before = pendingTimers()
-      yield* send(layer)
-      yield* send(layer)
-      expect(pendingTimers()).toBe(before)
+      const layer = orchestrator(provider, { requestTimeoutMs: 123_456 })
+      // The watchdog's timers, told apart by their delay: counting every pending timer of the process
+      // would also count other tests' (the mutation runs share one process).
+      const armed = new Set<unknown>()
+      let armedCount = 0
+      const realSetTimeout = globalThis.setTimeout
+      const realClearTimeout = globalThis.clearTimeout
+      globalThis.setTimeout = ((handler: () => void, ms?: number) => {
+        const timer = realSetTimeout(handler, ms)
+        if (ms === 123_456) {
+          armed.add(timer)
+          armedCount++
+        }
+        return timer
+      }) as typeof setTimeout
+      globalThis.clearTimeout = ((timer: ReturnType<typeof setTimeout> | undefined) => {
+        armed.delete(timer)
+        realClearTimeout(timer)
+      }) as typeof clearTimeout
+      yield* Effect.ensuring(
+        Effect.andThen(send(layer), send(layer)),
+        Effect.sync(() => {
+          globalThis.setTimeout = realSetTimeout
+          globalThis.clearTimeout = realClearTimeout
+        })
+      )
+      expect(armedCount).toBe(2)
+      expect(armed.size).toBe(0)
     })
   )
 
