@@ -54,6 +54,8 @@ const oneTurn = Layer.succeed(
   LLMProvider,
   LLMProvider.of({
     id: "openai",
+    // As the built-in adapters do: the orchestrator hands it the deadline instead of watching the request.
+    honorsDeadline: true,
     generate: (_request, model) =>
       Effect.tryPromise({
         try: () => new Promise<void>((resolve) => setImmediate(resolve)),

@@ -44,6 +44,10 @@ const orchestrator = (options: {
     return { fleet, logPath, layer: layerFromConfig(config) }
   })
 
+/** A plain request through the orchestrator `layer` builds. */
+const ask = (layer: Effect.Success<ReturnType<typeof orchestrator>>["layer"]) =>
+  LLMOrchestrator.use((llm) => llm.sendRequest(user("hi"))).pipe(Effect.provide(layer))
+
 /** Collects a stream's text and its Finish, or its failure. */
 const collect = (stream: Stream.Stream<StreamEvent, unknown>) =>
   Effect.gen(function* () {
@@ -184,10 +188,7 @@ describe("the request deadline", () => {
       })
       const unavailable = { kind: "error", fault: "unavailable" } as const
       fleet.openai.script(...Array.from({ length: 500 }, () => unavailable))
-      const error = yield* LLMOrchestrator.use((llm) => llm.sendRequest(user("hi"))).pipe(
-        Effect.provide(layer),
-        Effect.flip
-      )
+      const error = yield* Effect.flip(ask(layer))
       expect(error).toMatchObject({ _tag: "TimeoutError", timeoutMs: 1000 })
       expect(error.message).toContain("request_timeout")
       expect(error.message).toContain("ProviderUnavailableError")
@@ -227,10 +228,7 @@ describe("the request deadline, watched by the orchestrator where a provider cal
       })
       fleet.openai.setModelListing(() => undefined)
       const started = performance.now()
-      const error = yield* LLMOrchestrator.use((llm) => llm.sendRequest(user("hi"))).pipe(
-        Effect.provide(layer),
-        Effect.flip
-      )
+      const error = yield* Effect.flip(ask(layer))
       expect(error).toMatchObject({ _tag: "TimeoutError", timeoutMs: 600 })
       expect(error.message).toContain("request_timeout")
       expect(performance.now() - started).toBeLessThan(5_000)
@@ -253,10 +251,7 @@ describe("the request deadline, handed to each provider call", () => {
         })
         fleet[provider].script({ kind: "hang" })
         const started = performance.now()
-        const error = yield* LLMOrchestrator.use((llm) => llm.sendRequest(user("hi"))).pipe(
-          Effect.provide(layer),
-          Effect.flip
-        )
+        const error = yield* Effect.flip(ask(layer))
         expect(error).toMatchObject({ _tag: "TimeoutError", timeoutMs: 500 })
         expect(error.message).toBe(
           "the request did not complete within its 500 ms deadline (request_timeout), retries and fallbacks included; raise request_timeout, or set it to none"
@@ -276,7 +271,7 @@ describe("the request deadline, handed to each provider call", () => {
         })
         fleet.openai.scriptModel("gpt-4o-mini", { kind: "hang" })
         fleet.openai.scriptModel("gpt-4o", { kind: "text", text: "second" })
-        const response = yield* LLMOrchestrator.use((llm) => llm.sendRequest(user("hi"))).pipe(Effect.provide(layer))
+        const response = yield* ask(layer)
         expect(response.content).toBe("second")
         expect(attemptsOf(response.attempts)).toEqual([
           "openai/gpt-4o-mini:error:TimeoutError",
@@ -314,10 +309,7 @@ describe("the request deadline, handed to each provider call", () => {
         })
         fleet.openai.scriptModel("gpt-4o-mini", { kind: "error", fault: "unavailable" })
         fleet.openai.scriptModel("gpt-4o", { kind: "hang" })
-        const error = yield* LLMOrchestrator.use((llm) => llm.sendRequest(user("hi"))).pipe(
-          Effect.provide(layer),
-          Effect.flip
-        )
+        const error = yield* Effect.flip(ask(layer))
         expect(error).toMatchObject({ _tag: "TimeoutError", provider: "openai", model: "gpt-4o-mini", timeoutMs: 600 })
         expect(error.message).toContain("(attempts so far: openai/gpt-4o-mini ProviderUnavailableError)")
         expect(fleet.openai.requests.filter((r) => r.kind !== "models").map((r) => r.model)).toEqual([
@@ -336,10 +328,7 @@ describe("the request deadline, handed to each provider call", () => {
       })
       // After the full 10 s backoff the second try would answer.
       fleet.openai.script({ kind: "error", fault: "unavailable" }, { kind: "text", text: "too late" })
-      const error = yield* LLMOrchestrator.use((llm) => llm.sendRequest(user("hi"))).pipe(
-        Effect.provide(layer),
-        Effect.flip
-      )
+      const error = yield* Effect.flip(ask(layer))
       expect(error).toMatchObject({ _tag: "TimeoutError", timeoutMs: 600 })
       expect(error.message).toContain("(attempts so far: openai/gpt-4o-mini ProviderUnavailableError)")
       expect(fleet.openai.requests.filter((r) => r.kind !== "models")).toHaveLength(1)
@@ -387,10 +376,7 @@ describe("the request deadline, handed to each provider call", () => {
       fleet.openai.scriptModel("gpt-4o-mini", { kind: "error", fault: "model-not-found" })
       fleet.openai.setModelListing(() => undefined)
       const started = performance.now()
-      const error = yield* LLMOrchestrator.use((llm) => llm.sendRequest(user("hi"))).pipe(
-        Effect.provide(layer),
-        Effect.flip
-      )
+      const error = yield* Effect.flip(ask(layer))
       expect(error).toMatchObject({ _tag: "TimeoutError", timeoutMs: 600 })
       expect(performance.now() - started).toBeLessThan(5_000)
       expect(fleet.openai.requests.map((r) => r.kind)).toContain("models")
@@ -484,7 +470,7 @@ describe("model listings end", () => {
         extraYaml: "retry:\n  max_attempts: 1\ndiscovery:\n  validate: true"
       })
       endlessAnthropic(fleet.anthropic, 1)
-      const response = yield* LLMOrchestrator.use((llm) => llm.sendRequest(user("hi"))).pipe(Effect.provide(layer))
+      const response = yield* ask(layer)
       // The listing failed at its cap, and a failed listing never blocks a request.
       expect(attemptsOf(response.attempts)).toEqual(["anthropic/claude-sonnet-4-6:success"])
       expect(listingRequests(fleet.anthropic)).toBe(50)

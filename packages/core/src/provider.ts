@@ -2,7 +2,7 @@
  * The provider contract (docs/ARCHITECTURE.md, "The provider contract"). Each provider package module exports a `layer(options)`
  * and a `layerConfig` that supply this service over the vendor's official SDK.
  */
-import { Context, type Effect, type Stream } from "effect"
+import { Context, Effect, type Stream } from "effect"
 import type { ChatRequest, ModelInfo, ProviderId, ProviderResponse, ProviderStreamEvent } from "./domain.ts"
 import type { LLMError } from "./errors.ts"
 
@@ -17,6 +17,22 @@ export interface CallDeadline {
   readonly at: number
   readonly expired: () => LLMError
 }
+
+/**
+ * `effect`, bounded by `deadline`: when it passes first, `effect` is interrupted and this fails with
+ * `deadline.expired()`. For waits a call's own timer does not cover (a whole generation streamed
+ * underneath, a lookup between attempts); no deadline: `effect` as it is.
+ */
+export const boundedByDeadline = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  deadline: CallDeadline | undefined
+): Effect.Effect<A, E | LLMError, R> =>
+  deadline === undefined
+    ? effect
+    : Effect.timeoutOrElse(effect, {
+        duration: Math.max(0, deadline.at - Date.now()),
+        orElse: () => Effect.fail(deadline.expired())
+      })
 
 export interface LLMProviderShape {
   readonly id: ProviderId

@@ -12,8 +12,8 @@ import {
   LLMProvider,
   type LLMProviderShape
 } from "@llm-orchestrator/core"
-import { Effect, Layer, Stream } from "effect"
-import { testCost, unavailable, user } from "./orchestrator-helpers.ts"
+import { Context, Effect, Layer, Metric, Stream, type Tracer } from "effect"
+import { recordingTracer, testCost, unavailable, user } from "./orchestrator-helpers.ts"
 
 type Step = "answer" | "unavailable" | "hang"
 
@@ -53,6 +53,7 @@ const orchestrator = (
     readonly budgeted?: boolean
     readonly validate?: boolean
     readonly retry?: { readonly maxAttempts: number; readonly initialDelayMs: number; readonly maxDelayMs: number }
+    readonly telemetry?: { readonly tracer: Tracer.Tracer; readonly metricRegistry: Metric.MetricRegistry }
   } = {}
 ) => {
   const instance = options.instance ?? "openai"
@@ -69,7 +70,8 @@ const orchestrator = (
     providers: { [instance]: { layer: provider.layer } },
     retry: options.retry ?? { maxAttempts: 1 },
     ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
-    ...(options.validate ? { discovery: { validate: true } } : {})
+    ...(options.validate ? { discovery: { validate: true } } : {}),
+    ...(options.telemetry === undefined ? {} : { telemetry: options.telemetry })
   }).pipe(Layer.provide(options.budgeted ? Layer.merge(cost, budgeted) : cost))
 }
 
@@ -216,5 +218,33 @@ describe("the request deadline handed to provider calls", () => {
       expect(elapsed).toBeGreaterThanOrEqual(200)
       expect(elapsed).toBeLessThan(5_000)
     })
+  )
+
+  it.live(
+    "the call the deadline cut is listed: its attempt span ends with the deadline's error, and it is counted",
+    () =>
+      Effect.gen(function* () {
+        const { tracer, spans } = recordingTracer()
+        const metricRegistry: Metric.MetricRegistry = new Map()
+        const provider = recordingProvider({ honorsDeadline: true, steps: ["hang"] })
+        const error = yield* Effect.flip(
+          send(orchestrator(provider, { requestTimeoutMs: 200, telemetry: { tracer, metricRegistry } }))
+        )
+        expect(error).toMatchObject({ _tag: "TimeoutError", timeoutMs: 200 })
+        // The deadline was handed (not watched): the call itself was cut.
+        expect(provider.deadlines[0]).toBeDefined()
+        const attempt = spans.find((span) => span.parent._tag === "Some")
+        expect(attempt?.status._tag).toBe("Ended")
+        const exit = attempt?.status._tag === "Ended" ? attempt.status.exit : undefined
+        expect(exit?._tag).toBe("Failure")
+        expect(JSON.stringify(exit)).toContain("TimeoutError")
+        const counted = Metric.snapshotUnsafe(Context.make(Metric.MetricRegistry, metricRegistry))
+          .filter((metric) => metric.id === "llm_orchestrator.attempts")
+          .map((metric) => ({
+            ...metric.attributes,
+            count: metric.type === "Counter" ? Number(metric.state.count) : -1
+          }))
+        expect(counted).toEqual([expect.objectContaining({ outcome: "error", "error.type": "TimeoutError", count: 1 })])
+      })
   )
 })

@@ -19,7 +19,7 @@ import {
   type Usage
 } from "@llm-orchestrator/core"
 import { type FakeStep, makeFakeProvider } from "@llm-orchestrator/testing"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Tracer } from "effect"
 
 /** $1 per million input tokens and $2 per million output tokens, for every model but "unpriced". */
 export const priceOf = (model: string) => (model === "unpriced" ? undefined : { input: 1, output: 2 })
@@ -116,3 +116,18 @@ export const providerFinish = (fields: Partial<ProviderFinish> = {}): ProviderFi
   model: "a",
   ...fields
 })
+
+/** A tracer that keeps every span it makes and whether it was asked for a root span. */
+export const recordingTracer = () => {
+  const spans: Array<Tracer.NativeSpan> = []
+  const rootOption = new Map<Tracer.NativeSpan, boolean>()
+  const tracer = Tracer.make({
+    span(options) {
+      const span = new Tracer.NativeSpan(options)
+      spans.push(span)
+      rootOption.set(span, options.root)
+      return span
+    }
+  })
+  return { tracer, spans, rootOption }
+}

@@ -19,24 +19,9 @@ import { makeFakeProvider } from "@llm-orchestrator/testing"
 import { Context, Effect, Exit, Fiber, Layer, Metric, Pull, Stream, Tracer } from "effect"
 import { TestClock } from "effect/testing"
 import { vi } from "vitest"
-import { err, setup, testCost, user } from "./orchestrator-helpers.ts"
+import { err, recordingTracer, setup, testCost, user } from "./orchestrator-helpers.ts"
 
 const ours = (name: string) => `llm_orchestrator.${name}`
-
-/** A tracer that keeps every span it makes and whether it was asked for a root span. */
-const recordingTracer = () => {
-  const spans: Array<Tracer.NativeSpan> = []
-  const rootOption = new Map<Tracer.NativeSpan, boolean>()
-  const tracer = Tracer.make({
-    span(options) {
-      const span = new Tracer.NativeSpan(options)
-      spans.push(span)
-      rootOption.set(span, options.root)
-      return span
-    }
-  })
-  return { tracer, spans, rootOption }
-}
 
 type SetupOptions = Parameters<typeof setup>[0]
 

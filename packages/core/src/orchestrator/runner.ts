@@ -18,7 +18,7 @@ import type { DiscoveryConfig, RetryConfig } from "../config/types.ts"
 import type { CostTracker } from "../cost.ts"
 import type { ChatRequest, ProviderId } from "../domain.ts"
 import { classifyError, InvalidRequestError, type LLMError, TimeoutError } from "../errors.ts"
-import type { CallDeadline, LLMProviderShape } from "../provider.ts"
+import { boundedByDeadline, type CallDeadline, type LLMProviderShape } from "../provider.ts"
 import type { AttemptRecorder, AttemptTicket, RequestRun } from "./attempts.ts"
 import { planChain } from "./chain.ts"
 import type { ModelCatalog } from "./discovery.ts"
@@ -175,21 +175,15 @@ export const makeChainRunner = (ctx: ChainRunnerContext) => {
     deadline: RequestDeadline | undefined
   ): Effect.Effect<LLMError, LLMError> => {
     if (error._tag !== "ModelNotFoundError" || error.suggestions.length > 0) return Effect.succeed(error)
-    const suggestions = catalog.suggestionsFor(entry.provider, entry.model)
-    const bounded =
-      deadline === undefined
-        ? suggestions
-        : Effect.timeoutOrElse(suggestions, {
-            duration: Math.max(0, deadline.at - Date.now()),
-            orElse: () => Effect.fail(deadline.expired())
-          })
-    return Effect.map(bounded, (suggestions) =>
-      suggestions.length === 0
-        ? error
-        : Object.assign(Object.create(Object.getPrototypeOf(error)), error, {
-            suggestions,
-            message: `${error.message}; did you mean ${suggestions.join(", ")}?`
-          })
+    return Effect.map(
+      boundedByDeadline(catalog.suggestionsFor(entry.provider, entry.model), deadline),
+      (suggestions) =>
+        suggestions.length === 0
+          ? error
+          : Object.assign(Object.create(Object.getPrototypeOf(error)), error, {
+              suggestions,
+              message: `${error.message}; did you mean ${suggestions.join(", ")}?`
+            })
     )
   }
 

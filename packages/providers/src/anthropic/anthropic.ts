@@ -24,6 +24,7 @@
 import type AnthropicSdk from "@anthropic-ai/sdk"
 import {
   AuthenticationError,
+  boundedByDeadline,
   type CallDeadline,
   type ChatRequest,
   ConfigError,
@@ -482,12 +483,7 @@ const make = (options: AnthropicOptions) =>
           }
         })
       )
-      return deadline === undefined
-        ? folded
-        : Effect.timeoutOrElse(folded, {
-            duration: Math.max(0, deadline.at - Date.now()),
-            orElse: () => Effect.fail(deadline.expired())
-          })
+      return boundedByDeadline(folded, deadline)
     }
 
     const generate: LLMProviderShape["generate"] = (request, model, deadline) => {
