@@ -45,7 +45,12 @@ export interface Arm {
   readonly toolStream: () => Promise<StreamTiming>
 }
 
-export interface OrchestratorArm extends Arm {
+/** The same plain request run with `Effect.runPromise`, not the arm's `ManagedRuntime` (bench/no-socket.ts). */
+export interface DirectRun {
+  readonly plainDirect: () => Promise<unknown>
+}
+
+export interface OrchestratorArm extends Arm, DirectRun {
   /** The failing model first (503), then the active model; the orchestrator's retry is 1 attempt. */
   readonly failover: () => Promise<ChatResponse>
   readonly dispose: () => Promise<void>
@@ -289,7 +294,7 @@ export const benchToolRequest: ChatRequest = { ...benchRequest, tools: [benchToo
 export const adapterArm = async (
   provider: BenchProvider,
   urls: SimulatorUrls
-): Promise<Arm & { dispose: () => Promise<void> }> => {
+): Promise<Arm & DirectRun & { dispose: () => Promise<void> }> => {
   const layer =
     provider === "openai"
       ? OpenAIProvider.layer({ apiKey: Redacted.make(apiKeys.openai), baseUrl: `${urls.openai}/v1` })
@@ -303,6 +308,7 @@ export const adapterArm = async (
   const model = benchModels[provider].active
   return {
     plain: () => runtime.runPromise(adapter.generate(benchRequest, model)),
+    plainDirect: () => Effect.runPromise(adapter.generate(benchRequest, model)),
     stream: () => timeStream(runtime, () => adapter.stream(benchRequest, model)),
     toolStream: () => timeToolStream(runtime, () => adapter.stream(benchToolRequest, benchModels[provider].tools)),
     dispose: () => runtime.dispose()
@@ -383,6 +389,7 @@ export const orchestratorArm = async (
   const toolRequest: ChatRequest = { ...request, model: benchModels[provider].tools, tools: [benchTool] }
   return {
     plain: () => runtime.runPromise(llm.sendRequest(request)),
+    plainDirect: () => Effect.runPromise(llm.sendRequest(request)),
     failover: () => runtime.runPromise(llm.sendRequest(request)),
     stream: () => timeStream(runtime, () => llm.sendStreamingRequest(request)),
     toolStream: () => timeToolStream(runtime, () => llm.sendStreamingRequest(toolRequest)),

@@ -7,6 +7,10 @@
  * `npx pnpm@12.21.0 exec node bench/profile.ts [openai|anthropic] [plain|stream|c64] [requests]` (c64: plain
  * requests, 64 in flight, where the 64-concurrent throughput ratio is lost)
  * Writes the raw .cpuprofile files to $TMPDIR for a look in Chrome DevTools.
+ *
+ * `--alloc` (anywhere in the arguments): bytes allocated per request instead of CPU, by the same owners
+ * and functions, from V8's sampling heap profiler counting the objects garbage collection already
+ * freed too (every 512 bytes); what a request makes the collector work for.
  */
 import * as fs from "node:fs"
 import { Session } from "node:inspector/promises"
@@ -17,16 +21,19 @@ import { startCollector } from "./collector.ts"
 import { startSimulatorProcess } from "./simulator-server.ts"
 import { runConcurrent } from "./stats.ts"
 
-const provider = (process.argv[2] ?? "openai") as BenchProvider
-const mode = (process.argv[3] ?? "plain") as "plain" | "stream" | "c64"
-const requests = Number(process.argv[4] ?? (mode === "stream" ? 500 : mode === "c64" ? 20_000 : 5_000))
+const alloc = process.argv.includes("--alloc")
+const args = process.argv.slice(2).filter((arg) => arg !== "--alloc")
+const provider = (args[0] ?? "openai") as BenchProvider
+const mode = (args[1] ?? "plain") as "plain" | "stream" | "c64"
+const requests = Number(args[2] ?? (mode === "stream" ? 500 : mode === "c64" ? 20_000 : 5_000))
 /**
  * `prometheus`: the orchestrator with telemetry on, metrics only; `otlp`: spans and metrics exported by
  * OTLP/HTTP to a collector stand-in (bench/collector.ts) every second.
  */
 type ArmName = "raw" | "adapter" | "orchestrator" | "prometheus" | "otlp"
-const baseline = (process.argv[5] ?? "raw") as ArmName
-const subject = (process.argv[6] ?? "orchestrator") as ArmName
+const baseline = (args[3] ?? "raw") as ArmName
+const subject = (args[4] ?? "orchestrator") as ArmName
+const unit = alloc ? "B" : "us"
 
 interface ProfileNode {
   readonly id: number
@@ -41,6 +48,12 @@ interface Profile {
   readonly timeDeltas: ReadonlyArray<number>
 }
 
+interface HeapProfileNode {
+  readonly callFrame: ProfileNode["callFrame"]
+  readonly selfSize: number
+  readonly children: ReadonlyArray<HeapProfileNode>
+}
+
 const owner = (url: string, functionName: string): string => {
   if (url === "") return functionName === "(garbage collector)" ? "gc" : `v8 ${functionName || "(native)"}`
   const packageMatch = /\/packages\/([^/]+)\/src\/(.+)$/.exec(url)
@@ -53,41 +66,75 @@ const owner = (url: string, functionName: string): string => {
   return url.replace(/^.*node_modules\//, "")
 }
 
-/** Microseconds of self time per request, by owner and by our functions. */
-const summarise = (profile: Profile, count: number) => {
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]))
+/** Sums `amount` (us of self time, or bytes) per request, by owner and by function. */
+const tally = (count: number) => {
   const byOwner = new Map<string, number>()
   const byFunction = new Map<string, number>()
-  for (let i = 0; i < profile.samples.length; i++) {
-    const node = byId.get(profile.samples[i]!)!
-    const us = profile.timeDeltas[i] ?? 0
-    const { url, functionName, lineNumber } = node.callFrame
+  const add = (callFrame: ProfileNode["callFrame"], amount: number) => {
+    const { url, functionName, lineNumber } = callFrame
     const who = owner(url, functionName)
-    if (who === "v8 (idle)" || who === "v8 (program)") continue
-    byOwner.set(who, (byOwner.get(who) ?? 0) + us)
+    if (who === "v8 (idle)" || who === "v8 (program)") return
+    byOwner.set(who, (byOwner.get(who) ?? 0) + amount)
     const key = who.startsWith("ours")
       ? `${who.slice(5)}:${functionName || "(anonymous)"}:${lineNumber + 1}`
       : `${who} ${functionName || "(anonymous)"}:${lineNumber + 1}${who === "effect" || who === "node" ? ` ${url.split("/").pop()}` : ""}`
-    byFunction.set(key, (byFunction.get(key) ?? 0) + us)
+    byFunction.set(key, (byFunction.get(key) ?? 0) + amount)
   }
   const perRequest = (map: Map<string, number>) =>
-    new Map([...map].map(([key, us]) => [key, us / count] as const).sort((a, b) => b[1] - a[1]))
-  return { owners: perRequest(byOwner), functions: perRequest(byFunction) }
+    new Map([...map].map(([key, amount]) => [key, amount / count] as const).sort((a, b) => b[1] - a[1]))
+  return { add, result: () => ({ owners: perRequest(byOwner), functions: perRequest(byFunction) }) }
+}
+
+/** Microseconds of self time per request, by owner and by function. */
+const summarise = (profile: Profile, count: number) => {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]))
+  const { add, result } = tally(count)
+  for (let i = 0; i < profile.samples.length; i++)
+    add(byId.get(profile.samples[i]!)!.callFrame, profile.timeDeltas[i] ?? 0)
+  return result()
+}
+
+/** Bytes allocated per request, by owner and by function (the allocating frame). */
+const summariseHeap = (head: HeapProfileNode, count: number) => {
+  const { add, result } = tally(count)
+  const visit = (node: HeapProfileNode) => {
+    if (node.selfSize > 0) add(node.callFrame, node.selfSize)
+    for (const child of node.children) visit(child)
+  }
+  visit(head)
+  return result()
 }
 
 const profileLoop = async (session: Session, label: string, arm: Arm) => {
   const task = mode === "stream" ? arm.stream : arm.plain
   const concurrency = mode === "c64" ? 64 : 1
   await runConcurrent(Math.min(requests, 1_000), concurrency, task) // warm-up (JIT)
-  await session.post("Profiler.setSamplingInterval", { interval: 50 })
-  await session.post("Profiler.start")
+  if (alloc) {
+    await session.post("HeapProfiler.startSampling", {
+      samplingInterval: 512,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true
+    })
+  } else {
+    await session.post("Profiler.setSamplingInterval", { interval: 50 })
+    await session.post("Profiler.start")
+  }
   const start = performance.now()
   await runConcurrent(requests, concurrency, task)
   const elapsedMs = performance.now() - start
+  const wallUsPerRequest = (elapsedMs * 1000) / requests
+  if (alloc) {
+    const { profile } = (await session.post("HeapProfiler.stopSampling")) as unknown as {
+      profile: { head: HeapProfileNode }
+    }
+    const file = nodePath.join(os.tmpdir(), `llm-bench-${provider}-${mode}-${label}.heapprofile`)
+    fs.writeFileSync(file, JSON.stringify(profile))
+    return { ...summariseHeap(profile.head, requests), wallUsPerRequest, file }
+  }
   const { profile } = (await session.post("Profiler.stop")) as unknown as { profile: Profile }
   const file = nodePath.join(os.tmpdir(), `llm-bench-${provider}-${mode}-${label}.cpuprofile`)
   fs.writeFileSync(file, JSON.stringify(profile))
-  return { ...summarise(profile, requests), wallUsPerRequest: (elapsedMs * 1000) / requests, file }
+  return { ...summarise(profile, requests), wallUsPerRequest, file }
 }
 
 const collectors: Array<{ stop: () => void }> = []
@@ -104,7 +151,7 @@ const main = async () => {
   const logDir = fs.mkdtempSync(nodePath.join(os.tmpdir(), "llm-orchestrator-profile-"))
   const session = new Session()
   session.connect()
-  await session.post("Profiler.enable")
+  await session.post(alloc ? "HeapProfiler.enable" : "Profiler.enable")
   try {
     const disposers: Array<() => Promise<void>> = []
     const make = async (name: ArmName): Promise<Arm> => {
@@ -121,15 +168,20 @@ const main = async () => {
     for (const dispose of disposers) await dispose()
     const print = (title: string, map: Map<string, number>, limit: number) => {
       console.log(title)
-      for (const [key, us] of [...map].slice(0, limit)) console.log(`  ${us.toFixed(2).padStart(8)} us  ${key}`)
+      for (const [key, amount] of [...map].slice(0, limit))
+        console.log(`  ${amount.toFixed(alloc ? 0 : 2).padStart(8)} ${unit}  ${key}`)
     }
-    console.log(`${provider} ${mode}, ${requests} requests, self time per request (sampling profiler, 50 us)`)
+    console.log(
+      alloc
+        ? `${provider} ${mode}, ${requests} requests, bytes allocated per request (sampling heap profiler, 512 B)`
+        : `${provider} ${mode}, ${requests} requests, self time per request (sampling profiler, 50 us)`
+    )
     console.log(
       `wall per request: ${baseline} ${raw.wallUsPerRequest.toFixed(0)} us, ${subject} ${ours.wallUsPerRequest.toFixed(0)} us`
     )
     const total = (map: Map<string, number>) => [...map.values()].reduce((a, b) => a + b, 0)
     console.log(
-      `CPU sampled per request: ${baseline} ${total(raw.owners).toFixed(0)} us, ${subject} ${total(ours.owners).toFixed(0)} us`
+      `${alloc ? "allocated" : "CPU sampled"} per request: ${baseline} ${total(raw.owners).toFixed(0)} ${unit}, ${subject} ${total(ours.owners).toFixed(0)} ${unit}`
     )
     const delta = new Map<string, number>()
     for (const key of new Set([...raw.owners.keys(), ...ours.owners.keys()]))
