@@ -54,6 +54,7 @@ const orchestrator = (
     readonly validate?: boolean
     readonly retry?: { readonly maxAttempts: number; readonly initialDelayMs: number; readonly maxDelayMs: number }
     readonly telemetry?: { readonly tracer: Tracer.Tracer; readonly metricRegistry: Metric.MetricRegistry }
+    readonly fallbackModels?: ReadonlyArray<string>
   } = {}
 ) => {
   const instance = options.instance ?? "openai"
@@ -67,7 +68,12 @@ const orchestrator = (
   return LLMOrchestrator.layer({
     activeProvider: instance,
     activeModel: "a",
-    providers: { [instance]: { layer: provider.layer } },
+    providers: {
+      [instance]: {
+        layer: provider.layer,
+        ...(options.fallbackModels === undefined ? {} : { fallbackModels: options.fallbackModels })
+      }
+    },
     retry: options.retry ?? { maxAttempts: 1 },
     ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
     ...(options.validate ? { discovery: { validate: true } } : {}),
@@ -246,5 +252,15 @@ describe("the request deadline handed to provider calls", () => {
           }))
         expect(counted).toEqual([expect.objectContaining({ outcome: "error", "error.type": "TimeoutError", count: 1 })])
       })
+  )
+
+  it.live("a call the deadline cut is not followed by the next model, even one that would answer", () =>
+    Effect.gen(function* () {
+      const provider = recordingProvider({ honorsDeadline: true, steps: ["hang", "answer"] })
+      const error = yield* Effect.flip(send(orchestrator(provider, { requestTimeoutMs: 200, fallbackModels: ["b"] })))
+      expect(error).toMatchObject({ _tag: "TimeoutError", timeoutMs: 200 })
+      // Model "b" was never called.
+      expect(provider.deadlines).toHaveLength(1)
+    })
   )
 })
