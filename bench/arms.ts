@@ -19,6 +19,7 @@ import {
   type WiringOptions
 } from "llm-orchestrator"
 import OpenAI from "openai"
+import { sdkFetch } from "../packages/providers/src/kit/transport.ts"
 import { benchModels, benchToolName, type SimulatorUrls, streamChunks } from "./simulator-server.ts"
 
 export type BenchProvider = "openai" | "anthropic"
@@ -97,15 +98,21 @@ const parseCalls = (calls: Iterable<RawCall>): number => {
  * `withSignal`: pass a fresh AbortSignal on every call, as any caller that wants to cancel must (the
  * SDKs then link it to their own controller, which has a cost of its own).
  */
+/**
+ * The raw SDK as an application makes it (its default transport, the global `fetch`), or with
+ * `transport: "ours"` on the transport our adapters hand it (providers/src/kit/transport.ts): what our
+ * layer costs by itself, apart from the transport.
+ */
 export const rawArm = (
   provider: BenchProvider,
   urls: SimulatorUrls,
-  options: { withSignal?: boolean; model?: string } = {}
+  options: { withSignal?: boolean; model?: string; transport?: "fetch" | "ours" } = {}
 ): Arm => {
   const requestOptions = () => (options.withSignal ? { signal: new AbortController().signal } : undefined)
   const model = options.model ?? benchModels[provider].active
+  const transport = options.transport === "ours" ? { fetch: sdkFetch } : {}
   if (provider === "openai") {
-    const client = new OpenAI({ apiKey: apiKeys.openai, baseURL: `${urls.openai}/v1`, maxRetries: 0 })
+    const client = new OpenAI({ apiKey: apiKeys.openai, baseURL: `${urls.openai}/v1`, maxRetries: 0, ...transport })
     // The same body the orchestrator's adapter sends (chatBody in providers/src/openai/openai.ts).
     const body = {
       model,
@@ -176,7 +183,7 @@ export const rawArm = (
       }
     }
   }
-  const client = new Anthropic({ apiKey: apiKeys.anthropic, baseURL: urls.anthropic, maxRetries: 0 })
+  const client = new Anthropic({ apiKey: apiKeys.anthropic, baseURL: urls.anthropic, maxRetries: 0, ...transport })
   // The same body as toParams in providers/src/anthropic/anthropic.ts.
   const body = { model, max_tokens: maxTokens, messages: [{ role: "user" as const, content: user }], system }
   // With the tool, as toolOf in providers/src/anthropic/mapping.ts writes it (after system, as toParams orders it).

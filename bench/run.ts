@@ -378,10 +378,23 @@ const main = async () => {
         const toolStream = await streaming(raw, orch, "toolStream")
         log(`${provider}: failover`)
         const fail = await failover(raw, orch, failing)
+        // Our layer alone: the orchestrator against the raw SDK given the same transport as our adapters.
+        log(`${provider}: our layer alone (the raw SDK on our transport): sequential, 64 concurrent, streams`)
+        const rawOnOurs = rawArm(provider, urls, { transport: "ours" })
+        await runConcurrent(plan.warmup, 8, rawOnOurs.plain)
+        for (let i = 0; i < plan.stream.warmup; i++) await rawOnOurs.stream()
+        const layer = {
+          sequential: await sequential(rawOnOurs, orch),
+          concurrent_64: await concurrent(rawOnOurs, orch),
+          stream: await streaming(rawOnOurs, orch, "stream")
+        }
         details[provider] = {
           sequential: seq,
           concurrent_64: c64,
           stream,
+          layer_sequential: layer.sequential,
+          layer_concurrent_64: layer.concurrent_64,
+          layer_stream: layer.stream,
           // chunk_overhead_us here is per arguments delta; the requirement: no more than the text stream's per chunk.
           tool_stream: {
             ...toolStream,
@@ -429,6 +442,10 @@ const main = async () => {
     tool_stream_delta_overhead_us: worstHigh("tool_stream", "chunk_overhead_us"),
     tool_stream_first_delta_overhead_us: worstHigh("tool_stream", "ttft_overhead_us"),
     failover_extra_ms: worstHigh("failover", "failover_extra_ms"),
+    layer_overhead_us_p50: worstHigh("layer_sequential", "overhead_us_p50"),
+    layer_throughput_ratio_c64: worstLow("layer_concurrent_64", "throughput_ratio"),
+    layer_ttft_overhead_us: worstHigh("layer_stream", "ttft_overhead_us"),
+    layer_stream_chunk_overhead_us: worstHigh("layer_stream", "chunk_overhead_us"),
     heap_growth_mb_100k: heapGrowth,
     heap_kb_per_request_c64: inFlight!.c64.orch_kb_per_request!,
     heap_kb_per_request_c1000: inFlight!.c1000.orch_kb_per_request!,
@@ -505,6 +522,10 @@ const printTable = (summary: Record<string, unknown> & { heap: Record<string, un
   add("orchestrator failover 503 -> 2nd (ms)", "failover", "orch_failover_ms", 3, "")
   add("failover extra vs raw direct (ms)", "failover", "failover_extra_ms", 3, "")
   add("failover extra vs orchestrator direct (ms)", "failover", "failover_extra_vs_orch_direct_ms", 3, "")
+  add("layer alone (raw SDK on our transport), p50 (us)", "layer_sequential", "overhead_us_p50", 1, "")
+  add("layer alone: throughput ratio at 64 concurrent", "layer_concurrent_64", "throughput_ratio", 3, "")
+  add("layer alone: TTFT overhead (us)", "layer_stream", "ttft_overhead_us", 1, "")
+  add("layer alone: per-chunk overhead (us)", "layer_stream", "chunk_overhead_us", 2, "")
   const heapInfo = summary.heap
   lines.push("")
   lines.push(

@@ -63,6 +63,7 @@ import {
   redactor,
   retryAfterMsFromHeaders,
   type StreamDecoder,
+  sdkFetch,
   sdkTimeoutMs,
   streamCut,
   streamSdk,
@@ -416,7 +417,8 @@ const make = (options: AnthropicOptions) =>
       // Always explicit, so the SDK's non-streaming guard never fires (see the module comment).
       timeout: sdkTimeoutMs(timeouts.timeoutMs),
       // Every failure reaches the caller as a typed error; ANTHROPIC_LOG still turns SDK logging on.
-      ...(process.env.ANTHROPIC_LOG ? {} : { logLevel: "off" as const })
+      ...(process.env.ANTHROPIC_LOG ? {} : { logLevel: "off" as const }),
+      fetch: sdkFetch
     })
     const context = (model: string, deadline?: CallDeadline): CallContext => ({
       provider,

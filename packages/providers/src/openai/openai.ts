@@ -31,6 +31,7 @@ import {
   reasoningFields,
   redactor,
   type StreamDecoder,
+  sdkFetch,
   sdkTimeoutMs,
   streamCut,
   streamSdk,
@@ -106,7 +107,7 @@ const abortableBy = (signal: AbortSignal) => ({ fetchOptions: { [callSignal]: si
 
 const linkedFetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
   const signal = (init as { [callSignal]?: AbortSignal } | undefined)?.[callSignal]
-  if (init === undefined || signal === undefined) return globalThis.fetch(input, init)
+  if (init === undefined || signal === undefined) return sdkFetch(input, init)
   const controller = new AbortController()
   const abort = () => controller.abort()
   const sdkSignal = init.signal
@@ -114,7 +115,7 @@ const linkedFetch = (input: string | URL | Request, init?: RequestInit): Promise
   signal.addEventListener("abort", abort, { once: true })
   sdkSignal?.addEventListener("abort", abort, { once: true })
   const { [callSignal]: _, ...rest } = init as RequestInit & { [callSignal]?: AbortSignal }
-  return globalThis.fetch(input, { ...rest, signal: controller.signal })
+  return sdkFetch(input, { ...rest, signal: controller.signal })
 }
 
 // ---- The layer --------------------------------------------------------------------------------------

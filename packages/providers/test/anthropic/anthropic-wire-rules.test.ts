@@ -346,10 +346,10 @@ describe("what the adapter sends and keeps", () => {
         const closed = yield* Effect.scoped(Effect.map(anthropicSimulator(), (sim) => sim.url))
         const refused = yield* providerAt(closed)
         const error = yield* Effect.flip(refused.generate(hello, model))
-        // The cause's message (what fetch said), not the SDK's generic "Connection error.".
+        // The cause's message (the system error, with the address), not the SDK's generic "Connection error.".
         expect([error._tag, error.message]).toEqual([
           "NetworkError",
-          `${where}: connection failed (ECONNREFUSED): fetch failed`
+          `${where}: connection failed (ECONNREFUSED): connect ECONNREFUSED ${new URL(closed).host}`
         ])
         const sim = yield* anthropicSimulator()
         const cut = shortStream(model, "end_turn").replace(/event: message_stop[\s\S]*$/, "")

@@ -191,7 +191,7 @@ describe("HTTP errors the SDK reads without OpenAI's JSON", () => {
       const error = yield* Effect.flip(provider.generate(hello, model))
       expect(errorFields(error)).toEqual({
         tag: "NetworkError",
-        message: `${where}: connection failed (ECONNREFUSED): fetch failed`,
+        message: `${where}: connection failed (ECONNREFUSED): connect ECONNREFUSED ${new URL(closed).host}`,
         status: undefined,
         requestId: undefined
       })

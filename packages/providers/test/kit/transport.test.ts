@@ -1,0 +1,204 @@
+/**
+ * The transport the OpenAI and Anthropic SDKs are given (kit/transport.ts): through the real SDKs
+ * against the simulators, which call it carries and which it leaves to `fetch` (`fetch` sends
+ * `sec-fetch-mode`, undici's `request` does not), and, against a plain HTTP server, what it does with
+ * answers the simulators never give (compressed bodies, bodiless statuses, repeated headers).
+ */
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
+import * as zlib from "node:zlib"
+import { describe, expect, it } from "@effect/vitest"
+import { type ChatRequest, LLMProvider } from "@llm-orchestrator/core"
+import { anthropicSimulator, openaiSimulator } from "@llm-orchestrator/testing"
+import { Effect, Redacted } from "effect"
+import { afterAll, beforeAll } from "vitest"
+import { AnthropicProvider } from "../../src/anthropic/anthropic.ts"
+import { sdkFetch } from "../../src/kit/transport.ts"
+import { OpenAIProvider } from "../../src/openai/openai.ts"
+
+const hello: ChatRequest = { messages: [{ role: "user", content: "Hello" }] }
+
+const openaiAt = (url: string) =>
+  Effect.provide(
+    Effect.service(LLMProvider),
+    OpenAIProvider.layer({ apiKey: Redacted.make("sk-transport-0123456789"), baseUrl: `${url}/v1` })
+  )
+const anthropicAt = (url: string) =>
+  Effect.provide(
+    Effect.service(LLMProvider),
+    AnthropicProvider.layer({ apiKey: Redacted.make("sk-ant-transport-0123456789"), baseUrl: url })
+  )
+
+describe("the SDKs' transport, through the real SDKs", () => {
+  it.live("OpenAI and Anthropic calls go over undici's request, not fetch", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const openai = yield* openaiSimulator()
+        openai.script({ kind: "text", text: "from openai" })
+        const anthropic = yield* anthropicSimulator()
+        anthropic.script({ kind: "text", text: "from anthropic" })
+        const answers = [
+          (yield* (yield* openaiAt(openai.url)).generate(hello, "gpt-4o-mini")).content,
+          (yield* (yield* anthropicAt(anthropic.url)).generate(hello, "claude-sonnet-4-6")).content
+        ]
+        expect(answers).toEqual(["from openai", "from anthropic"])
+        const seen = [openai.requests.at(-1)!.headers, anthropic.requests.at(-1)!.headers]
+        expect(seen.map((headers) => headers["sec-fetch-mode"])).toEqual([undefined, undefined])
+        // The SDK's own headers arrive as it set them.
+        expect(seen[0]!.authorization).toBe("Bearer sk-transport-0123456789")
+        expect(seen[1]!.authorization).toBe("Bearer sk-ant-transport-0123456789")
+      })
+    )
+  )
+
+  it.live("a globalThis.fetch replaced after load (a mock, a wrapper) carries the calls instead", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const sim = yield* openaiSimulator()
+        sim.script({ kind: "text", text: "through the wrapper" })
+        const provider = yield* openaiAt(sim.url)
+        const original = globalThis.fetch
+        const seen: Array<string> = []
+        yield* Effect.acquireRelease(
+          Effect.sync(() => {
+            globalThis.fetch = (input, init) => {
+              seen.push(String(input))
+              return original(input, init)
+            }
+          }),
+          () => Effect.sync(() => (globalThis.fetch = original))
+        )
+        const answer = yield* provider.generate(hello, "gpt-4o-mini")
+        expect(answer.content).toBe("through the wrapper")
+        expect(seen).toEqual([`${sim.url}/v1/chat/completions`])
+        expect(sim.requests.at(-1)!.headers["sec-fetch-mode"]).toBe("cors")
+      })
+    )
+  )
+})
+
+/** A plain HTTP server whose handler the test sets; it answers what the simulators never do. */
+let handler: http.RequestListener = (_request, response) => response.end()
+let base = ""
+const server = http.createServer((request, response) => handler(request, response))
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+})
+afterAll(() => {
+  server.closeAllConnections()
+  return new Promise<void>((resolve) => server.close(() => resolve()))
+})
+
+/** What the server received: method, headers, body, read in full. */
+const received = () => {
+  const calls: Array<{ method: string; headers: http.IncomingHttpHeaders; body: string }> = []
+  handler = (request, response) => {
+    let body = ""
+    request.on("data", (chunk) => (body += chunk))
+    request.on("end", () => {
+      calls.push({ method: request.method!, headers: request.headers, body })
+      response.end("ok")
+    })
+  }
+  return calls
+}
+
+describe("the SDKs' transport, against a plain server", () => {
+  it("decodes gzip, x-gzip, deflate and br bodies; passes other codings through", async () => {
+    const text = "a compressed answer ".repeat(50)
+    const encoders: Record<string, (input: string) => Buffer> = {
+      gzip: (input) => zlib.gzipSync(input),
+      "x-gzip": (input) => zlib.gzipSync(input),
+      deflate: (input) => zlib.deflateSync(input),
+      br: (input) => zlib.brotliCompressSync(input),
+      identity: (input) => Buffer.from(input)
+    }
+    const bodies: Record<string, string> = {}
+    for (const coding of Object.keys(encoders)) {
+      handler = (_request, response) => {
+        response.writeHead(200, { "content-encoding": coding.toUpperCase() })
+        response.end(encoders[coding]!(text))
+      }
+      bodies[coding] = await (await sdkFetch(`${base}/`)).text()
+    }
+    expect(bodies).toEqual({ gzip: text, "x-gzip": text, deflate: text, br: text, identity: text })
+  })
+
+  it("a body that fails to decode errors the read, not the process", async () => {
+    handler = (_request, response) => {
+      response.writeHead(200, { "content-encoding": "gzip" })
+      response.end("not gzip at all")
+    }
+    const response = await sdkFetch(`${base}/`)
+    await expect(response.text()).rejects.toThrow()
+  })
+
+  it("bodiless statuses answer with no body; repeated headers stay apart", async () => {
+    handler = (_request, response) => {
+      response.writeHead(204, [
+        ["set-cookie", "a=1"],
+        ["set-cookie", "b=2"],
+        ["x-one", "1"]
+      ])
+      response.end()
+    }
+    const response = await sdkFetch(`${base}/`, { method: "DELETE" })
+    expect([response.status, response.body, response.headers.getSetCookie(), response.headers.get("x-one")]).toEqual([
+      204,
+      null,
+      ["a=1", "b=2"],
+      "1"
+    ])
+  })
+
+  it("sends the method, every header form and a text or bytes body; GET when none is named", async () => {
+    const calls = received()
+    await sdkFetch(new URL(`${base}/a`), { method: "POST", headers: new Headers({ "X-A": "1" }), body: "text" })
+    await sdkFetch(`${base}/b`, { method: "PUT", headers: [["x-b", "2"]], body: new TextEncoder().encode("bytes") })
+    await sdkFetch(`${base}/c`, { headers: { "x-c": "3" } })
+    await sdkFetch(`${base}/d`)
+    expect(calls.map((call) => [call.method, call.body])).toEqual([
+      ["POST", "text"],
+      ["PUT", "bytes"],
+      ["GET", ""],
+      ["GET", ""]
+    ])
+    expect(calls.map((call) => call.headers["x-a"] ?? call.headers["x-b"] ?? call.headers["x-c"] ?? "none")).toEqual([
+      "1",
+      "2",
+      "3",
+      "none"
+    ])
+    expect(calls.map((call) => call.headers["sec-fetch-mode"])).toEqual([undefined, undefined, undefined, undefined])
+  })
+
+  it("leaves to fetch what it does not carry: a Request object, form data, a stream body", async () => {
+    const calls = received()
+    await sdkFetch(new Request(`${base}/request`, { method: "POST", body: "in a Request" }))
+    const form = new FormData()
+    form.set("field", "value")
+    await sdkFetch(`${base}/form`, { method: "POST", body: form })
+    const stream = new ReadableStream({
+      start: (controller) => {
+        controller.enqueue(new TextEncoder().encode("streamed"))
+        controller.close()
+      }
+    })
+    await sdkFetch(`${base}/stream`, { method: "POST", body: stream, duplex: "half" } as RequestInit)
+    expect(calls.map((call) => call.headers["sec-fetch-mode"])).toEqual(["cors", "cors", "cors"])
+    expect([calls[0]!.body, calls[1]!.body.includes('name="field"'), calls[2]!.body]).toEqual([
+      "in a Request",
+      true,
+      "streamed"
+    ])
+  })
+
+  it("an aborted signal rejects with an AbortError, as fetch does", async () => {
+    handler = () => {} // never answers
+    const controller = new AbortController()
+    const pending = sdkFetch(`${base}/`, { signal: controller.signal })
+    controller.abort()
+    await expect(pending).rejects.toMatchObject({ name: "AbortError" })
+  })
+})
