@@ -5,7 +5,7 @@
 import type { Model } from "@google/genai"
 import { ConfigError, LLMProvider, type ModelInfo } from "@llm-orchestrator/core"
 import { Config, Effect, Layer, Redacted } from "effect"
-import { layerFromEnv, loadSdk, optionalEnv, redactor, unsafeHeaderValues } from "../kit/index.ts"
+import { layerFromEnv, loadSdk, optionalEnv, redactor, sdkFetch, unsafeHeaderValues } from "../kit/index.ts"
 import { makeGoogleProvider } from "./google.ts"
 import { checkGeminiModelId } from "./model-ids.ts"
 
@@ -47,7 +47,7 @@ const layer = (options: GeminiOptions): Layer.Layer<LLMProvider, ConfigError> =>
       const { GoogleGenAI } = yield* loadSdk("providers.gemini", "@google/genai", () => import("@google/genai"))
       const client = new GoogleGenAI({
         apiKey,
-        ...(options.baseUrl !== undefined ? { httpOptions: { baseUrl: options.baseUrl } } : {})
+        httpOptions: { fetch: sdkFetch, ...(options.baseUrl !== undefined ? { baseUrl: options.baseUrl } : {}) }
       })
       return LLMProvider.of(
         makeGoogleProvider({

@@ -8,7 +8,7 @@ import type { Model } from "@google/genai"
 import { ConfigError, LLMProvider, type ModelInfo } from "@llm-orchestrator/core"
 import { Config, Effect, Layer, Redacted } from "effect"
 import type { GoogleAuthOptions } from "google-auth-library"
-import { layerFromEnv, loadSdk, optionalEnv, redactor, unsafeHeaderValues } from "../kit/index.ts"
+import { layerFromEnv, loadSdk, optionalEnv, redactor, sdkFetch, unsafeHeaderValues } from "../kit/index.ts"
 import { makeGoogleProvider } from "./google.ts"
 import { checkVertexModelId } from "./model-ids.ts"
 
@@ -84,7 +84,7 @@ const layer = (options: VertexOptions): Layer.Layer<LLMProvider, ConfigError> =>
             // Express mode uses the project-less paths; a project with an API key stays project-scoped.
             ...(options.project !== undefined ? { project: options.project, location } : {}),
             ...(apiKey !== undefined ? { apiKey } : { googleAuthOptions }),
-            ...(options.baseUrl !== undefined ? { httpOptions: { baseUrl: options.baseUrl } } : {})
+            httpOptions: { fetch: sdkFetch, ...(options.baseUrl !== undefined ? { baseUrl: options.baseUrl } : {}) }
           }),
         catch: (error) =>
           ConfigError.fromProblems([

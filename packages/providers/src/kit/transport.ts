@@ -1,6 +1,6 @@
 /**
- * The HTTP transport for the SDKs that take a `fetch` function (OpenAI, Anthropic): undici's
- * `request` under a fetch-shaped function.
+ * The HTTP transport for the SDKs that take a `fetch` function (OpenAI, Anthropic, and `@google/genai`
+ * for Gemini and Vertex): undici's `request` under a fetch-shaped function.
  *
  * Node's global `fetch` is undici too, but its WHATWG layer (Request and Headers objects, their
  * validation, the fetch algorithm's steps) costs far more CPU per call than anything else on the
@@ -14,13 +14,16 @@
  *   the replacement is called, so mocks and wrappers keep working;
  * - a request this transport does not carry: a `Request` object as input, or a body other than text
  *   or bytes (form data, a stream).
- * Proxies set with undici's `setGlobalDispatcher` apply to both (they share the global dispatcher).
+ * Proxies (undici's `setGlobalDispatcher`, Node's `NODE_USE_ENV_PROXY`) apply to both: they share the
+ * global dispatcher. Its time limits do not: undici's default 300 s for the headers and between body
+ * chunks would cut a long answer before the library's own timeouts (README "Guarantees: timeouts"),
+ * which bound every call, so each request turns them off.
  * Not done here, as no provider API needs it: following redirects (a 3xx answer reaches the SDK as
  * an error status).
  */
 import { pipeline, Readable } from "node:stream"
 import * as zlib from "node:zlib"
-import { request } from "undici"
+import { type Dispatcher, request } from "undici"
 
 const fetchAtLoad = globalThis.fetch
 
@@ -47,6 +50,13 @@ const responseHeaders = (raw: Record<string, string | Array<string> | undefined>
   }
   return pairs
 }
+
+/** Status, reason phrase (some SDKs quote it in their errors) and headers of an answer. */
+const answered = (answer: Dispatcher.ResponseData): ResponseInit => ({
+  status: answer.statusCode,
+  statusText: answer.statusText,
+  headers: responseHeaders(answer.headers)
+})
 
 /** Statuses whose `Response` must have no body (the constructor throws otherwise). */
 const bodiless = new Set([101, 103, 204, 205, 304])
@@ -76,12 +86,14 @@ export const sdkFetch = async (input: FetchInput, init?: RequestInit): Promise<R
     method: (init?.method ?? "GET") as "GET",
     headers: headerRecord(init?.headers),
     body: (init?.body ?? null) as string | Uint8Array | null,
-    signal: init?.signal ?? null
+    signal: init?.signal ?? null,
+    headersTimeout: 0,
+    bodyTimeout: 0
   })
   if (bodiless.has(answer.statusCode)) {
     answer.body.resume()
-    return new Response(null, { status: answer.statusCode, headers: responseHeaders(answer.headers) })
+    return new Response(null, answered(answer))
   }
   const body = Readable.toWeb(decoded(answer.body, answer.headers["content-encoding"])) as ReadableStream<Uint8Array>
-  return new Response(body, { status: answer.statusCode, headers: responseHeaders(answer.headers) })
+  return new Response(body, answered(answer))
 }

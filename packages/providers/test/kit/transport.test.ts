@@ -9,44 +9,60 @@ import type { AddressInfo } from "node:net"
 import * as zlib from "node:zlib"
 import { describe, expect, it } from "@effect/vitest"
 import { type ChatRequest, LLMProvider } from "@llm-orchestrator/core"
-import { anthropicSimulator, openaiSimulator } from "@llm-orchestrator/testing"
-import { Effect, Redacted } from "effect"
+import { anthropicSimulator, geminiSimulator, openaiSimulator, vertexSimulator } from "@llm-orchestrator/testing"
+import { Effect, type Layer, Redacted } from "effect"
+import { Agent, getGlobalDispatcher, request, setGlobalDispatcher } from "undici"
 import { afterAll, beforeAll } from "vitest"
 import { AnthropicProvider } from "../../src/anthropic/anthropic.ts"
+import { GeminiProvider } from "../../src/google/gemini.ts"
+import { VertexProvider } from "../../src/google/vertex.ts"
 import { sdkFetch } from "../../src/kit/transport.ts"
 import { OpenAIProvider } from "../../src/openai/openai.ts"
 
 const hello: ChatRequest = { messages: [{ role: "user", content: "Hello" }] }
 
+const providerOf = <E>(layer: Layer.Layer<LLMProvider, E>) => Effect.provide(Effect.service(LLMProvider), layer)
 const openaiAt = (url: string) =>
-  Effect.provide(
-    Effect.service(LLMProvider),
-    OpenAIProvider.layer({ apiKey: Redacted.make("sk-transport-0123456789"), baseUrl: `${url}/v1` })
-  )
+  providerOf(OpenAIProvider.layer({ apiKey: Redacted.make("sk-transport-0123456789"), baseUrl: `${url}/v1` }))
 const anthropicAt = (url: string) =>
-  Effect.provide(
-    Effect.service(LLMProvider),
-    AnthropicProvider.layer({ apiKey: Redacted.make("sk-ant-transport-0123456789"), baseUrl: url })
-  )
+  providerOf(AnthropicProvider.layer({ apiKey: Redacted.make("sk-ant-transport-0123456789"), baseUrl: url }))
 
 describe("the SDKs' transport, through the real SDKs", () => {
-  it.live("OpenAI and Anthropic calls go over undici's request, not fetch", () =>
+  it.live("OpenAI, Anthropic, Gemini and Vertex calls go over undici's request, not fetch", () =>
     Effect.scoped(
       Effect.gen(function* () {
         const openai = yield* openaiSimulator()
-        openai.script({ kind: "text", text: "from openai" })
         const anthropic = yield* anthropicSimulator()
-        anthropic.script({ kind: "text", text: "from anthropic" })
-        const answers = [
-          (yield* (yield* openaiAt(openai.url)).generate(hello, "gpt-4o-mini")).content,
-          (yield* (yield* anthropicAt(anthropic.url)).generate(hello, "claude-sonnet-4-6")).content
+        const gemini = yield* geminiSimulator()
+        const vertex = yield* vertexSimulator()
+        const sims = [openai, anthropic, gemini, vertex]
+        for (const sim of sims) sim.script({ kind: "text", text: "answered" })
+        const providers = [
+          yield* openaiAt(openai.url),
+          yield* anthropicAt(anthropic.url),
+          yield* providerOf(GeminiProvider.layer({ apiKey: Redacted.make("AIzaSy-transport"), baseUrl: gemini.url })),
+          yield* providerOf(
+            VertexProvider.layer({
+              apiKey: Redacted.make("AIzaSy-transport"),
+              project: "p",
+              location: "us-central1",
+              baseUrl: vertex.url
+            })
+          )
         ]
-        expect(answers).toEqual(["from openai", "from anthropic"])
-        const seen = [openai.requests.at(-1)!.headers, anthropic.requests.at(-1)!.headers]
-        expect(seen.map((headers) => headers["sec-fetch-mode"])).toEqual([undefined, undefined])
+        const models = ["gpt-4o-mini", "claude-sonnet-4-6", "gemini-2.5-flash", "gemini-2.5-flash"]
+        const answers: Array<string> = []
+        for (const [i, provider] of providers.entries())
+          answers.push((yield* provider.generate(hello, models[i]!)).content)
+        expect(answers).toEqual(["answered", "answered", "answered", "answered"])
+        const seen = sims.map((sim) => sim.requests.at(-1)!.headers)
+        expect(seen.map((headers) => headers["sec-fetch-mode"])).toEqual([undefined, undefined, undefined, undefined])
         // The SDK's own headers arrive as it set them.
-        expect(seen[0]!.authorization).toBe("Bearer sk-transport-0123456789")
-        expect(seen[1]!.authorization).toBe("Bearer sk-ant-transport-0123456789")
+        expect([seen[0]!.authorization, seen[1]!.authorization, seen[2]!["x-goog-api-key"]]).toEqual([
+          "Bearer sk-transport-0123456789",
+          "Bearer sk-ant-transport-0123456789",
+          "AIzaSy-transport"
+        ])
       })
     )
   )
@@ -192,6 +208,42 @@ describe("the SDKs' transport, against a plain server", () => {
       true,
       "streamed"
     ])
+  })
+
+  it("the global dispatcher's time limits do not cut a slow answer: the library's own timeouts bound calls", async () => {
+    const previous = getGlobalDispatcher()
+    setGlobalDispatcher(new Agent({ headersTimeout: 100, bodyTimeout: 100 }))
+    try {
+      handler = (request, response) => {
+        // /headers: the headers come late; /body: the body stalls after its first part.
+        const late = request.url === "/headers"
+        if (!late) response.writeHead(200).write("slow ")
+        // undici checks its limits on a coarse timer (about a second): the answer waits well past that.
+        setTimeout(() => (late ? response.writeHead(200).end("slow answer") : response.end("answer")), 2_000)
+      }
+      const read = async (path: string) => (await sdkFetch(`${base}${path}`)).text()
+      const [ours, plainHeaders, plainBody] = await Promise.all([
+        Promise.all([read("/headers"), read("/body")]),
+        // The same dispatcher cuts a plain undici request: the limits this transport turns off.
+        request(`${base}/headers`).then(
+          () => "not cut",
+          (error) => error.code
+        ),
+        request(`${base}/body`)
+          .then((answer) => answer.body.text())
+          .then(
+            () => "not cut",
+            (error) => error.code
+          )
+      ])
+      expect([ours, plainHeaders, plainBody]).toEqual([
+        ["slow answer", "slow answer"],
+        "UND_ERR_HEADERS_TIMEOUT",
+        "UND_ERR_BODY_TIMEOUT"
+      ])
+    } finally {
+      setGlobalDispatcher(previous)
+    }
   })
 
   it("an aborted signal rejects with an AbortError, as fetch does", async () => {
