@@ -4,6 +4,7 @@
  * `sec-fetch-mode`, undici's `request` does not), and, against a plain HTTP server, what it does with
  * answers the simulators never give (compressed bodies, bodiless statuses, repeated headers).
  */
+import { execFile } from "node:child_process"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as zlib from "node:zlib"
@@ -244,6 +245,28 @@ describe("the SDKs' transport, against a plain server", () => {
     } finally {
       setGlobalDispatcher(previous)
     }
+  })
+
+  it("the application's fetch keeps Node's own dispatcher: undici loads after it, and shares it", async () => {
+    // A fresh process: which dispatcher is global depends on what loaded first.
+    const script = `
+      const { sdkFetch } = await import(${JSON.stringify(new URL("../../src/kit/transport.ts", import.meta.url).href)})
+      const answer = await sdkFetch(${JSON.stringify(`${base}/`)})
+      await answer.text()
+      const undici = await import("undici")
+      console.log(JSON.stringify({ status: answer.status, undicisOwn: undici.getGlobalDispatcher() instanceof undici.Agent }))
+    `
+    handler = (_request, response) => response.end("ok")
+    // Asynchronously: this process's server must answer the child.
+    const printed = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        ["--input-type=module", "-e", script],
+        { cwd: new URL("..", import.meta.url) },
+        (error, stdout) => (error ? reject(error) : resolve(stdout))
+      )
+    )
+    expect(JSON.parse(printed)).toEqual({ status: 200, undicisOwn: false })
   })
 
   it("an aborted signal rejects with an AbortError, as fetch does", async () => {
