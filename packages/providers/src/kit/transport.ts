@@ -67,8 +67,8 @@ const answered = (answer: Dispatcher.ResponseData): ResponseInit => ({
   headers: responseHeaders(answer.headers)
 })
 
-/** Statuses whose `Response` must have no body (the constructor throws otherwise). */
-const bodiless = new Set([101, 103, 204, 205, 304])
+/** Final statuses whose `Response` must have no body (the constructor throws otherwise). */
+const bodiless = new Set([204, 205, 304])
 
 /** A decoder per content coding `fetch` decodes. This transport asks for none, but a server may compress unasked. */
 const decoders: Record<string, () => NodeJS.ReadWriteStream> = {
