@@ -27,10 +27,11 @@ const provider = (args[0] ?? "openai") as BenchProvider
 const mode = (args[1] ?? "plain") as "plain" | "stream" | "c64"
 const requests = Number(args[2] ?? (mode === "stream" ? 500 : mode === "c64" ? 20_000 : 5_000))
 /**
- * `prometheus`: the orchestrator with telemetry on, metrics only; `otlp`: spans and metrics exported by
+ * `raw-ours`: the raw SDK on the transport our adapters give it (providers/src/kit/transport.ts), to
+ * see our layer apart from the transport; `prometheus`: the orchestrator with telemetry on, metrics only; `otlp`: spans and metrics exported by
  * OTLP/HTTP to a collector stand-in (bench/collector.ts) every second.
  */
-type ArmName = "raw" | "adapter" | "orchestrator" | "prometheus" | "otlp"
+type ArmName = "raw" | "raw-ours" | "adapter" | "orchestrator" | "prometheus" | "otlp"
 const baseline = (args[3] ?? "raw") as ArmName
 const subject = (args[4] ?? "orchestrator") as ArmName
 const unit = alloc ? "B" : "us"
@@ -156,6 +157,7 @@ const main = async () => {
     const disposers: Array<() => Promise<void>> = []
     const make = async (name: ArmName): Promise<Arm> => {
       if (name === "raw") return rawArm(provider, urls)
+      if (name === "raw-ours") return rawArm(provider, urls, { transport: "ours" })
       const arm =
         name === "adapter"
           ? await adapterArm(provider, urls)

@@ -151,6 +151,54 @@ describe("the SDKs' transport, against a plain server", () => {
     await expect(response.text()).rejects.toThrow()
   })
 
+  it("a body the server wrote in many pieces is read as one chunk once it has arrived", async () => {
+    const pieces = Array.from({ length: 50 }, (_, i) => `data: {"n":${i}}\n\n`)
+    let written!: () => void
+    const allWritten = new Promise<void>((resolve) => (written = resolve))
+    handler = (_request, response) => {
+      response.writeHead(200, { "content-type": "text/event-stream" })
+      // One write per event-loop turn: each piece reaches the client as a read of its own.
+      const writeFrom = (i: number) => {
+        if (i === pieces.length) return response.end(written)
+        response.write(pieces[i])
+        setImmediate(() => writeFrom(i + 1))
+      }
+      writeFrom(0)
+    }
+    const response = await sdkFetch(`${base}/`)
+    await allWritten
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const chunks: Array<string> = []
+    const decoder = new TextDecoder()
+    for await (const chunk of response.body!) chunks.push(decoder.decode(chunk))
+    expect(chunks).toEqual([pieces.join("")])
+  })
+
+  it("a connection cut before the body is read errors the read, not the process", async () => {
+    handler = (_request, response) => {
+      response.writeHead(200)
+      response.write("the start of an answer", () => response.socket!.destroy())
+    }
+    const response = await sdkFetch(`${base}/`)
+    // The cut arrives while nobody reads: the read fails with it; thrown unhandled, it would fail this run.
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    await expect(response.text()).rejects.toThrow()
+  })
+
+  it("a body cancelled before its first read closes its connection", async () => {
+    let closed!: () => void
+    const connectionClosed = new Promise<string>((resolve) => (closed = () => resolve("closed")))
+    handler = (_request, response) => {
+      response.writeHead(200)
+      response.write("an answer that never ends")
+      response.on("close", closed)
+    }
+    const response = await sdkFetch(`${base}/`)
+    await response.body!.cancel()
+    const notClosed = new Promise<string>((resolve) => setTimeout(() => resolve("still open after 2 s"), 2_000))
+    expect(await Promise.race([connectionClosed, notClosed])).toBe("closed")
+  })
+
   it("bodiless statuses answer with no body; repeated headers stay apart", async () => {
     const answers: Array<unknown> = []
     for (const status of [204, 205, 304]) {
