@@ -50,7 +50,7 @@ const plan = quick
       warmup: 200,
       sequential: { rounds: 8, perRound: 80 },
       concurrent: { rounds: 4, perRound: 640, concurrency: 64 },
-      stream: { warmup: 20, rounds: 4, perRound: 10 },
+      stream: { warmup: 100, rounds: 8, perRound: 25 },
       failover: { rounds: 4, perRound: 15 },
       heap: { total: 10_000, baselineAt: 2_000, every: 1_000 }
     }

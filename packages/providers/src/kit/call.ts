@@ -207,12 +207,16 @@ export const streamSdk = <Chunk>(
 
 /**
  * The one timer of a stream: the per-attempt timeout (or the request's deadline, when sooner) from the
- * start until the first text, then the idle timeout, re-armed by each text (a `refresh`, no
- * allocation). When it fires the request is aborted and `fired` says which limit it was.
+ * start until the first text, then the idle timeout. Texts do not touch the idle timer, they only note
+ * their time: when it fires after a text, it is re-armed for what is left of the idle time after that
+ * text. Re-arming on every text (`refresh`) cost ~0.1 us per chunk in bursts, a clock read ~0.05 us
+ * (bench/). When it fires for good the request is aborted and `fired` says which limit it was.
  */
 class StreamTimer {
   private handle: ReturnType<typeof setTimeout> | undefined
   private idle = false
+  /** When the last text arrived (`performance.now()`, monotonic), once idle. */
+  private lastTextAt = 0
   private readonly ctx: CallContext
   private readonly controller: AbortController
   private readonly byDeadline: boolean
@@ -227,6 +231,10 @@ class StreamTimer {
   }
 
   private readonly expire = () => {
+    if (this.idle) {
+      const left = this.ctx.idleTimeoutMs! - (performance.now() - this.lastTextAt)
+      if (left > 0) return this.arm(left)
+    }
     this.fired = this.idle ? "idle" : this.byDeadline ? "deadline" : "start"
     this.controller.abort()
   }
@@ -236,13 +244,10 @@ class StreamTimer {
     this.handle.unref()
   }
 
-  /** Text arrived: the first switches to the idle timeout, every later one restarts it. */
+  /** Text arrived: the first switches to the idle timeout, every later one moves its end. */
   onText(): void {
-    // Stryker disable next-line ConditionalExpression,BlockStatement: equivalent, re-arming is what refresh does, with an allocation
-    if (this.idle) {
-      this.handle?.refresh()
-      return
-    }
+    this.lastTextAt = performance.now()
+    if (this.idle) return
     this.idle = true
     clearTimeout(this.handle)
     this.handle = undefined

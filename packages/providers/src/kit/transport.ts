@@ -104,12 +104,20 @@ const webBody = (body: Readable): ReadableStream<Uint8Array> => {
       },
       // Destroying the body ends its iterator too, and frees the connection.
       cancel: () => {
-        body.destroy()
+        body.destroy(readerCancelled)
       }
     },
     { highWaterMark: 0 }
   )
 }
+
+/**
+ * Why a body ends when its reader cancels it, made once: the OpenAI SDK cancels every stream's body
+ * after `[DONE]`, and a body destroyed without a reason makes a fresh error, stack trace and all
+ * (~90 us per stream, measured). Nobody reads it: the reader has gone.
+ */
+// Stryker disable next-line StringLiteral: equivalent, nobody reads the reason
+const readerCancelled = new Error("the reader cancelled the response body")
 
 const carries = (input: FetchInput, body: BodyInit | null | undefined): input is string | URL =>
   !(input instanceof Request) &&

@@ -161,6 +161,39 @@ describe("streamSdk", () => {
       })
     )
 
+    it.live("the idle timeout ends a stream its length after the last text, not after the first", () =>
+      Effect.gen(function* () {
+        // Two texts 10 ms apart, then silence until aborted: the idle timer armed at the first text
+        // fires after 400 ms, finds the second text 390 ms old, and waits the 10 ms left.
+        const open = async (signal: AbortSignal): Promise<AsyncIterable<string>> =>
+          (async function* () {
+            yield "first "
+            await new Promise((resolve) => setTimeout(resolve, 10))
+            yield "second "
+            await new Promise((_, reject) => signal.addEventListener("abort", () => reject(new Error("aborted"))))
+          })()
+        let lastTextAt = 0
+        const exit = yield* Effect.exit(
+          Stream.runForEach(
+            streamSdk({ ...ctx, timeoutMs: 5000, idleTimeoutMs: 400 }, open, mapError, decoder),
+            (event) =>
+              Effect.sync(() => {
+                if (event._tag === "TextDelta") lastTextAt = performance.now()
+              })
+          )
+        )
+        const quietMs = performance.now() - lastTextAt
+        expect(exit._tag).toBe("Failure")
+        expect(Cause.squash((exit as Exit.Failure<void, LLMError>).cause)).toMatchObject({
+          _tag: "TimeoutError",
+          timeoutMs: 400
+        })
+        expect(quietMs).toBeGreaterThanOrEqual(390)
+        // A timer re-armed for the whole idle time at its first firing would end it ~390 ms later.
+        expect(quietMs).toBeLessThan(650)
+      })
+    )
+
     it.live("empty deltas are no progress: before any text the attempt timeout ends the stream", () =>
       Effect.gen(function* () {
         const { exit, delivered, signal } = yield* run({ timeoutMs: 150, idleTimeoutMs: 150 }, Array(40).fill(""), 30)
