@@ -206,6 +206,16 @@ describe("streamSdk", () => {
       })
     )
 
+    it.live("before any text only the attempt timeout applies, however long the idle timeout", () =>
+      Effect.gen(function* () {
+        const { exit, delivered } = yield* run({ timeoutMs: 150, idleTimeoutMs: 3_600_000 }, Array(40).fill(""), 30)
+        expect(delivered).toEqual([])
+        const error = Cause.squash((exit as Exit.Failure<void, LLMError>).cause) as LLMError
+        expect(error).toMatchObject({ _tag: "TimeoutError", timeoutMs: 150 })
+        expect(error.message).toContain("sent no text within")
+      })
+    )
+
     it.live("empty deltas are no progress: after the first text the idle timeout ends the stream", () =>
       Effect.gen(function* () {
         const { exit, delivered } = yield* run(
