@@ -49,6 +49,7 @@ import {
 } from "@llm-orchestrator/core"
 import { Config, Effect, Layer, Redacted, Stream, type Types } from "effect"
 import {
+  abortableBy,
   anthropicThinking,
   type CallContext,
   callSdk,
@@ -435,9 +436,9 @@ const make = (options: AnthropicOptions) =>
       let requestId: string | undefined
       return streamSdk(
         ctx,
-        async (signal) => {
+        async (call) => {
           const { data, request_id } = await client.messages
-            .create({ ...params, stream: true }, { signal })
+            .create({ ...params, stream: true }, abortableBy(call))
             .withResponse()
           requestId = request_id ?? undefined
           return data
@@ -496,7 +497,7 @@ const make = (options: AnthropicOptions) =>
       const mapError = errorMapper(sdk, ctx, redact)
       // The SDK puts the request-id header on the parsed message as `_request_id`: no `withResponse()`
       // (a second promise chain over the same response) is needed for it.
-      return callSdk(ctx, (signal) => client.messages.create(params, { signal }), mapError).pipe(
+      return callSdk(ctx, (call) => client.messages.create(params, abortableBy(call)), mapError).pipe(
         Effect.flatMap((message: AnthropicSdk.Message & { _request_id?: string | null }) => {
           const request_id = message?._request_id
           const toolCalls = Array.isArray(message?.content) ? toolCallsOf(message.content) : []

@@ -219,7 +219,7 @@ const make = (options: BedrockOptions) =>
       if (input instanceof InvalidRequestError) return Effect.fail(input)
       return callSdk(
         ctx,
-        (signal) => runtime.send(new runtimeSdk.ConverseCommand(input), { abortSignal: signal }),
+        ({ signal }) => runtime.send(new runtimeSdk.ConverseCommand(input), { abortSignal: signal }),
         (error) => bedrockError(ctx, error, errorContext)
       ).pipe(
         Effect.flatMap((output) => {
@@ -260,7 +260,7 @@ const make = (options: BedrockOptions) =>
       let requestId: string | undefined
       return streamSdk<ConverseStreamOutput>(
         ctx,
-        async (signal) => {
+        async ({ signal }) => {
           const response = await runtime.send(new runtimeSdk.ConverseStreamCommand(input), {
             abortSignal: signal
           })

@@ -581,7 +581,7 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
     if (toolProblem !== undefined) return Effect.fail(unsupportedToolsError(ctx, toolProblem, toolHistoryFix))
     return callSdk(
       ctx,
-      (signal) => client.models.generateContent(toGoogleParams(request, model, signal, provider)),
+      ({ signal }) => client.models.generateContent(toGoogleParams(request, model, signal, provider)),
       googleError(ctx, redact)
     ).pipe(
       Effect.flatMap((response): Effect.Effect<ProviderResponse, LLMError> => {
@@ -626,7 +626,7 @@ export const makeGoogleProvider = (backend: GoogleBackend): LLMProviderShape => 
     if (toolProblem !== undefined) return Stream.fail(unsupportedToolsError(ctx, toolProblem, toolHistoryFix))
     return streamSdk(
       ctx,
-      (signal) => client.models.generateContentStream(toGoogleParams(request, model, signal, provider)),
+      ({ signal }) => client.models.generateContentStream(toGoogleParams(request, model, signal, provider)),
       googleError(ctx, redact),
       () => streamDecoder(ctx, provider)
     )

@@ -61,14 +61,15 @@ const timeoutError = (ctx: CallContext, what: string, idle = false): TimeoutErro
 }
 
 /**
- * Runs one SDK promise with an abort signal of its own: interrupting the fiber aborts it, and so does
+ * Runs one SDK promise with an abort controller of its own (`run` hands it to the SDK: its signal, or
+ * `abortableBy` for an SDK on our transport): interrupting the fiber aborts it, and so does
  * the per-attempt timeout or the request's deadline (a timer; every SDK here rejects at once when
  * aborted). One controller and at most one timer per call: no fiber race, and no second controller
  * linked to the fiber's.
  */
 export const callSdk = <A>(
   ctx: CallContext,
-  run: (signal: AbortSignal) => Promise<A>,
+  run: (call: AbortController) => Promise<A>,
   mapError: (error: unknown) => LLMError
 ): Effect.Effect<A, LLMError> =>
   Effect.callback<A, LLMError>((resume) => {
@@ -91,7 +92,7 @@ export const callSdk = <A>(
       }
     }
     try {
-      run(controller.signal).then(
+      run(controller).then(
         (value) => settle(() => Effect.succeed(value)),
         (error) =>
           settle(() =>
@@ -165,7 +166,7 @@ export const streamEndedError = (ctx: CallContext, before: string, requestId?: s
  */
 export const streamSdk = <Chunk>(
   ctx: CallContext,
-  open: (signal: AbortSignal) => Promise<AsyncIterable<Chunk>>,
+  open: (call: AbortController) => Promise<AsyncIterable<Chunk>>,
   mapError: (error: unknown) => LLMError,
   makeDecoder: () => StreamDecoder<Chunk>
 ): Stream.Stream<ProviderStreamEvent, LLMError> =>
@@ -185,7 +186,7 @@ export const streamSdk = <Chunk>(
                 : mapError(error)
         const fail = (error: unknown) => feed.finish(Effect.fail(toError(error)))
         try {
-          open(controller.signal).then((iterable) => pump(ctx, iterable, makeDecoder(), timer, feed, toError), fail)
+          open(controller).then((iterable) => pump(ctx, iterable, makeDecoder(), timer, feed, toError), fail)
         } catch (error) {
           fail(error)
         }
@@ -487,7 +488,7 @@ export const listPages = <Item, Cursor>(
     const cursors = new Set<Cursor>()
     const fromPage = (cursor: Cursor | undefined, pageNumber: number): Effect.Effect<ReadonlyArray<Item>, LLMError> =>
       Effect.flatMap(
-        callSdk(ctx, (signal) => fetchPage(cursor, signal), mapError),
+        callSdk(ctx, (call) => fetchPage(cursor, call.signal), mapError),
         (page): Effect.Effect<ReadonlyArray<Item>, LLMError> => {
           for (const item of page.items) items.push(item)
           if (items.length > limits.maxModels || (page.next !== undefined && pageNumber >= limits.maxPages))

@@ -34,7 +34,7 @@ const deadlineIn = (inMs: number) => {
 /** An SDK call that answers `value` after `ms`, or rejects at once when aborted; records its signal. */
 const answerAfter = <A>(ms: number, value: A) => {
   const seen: { signal?: AbortSignal } = {}
-  const run = (signal: AbortSignal): Promise<A> =>
+  const run = ({ signal }: AbortController): Promise<A> =>
     new Promise((resolve, reject) => {
       seen.signal = signal
       const timer = setTimeout(() => resolve(value), ms)
@@ -122,7 +122,7 @@ const decoder = (): StreamDecoder<string> => ({
 /** An SDK stream that waits `firstMs` before its first chunk, then sends the rest `everyMs` apart. */
 const slowStream = (chunks: ReadonlyArray<string>, firstMs: number, everyMs: number) => {
   const seen: { signal?: AbortSignal } = {}
-  const open = async (signal: AbortSignal): Promise<AsyncIterable<string>> => {
+  const open = async ({ signal }: AbortController): Promise<AsyncIterable<string>> => {
     seen.signal = signal
     const wait = (ms: number) =>
       new Promise<void>((resolve, reject) => {

@@ -15,7 +15,7 @@ const mapError = (error: unknown): LLMError =>
 /** An SDK call that answers `value` after `ms`, or rejects at once when its signal is aborted (as every SDK here does). */
 const answerAfter =
   <A>(ms: number, value: A) =>
-  (signal: AbortSignal): Promise<A> =>
+  ({ signal }: AbortController): Promise<A> =>
     new Promise((resolve, reject) => {
       const timer = setTimeout(() => resolve(value), ms)
       signal.addEventListener("abort", () => {
@@ -40,9 +40,9 @@ describe("callSdk", () => {
       const error = yield* Effect.flip(
         callSdk(
           { ...ctx, timeoutMs: 30 },
-          (s) => {
-            signal = s
-            return answerAfter(5_000, "never")(s)
+          (call) => {
+            signal = call.signal
+            return answerAfter(5_000, "never")(call)
           },
           mapError
         )
@@ -62,7 +62,7 @@ describe("callSdk", () => {
       const fiber = yield* Effect.forkChild(
         callSdk(
           { ...ctx, timeoutMs: 60_000 },
-          (s) => {
+          ({ signal: s }) => {
             signal = s
             return new Promise<string>(() => {})
           },

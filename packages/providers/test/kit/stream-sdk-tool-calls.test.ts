@@ -26,7 +26,7 @@ const decoder = (): StreamDecoder<string> => ({
 /** An SDK stream yielding these chunks in one burst (no I/O between them). */
 const burst =
   (chunks: ReadonlyArray<string>) =>
-  async (_signal: AbortSignal): Promise<AsyncIterable<string>> =>
+  async (_call: AbortController): Promise<AsyncIterable<string>> =>
     (async function* () {
       yield* chunks
     })()

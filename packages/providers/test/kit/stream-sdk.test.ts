@@ -33,7 +33,7 @@ const decoder = (): StreamDecoder<string> => {
 /** An SDK stream that yields `count` chunks in one burst (no I/O between them), recording its signal. */
 const burst = (count: number) => {
   const seen: { signal?: AbortSignal } = {}
-  const open = async (signal: AbortSignal): Promise<AsyncIterable<string>> => {
+  const open = async ({ signal }: AbortController): Promise<AsyncIterable<string>> => {
     seen.signal = signal
     return (async function* () {
       for (let i = 0; i < count; i++) yield `w${i} `
@@ -66,7 +66,7 @@ describe("streamSdk", () => {
       let signal: AbortSignal | undefined
       let yielded = 0
       // Chunks one event-loop turn apart, like a network stream; this one ignores the abort.
-      const open = async (s: AbortSignal): Promise<AsyncIterable<string>> => {
+      const open = async ({ signal: s }: AbortController): Promise<AsyncIterable<string>> => {
         signal = s
         return (async function* () {
           for (let i = 0; i < 50; i++) {
@@ -119,7 +119,7 @@ describe("streamSdk", () => {
     /** Chunks `gapMs` apart (real timers, like a network stream); "" is an empty delta. */
     const paced = (chunks: ReadonlyArray<string>, gapMs: number) => {
       const seen: { signal?: AbortSignal } = {}
-      const open = async (signal: AbortSignal): Promise<AsyncIterable<string>> => {
+      const open = async ({ signal }: AbortController): Promise<AsyncIterable<string>> => {
         seen.signal = signal
         return (async function* () {
           for (const chunk of chunks) {
@@ -165,7 +165,7 @@ describe("streamSdk", () => {
       Effect.gen(function* () {
         // Two texts 10 ms apart, then silence until aborted: the idle timer armed at the first text
         // fires after 400 ms, finds the second text 390 ms old, and waits the 10 ms left.
-        const open = async (signal: AbortSignal): Promise<AsyncIterable<string>> =>
+        const open = async ({ signal }: AbortController): Promise<AsyncIterable<string>> =>
           (async function* () {
             yield "first "
             await new Promise((resolve) => setTimeout(resolve, 10))
@@ -284,7 +284,7 @@ describe("streamSdk", () => {
      */
     const scripted = (chunks: ReadonlyArray<string>, hang = false) => {
       const state = { yielded: 0, finished: false, signal: undefined as AbortSignal | undefined }
-      const open = async (signal: AbortSignal): Promise<AsyncIterable<string>> => {
+      const open = async ({ signal }: AbortController): Promise<AsyncIterable<string>> => {
         state.signal = signal
         return (async function* () {
           try {
@@ -322,7 +322,7 @@ describe("streamSdk", () => {
     /** How a stream under `timeouts` ends for `consumer` (bounded: a hang fails the test, not the run). */
     const endOf = (
       timeouts: Partial<CallContext>,
-      open: (signal: AbortSignal) => Promise<AsyncIterable<string>>,
+      open: (call: AbortController) => Promise<AsyncIterable<string>>,
       consumer: () => Effect.Effect<void>
     ) =>
       Effect.exit(Stream.runForEach(streamSdk({ ...ctx, ...timeouts }, open, mapError, decoder), consumer)).pipe(
@@ -373,7 +373,7 @@ describe("streamSdk", () => {
     it.live("without timeouts, or with no idle timeout, a slow stream is waited for", () =>
       Effect.gen(function* () {
         const paced = (timeouts: Partial<CallContext>) => {
-          const open = async (signal: AbortSignal): Promise<AsyncIterable<string>> =>
+          const open = async ({ signal }: AbortController): Promise<AsyncIterable<string>> =>
             (async function* () {
               for (const word of many(4)) {
                 await new Promise((resolve) => setTimeout(resolve, 25))
@@ -412,7 +412,7 @@ describe("streamSdk", () => {
             onEnd: inner.onEnd
           }
         }
-        const open = async (signal: AbortSignal): Promise<AsyncIterable<string>> =>
+        const open = async ({ signal }: AbortController): Promise<AsyncIterable<string>> =>
           (async function* () {
             yield "first "
             for (let i = 0; i < 40; i++) {

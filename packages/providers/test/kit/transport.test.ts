@@ -17,7 +17,7 @@ import { afterAll, beforeAll } from "vitest"
 import { AnthropicProvider } from "../../src/anthropic/anthropic.ts"
 import { GeminiProvider } from "../../src/google/gemini.ts"
 import { VertexProvider } from "../../src/google/vertex.ts"
-import { sdkFetch } from "../../src/kit/transport.ts"
+import { abortableBy, sdkFetch } from "../../src/kit/transport.ts"
 import { OpenAIProvider } from "../../src/openai/openai.ts"
 
 const hello: ChatRequest = { messages: [{ role: "user", content: "Hello" }] }
@@ -322,5 +322,73 @@ describe("the SDKs' transport, against a plain server", () => {
     const pending = sdkFetch(`${base}/`, { signal: controller.signal })
     controller.abort()
     await expect(pending).rejects.toMatchObject({ name: "AbortError" })
+  })
+
+  describe("a call's controller, handed in fetchOptions (abortableBy) as the adapters do", () => {
+    /** The init an SDK builds: its own signal, and the request options' `fetchOptions` spread in. */
+    const sdkInit = (call: AbortController, sdkSignal: AbortSignal): RequestInit => ({
+      method: "POST",
+      body: "{}",
+      signal: sdkSignal,
+      ...abortableBy(call).fetchOptions
+    })
+    /** A server that never answers and says when the client closed the connection. */
+    const neverAnswering = () => {
+      let closed: () => void = () => {}
+      const connectionClosed = new Promise<void>((resolve) => {
+        closed = resolve
+      })
+      handler = (request) => request.socket.once("close", closed)
+      return connectionClosed
+    }
+
+    it("aborting the call aborts the request and closes its connection", async () => {
+      const connectionClosed = neverAnswering()
+      const call = new AbortController()
+      const pending = sdkFetch(`${base}/`, sdkInit(call, new AbortController().signal))
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      call.abort()
+      await expect(pending).rejects.toMatchObject({ name: "AbortError" })
+      await connectionClosed
+    })
+
+    it("the SDK's own signal (its timeout, a stream it left) aborts the request too", async () => {
+      const connectionClosed = neverAnswering()
+      const call = new AbortController()
+      const sdk = new AbortController()
+      const pending = sdkFetch(`${base}/`, sdkInit(call, sdk.signal))
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      sdk.abort()
+      await expect(pending).rejects.toMatchObject({ name: "AbortError" })
+      await connectionClosed
+      expect(call.signal.aborted).toBe(true)
+    })
+
+    it("an SDK signal aborted before the request rejects it at once", async () => {
+      handler = () => {} // never answers
+      const sdk = new AbortController()
+      sdk.abort()
+      await expect(sdkFetch(`${base}/`, sdkInit(new AbortController(), sdk.signal))).rejects.toMatchObject({
+        name: "AbortError"
+      })
+    })
+
+    it("a replaced globalThis.fetch gets the call's signal, not the private key alone", async () => {
+      const realFetch = globalThis.fetch
+      let seen: RequestInit | undefined
+      globalThis.fetch = async (_input, init) => {
+        seen = init
+        return new Response("mocked")
+      }
+      try {
+        const call = new AbortController()
+        const answer = await sdkFetch(`${base}/`, sdkInit(call, new AbortController().signal))
+        expect(await answer.text()).toBe("mocked")
+        expect(seen?.signal).toBe(call.signal)
+        expect(seen?.body).toBe("{}")
+      } finally {
+        globalThis.fetch = realFetch
+      }
+    })
   })
 })
