@@ -364,6 +364,16 @@ describe("the SDKs' transport, against a plain server", () => {
       expect(call.signal.aborted).toBe(true)
     })
 
+    it("a call's controller works without an SDK signal", async () => {
+      const connectionClosed = neverAnswering()
+      const call = new AbortController()
+      const pending = sdkFetch(`${base}/`, { method: "POST", body: "{}", ...abortableBy(call).fetchOptions })
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      call.abort()
+      await expect(pending).rejects.toMatchObject({ name: "AbortError" })
+      await connectionClosed
+    })
+
     it("an SDK signal aborted before the request rejects it at once", async () => {
       handler = () => {} // never answers
       const sdk = new AbortController()
