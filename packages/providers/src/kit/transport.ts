@@ -130,8 +130,8 @@ const carries = (input: FetchInput, body: BodyInit | null | undefined): input is
  * which the SDKs copy into the `fetch` init, under a key of ours. Handed to the SDK as `signal`
  * instead, the call's signal costs per request what the SDK does to link it to its own: the
  * Anthropic SDK adds a listener, a `WeakMap` entry and a `FinalizationRegistry` registration
- * (+15 us of main thread and +20 us of GC work per request at 64 concurrent, bench/threads.ts), the
- * OpenAI SDK an `AbortSignal.any` that every SSE line then re-checks.
+ * (+15 us of main thread and +20 us of GC work per request at 64 concurrent; README "Where the time
+ * goes"), the OpenAI SDK an `AbortSignal.any` that every SSE line then re-checks.
  */
 const callController = Symbol("llm-orchestrator/call-controller")
 
@@ -144,14 +144,8 @@ type CallInit = RequestInit & { readonly [callController]?: AbortController }
 
 const once = { once: true } as const
 
-/**
- * The signal the request goes with: the call's, which the SDK's own signal (its timeout, a stream
- * its reader left) aborts too; the SDK's alone when the call handed none.
- */
-const requestSignal = (init: CallInit | undefined): AbortSignal | null => {
-  const controller = init?.[callController]
-  const sdkSignal = init?.signal ?? null
-  if (controller === undefined) return sdkSignal
+/** The call's signal, which the SDK's own signal (its timeout, a stream its reader left) aborts too. */
+const linkedSignal = (controller: AbortController, sdkSignal: AbortSignal | null | undefined): AbortSignal => {
   if (sdkSignal?.aborted) controller.abort()
   else sdkSignal?.addEventListener("abort", () => controller.abort(), once)
   return controller.signal
@@ -159,10 +153,11 @@ const requestSignal = (init: CallInit | undefined): AbortSignal | null => {
 
 /** A `fetch` for SDK clients: undici's `request` where it can carry the call, `globalThis.fetch` otherwise. */
 export const sdkFetch = async (input: FetchInput, init?: CallInit): Promise<Response> => {
-  const signal = requestSignal(init)
+  const controller = init?.[callController]
+  const signal = controller === undefined ? (init?.signal ?? null) : linkedSignal(controller, init?.signal)
   if (globalThis.fetch !== fetchAtLoad || !carries(input, init?.body))
-    // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, a copy with the same signal; the copy is skipped only when nothing changed
-    return globalThis.fetch(input, signal === (init?.signal ?? null) ? init : { ...init, signal })
+    // Stryker disable next-line ConditionalExpression: equivalent, a copy with the same signal; the copy is skipped only when nothing changed
+    return globalThis.fetch(input, controller === undefined ? init : { ...init, signal })
   const { request } = await loadUndici()
   const answer = await request(input, {
     method: (init?.method ?? "GET") as "GET",
