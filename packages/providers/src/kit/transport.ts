@@ -154,7 +154,8 @@ const linkedSignal = (controller: AbortController, sdkSignal: AbortSignal | null
 /** A `fetch` for SDK clients: undici's `request` where it can carry the call, `globalThis.fetch` otherwise. */
 export const sdkFetch = async (input: FetchInput, init?: CallInit): Promise<Response> => {
   const controller = init?.[callController]
-  const signal = controller === undefined ? (init?.signal ?? null) : linkedSignal(controller, init?.signal)
+  // A controller can only have come with an init, hence `init!` below.
+  const signal = controller === undefined ? (init?.signal ?? null) : linkedSignal(controller, init!.signal)
   if (globalThis.fetch !== fetchAtLoad || !carries(input, init?.body))
     // Stryker disable next-line ConditionalExpression: equivalent, a copy with the same signal; the copy is skipped only when nothing changed
     return globalThis.fetch(input, controller === undefined ? init : { ...init, signal })
