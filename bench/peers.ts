@@ -13,9 +13,9 @@ import { benchModels, type SimulatorUrls } from "./simulator-server.ts"
 
 export type PeerArm = Pick<Arm, "plain" | "stream"> & { readonly dispose: () => Promise<void> }
 
-export const vercelArm = (urls: SimulatorUrls): PeerArm => {
+export const vercelArm = (urls: SimulatorUrls, modelId: string = benchModels.openai.active): PeerArm => {
   const openai = createOpenAI({ apiKey: apiKeys.openai, baseURL: `${urls.openai}/v1` })
-  const model = openai.chat(benchModels.openai.active)
+  const model = openai.chat(modelId)
   const call = { model, system, prompt: user, maxOutputTokens: maxTokens, maxRetries: 0 }
   return {
     plain: () => generateText(call),
@@ -36,11 +36,11 @@ export const vercelArm = (urls: SimulatorUrls): PeerArm => {
   }
 }
 
-export const effectAiArm = (urls: SimulatorUrls): PeerArm =>
+export const effectAiArm = (urls: SimulatorUrls, modelId: string = benchModels.openai.active): PeerArm =>
   effectAiPeer({
     apiUrl: `${urls.openai}/v1`,
     apiKey: apiKeys.openai,
-    model: benchModels.openai.active,
+    model: modelId,
     system,
     user,
     maxTokens

@@ -2,8 +2,9 @@
  * `pnpm bench` (`pnpm bench -- --quick` for a run of about 100 s): the orchestrator's overhead over the raw vendor
  * SDKs (docs/ARCHITECTURE.md, "Benchmarks"). The simulators run in a child process (bench/simulator-server.ts) so this
  * process, the client, is measured alone. Every scenario warms up, then alternates raw SDK and
- * orchestrator (call by call for sequential calls and streams, round by round for the concurrent and
- * failover runs; each arm goes first half the time) and quotes medians of per-round values.
+ * orchestrator (call by call for sequential calls and streams, round by round for the concurrent,
+ * spread-out stream and failover runs; each arm goes first half the time) and quotes medians of
+ * per-round values.
  *
  * Prints a table, then as the last stdout line one JSON object (progress goes to stderr).
  */
@@ -26,6 +27,7 @@ import {
   type SimulatorUrls,
   slowChunkMs,
   slowFirstByteMs,
+  spreadChunkMs,
   startSimulatorProcess,
   streamChunks
 } from "./simulator-server.ts"
@@ -53,6 +55,7 @@ const plan = quick
       // (a GC pause or a JIT step weighs on a short round); 6 x 1,500 gave 0.98-1.09 in four runs.
       concurrent: { rounds: 6, perRound: 1_500, concurrency: 64 },
       stream: { warmup: 100, rounds: 8, perRound: 25 },
+      spread: { rounds: 4, atOnce: 16 },
       failover: { rounds: 4, perRound: 15 },
       heap: { total: 10_000, baselineAt: 2_000, every: 1_000 }
     }
@@ -61,6 +64,7 @@ const plan = quick
       sequential: { rounds: 30, perRound: 200 },
       concurrent: { rounds: 10, perRound: 3_000, concurrency: 64 },
       stream: { warmup: 100, rounds: 15, perRound: 30 },
+      spread: { rounds: 10, atOnce: 16 },
       failover: { rounds: 10, perRound: 50 },
       heap: { total: 100_000, baselineAt: 10_000, every: 10_000 }
     }
@@ -216,6 +220,34 @@ const streaming = async <Kind extends "stream" | "toolStream">(raw: Arm, orch: P
   }
 }
 
+/**
+ * Streams whose deltas come `spreadChunkMs` apart (the `spread` model), `atOnce` streams at a time: each
+ * delta is its own network read, as when a model streams tokens while it makes them, so whatever a
+ * stream costs per read is paid on every delta (`streaming`'s bursts pay much of it once per burst).
+ * The time is the model's here; the measure is the client's CPU time (`process.cpuUsage`, every thread)
+ * per delta, raw and orchestrator in alternate rounds.
+ */
+const spreadStreams = async (raw: Pick<Arm, "stream">, orch: Pick<Arm, "stream">) => {
+  const { rounds, atOnce } = plan.spread
+  const cpuPerDelta = async (arm: Pick<Arm, "stream">) => {
+    const before = process.cpuUsage()
+    const streams = await Promise.all(Array.from({ length: atOnce }, () => arm.stream()))
+    const cpu = process.cpuUsage(before)
+    if (streams.some((s) => s.deltas !== streamChunks))
+      throw new Error(`spread-out streams: expected ${streamChunks} deltas each`)
+    return (cpu.user + cpu.system) / (atOnce * streamChunks)
+  }
+  await interleaved(1, (side) => cpuPerDelta(side === "raw" ? raw : orch))
+  const result = await interleaved(rounds, (side) => cpuPerDelta(side === "raw" ? raw : orch))
+  return {
+    streams_at_once: atOnce,
+    chunk_gap_ms: spreadChunkMs,
+    raw_cpu_us_per_chunk: median(result.raw),
+    orch_cpu_us_per_chunk: median(result.orch),
+    cpu_overhead_us_per_chunk: median(result.raw.map((r, i) => result.orch[i]! - r))
+  }
+}
+
 const failover = async (raw: Arm, orch: OrchestratorArm, failing: OrchestratorArm) => {
   const { rounds, perRound } = plan.failover
   const rawMedians: Array<number> = []
@@ -285,24 +317,27 @@ const peerArms = {
 }
 type PeerName = keyof typeof peerArms
 
-const peers = async (raw: Arm, urls: SimulatorUrls) => {
+const peers = async (raw: Arm, rawSpread: Arm, urls: SimulatorUrls) => {
   const results = {} as Record<PeerName, Details>
   for (const name of Object.keys(peerArms) as Array<PeerName>) {
     const peer = peerArms[name].make(urls)
+    const peerSpread = peerArms[name].make(urls, benchModels.openai.spread)
     try {
       const check = await peer.stream()
       if (check.deltas !== streamChunks)
         throw new Error(`peer ${name}: expected ${streamChunks} deltas, got ${check.deltas}`)
-      log(`openai: peer ${name}: warm-up, sequential, 64 concurrent, streams`)
+      log(`openai: peer ${name}: warm-up, sequential, 64 concurrent, streams, spread-out streams`)
       await runConcurrent(plan.warmup, 8, peer.plain)
       for (let i = 0; i < plan.stream.warmup; i++) await Promise.all([raw.stream(), peer.stream()])
       results[name] = {
         sequential: await sequential(raw, peer),
         concurrent_64: await concurrent(raw, peer),
-        stream: await streaming(raw, peer, "stream")
+        stream: await streaming(raw, peer, "stream"),
+        spread_stream: await spreadStreams(rawSpread, peerSpread)
       }
     } finally {
       await peer.dispose()
+      await peerSpread.dispose()
     }
   }
   return results
@@ -378,6 +413,12 @@ const main = async () => {
         const stream = await streaming(raw, orch, "stream")
         log(`${provider}: tool-call streams of ${streamChunks} argument deltas`)
         const toolStream = await streaming(raw, orch, "toolStream")
+        log(`${provider}: spread-out streams (deltas ${spreadChunkMs} ms apart, ${plan.spread.atOnce} at once)`)
+        const spreadModel = { model: benchModels[provider].spread }
+        const rawSpread = rawArm(provider, urls, spreadModel)
+        const orchSpread = await orchestratorArm(provider, urls, logDir, spreadModel)
+        const rawOnOursSpread = rawArm(provider, urls, { ...spreadModel, transport: "ours" })
+        const spread = await spreadStreams(rawSpread, orchSpread)
         log(`${provider}: failover`)
         const fail = await failover(raw, orch, failing)
         // Our layer alone: the orchestrator against the raw SDK given the same transport as our adapters.
@@ -388,8 +429,10 @@ const main = async () => {
         const layer = {
           sequential: await sequential(rawOnOurs, orch),
           concurrent_64: await concurrent(rawOnOurs, orch),
-          stream: await streaming(rawOnOurs, orch, "stream")
+          stream: await streaming(rawOnOurs, orch, "stream"),
+          spread_stream: await spreadStreams(rawOnOursSpread, orchSpread)
         }
+        await orchSpread.dispose()
         details[provider] = {
           sequential: seq,
           concurrent_64: c64,
@@ -397,6 +440,8 @@ const main = async () => {
           layer_sequential: layer.sequential,
           layer_concurrent_64: layer.concurrent_64,
           layer_stream: layer.stream,
+          spread_stream: spread,
+          layer_spread_stream: layer.spread_stream,
           // chunk_overhead_us here is per arguments delta; the requirement: no more than the text stream's per chunk.
           tool_stream: {
             ...toolStream,
@@ -417,7 +462,7 @@ const main = async () => {
           } finally {
             await slow.orch.dispose()
           }
-          peerResults = await peers(raw, urls)
+          peerResults = await peers(raw, rawSpread, urls)
         }
       } finally {
         await orch.dispose()
@@ -448,6 +493,8 @@ const main = async () => {
     layer_throughput_ratio_c64: worstLow("layer_concurrent_64", "throughput_ratio"),
     layer_ttft_overhead_us: worstHigh("layer_stream", "ttft_overhead_us"),
     layer_stream_chunk_overhead_us: worstHigh("layer_stream", "chunk_overhead_us"),
+    spread_stream_cpu_overhead_us_per_chunk: worstHigh("spread_stream", "cpu_overhead_us_per_chunk"),
+    layer_spread_stream_cpu_overhead_us_per_chunk: worstHigh("layer_spread_stream", "cpu_overhead_us_per_chunk"),
     heap_growth_mb_100k: heapGrowth,
     heap_kb_per_request_c64: inFlight!.c64.orch_kb_per_request!,
     heap_kb_per_request_c1000: inFlight!.c1000.orch_kb_per_request!,
@@ -520,6 +567,15 @@ const printTable = (summary: Record<string, unknown> & { heap: Record<string, un
   add("tool-call stream: orchestrator total (us)", "tool_stream", "orch_total_us", 0, "")
   add("tool-call stream: per-delta overhead (us)", "tool_stream", "chunk_overhead_us", 2, "<= text per-chunk")
   add("tool-call stream: per-delta minus text per-chunk (us)", "tool_stream", "chunk_overhead_minus_text_us", 2, "<= 0")
+  add(
+    `spread-out streams (${spreadChunkMs} ms apart): raw CPU per chunk (us)`,
+    "spread_stream",
+    "raw_cpu_us_per_chunk",
+    2,
+    ""
+  )
+  add("spread-out streams: orchestrator CPU per chunk (us)", "spread_stream", "orch_cpu_us_per_chunk", 2, "")
+  add("spread-out streams: CPU per chunk over raw (us)", "spread_stream", "cpu_overhead_us_per_chunk", 2, "")
   add("raw direct call to the 2nd model (ms)", "failover", "raw_direct_ms", 3, "")
   add("orchestrator failover 503 -> 2nd (ms)", "failover", "orch_failover_ms", 3, "")
   add("failover extra vs raw direct (ms)", "failover", "failover_extra_ms", 3, "")
@@ -528,6 +584,7 @@ const printTable = (summary: Record<string, unknown> & { heap: Record<string, un
   add("layer alone: throughput ratio at 64 concurrent", "layer_concurrent_64", "throughput_ratio", 3, "")
   add("layer alone: TTFT overhead (us)", "layer_stream", "ttft_overhead_us", 1, "")
   add("layer alone: per-chunk overhead (us)", "layer_stream", "chunk_overhead_us", 2, "")
+  add("layer alone: spread-out streams, CPU per chunk (us)", "layer_spread_stream", "cpu_overhead_us_per_chunk", 2, "")
   const heapInfo = summary.heap
   lines.push("")
   lines.push(
@@ -563,6 +620,7 @@ const peerSummary = (results: Record<PeerName, Details>) => {
     out[`peer_${name}_cpu_us_per_request_c64`] = get("concurrent_64", "orch_cpu_us_per_request")
     out[`peer_${name}_ttft_overhead_us`] = get("stream", "ttft_overhead_us")
     out[`peer_${name}_stream_chunk_overhead_us`] = get("stream", "chunk_overhead_us")
+    out[`peer_${name}_spread_stream_cpu_overhead_us_per_chunk`] = get("spread_stream", "cpu_overhead_us_per_chunk")
   }
   return out
 }
@@ -590,6 +648,8 @@ const printPeerTable = (ours: Record<string, unknown>, results: Record<PeerName,
   add("raw SDK client CPU per request, same rounds (us)", "concurrent_64", "raw_cpu_us_per_request", 0)
   add("TTFT overhead (us)", "stream", "ttft_overhead_us", 1)
   add("per-chunk overhead (us)", "stream", "chunk_overhead_us", 2)
+  add("spread-out streams: client CPU per chunk over raw (us)", "spread_stream", "cpu_overhead_us_per_chunk", 2)
+  add("raw SDK client CPU per chunk, same rounds (us)", "spread_stream", "raw_cpu_us_per_chunk", 2)
   console.log(lines.join("\n"))
 }
 

@@ -4,8 +4,9 @@
  * until killed (SIGTERM/SIGINT) or until its parent closes stdin.
  *
  * Replies are chosen by model (no per-request scripting across processes): every model answers with the
- * same 200-chunk text, except the `failing` models, which always answer 503, and the `tools` models,
- * which answer with one tool call whose arguments JSON comes in 200 deltas.
+ * same 200-chunk text, except the `failing` models, which always answer 503, the `tools` models,
+ * which answer with one tool call whose arguments JSON comes in 200 deltas, and the `spread` and `slow`
+ * models, whose deltas come some milliseconds apart.
  * Run alone: `npx pnpm@12.21.0 exec node bench/simulator-server.ts`.
  */
 import { type ChildProcess, spawn } from "node:child_process"
@@ -44,11 +45,17 @@ export const startSimulatorProcess = async (): Promise<SimulatorProcess> => {
 
 /**
  * Models the bench asks for; `failing` always gets a 503, so the orchestrator falls back to `active`;
- * `tools` answers with the tool call below (also the steady-state config's fallback, which never runs).
+ * `tools` answers with the tool call below (also the steady-state config's fallback, which never runs);
+ * `spread` sends its deltas `spreadChunkMs` apart, `slow` waits before its first byte too.
  */
 export const benchModels = {
-  openai: { active: "gpt-4o-mini", failing: "gpt-4.1", tools: "gpt-4o", slow: "gpt-4.1-nano" },
-  anthropic: { active: "claude-sonnet-4-6", failing: "claude-opus-4-6", tools: "claude-haiku-4-5-20251001" }
+  openai: { active: "gpt-4o-mini", failing: "gpt-4.1", tools: "gpt-4o", slow: "gpt-4.1-nano", spread: "gpt-4.1-mini" },
+  anthropic: {
+    active: "claude-sonnet-4-6",
+    failing: "claude-opus-4-6",
+    tools: "claude-haiku-4-5-20251001",
+    spread: "claude-sonnet-4-5-20250929"
+  }
 } as const
 
 export const streamChunks = 200
@@ -95,6 +102,14 @@ export const slowFirstByteMs = 1_500
 export const slowChunkMs = 10
 const slowReply: Reply = { ...textReply, firstByteDelayMs: slowFirstByteMs, chunkDelayMs: slowChunkMs }
 
+/**
+ * The spread-out streams' model (bench/run.ts `spreadStreams`): each delta its own network write, as a
+ * model streaming tokens as it makes them sends them, rather than the whole answer in one burst.
+ */
+export const spreadChunkMs = 2
+const spreadReply: Reply = { ...textReply, chunkDelayMs: spreadChunkMs }
+const spread = new Set<string>([benchModels.openai.spread, benchModels.anthropic.spread])
+
 const reply = (model: string): Reply =>
   failing.has(model)
     ? unavailable
@@ -102,7 +117,9 @@ const reply = (model: string): Reply =>
       ? toolReply
       : model === benchModels.openai.slow
         ? slowReply
-        : textReply
+        : spread.has(model)
+          ? spreadReply
+          : textReply
 
 const main = async () => {
   const simulators: Array<Simulator> = await Promise.all([
