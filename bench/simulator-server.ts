@@ -54,7 +54,7 @@ export const benchModels = {
     active: "claude-sonnet-4-6",
     failing: "claude-opus-4-6",
     tools: "claude-haiku-4-5-20251001",
-    spread: "claude-sonnet-4-5-20250929"
+    spread: "claude-3-haiku-20240307"
   }
 } as const
 
