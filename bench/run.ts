@@ -399,6 +399,8 @@ const main = async () => {
       const raw = rawArm(provider, urls)
       const orch = await orchestratorArm(provider, urls, logDir)
       const failing = await orchestratorArm(provider, urls, logDir, { failover: true })
+      const spreadModel = { model: benchModels[provider].spread }
+      const orchSpread = await orchestratorArm(provider, urls, logDir, spreadModel)
       try {
         await checkArms(provider, raw, orch, failing)
         log(`${provider}: warm-up`)
@@ -416,10 +418,7 @@ const main = async () => {
         log(`${provider}: tool-call streams of ${streamChunks} argument deltas`)
         const toolStream = await streaming(raw, orch, "toolStream")
         log(`${provider}: spread-out streams (deltas ${spreadChunkMs} ms apart, ${plan.spread.atOnce} at once)`)
-        const spreadModel = { model: benchModels[provider].spread }
         const rawSpread = rawArm(provider, urls, spreadModel)
-        const orchSpread = await orchestratorArm(provider, urls, logDir, spreadModel)
-        const rawOnOursSpread = rawArm(provider, urls, { ...spreadModel, transport: "ours" })
         const spread = await spreadStreams(rawSpread, orchSpread)
         log(`${provider}: failover`)
         const fail = await failover(raw, orch, failing)
@@ -432,9 +431,8 @@ const main = async () => {
           sequential: await sequential(rawOnOurs, orch),
           concurrent_64: await concurrent(rawOnOurs, orch),
           stream: await streaming(rawOnOurs, orch, "stream"),
-          spread_stream: await spreadStreams(rawOnOursSpread, orchSpread)
+          spread_stream: await spreadStreams(rawArm(provider, urls, { ...spreadModel, transport: "ours" }), orchSpread)
         }
-        await orchSpread.dispose()
         details[provider] = {
           sequential: seq,
           concurrent_64: c64,
@@ -469,6 +467,7 @@ const main = async () => {
       } finally {
         await orch.dispose()
         await failing.dispose()
+        await orchSpread.dispose()
       }
     }
   } finally {
