@@ -22,7 +22,7 @@ import {
   type StreamTiming
 } from "./arms.ts"
 import { startSimulatorProcess } from "./simulator-server.ts"
-import { median, runConcurrent, timeSequential } from "./stats.ts"
+import { median, runConcurrent, shuffled, timeSequential } from "./stats.ts"
 
 const provider = (process.argv[2] ?? "openai") as BenchProvider
 const mode = (process.argv[3] ?? "plain") as "plain" | "stream" | "c64"
@@ -86,7 +86,7 @@ const measure = async (
   const cpus = new Map<string, Array<number>>(arms.map(([name]) => [name, []]))
   const ttfts = new Map<string, Array<number>>(arms.map(([name]) => [name, []]))
   for (let round = 0; round < rounds; round++) {
-    const order = shuffled(arms, round)
+    const order = shuffled(arms)
     for (let k = 0; k < arms.length; k++) {
       const [name, task] = order[k]!
       const firstText: Array<number> = []
@@ -129,28 +129,13 @@ const measure = async (
   }
 }
 
-/**
- * The arms in a different order every round (seeded, so runs repeat): a fixed rotation would always
- * run each arm right after the same other arm, which then pays for that arm's garbage.
- */
-const shuffled = <T>(items: ReadonlyArray<T>, round: number): Array<T> => {
-  const out = [...items]
-  let seed = round + 1
-  for (let i = out.length - 1; i > 0; i--) {
-    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31
-    const j = seed % (i + 1)
-    ;[out[i], out[j]] = [out[j]!, out[i]!]
-  }
-  return out
-}
-
-/** Requests per second and client CPU per request with 64 in flight, per arm, rounds rotating the order. */
+/** Requests per second and client CPU per request with 64 in flight, per arm, the arms shuffled every round. */
 const throughputAt64 = async (arms: ReadonlyArray<[string, () => Promise<unknown>]>) => {
   for (const [, task] of arms) await runConcurrent(perRound, 64, task) // warm-up
   const rps = new Map<string, Array<number>>(arms.map(([name]) => [name, []]))
   const cpu = new Map<string, Array<number>>(arms.map(([name]) => [name, []]))
   for (let round = 0; round < rounds; round++) {
-    const order = shuffled(arms, round)
+    const order = shuffled(arms)
     for (let k = 0; k < arms.length; k++) {
       const [name, task] = order[k]!
       const cpuBefore = process.cpuUsage()

@@ -19,7 +19,7 @@ import * as nodePath from "node:path"
 import { Effect } from "effect"
 import { adapterArm, type BenchProvider, orchestratorArm, rawArm, type SimulatorUrls } from "./arms.ts"
 import { startSimulatorProcess } from "./simulator-server.ts"
-import { fmt, median } from "./stats.ts"
+import { fmt, median, shuffled } from "./stats.ts"
 
 const provider = (process.argv[2] ?? "openai") as BenchProvider
 const rounds = Number(process.argv[3] ?? 20)
@@ -88,7 +88,7 @@ const main = async () => {
     const means: Record<string, Array<number>> = Object.fromEntries(names.map((name) => [name, []]))
     for (const name of names) for (let i = 0; i < perRound * 2; i++) await arms[name]!()
     for (let round = 0; round < rounds; round++) {
-      const order = [...names].sort(() => Math.random() - 0.5)
+      const order = shuffled(names)
       for (const name of order) {
         const task = arms[name]!
         const start = performance.now()

@@ -44,6 +44,23 @@ export const settleAndCollect = async (gc: () => void): Promise<void> => {
 
 export const fmt = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : "n/a")
 
+/**
+ * The arms in a uniformly random order (Fisher-Yates). Not `sort(() => Math.random() - 0.5)`: with V8's
+ * sort that puts the second of three arms in the middle 69 % of the time and the first first 44 %, and an
+ * arm's place matters (what ran just before it leaves work behind): a benchmark comparing one
+ * orchestrator arm with itself read up to 26 us per stream between the two (DEVELOPERS.md).
+ */
+export const shuffled = <T>(items: ReadonlyArray<T>): Array<T> => {
+  const out = [...items]
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    const item = out[i]!
+    out[i] = out[j]!
+    out[j] = item
+  }
+  return out
+}
+
 /** Runs `measure` once per arm per round, the arms' order rotating every round (no arm always first). */
 export const rotating = async <Name extends string, T>(
   arms: ReadonlyArray<Name>,

@@ -17,7 +17,7 @@ import * as os from "node:os"
 import * as nodePath from "node:path"
 import { type BenchProvider, orchestratorArm, rawArm } from "./arms.ts"
 import { startSimulatorProcess } from "./simulator-server.ts"
-import { fmt, runConcurrent } from "./stats.ts"
+import { fmt, runConcurrent, shuffled } from "./stats.ts"
 
 const provider = (process.argv[2] ?? "openai") as BenchProvider
 const rounds = Number(process.argv[3] ?? 4)
@@ -57,7 +57,7 @@ try {
   const cpu = new Map(names.map((name) => [name, new Map<string, number>()]))
   const wallUs = new Map(names.map((name) => [name, 0]))
   for (let round = 0; round < rounds; round++)
-    for (const name of [...names].sort(() => Math.random() - 0.5)) {
+    for (const name of shuffled(names)) {
       const client = cpuByThread(process.pid)
       const simulator = cpuByThread(simulatorPid)
       const start = performance.now()

@@ -8,7 +8,7 @@
  */
 import { request } from "undici"
 import { benchModels, startSimulatorProcess } from "./simulator-server.ts"
-import { fmt, median } from "./stats.ts"
+import { fmt, median, shuffled } from "./stats.ts"
 
 const mode = process.argv[2] === "seq" ? "seq" : "c64"
 const rounds = Number(process.argv[3] ?? 12)
@@ -46,7 +46,7 @@ try {
   )
   for (const name of names) await runRound(arms[name]!)
   for (let round = 0; round < rounds; round++) {
-    for (const name of [...names].sort(() => Math.random() - 0.5)) {
+    for (const name of shuffled(names)) {
       const cpuBefore = process.cpuUsage()
       const start = performance.now()
       await runRound(arms[name]!)
