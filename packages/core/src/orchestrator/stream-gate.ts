@@ -191,8 +191,8 @@ export const makeStreamGate = ({ runChain, recorder, tracker, pricing, telemetry
               Effect.sync(() => telemetry!.streamEnded(run, state.ticket, exit))
             )
           : bill(exit, state)
-      // Stryker disable next-line ConditionalExpression: equivalent, releasing no reservation does nothing
       const settled =
+        // Stryker disable next-line ConditionalExpression: equivalent, releasing no reservation does nothing
         state.reservation === undefined ? billed : Effect.ensuring(billed, tracker.release(state.reservation))
       return Effect.ensuring(closeAttempts, settled)
     })
