@@ -47,8 +47,7 @@ export const fmt = (value: number, digits = 1): string => (Number.isFinite(value
 /**
  * The arms in a uniformly random order (Fisher-Yates). Not `sort(() => Math.random() - 0.5)`: with V8's
  * sort that puts the second of three arms in the middle 69 % of the time and the first first 44 %, and an
- * arm's place matters (what ran just before it leaves work behind): a benchmark comparing one
- * orchestrator arm with itself read up to 26 us per stream between the two (DEVELOPERS.md).
+ * arm's place matters: what ran just before it leaves work behind (DEVELOPERS.md).
  */
 export const shuffled = <T>(items: ReadonlyArray<T>): Array<T> => {
   const out = [...items]
