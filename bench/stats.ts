@@ -60,18 +60,17 @@ export const shuffled = <T>(items: ReadonlyArray<T>): Array<T> => {
   return out
 }
 
-/** Runs `measure` once per arm per round, the arms' order rotating every round (no arm always first). */
-export const rotating = async <Name extends string, T>(
+/**
+ * Runs `measure` once per arm per round, the arms `shuffled` every round: a rotation would give every
+ * arm each place equally, but always the same arm before it.
+ */
+export const shuffledRounds = async <Name extends string, T>(
   arms: ReadonlyArray<Name>,
   rounds: number,
   measure: (arm: Name) => Promise<T>
 ): Promise<Record<Name, Array<T>>> => {
   const out = Object.fromEntries(arms.map((arm) => [arm, [] as Array<T>])) as Record<Name, Array<T>>
-  for (let round = 0; round < rounds; round++)
-    for (let k = 0; k < arms.length; k++) {
-      const arm = arms[(round + k) % arms.length]!
-      out[arm].push(await measure(arm))
-    }
+  for (let round = 0; round < rounds; round++) for (const arm of shuffled(arms)) out[arm].push(await measure(arm))
   return out
 }
 

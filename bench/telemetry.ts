@@ -4,7 +4,7 @@
  * orchestrator with cost tracking and the JSONL log and telemetry off (the default); the same with the
  * `telemetry:` section on and exporting spans and metrics by OTLP/HTTP to a collector stand-in in its
  * own process (it reads and drops each export, answering 200), sampling every request; and the same
- * with Prometheus metrics only (no spans). Each round runs the arms in a rotating order; quoted values
+ * with Prometheus metrics only (no spans). Each round runs the arms in a shuffled order; quoted values
  * are medians of per-round values, ratios are per round then the median.
  *
  * - 64 concurrent: requests per second and client CPU per request (this process only).
@@ -22,7 +22,7 @@ import * as nodePath from "node:path"
 import { type Arm, type BenchProvider, orchestratorArm, rawArm } from "./arms.ts"
 import { startCollector } from "./collector.ts"
 import { startSimulatorProcess } from "./simulator-server.ts"
-import { fmt, measureConcurrent, median, rotating, runConcurrent, timeSequential } from "./stats.ts"
+import { fmt, measureConcurrent, median, runConcurrent, shuffledRounds, timeSequential } from "./stats.ts"
 
 const args = process.argv.slice(2)
 const quick = args.includes("--quick")
@@ -79,13 +79,13 @@ const main = async () => {
         counted(arm, plan.warmup)
       }
       log(`64 concurrent: ${plan.concurrent.rounds} rounds x ${plan.concurrent.perRound}`)
-      c64 = await rotating(arms, plan.concurrent.rounds, async (arm) => {
+      c64 = await shuffledRounds(arms, plan.concurrent.rounds, async (arm) => {
         const measured = await measureConcurrent(plan.concurrent.perRound, 64, tasks[arm])
         counted(arm, plan.concurrent.perRound)
         return measured
       })
       log(`sequential: ${plan.sequential.rounds} rounds x ${plan.sequential.perRound}`)
-      sequential = await rotating(arms, plan.sequential.rounds, async (arm) => {
+      sequential = await shuffledRounds(arms, plan.sequential.rounds, async (arm) => {
         const times = await timeSequential(plan.sequential.perRound, tasks[arm])
         counted(arm, plan.sequential.perRound)
         return median(times)
