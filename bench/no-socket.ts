@@ -11,19 +11,25 @@
  * tracking off, in memory, with the JSONL log (each run with `Effect.runPromise`); and the last one
  * run through its `ManagedRuntime`, as `pnpm bench` runs it.
  *
- * `npx pnpm@12.21.0 exec node bench/no-socket.ts [openai|anthropic] [rounds] [perRound]`
+ * `--stream`: the same for `pnpm bench`'s 200-delta stream (the simulator's whole answer replayed as one
+ * body, as its burst arrives), each of our arms consumed as `pnpm bench` does (`Stream.runForEach` in
+ * the arm's `ManagedRuntime`); an A/A arm (the orchestrator with the log, twice) shows the noise.
+ *
+ * `npx pnpm@12.21.0 exec node bench/no-socket.ts [openai|anthropic] [rounds] [perRound] [--stream]`
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as nodePath from "node:path"
 import { Effect } from "effect"
 import { adapterArm, type BenchProvider, orchestratorArm, rawArm, type SimulatorUrls } from "./arms.ts"
-import { startSimulatorProcess } from "./simulator-server.ts"
+import { startSimulatorProcess, streamChunks } from "./simulator-server.ts"
 import { fmt, median, shuffled } from "./stats.ts"
 
-const provider = (process.argv[2] ?? "openai") as BenchProvider
-const rounds = Number(process.argv[3] ?? 20)
-const perRound = Number(process.argv[4] ?? 1_000)
+const streamed = process.argv.includes("--stream")
+const args = process.argv.slice(2).filter((arg) => arg !== "--stream")
+const provider = (args[0] ?? "openai") as BenchProvider
+const rounds = Number(args[1] ?? 20)
+const perRound = Number(args[2] ?? (streamed ? 50 : 1_000))
 
 interface Recorded {
   readonly status: number
@@ -32,8 +38,9 @@ interface Recorded {
 }
 
 /**
- * One plain answer of the simulator, as the raw SDK received it. SDK clients take `globalThis.fetch`
- * when they are made: every arm is made after the `fetch` it is to use is in place.
+ * One answer of the simulator (plain, or the stream's whole body), as the raw SDK received it. SDK
+ * clients take `globalThis.fetch` when they are made: every arm is made after the `fetch` it is to use
+ * is in place.
  */
 const recordAnswer = async (urls: SimulatorUrls): Promise<Recorded> => {
   const realFetch = globalThis.fetch
@@ -44,7 +51,8 @@ const recordAnswer = async (urls: SimulatorUrls): Promise<Recorded> => {
     return response
   }
   try {
-    await rawArm(provider, urls).plain()
+    const raw = rawArm(provider, urls)
+    await (streamed ? raw.stream() : raw.plain())
   } finally {
     globalThis.fetch = realFetch
   }
@@ -74,34 +82,67 @@ const main = async () => {
     memory: await orchestratorArm(provider, urls, logDir, { cost: "memory" }),
     log: await orchestratorArm(provider, urls, logDir, { cost: "log" })
   }
-  const arms: Record<string, () => Promise<unknown>> = {
-    "raw SDK": raw.plain,
-    "raw SDK in one Effect.tryPromise": () => Effect.runPromise(Effect.tryPromise(raw.plain)),
-    "provider adapter alone": adapter.plainDirect,
-    "orchestrator, cost off": orchestrators.off.plainDirect,
-    "orchestrator, cost in memory": orchestrators.memory.plainDirect,
-    "orchestrator, cost + JSONL log": orchestrators.log.plainDirect,
-    "the same through ManagedRuntime": orchestrators.log.plain
+  // A replayed stream that lost deltas would time less work: each one is checked.
+  const whole = (stream: () => Promise<{ readonly deltas: number }>) => async () => {
+    const { deltas } = await stream()
+    if (deltas !== streamChunks) throw new Error(`expected ${streamChunks} deltas, got ${deltas}`)
   }
+  const arms: Record<string, () => Promise<unknown>> = streamed
+    ? {
+        "raw SDK": whole(raw.stream),
+        "provider adapter alone": whole(adapter.stream),
+        "orchestrator, cost off": whole(orchestrators.off.stream),
+        "orchestrator, cost in memory": whole(orchestrators.memory.stream),
+        "orchestrator, cost + JSONL log": whole(orchestrators.log.stream),
+        "the same again (A/A)": whole(orchestrators.log.stream)
+      }
+    : {
+        "raw SDK": raw.plain,
+        "raw SDK in one Effect.tryPromise": () => Effect.runPromise(Effect.tryPromise(raw.plain)),
+        "provider adapter alone": adapter.plainDirect,
+        "orchestrator, cost off": orchestrators.off.plainDirect,
+        "orchestrator, cost in memory": orchestrators.memory.plainDirect,
+        "orchestrator, cost + JSONL log": orchestrators.log.plainDirect,
+        "the same through ManagedRuntime": orchestrators.log.plain
+      }
   try {
     const names = Object.keys(arms)
-    const means: Record<string, Array<number>> = Object.fromEntries(names.map((name) => [name, []]))
+    // Per round and arm: plain calls, the mean of a block of `perRound`; streams, the median of
+    // `perRound` streams run one per arm in a fresh shuffled order each time, as `pnpm bench` takes
+    // medians (a stream that pays the log's batched write, about one in seven, does not move it).
+    const perArm: Record<string, Array<number>> = Object.fromEntries(names.map((name) => [name, []]))
     for (const name of names) for (let i = 0; i < perRound * 2; i++) await arms[name]!()
     for (let round = 0; round < rounds; round++) {
-      const order = shuffled(names)
-      for (const name of order) {
+      if (streamed) {
+        const times: Record<string, Array<number>> = Object.fromEntries(names.map((name) => [name, []]))
+        for (let i = 0; i < perRound; i++)
+          for (const name of shuffled(names)) {
+            const start = performance.now()
+            await arms[name]!()
+            times[name]!.push((performance.now() - start) * 1000)
+          }
+        for (const name of names) perArm[name]!.push(median(times[name]!))
+        continue
+      }
+      for (const name of shuffled(names)) {
         const task = arms[name]!
         const start = performance.now()
         for (let i = 0; i < perRound; i++) await task()
-        means[name]!.push(((performance.now() - start) * 1000) / perRound)
+        perArm[name]!.push(((performance.now() - start) * 1000) / perRound)
       }
     }
-    const rawUs = median(means["raw SDK"]!)
-    console.log(`${provider}, no sockets: ${rounds} rounds x ${perRound}, Node ${process.version}`)
-    console.log(`${"arm".padEnd(36)} ${"us/request".padStart(10)} ${"vs raw".padStart(8)}`)
+    const rawUs = median(perArm["raw SDK"]!)
+    const unit = streamed ? "us/stream" : "us/request"
+    console.log(
+      `${provider}, no sockets${streamed ? `, ${streamChunks}-delta streams` : ""}: ${rounds} rounds x ${perRound}, Node ${process.version}`
+    )
+    console.log(
+      `${"arm".padEnd(36)} ${unit.padStart(10)} ${"vs raw".padStart(8)}${streamed ? ` ${"per delta".padStart(9)}` : ""}`
+    )
     for (const name of names) {
-      const us = median(means[name]!)
-      console.log(`${name.padEnd(36)} ${fmt(us).padStart(10)} ${fmt(us - rawUs).padStart(8)}`)
+      const us = median(perArm[name]!)
+      const perDelta = streamed ? ` ${fmt((us - rawUs) / streamChunks, 2).padStart(9)}` : ""
+      console.log(`${name.padEnd(36)} ${fmt(us).padStart(10)} ${fmt(us - rawUs).padStart(8)}${perDelta}`)
     }
   } finally {
     globalThis.fetch = realFetch
