@@ -172,21 +172,25 @@ describe("streamSdk", () => {
       })
     )
 
-    it.live("the idle timeout ends a stream its length after the last text, not after the first", () =>
+    /**
+     * `texts` 10 ms apart (from the first), then silence until aborted, with a 1,600 ms idle timeout
+     * (watched in eighths of 200 ms from the first text): how long after the last text the stream
+     * failed, and with what.
+     */
+    const quietAfterLastText = (texts: ReadonlyArray<string>) =>
       Effect.gen(function* () {
-        // Two texts 10 ms apart, then silence until aborted: the idle timer armed at the first text
-        // fires after 400 ms, finds the second text 390 ms old, and waits the 10 ms left.
         const open = async ({ signal }: AbortController): Promise<AsyncIterable<string>> =>
           (async function* () {
-            yield "first "
-            await new Promise((resolve) => setTimeout(resolve, 10))
-            yield "second "
+            for (const [index, text] of texts.entries()) {
+              if (index > 0) await new Promise((resolve) => setTimeout(resolve, 10))
+              yield text
+            }
             await new Promise((_, reject) => signal.addEventListener("abort", () => reject(new Error("aborted"))))
           })()
         let lastTextAt = 0
         const exit = yield* Effect.exit(
           Stream.runForEach(
-            streamSdk({ ...ctx, timeoutMs: 5000, idleTimeoutMs: 400 }, open, mapError, decoder),
+            streamSdk({ ...ctx, timeoutMs: 5000, idleTimeoutMs: 1600 }, open, mapError, decoder),
             (event) =>
               Effect.sync(() => {
                 if (event._tag === "TextDelta") lastTextAt = performance.now()
@@ -197,11 +201,29 @@ describe("streamSdk", () => {
         expect(exit._tag).toBe("Failure")
         expect(Cause.squash((exit as Exit.Failure<void, LLMError>).cause)).toMatchObject({
           _tag: "TimeoutError",
-          timeoutMs: 400
+          timeoutMs: 1600
         })
-        expect(quietMs).toBeGreaterThanOrEqual(390)
-        // At most an eighth (50 ms) late; a timer re-armed for the whole idle time would end it ~390 ms later.
-        expect(quietMs).toBeLessThan(650)
+        return quietMs
+      })
+
+    it.live("one text, then silence: the stall is called the idle timeout after it, not a window later", () =>
+      Effect.gen(function* () {
+        const quietMs = yield* quietAfterLastText(["only "])
+        // Eight quiet windows from the text: 1,600 ms. A ninth window, or the text counted as seen in
+        // the first window after it, would make it 1,800.
+        expect(quietMs).toBeGreaterThanOrEqual(1590)
+        expect(quietMs).toBeLessThan(1750)
+      })
+    )
+
+    it.live("the idle timeout ends a stream its length after the last text, not after the first", () =>
+      Effect.gen(function* () {
+        // The second text falls in the first window, so the eight quiet ones follow it: 1,790 ms after
+        // it. A timer blind to later texts ends it 1,590 ms after the second (1,600 after the first); a
+        // ninth quiet window, 1,990.
+        const quietMs = yield* quietAfterLastText(["first ", "second "])
+        expect(quietMs).toBeGreaterThanOrEqual(1650)
+        expect(quietMs).toBeLessThan(1900)
       })
     )
 
