@@ -208,7 +208,7 @@ export const streamSdk = <Chunk>(
 
 /**
  * How many windows the idle timeout is watched in: a stall is noticed between `idleTimeoutMs` and an
- * eighth of it more after the last text, never sooner.
+ * eighth of it more after the last text, never sooner (under 8 ms, Node's 1 ms timer floor makes it 8).
  */
 const idleWindows = 8
 
@@ -217,8 +217,9 @@ const idleWindows = 8
  * start until the first text, then the idle timeout. After the first text it fires every eighth of the
  * idle timeout; a text only raises a flag, which the next firing reads and clears, and eight firings in a
  * row without one are the stall: at least the idle timeout without text, at most an eighth more. A
- * clock read per text cost 10-17 us per 200-delta stream (bench/no-socket.ts --stream), re-arming the
- * timer per text more. When it fires for good the request is aborted and `fired` says which limit it was.
+ * clock read per text cost 7-23 us per 200-delta stream over the real SDKs without sockets (README
+ * "Where the time goes"), re-arming the timer per text more. When it fires for good the request is
+ * aborted and `fired` says which limit it was.
  */
 class StreamTimer {
   private handle: ReturnType<typeof setTimeout> | undefined
