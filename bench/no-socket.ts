@@ -23,7 +23,7 @@ import * as nodePath from "node:path"
 import { Effect } from "effect"
 import { adapterArm, type BenchProvider, orchestratorArm, rawArm, type SimulatorUrls } from "./arms.ts"
 import { startSimulatorProcess, streamChunks } from "./simulator-server.ts"
-import { fmt, median, shuffled } from "./stats.ts"
+import { fmt, median, shuffledRounds } from "./stats.ts"
 
 const streamed = process.argv.includes("--stream")
 const args = process.argv.slice(2).filter((arg) => arg !== "--stream")
@@ -107,29 +107,21 @@ const main = async () => {
       }
   try {
     const names = Object.keys(arms)
+    for (const name of names) for (let i = 0; i < perRound * 2; i++) await arms[name]!()
+    const timeUs = async (task: () => Promise<unknown>, times: number) => {
+      const start = performance.now()
+      for (let i = 0; i < times; i++) await task()
+      return ((performance.now() - start) * 1000) / times
+    }
     // Per round and arm: plain calls, the mean of a block of `perRound`; streams, the median of
     // `perRound` streams run one per arm in a fresh shuffled order each time, as `pnpm bench` takes
     // medians (a stream that pays the log's batched write, about one in seven, does not move it).
     const perArm: Record<string, Array<number>> = Object.fromEntries(names.map((name) => [name, []]))
-    for (const name of names) for (let i = 0; i < perRound * 2; i++) await arms[name]!()
     for (let round = 0; round < rounds; round++) {
-      if (streamed) {
-        const times: Record<string, Array<number>> = Object.fromEntries(names.map((name) => [name, []]))
-        for (let i = 0; i < perRound; i++)
-          for (const name of shuffled(names)) {
-            const start = performance.now()
-            await arms[name]!()
-            times[name]!.push((performance.now() - start) * 1000)
-          }
-        for (const name of names) perArm[name]!.push(median(times[name]!))
-        continue
-      }
-      for (const name of shuffled(names)) {
-        const task = arms[name]!
-        const start = performance.now()
-        for (let i = 0; i < perRound; i++) await task()
-        perArm[name]!.push(((performance.now() - start) * 1000) / perRound)
-      }
+      const measured = streamed
+        ? await shuffledRounds(names, perRound, (name) => timeUs(arms[name]!, 1))
+        : await shuffledRounds(names, 1, (name) => timeUs(arms[name]!, perRound))
+      for (const name of names) perArm[name]!.push(median(measured[name]!))
     }
     const rawUs = median(perArm["raw SDK"]!)
     const unit = streamed ? "us/stream" : "us/request"
